@@ -1,0 +1,1 @@
+//! cn runtime: placeholder.

@@ -1,0 +1,1 @@
+//! cn standard library: placeholder.

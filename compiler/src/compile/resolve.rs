@@ -1,0 +1,699 @@
+//! Name resolution: every name occurrence becomes a local slot, a captured cell, a global slot or
+//! a builtin, and every static error is collected.
+//!
+//! Scoping follows Python with one difference. A name assigned anywhere in a function body is local
+//! to that function, and module-level names are globals that functions may read but not rebind
+//! (assigning creates a local). Unlike Python, assigning to a name that is a local of an
+//! *enclosing function* rebinds that variable (no `nonlocal` keyword): closures such as counters
+//! work as they read. Comprehension variables are scoped to their comprehension.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{CompileEnv, GlobalSlots, ModuleScope};
+use crate::bytecode::Capture;
+use crate::diagnostic::closest_name;
+use crate::syntax::ast::*;
+use crate::Diagnostic;
+
+/// How a name occurrence is reached at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NameRef {
+    /// A local slot of the current function (a cell if the function's `cells` says so).
+    Local(u32),
+    /// A captured cell of the current closure.
+    Capture(u32),
+    /// A global slot.
+    Global(u32),
+    /// A builtin by index.
+    Builtin(u32),
+}
+
+/// What codegen needs to know about one function (or the module body, or a `defer` thunk).
+#[derive(Clone, Debug, Default)]
+pub(super) struct FunctionInfo {
+    /// Local slots used by named variables and comprehension variables.
+    pub locals: u32,
+    /// Local slots that hold cells because an inner function captures them.
+    pub cells: HashSet<u32>,
+    /// How each capture is obtained from the enclosing function.
+    pub captures: Vec<Capture>,
+}
+
+/// The result of resolution, keyed by source offsets (span starts are unique per node kind).
+#[derive(Debug, Default)]
+pub(super) struct Resolution {
+    /// Name occurrences (reads and writes), keyed by the name's span start.
+    pub names: HashMap<u32, NameRef>,
+    /// Functions keyed by their definition's span start; `defer` thunks by the statement's span
+    /// start; the module body under [`MODULE_KEY`].
+    pub functions: HashMap<u32, FunctionInfo>,
+}
+
+/// Key of the module body in [`Resolution::functions`].
+pub(super) const MODULE_KEY: u32 = u32::MAX;
+
+struct FnScope {
+    is_module: bool,
+    locals: HashMap<String, u32>,
+    comprehensions: Vec<HashMap<String, u32>>,
+    next_slot: u32,
+    cells: HashSet<u32>,
+    captures: Vec<Capture>,
+    capture_names: HashMap<String, u32>,
+    loop_depth: u32,
+}
+
+impl FnScope {
+    fn new(is_module: bool) -> FnScope {
+        FnScope {
+            is_module,
+            locals: HashMap::new(),
+            comprehensions: Vec::new(),
+            next_slot: 0,
+            cells: HashSet::new(),
+            captures: Vec::new(),
+            capture_names: HashMap::new(),
+            loop_depth: 0,
+        }
+    }
+
+    fn new_slot(&mut self) -> u32 {
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        slot
+    }
+
+    /// A name bound directly in this function (comprehension variables first).
+    fn own_slot(&self, name: &str) -> Option<u32> {
+        self.comprehensions
+            .iter()
+            .rev()
+            .find_map(|scope| scope.get(name).copied())
+            .or_else(|| self.locals.get(name).copied())
+    }
+}
+
+struct Resolver<'a> {
+    env: CompileEnv<'a>,
+    module: &'a ModuleScope,
+    scopes: Vec<FnScope>,
+    out: Resolution,
+    errors: Vec<Diagnostic>,
+}
+
+pub(super) fn resolve_module(
+    module: &Module,
+    scope: &mut ModuleScope,
+    slots: &mut GlobalSlots,
+    env: CompileEnv<'_>,
+) -> Result<Resolution, Vec<Diagnostic>> {
+    // Declare every module-level binding first, so functions may call functions defined below.
+    let mut bindings = Vec::new();
+    collect_bindings(&module.body, &mut bindings);
+    let mut staged = scope.clone();
+    let mut staged_slots = slots.clone();
+    for ident in &bindings {
+        staged.declare(&ident.name, &mut staged_slots);
+    }
+    let mut resolver = Resolver {
+        env,
+        module: &staged,
+        scopes: vec![FnScope::new(true)],
+        out: Resolution::default(),
+        errors: Vec::new(),
+    };
+    resolver.block(&module.body);
+    let module_scope = resolver.scopes.pop().map(finish_scope).unwrap_or_default();
+    resolver.out.functions.insert(MODULE_KEY, module_scope);
+    if !resolver.errors.is_empty() {
+        let mut errors = resolver.errors;
+        errors.sort_by_key(|d| d.span.start);
+        return Err(errors);
+    }
+    let out = resolver.out;
+    // Only a module that compiles keeps its new globals (a REPL line with an error declares nothing).
+    *scope = staged;
+    *slots = staged_slots;
+    Ok(out)
+}
+
+fn finish_scope(scope: FnScope) -> FunctionInfo {
+    FunctionInfo { locals: scope.next_slot, cells: scope.cells, captures: scope.captures }
+}
+
+impl Resolver<'_> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.errors.push(diagnostic);
+    }
+
+    fn current(&mut self) -> &mut FnScope {
+        let last = self.scopes.len() - 1;
+        &mut self.scopes[last]
+    }
+
+    fn in_function(&self) -> bool {
+        self.scopes.last().is_some_and(|s| !s.is_module)
+    }
+
+    // ---- statements ----
+
+    fn block(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        match &stmt.kind {
+            StmtKind::Expr(e) => self.expr(e),
+            StmtKind::Assign { target, value } => {
+                self.expr(value);
+                self.target(target);
+            }
+            StmtKind::AugAssign { target, value, .. } => {
+                self.expr(value);
+                if !matches!(target.kind, ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Index { .. }) {
+                    self.error(invalid_target(target));
+                }
+                self.expr(target);
+            }
+            StmtKind::If { branches, orelse } => {
+                for (cond, body) in branches {
+                    self.expr(cond);
+                    self.block(body);
+                }
+                if let Some(body) = orelse {
+                    self.block(body);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                self.expr(cond);
+                self.loop_body(body);
+            }
+            StmtKind::For { target, iter, body } => {
+                self.expr(iter);
+                self.target(target);
+                self.loop_body(body);
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                if self.scopes.last().is_some_and(|s| s.loop_depth == 0) {
+                    let (code, word) =
+                        if matches!(stmt.kind, StmtKind::Break) { ("E0101", "break") } else { ("E0102", "continue") };
+                    self.error(
+                        Diagnostic::new(code, format!("`{word}` outside of a loop"), stmt.span)
+                            .with_label(format!("`{word}` must be inside `for` or `while`")),
+                    );
+                }
+            }
+            StmtKind::Pass => {}
+            StmtKind::Return(value) => {
+                if !self.in_function() {
+                    self.error(
+                        Diagnostic::new("E0103", "`return` outside of a function", stmt.span)
+                            .with_label("not inside a function"),
+                    );
+                }
+                if let Some(v) = value {
+                    self.expr(v);
+                }
+            }
+            StmtKind::Defer(expr) => {
+                // A defer body is a parameterless closure run at exit, so it captures like a lambda.
+                self.function_scope(stmt.span.start, &[], |r| r.expr(expr), &[]);
+            }
+            StmtKind::With { context, body } => {
+                self.expr(context);
+                self.block(body);
+            }
+            StmtKind::Concurrent { body } => self.block(body),
+            StmtKind::Match { subject, cases } => {
+                self.expr(subject);
+                for case in cases {
+                    self.pattern(&case.pattern, false);
+                    if let Some(guard) = &case.guard {
+                        self.expr(guard);
+                    }
+                    self.block(&case.body);
+                }
+            }
+            StmtKind::FnDef(def) => {
+                for decorator in &def.decorators {
+                    self.expr(decorator);
+                }
+                self.function(def);
+                if let Some(name) = &def.name {
+                    self.bind(name);
+                }
+            }
+            StmtKind::TypeDef(def) => {
+                for decorator in &def.decorators {
+                    self.expr(decorator);
+                }
+                let mut seen = HashSet::new();
+                for field in &def.fields {
+                    if !seen.insert(field.name.name.as_str()) {
+                        self.error(
+                            Diagnostic::new("E0110", format!("duplicate field '{}'", field.name.name), field.name.span)
+                                .with_label("already declared above"),
+                        );
+                    }
+                    if let Some(default) = &field.default {
+                        self.expr(default);
+                    }
+                    for decorator in &field.decorators {
+                        self.field_decorator(decorator);
+                    }
+                }
+                for method in &def.methods {
+                    self.function(method);
+                }
+                self.bind(&def.name);
+            }
+            StmtKind::EnumDef(def) => {
+                self.bind(&def.name);
+                for variant in &def.variants {
+                    self.bind(&variant.name);
+                }
+            }
+            StmtKind::Import { path, alias } => {
+                if let Some(name) = alias.as_ref().or(path.last()) {
+                    self.bind(name);
+                }
+            }
+        }
+    }
+
+    fn loop_body(&mut self, body: &[Stmt]) {
+        self.current().loop_depth += 1;
+        self.block(body);
+        self.current().loop_depth -= 1;
+    }
+
+    /// Field decorators are metadata: only their arguments are evaluated.
+    fn field_decorator(&mut self, decorator: &Expr) {
+        if let ExprKind::Call { args, .. } = &decorator.kind {
+            for arg in args {
+                self.expr(&arg.value);
+            }
+        }
+    }
+
+    // ---- functions ----
+
+    fn function(&mut self, def: &FnDef) {
+        let mut seen_default = false;
+        for param in &def.params {
+            if let Some(default) = &param.default {
+                self.expr(default);
+                seen_default = true;
+            } else if seen_default {
+                self.error(
+                    Diagnostic::new(
+                        "E0109",
+                        format!("parameter '{}' without a default follows one with a default", param.name.name),
+                        param.span,
+                    )
+                    .with_label("give this parameter a default or move it first"),
+                );
+            }
+        }
+        match &def.body {
+            FnBody::Expr(e) => self.function_scope(def.span.start, &def.params, |r| r.expr(e), &[]),
+            FnBody::Block(body) => self.function_scope(def.span.start, &def.params, |r| r.block(body), body),
+        }
+    }
+
+    fn function_scope(&mut self, key: u32, params: &[Param], run: impl FnOnce(&mut Self), body: &[Stmt]) {
+        let mut scope = FnScope::new(false);
+        for param in params {
+            if scope.locals.contains_key(&param.name.name) {
+                self.error(
+                    Diagnostic::new("E0104", format!("duplicate parameter '{}'", param.name.name), param.name.span)
+                        .with_label("this name is already a parameter"),
+                );
+                continue;
+            }
+            let slot = scope.new_slot();
+            scope.locals.insert(param.name.name.clone(), slot);
+            self.out.names.insert(param.name.span.start, NameRef::Local(slot));
+        }
+        let mut bindings = Vec::new();
+        collect_bindings(body, &mut bindings);
+        self.scopes.push(scope);
+        for ident in bindings {
+            let known = self.scopes.last().is_some_and(|s| s.locals.contains_key(&ident.name));
+            if !known && self.enclosing_function_local(&ident.name).is_none() {
+                let scope = self.current();
+                let slot = scope.new_slot();
+                scope.locals.insert(ident.name, slot);
+            }
+        }
+        run(self);
+        if let Some(scope) = self.scopes.pop() {
+            self.out.functions.insert(key, finish_scope(scope));
+        }
+    }
+
+    /// Index of the nearest enclosing (non-module) function scope that binds `name`.
+    fn enclosing_function_local(&self, name: &str) -> Option<usize> {
+        let last = self.scopes.len() - 1;
+        (0..last).rev().find(|&i| !self.scopes[i].is_module && self.scopes[i].own_slot(name).is_some()).or_else(|| {
+            // Comprehension variables of the module body can be captured too.
+            (0..last).rev().find(|&i| self.scopes[i].comprehensions.iter().any(|c| c.contains_key(name)))
+        })
+    }
+
+    // ---- names ----
+
+    fn lookup(&mut self, name: &str) -> Option<NameRef> {
+        let last = self.scopes.len() - 1;
+        if let Some(slot) = self.scopes[last].own_slot(name) {
+            return Some(NameRef::Local(slot));
+        }
+        if let Some(&index) = self.scopes[last].capture_names.get(name) {
+            return Some(NameRef::Capture(index));
+        }
+        if let Some(owner) = self.enclosing_function_local(name) {
+            return Some(NameRef::Capture(self.capture(owner, name)));
+        }
+        if let Some(slot) = self.module.get(name) {
+            return Some(NameRef::Global(slot));
+        }
+        self.env.builtins.iter().position(|b| *b == name).map(|i| NameRef::Builtin(i as u32))
+    }
+
+    /// Threads a capture of `name` (a local of scope `owner`) down to the innermost scope.
+    fn capture(&mut self, owner: usize, name: &str) -> u32 {
+        let slot = self.scopes[owner].own_slot(name).unwrap_or(0);
+        self.scopes[owner].cells.insert(slot);
+        let mut source = Capture::Local(slot);
+        let mut index = 0;
+        for scope in &mut self.scopes[owner + 1..] {
+            index = match scope.capture_names.get(name) {
+                Some(&i) => i,
+                None => {
+                    let i = scope.captures.len() as u32;
+                    scope.captures.push(source);
+                    scope.capture_names.insert(name.to_string(), i);
+                    i
+                }
+            };
+            source = Capture::Outer(index);
+        }
+        index
+    }
+
+    fn use_name(&mut self, ident: &Ident) {
+        match self.lookup(&ident.name) {
+            Some(r) => {
+                self.out.names.insert(ident.span.start, r);
+            }
+            None => {
+                let error = self.unknown_name(ident);
+                self.error(error);
+            }
+        }
+    }
+
+    fn unknown_name(&self, ident: &Ident) -> Diagnostic {
+        let mut candidates: Vec<&str> = Vec::new();
+        for scope in &self.scopes {
+            candidates.extend(scope.locals.keys().map(String::as_str));
+            for c in &scope.comprehensions {
+                candidates.extend(c.keys().map(String::as_str));
+            }
+        }
+        candidates.extend(self.module.iter().map(|(n, _)| &**n));
+        candidates.extend(self.env.builtins.iter().copied());
+        let mut diagnostic = Diagnostic::new("E0100", format!("unknown name '{}'", ident.name), ident.span)
+            .with_label("not found in this scope");
+        if let Some(close) = closest_name(&ident.name, candidates) {
+            diagnostic = diagnostic.with_help(format!("did you mean '{close}'?"));
+        }
+        diagnostic
+    }
+
+    /// Records a binding occurrence (the name was declared by `collect_bindings`).
+    fn bind(&mut self, ident: &Ident) {
+        if let Some(r) = self.lookup(&ident.name) {
+            self.out.names.insert(ident.span.start, r);
+        }
+    }
+
+    fn target(&mut self, target: &Expr) {
+        match &target.kind {
+            ExprKind::Name(ident) => self.bind(ident),
+            ExprKind::Attr { object, .. } => self.expr(object),
+            ExprKind::Index { object, index } => {
+                self.expr(object);
+                self.expr(index);
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) if !items.is_empty() => {
+                for item in items {
+                    self.target(item);
+                }
+            }
+            _ => self.error(invalid_target(target)),
+        }
+    }
+
+    fn pattern(&mut self, pattern: &Pattern, in_alternative: bool) {
+        match &pattern.kind {
+            PatternKind::Wildcard | PatternKind::Literal(_) => {}
+            PatternKind::Bind(ident) => {
+                if in_alternative {
+                    self.error(
+                        Diagnostic::new("E0112", "names cannot be bound inside `|` alternatives", ident.span)
+                            .with_label("binding inside an alternative"),
+                    );
+                }
+                self.bind(ident);
+            }
+            PatternKind::Variant { args, .. } => {
+                for arg in args {
+                    self.pattern(arg, in_alternative);
+                }
+            }
+            PatternKind::List(items) | PatternKind::Tuple(items) => {
+                for item in items {
+                    self.pattern(item, in_alternative);
+                }
+            }
+            PatternKind::Or(alternatives) => {
+                for alt in alternatives {
+                    self.pattern(alt, true);
+                }
+            }
+        }
+    }
+
+    // ---- expressions ----
+
+    fn expr(&mut self, expr: &Expr) {
+        match &expr.kind {
+            ExprKind::Nil | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) => {}
+            ExprKind::FStr(parts) => {
+                for part in parts {
+                    if let FStrPart::Expr { expr, .. } = part {
+                        self.expr(expr);
+                    }
+                }
+            }
+            ExprKind::Name(ident) => self.use_name(ident),
+            ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Dict(pairs) => {
+                for (k, v) in pairs {
+                    self.expr(k);
+                    self.expr(v);
+                }
+            }
+            ExprKind::Unary { operand, .. } => self.expr(operand),
+            ExprKind::Binary { left, right, .. } | ExprKind::And(left, right) | ExprKind::Or(left, right) => {
+                self.expr(left);
+                self.expr(right);
+            }
+            ExprKind::Compare { first, rest } => {
+                self.expr(first);
+                rest.iter().for_each(|(_, e)| self.expr(e));
+            }
+            ExprKind::IfElse { cond, then, otherwise } => {
+                self.expr(cond);
+                self.expr(then);
+                self.expr(otherwise);
+            }
+            ExprKind::Attr { object, .. } => self.expr(object),
+            ExprKind::Index { object, index } => {
+                self.expr(object);
+                self.expr(index);
+            }
+            ExprKind::Slice { object, lower, upper, step } => {
+                self.expr(object);
+                for part in [lower, upper, step].into_iter().flatten() {
+                    self.expr(part);
+                }
+            }
+            ExprKind::Call { callee, args } => {
+                self.expr(callee);
+                self.arguments(args);
+            }
+            ExprKind::Lambda(def) => self.function(def),
+            ExprKind::Try(inner) => {
+                if !self.in_function() {
+                    self.error(
+                        Diagnostic::new("E0105", "`?` outside of a function", expr.span)
+                            .with_label("`?` returns from the enclosing function, and there is none")
+                            .with_help("use `match` to handle the result at module level"),
+                    );
+                }
+                self.expr(inner);
+            }
+            ExprKind::Spawn(inner) => {
+                if !matches!(inner.kind, ExprKind::Call { .. }) {
+                    self.error(
+                        Diagnostic::new("E0111", "`spawn` needs a call", inner.span)
+                            .with_label("expected a call such as `spawn work(x)`"),
+                    );
+                }
+                match &inner.kind {
+                    // Keyword arguments are passed through a thunk, which captures like a lambda.
+                    ExprKind::Call { args, .. } if args.iter().any(|a| a.name.is_some()) => {
+                        self.function_scope(inner.span.start, &[], |r| r.expr(inner), &[]);
+                    }
+                    _ => self.expr(inner),
+                }
+            }
+            ExprKind::ListComp { element, clauses } => {
+                self.comprehension(clauses, |r| r.expr(element));
+            }
+            ExprKind::DictComp { key, value, clauses } => {
+                self.comprehension(clauses, |r| {
+                    r.expr(key);
+                    r.expr(value);
+                });
+            }
+        }
+    }
+
+    fn arguments(&mut self, args: &[Arg]) {
+        let mut seen_keyword = false;
+        let mut names = HashSet::new();
+        for arg in args {
+            self.expr(&arg.value);
+            match &arg.name {
+                Some(name) => {
+                    seen_keyword = true;
+                    if !names.insert(name.name.as_str()) {
+                        self.error(
+                            Diagnostic::new("E0108", format!("keyword argument '{}' given twice", name.name), name.span)
+                                .with_label("repeated here"),
+                        );
+                    }
+                }
+                None if seen_keyword => self.error(
+                    Diagnostic::new("E0107", "positional argument after a keyword argument", arg.span)
+                        .with_label("move this before the keyword arguments"),
+                ),
+                None => {}
+            }
+        }
+    }
+
+    fn comprehension(&mut self, clauses: &[CompClause], body: impl FnOnce(&mut Self)) {
+        self.current().comprehensions.push(HashMap::new());
+        for clause in clauses {
+            self.expr(&clause.iter);
+            let mut names = Vec::new();
+            target_names(&clause.target, &mut names);
+            if names.is_empty() {
+                self.error(invalid_target(&clause.target));
+            }
+            for ident in names {
+                let scope = self.current();
+                let slot = scope.new_slot();
+                if let Some(c) = scope.comprehensions.last_mut() {
+                    c.insert(ident.name.clone(), slot);
+                }
+                self.out.names.insert(ident.span.start, NameRef::Local(slot));
+            }
+            for cond in &clause.conditions {
+                self.expr(cond);
+            }
+        }
+        body(self);
+        self.current().comprehensions.pop();
+    }
+}
+
+fn invalid_target(target: &Expr) -> Diagnostic {
+    Diagnostic::new("E0106", "cannot assign to this expression", target.span)
+        .with_label("not a name, attribute, index or tuple of those")
+}
+
+/// Names bound by an assignment target (`a`, `a, b`, `[a, (b, c)]`).
+fn target_names<'a>(target: &'a Expr, out: &mut Vec<&'a Ident>) {
+    match &target.kind {
+        ExprKind::Name(ident) => out.push(ident),
+        ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| target_names(i, out)),
+        _ => {}
+    }
+}
+
+fn pattern_names(pattern: &Pattern, out: &mut Vec<Ident>) {
+    match &pattern.kind {
+        PatternKind::Bind(ident) => out.push(ident.clone()),
+        PatternKind::Variant { args: items, .. }
+        | PatternKind::List(items)
+        | PatternKind::Tuple(items)
+        | PatternKind::Or(items) => items.iter().for_each(|p| pattern_names(p, out)),
+        PatternKind::Wildcard | PatternKind::Literal(_) => {}
+    }
+}
+
+/// Every name a block binds, not looking inside nested functions or comprehensions.
+fn collect_bindings(body: &[Stmt], out: &mut Vec<Ident>) {
+    for stmt in body {
+        match &stmt.kind {
+            StmtKind::Assign { target, .. } | StmtKind::AugAssign { target, .. } => {
+                let mut names = Vec::new();
+                target_names(target, &mut names);
+                out.extend(names.into_iter().cloned());
+            }
+            StmtKind::For { target, body, .. } => {
+                let mut names = Vec::new();
+                target_names(target, &mut names);
+                out.extend(names.into_iter().cloned());
+                collect_bindings(body, out);
+            }
+            StmtKind::If { branches, orelse } => {
+                for (_, b) in branches {
+                    collect_bindings(b, out);
+                }
+                if let Some(b) = orelse {
+                    collect_bindings(b, out);
+                }
+            }
+            StmtKind::While { body, .. } | StmtKind::With { body, .. } | StmtKind::Concurrent { body } => {
+                collect_bindings(body, out)
+            }
+            StmtKind::Match { cases, .. } => {
+                for case in cases {
+                    pattern_names(&case.pattern, out);
+                    collect_bindings(&case.body, out);
+                }
+            }
+            StmtKind::FnDef(def) => out.extend(def.name.clone()),
+            StmtKind::TypeDef(def) => out.push(def.name.clone()),
+            StmtKind::EnumDef(def) => {
+                out.push(def.name.clone());
+                out.extend(def.variants.iter().map(|v| v.name.clone()));
+            }
+            StmtKind::Import { path, alias } => out.extend(alias.clone().or_else(|| path.last().cloned())),
+            StmtKind::Expr(_)
+            | StmtKind::Break
+            | StmtKind::Continue
+            | StmtKind::Pass
+            | StmtKind::Return(_)
+            | StmtKind::Defer(_) => {}
+        }
+    }
+}

@@ -1,1 +1,32 @@
-//! cn runtime: placeholder.
+//! The cn runtime: values, the VM and its dispatch loop, builtins, and the native-function API
+//! the standard library builds on.
+//!
+//! Layout: `value` and `object` define what values are; `interpreter` is the dispatch loop,
+//! `fiber` its frames, `call`/`attr`/`items`/`ops`/`iter` the operations it delegates to;
+//! `builtins` and `methods` are the functions scripts see; `vm` ties it together and is what the
+//! CLI drives.
+
+pub mod args;
+mod attr;
+pub mod builtins;
+mod call;
+mod definitions;
+pub mod dict;
+pub mod fault;
+pub mod fiber;
+pub mod format;
+mod interpreter;
+pub mod items;
+pub mod iter;
+pub mod methods;
+pub mod object;
+pub mod ops;
+pub mod source;
+pub mod symbol;
+pub mod value;
+pub mod vm;
+
+pub use args::Args;
+pub use fault::Fault;
+pub use value::Value;
+pub use vm::{RunError, Vm};

@@ -1,0 +1,230 @@
+//! Calls that leave the dispatch loop's fast path: keyword and default binding, natives, bound
+//! methods, record construction, and method calls on every kind of receiver.
+
+use std::rc::Rc;
+
+use crate::args::Args;
+use crate::fault::Fault;
+use crate::fiber::{Fiber, FrameKind};
+use crate::object::{BoundMethod, Closure, Record, RecordType};
+use crate::symbol::Symbol;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// Rearranges `argc` positional and `keywords.len()` keyword arguments at `stack[base..]` into
+/// the function's parameter slots, filling defaults; faults name the function and parameter.
+pub(crate) fn bind_arguments(
+    fiber: &mut Fiber,
+    closure: &Closure,
+    base: usize,
+    argc: usize,
+    keywords: &[Symbol],
+) -> Result<(), Fault> {
+    let params = &closure.code.params;
+    let name = closure.name();
+    let n = params.len();
+    if argc > n {
+        return Err(Fault::new(format!("{name}() takes {n} argument{} but {argc} were given", plural(n))));
+    }
+    let keyword_values = fiber.stack.split_off(base + argc);
+    fiber.stack.resize(base + n, Value::Undefined);
+    for (keyword, value) in keywords.iter().zip(keyword_values) {
+        let Some(i) = params.iter().position(|p| p == keyword) else {
+            let mut message = format!("{name}() got an unexpected keyword argument '{keyword}'");
+            let names: Vec<Rc<str>> = params.iter().map(|p| p.name()).collect();
+            if let Some(close) = cn_compiler::diagnostic::closest_name(&keyword.name(), names.iter().map(|n| &**n)) {
+                message.push_str(&format!("; did you mean '{close}'?"));
+            }
+            return Err(Fault::new(message));
+        };
+        if !matches!(fiber.stack[base + i], Value::Undefined) {
+            return Err(Fault::new(format!("{name}() got multiple values for argument '{keyword}'")));
+        }
+        fiber.stack[base + i] = value;
+    }
+    let first_default = n - closure.defaults.len();
+    for i in argc..n {
+        if matches!(fiber.stack[base + i], Value::Undefined) {
+            if i < first_default {
+                return Err(Fault::new(format!("{name}() missing argument '{}'", params[i])));
+            }
+            fiber.stack[base + i] = closure.defaults[i - first_default].clone();
+        }
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+impl Vm {
+    /// Calls the value at `stack[ret]` with `argc` positional arguments followed by keyword
+    /// values. Returns `true` when a script frame was pushed, `false` when the result is already
+    /// on the stack in place of the callee.
+    pub(crate) fn call_general(
+        &mut self,
+        fiber: &mut Fiber,
+        ret: usize,
+        argc: usize,
+        keywords: &[Symbol],
+    ) -> Result<bool, Fault> {
+        let callee = fiber.stack[ret].clone();
+        let result = match &callee {
+            Value::Function(closure) => {
+                self.push_frame(fiber, closure.clone(), argc, keywords, ret, FrameKind::Call)?;
+                return Ok(true);
+            }
+            Value::Native(native) => {
+                let args = &fiber.stack[ret + 1..];
+                let (positional, named) = args.split_at(argc);
+                native.call(self, Args { function: &native.name, positional, names: keywords, named })?
+            }
+            Value::Bound(bound) => match &**bound {
+                BoundMethod::Script { receiver, func } => {
+                    fiber.stack[ret] = func.clone();
+                    fiber.stack.insert(ret + 1, receiver.clone());
+                    return self.call_general(fiber, ret, argc + 1, keywords);
+                }
+                BoundMethod::Builtin { receiver, name } => {
+                    let args = &fiber.stack[ret + 1..];
+                    let (positional, named) = args.split_at(argc);
+                    let function = format!("{}.{}", receiver.type_name(), name);
+                    let args = Args { function: &function, positional, names: keywords, named };
+                    crate::methods::call_method(self, receiver, *name, args)?
+                }
+            },
+            Value::Type(ty) => {
+                let args = &fiber.stack[ret + 1..];
+                let (positional, named) = args.split_at(argc);
+                construct_record(ty, positional, keywords, named)?
+            }
+            other => return Err(Fault::new(format!("{} is not callable", describe(other)))),
+        };
+        fiber.stack.truncate(ret);
+        fiber.stack.push(result);
+        Ok(false)
+    }
+
+    /// `receiver.name(args)` with positional arguments; `receiver` is the stack index of the
+    /// receiver, followed by `argc` arguments. Returns whether a frame was pushed.
+    pub(crate) fn call_method(
+        &mut self,
+        fiber: &mut Fiber,
+        receiver: usize,
+        name: Symbol,
+        argc: usize,
+    ) -> Result<bool, Fault> {
+        let object = fiber.stack[receiver].clone();
+        match &object {
+            Value::Record(record) => {
+                if let Some(method) = record.ty.method(name) {
+                    if let Value::Function(closure) = method {
+                        let closure = closure.clone();
+                        fiber.stack.insert(receiver, method.clone());
+                        self.push_frame(fiber, closure, argc + 1, &[], receiver, FrameKind::Call)?;
+                        return Ok(true);
+                    }
+                    fiber.stack.insert(receiver, method.clone());
+                    return self.call_general(fiber, receiver, argc + 1, &[]);
+                }
+                let field = self.get_attr(&object, name)?;
+                fiber.stack[receiver] = field;
+                self.call_general(fiber, receiver, argc, &[])
+            }
+            Value::Object(native) => {
+                let args = Args::new("", &fiber.stack[receiver + 1..]);
+                let function = format!("{}.{}", native.type_name(), name);
+                let args = Args { function: &function, ..args };
+                match native.inner.call_method(native, self, name, args) {
+                    Some(result) => {
+                        let value = result?;
+                        fiber.stack.truncate(receiver);
+                        fiber.stack.push(value);
+                        Ok(false)
+                    }
+                    None => {
+                        let attr = self.get_attr(&object, name)?;
+                        fiber.stack[receiver] = attr;
+                        self.call_general(fiber, receiver, argc, &[])
+                    }
+                }
+            }
+            Value::Module(_) | Value::Type(_) | Value::Enum(_) | Value::Variant(_) if !is_result(&object) => {
+                let member = self.get_attr(&object, name)?;
+                fiber.stack[receiver] = member;
+                self.call_general(fiber, receiver, argc, &[])
+            }
+            _ => {
+                let args = &fiber.stack[receiver + 1..];
+                let function = format!("{}.{}", object.type_name(), name);
+                let value = crate::methods::call_method(self, &object, name, Args::new(&function, args))?;
+                fiber.stack.truncate(receiver);
+                fiber.stack.push(value);
+                Ok(false)
+            }
+        }
+    }
+}
+
+fn is_result(value: &Value) -> bool {
+    matches!(value, Value::Variant(v) if v.is_ok() || v.is_err())
+}
+
+/// How a value is named in "is not callable" faults.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Nil => "nil".into(),
+        other => format!("a value of type {}", other.type_name()),
+    }
+}
+
+/// `Type(a, b, field=c)`: positional values fill fields in order, keywords by name, then defaults.
+pub(crate) fn construct_record(
+    ty: &Rc<RecordType>,
+    positional: &[Value],
+    names: &[Symbol],
+    named: &[Value],
+) -> Result<Value, Fault> {
+    let n = ty.fields.len();
+    if positional.len() > n {
+        return Err(Fault::new(format!(
+            "{}() takes {n} field{} but {} were given",
+            ty.name,
+            plural(n),
+            positional.len()
+        )));
+    }
+    let mut values: Vec<Value> = positional.to_vec();
+    values.resize(n, Value::Undefined);
+    for (name, value) in names.iter().zip(named) {
+        let Some(i) = ty.field_index(*name) else {
+            let mut message = format!("{} has no field '{name}'", ty.name);
+            let fields: Vec<Rc<str>> = ty.fields.iter().map(|f| f.name.name()).collect();
+            if let Some(close) = cn_compiler::diagnostic::closest_name(&name.name(), fields.iter().map(|f| &**f)) {
+                message.push_str(&format!("; did you mean '{close}'?"));
+            }
+            return Err(Fault::new(message));
+        };
+        if !matches!(values[i], Value::Undefined) {
+            return Err(Fault::new(format!("{}() got field '{name}' twice", ty.name)));
+        }
+        values[i] = value.clone();
+    }
+    for (i, field) in ty.fields.iter().enumerate() {
+        if matches!(values[i], Value::Undefined) {
+            values[i] = match &field.default {
+                // Fresh copies of container defaults, so instances never share a list by accident.
+                Some(Value::List(items)) => Value::list(items.borrow().clone()),
+                Some(Value::Dict(d)) => Value::dict(d.borrow().clone()),
+                Some(v) => v.clone(),
+                None => return Err(Fault::new(format!("{}() missing field '{}'", ty.name, field.name))),
+            };
+        }
+    }
+    Ok(Value::Record(Rc::new(Record { ty: ty.clone(), fields: std::cell::RefCell::new(values) })))
+}

@@ -1,0 +1,411 @@
+//! Turning values into text: `str()` ([`display`]), `repr()` ([`repr`]) and f-string format specs
+//! ([`format_spec`], Python's mini-language).
+//!
+//! Containers print their elements with `repr`, in a stable order (dicts in insertion order), so
+//! program output is deterministic and golden-testable.
+
+use std::fmt::Write;
+
+use crate::fault::Fault;
+use crate::value::Value;
+
+/// Containers nested deeper than this print as `...` (also stops self-referencing lists).
+const MAX_DEPTH: usize = 64;
+
+/// `str(value)`.
+pub fn display(value: &Value) -> String {
+    let mut out = String::new();
+    display_into(&mut out, value);
+    out
+}
+
+/// Appends `str(value)` to `out`.
+pub fn display_into(out: &mut String, value: &Value) {
+    match value {
+        Value::Str(s) => out.push_str(s),
+        other => write_repr(out, other, 0),
+    }
+}
+
+/// `repr(value)`.
+pub fn repr(value: &Value) -> String {
+    let mut out = String::new();
+    write_repr(&mut out, value, 0);
+    out
+}
+
+fn write_repr(out: &mut String, value: &Value, depth: usize) {
+    if depth > MAX_DEPTH {
+        out.push_str("...");
+        return;
+    }
+    let d = depth + 1;
+    match value {
+        Value::Nil => out.push_str("nil"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => write_float(out, *f),
+        Value::Duration(nanos) => write_duration(out, *nanos),
+        Value::Str(s) => write_quoted(out, s),
+        Value::List(items) => write_seq(out, "[", "]", &items.borrow(), d),
+        Value::Tuple(items) => {
+            if items.len() == 1 {
+                out.push('(');
+                write_repr(out, &items[0], d);
+                out.push_str(",)");
+            } else {
+                write_seq(out, "(", ")", items, d);
+            }
+        }
+        Value::Dict(dict) => {
+            out.push('{');
+            for (i, (k, v)) in dict.borrow().iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(out, k.value(), d);
+                out.push_str(": ");
+                write_repr(out, v, d);
+            }
+            out.push('}');
+        }
+        Value::Record(record) => {
+            out.push_str(&record.ty.name);
+            out.push('(');
+            for (i, (field, v)) in record.ty.fields.iter().zip(record.fields.borrow().iter()).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{}=", field.name);
+                if field.decorator("secret").is_some() {
+                    out.push_str("***");
+                } else {
+                    write_repr(out, v, d);
+                }
+            }
+            out.push(')');
+        }
+        Value::Variant(variant) => {
+            let _ = write!(out, "{}", variant.name);
+            if !variant.payload.is_empty() {
+                write_seq(out, "(", ")", &variant.payload, d);
+            }
+        }
+        Value::Function(f) => {
+            let _ = write!(out, "<fn {}>", f.name());
+        }
+        Value::Native(f) => {
+            let _ = write!(out, "<native fn {}>", f.name);
+        }
+        Value::Bound(b) => match &**b {
+            crate::object::BoundMethod::Builtin { receiver, name } => {
+                let _ = write!(out, "<bound method {}.{}>", receiver.type_name(), name);
+            }
+            crate::object::BoundMethod::Script { receiver, func } => {
+                let name = match func {
+                    Value::Function(f) => f.name().to_string(),
+                    other => other.type_name().to_string(),
+                };
+                let _ = write!(out, "<bound method {}.{}>", receiver.type_name(), name);
+            }
+        },
+        Value::Type(t) => {
+            let _ = write!(out, "<type {}>", t.name);
+        }
+        Value::Enum(e) => {
+            let _ = write!(out, "<enum {}>", e.name);
+        }
+        Value::Module(m) => {
+            let _ = write!(out, "<module {}>", m.name);
+        }
+        Value::Range(r) => {
+            if r.step == 1 {
+                let _ = write!(out, "range({}, {})", r.start, r.stop);
+            } else {
+                let _ = write!(out, "range({}, {}, {})", r.start, r.stop, r.step);
+            }
+        }
+        Value::Iterator(_) => out.push_str("<iterator>"),
+        Value::Object(o) => out.push_str(&o.inner.display()),
+        Value::Cell(c) => write_repr(out, &c.borrow(), d),
+        Value::Undefined => out.push_str("<undefined>"),
+    }
+}
+
+fn write_seq(out: &mut String, open: &str, close: &str, items: &[Value], depth: usize) {
+    out.push_str(open);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_repr(out, item, depth);
+    }
+    out.push_str(close);
+}
+
+/// Floats print like Python's `repr`: shortest round-trip digits, always with a `.` or exponent.
+pub fn write_float(out: &mut String, f: f64) {
+    if f.is_nan() {
+        out.push_str("nan");
+    } else if f.is_infinite() {
+        out.push_str(if f > 0.0 { "inf" } else { "-inf" });
+    } else if f != 0.0 && (f.abs() >= 1e16 || f.abs() < 1e-4) {
+        let text = format!("{f:e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let (sign, digits) = match exponent.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exponent),
+        };
+        let _ = write!(out, "{mantissa}e{sign}{digits:0>2}");
+    } else {
+        let _ = write!(out, "{f:?}");
+    }
+}
+
+/// Durations print like Go: `1h30m0s`, `1.5s`, `250ms`, `0s`.
+pub fn write_duration(out: &mut String, nanos: i64) {
+    if nanos == 0 {
+        out.push_str("0s");
+        return;
+    }
+    if nanos < 0 {
+        out.push('-');
+    }
+    let n = nanos.unsigned_abs();
+    if n < 1_000 {
+        let _ = write!(out, "{n}ns");
+    } else if n < 1_000_000 {
+        let _ = write!(out, "{}µs", trim_fraction(n as f64 / 1e3));
+    } else if n < 1_000_000_000 {
+        let _ = write!(out, "{}ms", trim_fraction(n as f64 / 1e6));
+    } else {
+        let total_seconds = n / 1_000_000_000;
+        let fraction = n % 1_000_000_000;
+        let (hours, minutes, seconds) = (total_seconds / 3600, (total_seconds / 60) % 60, total_seconds % 60);
+        if hours > 0 {
+            let _ = write!(out, "{hours}h");
+        }
+        if hours > 0 || minutes > 0 {
+            let _ = write!(out, "{minutes}m");
+        }
+        let seconds = seconds as f64 + fraction as f64 / 1e9;
+        let _ = write!(out, "{}s", trim_fraction(seconds));
+    }
+}
+
+fn trim_fraction(x: f64) -> String {
+    let text = format!("{x:.9}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.to_string()
+}
+
+fn write_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A parsed format spec: `[[fill]align][sign][0][width][,][.precision][type]`.
+#[derive(Default)]
+struct Spec {
+    fill: char,
+    align: Option<char>,
+    sign: Option<char>,
+    zero: bool,
+    width: usize,
+    grouping: bool,
+    precision: Option<usize>,
+    kind: Option<char>,
+}
+
+fn parse_spec(spec: &str) -> Result<Spec, Fault> {
+    let bad = || Fault::new(format!("invalid format spec '{spec}'"));
+    let chars: Vec<char> = spec.chars().collect();
+    let mut s = Spec { fill: ' ', ..Spec::default() };
+    let mut i = 0;
+    let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
+    if chars.len() >= 2 && is_align(chars[1]) {
+        s.fill = chars[0];
+        s.align = Some(chars[1]);
+        i = 2;
+    } else if chars.first().is_some_and(|c| is_align(*c)) {
+        s.align = Some(chars[0]);
+        i = 1;
+    }
+    if let Some(c @ ('+' | '-' | ' ')) = chars.get(i) {
+        s.sign = Some(*c);
+        i += 1;
+    }
+    if chars.get(i) == Some(&'0') {
+        s.zero = true;
+        i += 1;
+    }
+    let start = i;
+    while chars.get(i).is_some_and(char::is_ascii_digit) {
+        i += 1;
+    }
+    if i > start {
+        s.width = chars[start..i].iter().collect::<String>().parse().map_err(|_| bad())?;
+    }
+    if chars.get(i) == Some(&',') {
+        s.grouping = true;
+        i += 1;
+    }
+    if chars.get(i) == Some(&'.') {
+        i += 1;
+        let start = i;
+        while chars.get(i).is_some_and(char::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return Err(bad());
+        }
+        s.precision = Some(chars[start..i].iter().collect::<String>().parse().map_err(|_| bad())?);
+    }
+    if let Some(c) = chars.get(i) {
+        if !"sdfFeExXobg%".contains(*c) {
+            return Err(bad());
+        }
+        s.kind = Some(*c);
+        i += 1;
+    }
+    if i != chars.len() || s.width > 10_000 || s.precision.is_some_and(|p| p > 1_000) {
+        return Err(bad());
+    }
+    Ok(s)
+}
+
+fn group_thousands(digits: &str) -> String {
+    let (int_part, rest) = digits.find('.').map_or((digits, ""), |i| digits.split_at(i));
+    let mut out = String::new();
+    for (i, c) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + rest
+}
+
+/// Formats `value` according to an f-string spec such as `.2f`, `>8`, `05d`, `,`, `x`.
+pub fn format_spec(value: &Value, spec: &str) -> Result<String, Fault> {
+    let s = parse_spec(spec)?;
+    let numeric = matches!(value, Value::Int(_) | Value::Float(_));
+    let mismatch = || Fault::new(format!("format spec '{spec}' does not apply to {}", value.type_name()));
+    let (negative, body) = match (value, s.kind) {
+        (Value::Int(i), None | Some('d')) => (*i < 0, i.unsigned_abs().to_string()),
+        (Value::Int(i), Some('x')) => (*i < 0, format!("{:x}", i.unsigned_abs())),
+        (Value::Int(i), Some('X')) => (*i < 0, format!("{:X}", i.unsigned_abs())),
+        (Value::Int(i), Some('o')) => (*i < 0, format!("{:o}", i.unsigned_abs())),
+        (Value::Int(i), Some('b')) => (*i < 0, format!("{:b}", i.unsigned_abs())),
+        (Value::Int(_) | Value::Float(_), Some(kind @ ('f' | 'F' | 'e' | 'E' | 'g' | '%'))) => {
+            let f = match value {
+                Value::Int(i) => *i as f64,
+                Value::Float(f) => *f,
+                _ => 0.0,
+            };
+            let p = s.precision.unwrap_or(6);
+            let body = match kind {
+                'f' | 'F' => format!("{:.p$}", f.abs()),
+                'e' => format!("{:.p$e}", f.abs()),
+                'E' => format!("{:.p$E}", f.abs()),
+                '%' => format!("{:.p$}%", f.abs() * 100.0),
+                _ => {
+                    let mut out = String::new();
+                    write_float(&mut out, f.abs());
+                    out
+                }
+            };
+            (f < 0.0, body)
+        }
+        (Value::Float(f), None) => {
+            let body = match s.precision {
+                Some(p) => format!("{:.p$}", f.abs()),
+                None => {
+                    let mut out = String::new();
+                    write_float(&mut out, f.abs());
+                    out
+                }
+            };
+            (*f < 0.0, body)
+        }
+        (_, None | Some('s')) if !numeric || s.kind == Some('s') => {
+            let mut text = display(value);
+            if let Some(p) = s.precision {
+                text = text.chars().take(p).collect();
+            }
+            return Ok(pad(&text, &s, '<'));
+        }
+        _ => return Err(mismatch()),
+    };
+    let body = if s.grouping { group_thousands(&body) } else { body };
+    let sign = match (negative, s.sign) {
+        (true, _) => "-",
+        (false, Some('+')) => "+",
+        (false, Some(' ')) => " ",
+        _ => "",
+    };
+    if s.zero && s.align.is_none() {
+        let width = s.width.saturating_sub(sign.len());
+        return Ok(format!("{sign}{body:0>width$}"));
+    }
+    Ok(pad(&format!("{sign}{body}"), &s, '>'))
+}
+
+fn pad(text: &str, s: &Spec, default_align: char) -> String {
+    let len = text.chars().count();
+    if len >= s.width {
+        return text.to_string();
+    }
+    let room = s.width - len;
+    let fill = |n: usize| s.fill.to_string().repeat(n);
+    match s.align.unwrap_or(default_align) {
+        '<' => format!("{text}{}", fill(room)),
+        '^' => format!("{}{text}{}", fill(room / 2), fill(room - room / 2)),
+        _ => format!("{}{text}", fill(room)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_like_python() {
+        assert_eq!(repr(&Value::Float(1.0)), "1.0");
+        assert_eq!(repr(&Value::Float(0.1)), "0.1");
+        assert_eq!(repr(&Value::Float(1e20)), "1e+20");
+        assert_eq!(repr(&Value::Float(1.5e-7)), "1.5e-07");
+    }
+
+    #[test]
+    fn durations_print_like_go() {
+        assert_eq!(repr(&Value::Duration(90_000_000_000)), "1m30s");
+        assert_eq!(repr(&Value::Duration(250_000_000)), "250ms");
+        assert_eq!(repr(&Value::Duration(1_500_000_000)), "1.5s");
+    }
+
+    #[test]
+    fn format_specs() {
+        assert_eq!(format_spec(&Value::Int(7), "05d").ok().as_deref(), Some("00007"));
+        assert_eq!(format_spec(&Value::Float(3.14159), ".2f").ok().as_deref(), Some("3.14"));
+        assert_eq!(format_spec(&Value::str("ab"), ">4").ok().as_deref(), Some("  ab"));
+        assert_eq!(format_spec(&Value::Int(1234567), ",").ok().as_deref(), Some("1,234,567"));
+        assert_eq!(format_spec(&Value::Int(255), "x").ok().as_deref(), Some("ff"));
+        assert!(format_spec(&Value::str("x"), "d").is_err());
+    }
+}

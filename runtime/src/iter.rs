@@ -1,0 +1,110 @@
+//! Iteration: turning a value into an [`Iter`] and stepping it.
+
+use std::rc::Rc;
+
+use crate::fault::Fault;
+use crate::object::Iter;
+use crate::value::Value;
+
+/// Starts iterating over `value` (`for x in value`).
+pub fn iterate(value: &Value) -> Result<Iter, Fault> {
+    Ok(match value {
+        Value::List(items) => Iter::List(items.clone(), 0),
+        Value::Tuple(items) => Iter::Tuple(items.clone(), 0),
+        Value::Str(s) => Iter::Str(s.clone(), 0),
+        Value::Dict(d) => {
+            let len = d.borrow().len();
+            Iter::Dict(d.clone(), 0, len)
+        }
+        Value::Range(r) => Iter::Range(**r, 0),
+        Value::Iterator(it) => {
+            // Iterating an iterator continues it: take its state, leaving it exhausted.
+            std::mem::replace(&mut *it.borrow_mut(), Iter::Values(Vec::new().into_iter()))
+        }
+        other => return Err(Fault::new(format!("{} is not iterable", other.type_name()))),
+    })
+}
+
+impl Iter {
+    /// The next value, `None` when exhausted.
+    pub fn next_value(&mut self) -> Result<Option<Value>, Fault> {
+        Ok(match self {
+            Iter::List(items, i) => {
+                let items = items.borrow();
+                let v = items.get(*i).cloned();
+                *i += 1;
+                v
+            }
+            Iter::Tuple(items, i) => {
+                let v = items.get(*i).cloned();
+                *i += 1;
+                v
+            }
+            Iter::Str(s, offset) => {
+                let c = s[*offset..].chars().next();
+                c.map(|c| {
+                    *offset += c.len_utf8();
+                    Value::str(c.to_string())
+                })
+            }
+            Iter::Dict(d, i, len) => {
+                let d = d.borrow();
+                if d.len() != *len {
+                    return Err(Fault::new("dict changed size during iteration"));
+                }
+                let v = d.get_index(*i).map(|(k, _)| k.value().clone());
+                *i += 1;
+                v
+            }
+            Iter::Range(r, i) => {
+                let v = r.get(*i).map(Value::Int);
+                *i += 1;
+                v
+            }
+            Iter::Enumerate(inner, n) => match inner.next_value()? {
+                Some(v) => {
+                    let item = Value::tuple(vec![Value::Int(*n), v]);
+                    *n += 1;
+                    Some(item)
+                }
+                None => None,
+            },
+            Iter::Zip(iters) => {
+                let mut items = Vec::with_capacity(iters.len());
+                for it in iters.iter_mut() {
+                    match it.next_value()? {
+                        Some(v) => items.push(v),
+                        None => return Ok(None),
+                    }
+                }
+                if items.is_empty() {
+                    None
+                } else {
+                    Some(Value::tuple(items))
+                }
+            }
+            Iter::Values(values) => values.next(),
+        })
+    }
+}
+
+/// Collects every value of an iterable into a vector (`list(x)`, `sorted(x)`, `sum(x)`).
+pub fn collect(value: &Value) -> Result<Vec<Value>, Fault> {
+    match value {
+        Value::List(items) => Ok(items.borrow().clone()),
+        Value::Tuple(items) => Ok(items.as_ref().clone()),
+        _ => {
+            let mut it = iterate(value)?;
+            let mut out = Vec::new();
+            while let Some(v) = it.next_value()? {
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// An iterator value wrapping `iter` (what `enumerate` and `zip` return).
+pub fn iterator_value(iter: Iter) -> Value {
+    Value::Iterator(Rc::new(std::cell::RefCell::new(iter)))
+}

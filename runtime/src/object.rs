@@ -1,0 +1,360 @@
+//! Heap objects behind [`Value`]'s pointers: records and their types, variants, closures and
+//! their code, native functions and objects, modules, ranges and iterators.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use cn_compiler::bytecode::{FunctionProto, Op, TypeAnnotation};
+use cn_compiler::compile::ModuleScope;
+
+use crate::args::Args;
+use crate::fault::Fault;
+use crate::source::SourceFile;
+use crate::symbol::Symbol;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// A compiled function ready to run: instructions plus runtime constants.
+pub struct Code {
+    /// What the compiler produced (spans, parameter names, nested protos).
+    pub proto: Rc<FunctionProto>,
+    /// The instructions (copied out of the proto for a tight loop).
+    pub ops: Box<[Op]>,
+    /// Constants as values; nested functions appear as closures without captures (templates).
+    pub consts: Box<[Value]>,
+    /// Names (attributes, methods, keywords) interned.
+    pub names: Box<[Symbol]>,
+    /// Parameter names interned, for keyword binding.
+    pub params: Box<[Symbol]>,
+    /// Keyword-name lists, indexed like `consts` (empty where the constant is not a name list).
+    pub keyword_lists: Box<[Rc<[Symbol]>]>,
+    /// The file the function was defined in.
+    pub file: Rc<SourceFile>,
+}
+
+/// A script function value: code plus captured cells and evaluated defaults.
+pub struct Closure {
+    /// The function's code.
+    pub code: Rc<Code>,
+    /// Captured variables, shared with the enclosing function.
+    pub captures: Box<[Rc<RefCell<Value>>]>,
+    /// Default values of the last `code.proto.defaults` parameters.
+    pub defaults: Box<[Value]>,
+}
+
+impl Closure {
+    /// The function's name as written (`<lambda>` for lambdas).
+    pub fn name(&self) -> &str {
+        &self.code.proto.name
+    }
+}
+
+/// The signature of a native function: the VM (to call back into scripts, print, ...) and the
+/// arguments.
+pub type NativeFn = fn(&mut Vm, Args<'_>) -> Result<Value, Fault>;
+
+/// A function implemented in Rust.
+pub struct NativeFunction {
+    /// Name shown in errors and `repr` (`len`, `http.get`).
+    pub name: Rc<str>,
+    /// The implementation.
+    pub func: NativeImpl,
+}
+
+/// How a native function is implemented.
+pub enum NativeImpl {
+    /// A plain function pointer (builtins, module functions).
+    Plain(NativeFn),
+    /// A closure with state (variant constructors, functions made by library code).
+    Closure(Box<dyn Fn(&mut Vm, Args<'_>) -> Result<Value, Fault>>),
+}
+
+impl NativeFunction {
+    /// A native function value from a function pointer.
+    pub fn value(name: impl Into<Rc<str>>, func: NativeFn) -> Value {
+        Value::Native(Rc::new(NativeFunction { name: name.into(), func: NativeImpl::Plain(func) }))
+    }
+
+    /// A native function value from a closure.
+    pub fn closure(name: impl Into<Rc<str>>, func: impl Fn(&mut Vm, Args<'_>) -> Result<Value, Fault> + 'static) -> Value {
+        Value::Native(Rc::new(NativeFunction { name: name.into(), func: NativeImpl::Closure(Box::new(func)) }))
+    }
+
+    /// Calls the function.
+    pub fn call(&self, vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+        match &self.func {
+            NativeImpl::Plain(f) => f(vm, args),
+            NativeImpl::Closure(f) => f(vm, args),
+        }
+    }
+}
+
+/// A method bound to its receiver.
+pub enum BoundMethod {
+    /// A method of a builtin type (`xs.append`), dispatched by name when called.
+    Builtin {
+        /// The receiver.
+        receiver: Value,
+        /// The method name.
+        name: Symbol,
+    },
+    /// A record method: the function and the record passed as `self`.
+    Script {
+        /// The record.
+        receiver: Value,
+        /// The method.
+        func: Value,
+    },
+}
+
+/// Metadata of one record field, readable by library code (`config` reads `@env` and types).
+pub struct FieldInfo {
+    /// Field name.
+    pub name: Symbol,
+    /// The annotation as written.
+    pub ty: TypeAnnotation,
+    /// Default value, if any.
+    pub default: Option<Value>,
+    /// Decorators: name and argument values (`env`, `("PORT",)`).
+    pub decorators: Vec<(Rc<str>, Vec<Value>)>,
+}
+
+impl FieldInfo {
+    /// The arguments of decorator `name`, if the field has it.
+    pub fn decorator(&self, name: &str) -> Option<&[Value]> {
+        self.decorators.iter().find(|(n, _)| &**n == name).map(|(_, args)| args.as_slice())
+    }
+}
+
+/// A `type Name:` definition.
+pub struct RecordType {
+    /// The type name.
+    pub name: Rc<str>,
+    /// Fields in declaration order.
+    pub fields: Vec<FieldInfo>,
+    /// Methods by name.
+    pub methods: Vec<(Symbol, Value)>,
+}
+
+impl RecordType {
+    /// Index of field `name`.
+    #[inline]
+    pub fn field_index(&self, name: Symbol) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// Method `name`.
+    #[inline]
+    pub fn method(&self, name: Symbol) -> Option<&Value> {
+        self.methods.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
+    }
+}
+
+/// An instance of a record type.
+pub struct Record {
+    /// Its type.
+    pub ty: Rc<RecordType>,
+    /// Field values, in the type's field order.
+    pub fields: RefCell<Vec<Value>>,
+}
+
+/// An enum variant value: `Circle(2.0)`, `Empty`, `Ok(x)`, `Err(e)`.
+pub struct Variant {
+    /// The enum's name (`Result` for Ok/Err).
+    pub type_name: Rc<str>,
+    /// The variant's name.
+    pub name: Symbol,
+    /// Payload field names (may be empty for natively built variants).
+    pub field_names: Rc<[Symbol]>,
+    /// Payload values.
+    pub payload: Vec<Value>,
+}
+
+impl Variant {
+    /// `Ok(value)` or `Err(value)`.
+    pub fn result(ok: bool, value: Value) -> Variant {
+        let (name, field) = if ok { (crate::symbol::OK, crate::symbol::VALUE) } else { (crate::symbol::ERR, crate::symbol::ERROR) };
+        Variant { type_name: "Result".into(), name, field_names: Rc::from(vec![field]), payload: vec![value] }
+    }
+
+    /// A variant built by library code (`Added(pod)`, `CircuitOpen`).
+    pub fn new(type_name: &str, name: &str, payload: Vec<Value>) -> Value {
+        Value::Variant(Rc::new(Variant {
+            type_name: type_name.into(),
+            name: Symbol::intern(name),
+            field_names: Rc::from(Vec::new()),
+            payload,
+        }))
+    }
+
+    /// True for `Ok(_)`.
+    pub fn is_ok(&self) -> bool {
+        self.name == crate::symbol::OK && &*self.type_name == "Result"
+    }
+
+    /// True for `Err(_)`.
+    pub fn is_err(&self) -> bool {
+        self.name == crate::symbol::ERR && &*self.type_name == "Result"
+    }
+}
+
+/// An `enum Name:` definition.
+pub struct EnumType {
+    /// The enum name.
+    pub name: Rc<str>,
+    /// Variant names with their constructors (payload variants) or values (nullary variants).
+    pub variants: Vec<(Symbol, Value)>,
+}
+
+/// A loaded module.
+pub struct Module {
+    /// The import name (`http`, `helpers`).
+    pub name: Rc<str>,
+    /// Where its members live.
+    pub members: ModuleMembers,
+}
+
+/// Members of a module.
+pub enum ModuleMembers {
+    /// A `.cn` file: members are its globals.
+    Script(ModuleScope),
+    /// A native module: a fixed table.
+    Native(Vec<(Symbol, Value)>),
+}
+
+/// `range(start, stop, step)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Range {
+    /// First value.
+    pub start: i64,
+    /// Bound (exclusive).
+    pub stop: i64,
+    /// Step (never 0).
+    pub step: i64,
+}
+
+impl Range {
+    /// Number of values in the range.
+    pub fn len(&self) -> usize {
+        let span = if self.step > 0 { self.stop.saturating_sub(self.start) } else { self.start.saturating_sub(self.stop) };
+        if span <= 0 {
+            return 0;
+        }
+        let step = self.step.unsigned_abs();
+        ((span as u64).div_ceil(step)) as usize
+    }
+
+    /// True when the range yields nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`-th value, if in range.
+    pub fn get(&self, i: usize) -> Option<i64> {
+        (i < self.len()).then(|| self.start + self.step * i as i64)
+    }
+}
+
+/// The state of an iteration.
+pub enum Iter {
+    /// Over a list by index (sees appends made during the loop, like Python).
+    List(Rc<RefCell<Vec<Value>>>, usize),
+    /// Over a tuple.
+    Tuple(Rc<Vec<Value>>, usize),
+    /// Over a string's characters (byte offset of the next one).
+    Str(Rc<String>, usize),
+    /// Over a dict's keys, failing if the dict changes size.
+    Dict(Rc<RefCell<crate::dict::Dict>>, usize, usize),
+    /// Over a range.
+    Range(Range, usize),
+    /// `enumerate(inner, start)`.
+    Enumerate(Box<Iter>, i64),
+    /// `zip(a, b, ...)`: stops at the shortest.
+    Zip(Vec<Iter>),
+    /// Over values prepared in advance (dict items, reversed, ...).
+    Values(std::vec::IntoIter<Value>),
+}
+
+/// A native object from the standard library.
+///
+/// Library types implement [`NativeType`]; the VM reaches them through this box, which keeps
+/// `Value` at 16 bytes.
+pub struct NativeObject {
+    /// The implementation.
+    pub inner: Box<dyn NativeType>,
+}
+
+impl NativeObject {
+    /// Wraps a native type in a value.
+    pub fn value(inner: impl NativeType) -> Value {
+        Value::Object(Rc::new(NativeObject { inner: Box::new(inner) }))
+    }
+
+    /// The type name scripts see.
+    pub fn type_name(&self) -> &str {
+        self.inner.type_name()
+    }
+
+    /// Downcasts to a concrete library type.
+    pub fn downcast<T: NativeType>(&self) -> Option<&T> {
+        self.inner.as_any().downcast_ref()
+    }
+}
+
+/// Behaviour of a native object; every method has a sensible default.
+pub trait NativeType: Any {
+    /// The type name scripts see (`http.Server`).
+    fn type_name(&self) -> &str;
+
+    /// For downcasting.
+    fn as_any(&self) -> &dyn Any;
+
+    /// `obj.name`; `None` when there is no such attribute.
+    fn get_attr(&self, this: &Rc<NativeObject>, vm: &mut Vm, name: Symbol) -> Option<Result<Value, Fault>> {
+        let _ = (this, vm, name);
+        None
+    }
+
+    /// `obj.name(args)`; `None` when there is no such method.
+    fn call_method(
+        &self,
+        this: &Rc<NativeObject>,
+        vm: &mut Vm,
+        name: Symbol,
+        args: Args<'_>,
+    ) -> Option<Result<Value, Fault>> {
+        let _ = (this, vm, name, args);
+        None
+    }
+
+    /// `obj.name = value`.
+    fn set_attr(&self, vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
+        let _ = (vm, value);
+        Err(Fault::new(format!("cannot set attribute '{}' of {}", name, self.type_name())))
+    }
+
+    /// Start of a block statement (`tracing.span("x"):`).
+    fn enter(&self, this: &Rc<NativeObject>, vm: &mut Vm) -> Result<(), Fault> {
+        let _ = (this, vm);
+        Err(Fault::new(format!("{} cannot be used as a block statement", self.type_name())))
+    }
+
+    /// End of a block statement; `error` is the fault message when the block faulted.
+    fn exit(&self, this: &Rc<NativeObject>, vm: &mut Vm, error: Option<&str>) -> Result<(), Fault> {
+        let _ = (this, vm, error);
+        Ok(())
+    }
+
+    /// How the object prints.
+    fn display(&self) -> String {
+        format!("<{}>", self.type_name())
+    }
+}
+
+impl fmt::Debug for NativeObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.display())
+    }
+}

@@ -1,0 +1,280 @@
+//! Operators on values with Python's meaning: arithmetic, equality, ordering and membership.
+//!
+//! The VM's dispatch loop handles the int-int fast paths inline and calls these for everything
+//! else, so these functions favour clarity over speed.
+
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use cn_compiler::syntax::ast::BinOp;
+
+use crate::dict::Key;
+use crate::fault::Fault;
+use crate::value::Value;
+
+/// Structural equality (`==`): numbers compare by value across int and float; containers,
+/// records and variants compare element-wise; functions and objects by identity.
+pub fn equal(a: &Value, b: &Value) -> bool {
+    use Value::*;
+    match (a, b) {
+        (Nil, Nil) => true,
+        (Bool(x), Bool(y)) => x == y,
+        (Int(x), Int(y)) => x == y,
+        (Float(x), Float(y)) => x == y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) => (*x as f64) == *y,
+        (Duration(x), Duration(y)) => x == y,
+        (Str(x), Str(y)) => x == y,
+        (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow()),
+        (Tuple(x), Tuple(y)) => seq_equal(x, y),
+        (Dict(x), Dict(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
+        }
+        (Record(x), Record(y)) => {
+            Rc::ptr_eq(x, y) || (Rc::ptr_eq(&x.ty, &y.ty) && seq_equal(&x.fields.borrow(), &y.fields.borrow()))
+        }
+        (Variant(x), Variant(y)) => x.name == y.name && x.type_name == y.type_name && seq_equal(&x.payload, &y.payload),
+        (Range(x), Range(y)) => (x.start, x.stop, x.step) == (y.start, y.stop, y.step),
+        (Type(x), Type(y)) => Rc::ptr_eq(x, y),
+        (Enum(x), Enum(y)) => Rc::ptr_eq(x, y),
+        (Module(x), Module(y)) => Rc::ptr_eq(x, y),
+        _ => a.same(b),
+    }
+}
+
+fn seq_equal(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y))
+}
+
+/// Ordering for `<`, `<=`, `>`, `>=` and `sorted`: numbers, strings, durations, and lists or
+/// tuples lexicographically. Anything else is a fault naming both types.
+pub fn compare(a: &Value, b: &Value) -> Result<Ordering, Fault> {
+    use Value::*;
+    let unordered = || Fault::new(format!("cannot compare {} with {}", a.type_name(), b.type_name()));
+    match (a, b) {
+        (Int(x), Int(y)) => Ok(x.cmp(y)),
+        (Float(x), Float(y)) => x.partial_cmp(y).ok_or_else(unordered),
+        (Int(x), Float(y)) => (*x as f64).partial_cmp(y).ok_or_else(unordered),
+        (Float(x), Int(y)) => x.partial_cmp(&(*y as f64)).ok_or_else(unordered),
+        (Str(x), Str(y)) => Ok(x.as_str().cmp(y.as_str())),
+        (Duration(x), Duration(y)) => Ok(x.cmp(y)),
+        (Bool(x), Bool(y)) => Ok(x.cmp(y)),
+        (List(x), List(y)) => seq_compare(&x.borrow(), &y.borrow()),
+        (Tuple(x), Tuple(y)) => seq_compare(x, y),
+        _ => Err(unordered()),
+    }
+}
+
+fn seq_compare(a: &[Value], b: &[Value]) -> Result<Ordering, Fault> {
+    for (x, y) in a.iter().zip(b) {
+        match compare(x, y)? {
+            Ordering::Equal => continue,
+            other => return Ok(other),
+        }
+    }
+    Ok(a.len().cmp(&b.len()))
+}
+
+/// `needle in haystack`.
+pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
+    match haystack {
+        Value::List(items) => Ok(items.borrow().iter().any(|v| equal(v, needle))),
+        Value::Tuple(items) => Ok(items.iter().any(|v| equal(v, needle))),
+        Value::Dict(d) => Ok(Key::new(needle.clone()).is_ok_and(|k| d.borrow().contains_key(&k))),
+        Value::Str(s) => match needle {
+            Value::Str(n) => Ok(s.contains(n.as_str())),
+            other => Err(Fault::new(format!("'in <str>' needs a str on the left, got {}", other.type_name()))),
+        },
+        Value::Range(r) => Ok(match needle {
+            Value::Int(n) => {
+                let offset = n.wrapping_sub(r.start);
+                let inside = if r.step > 0 { *n >= r.start && *n < r.stop } else { *n <= r.start && *n > r.stop };
+                inside && offset % r.step == 0
+            }
+            _ => false,
+        }),
+        other => Err(Fault::new(format!("'in' needs a list, tuple, dict, str or range, got {}", other.type_name()))),
+    }
+}
+
+fn overflow(op: BinOp) -> Fault {
+    Fault::new(format!("integer overflow in '{op}'"))
+}
+
+fn unsupported(op: BinOp, a: &Value, b: &Value) -> Fault {
+    Fault::new(format!("unsupported operand types for {op}: {} and {}", a.type_name(), b.type_name()))
+}
+
+/// Applies an arithmetic operator.
+pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
+    use Value::*;
+    match (a, b) {
+        (Int(x), Int(y)) => int_binary(op, *x, *y),
+        (Float(_), Float(_)) | (Int(_), Float(_)) | (Float(_), Int(_)) => {
+            let (x, y) = (as_f64(a), as_f64(b));
+            float_binary(op, x, y)
+        }
+        (Str(x), Str(y)) if op == BinOp::Add => {
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Ok(Value::str(s))
+        }
+        (Str(s), Int(n)) | (Int(n), Str(s)) if op == BinOp::Mul => Ok(Value::str(s.repeat(repeat_count(*n)?))),
+        (List(x), List(y)) if op == BinOp::Add => {
+            let mut items = x.borrow().clone();
+            items.extend(y.borrow().iter().cloned());
+            Ok(Value::list(items))
+        }
+        (List(x), Int(n)) | (Int(n), List(x)) if op == BinOp::Mul => {
+            let count = repeat_count(*n)?;
+            let items = x.borrow();
+            let mut out = Vec::with_capacity(items.len() * count);
+            for _ in 0..count {
+                out.extend(items.iter().cloned());
+            }
+            Ok(Value::list(out))
+        }
+        (Tuple(x), Tuple(y)) if op == BinOp::Add => Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect())),
+        (Duration(x), Duration(y)) => match op {
+            BinOp::Add => x.checked_add(*y).map(Duration).ok_or_else(|| overflow(op)),
+            BinOp::Sub => x.checked_sub(*y).map(Duration).ok_or_else(|| overflow(op)),
+            BinOp::Div if *y != 0 => Ok(Float(*x as f64 / *y as f64)),
+            BinOp::FloorDiv if *y != 0 => Ok(Int(x.div_euclid(*y))),
+            BinOp::Mod if *y != 0 => Ok(Duration(x.rem_euclid(*y))),
+            BinOp::Div | BinOp::FloorDiv | BinOp::Mod => Err(Fault::new("division by zero")),
+            _ => Err(unsupported(op, a, b)),
+        },
+        (Duration(d), Int(n)) | (Int(n), Duration(d)) if op == BinOp::Mul => {
+            d.checked_mul(*n).map(Duration).ok_or_else(|| overflow(op))
+        }
+        (Duration(d), Float(f)) | (Float(f), Duration(d)) if op == BinOp::Mul => Ok(Duration((*d as f64 * f) as i64)),
+        (Duration(d), Int(n)) if matches!(op, BinOp::Div | BinOp::FloorDiv) => {
+            if *n == 0 {
+                return Err(Fault::new("division by zero"));
+            }
+            Ok(Duration(d.div_euclid(*n)))
+        }
+        (Duration(d), Float(f)) if op == BinOp::Div => {
+            if *f == 0.0 {
+                return Err(Fault::new("division by zero"));
+            }
+            Ok(Duration((*d as f64 / f) as i64))
+        }
+        _ => Err(unsupported(op, a, b)),
+    }
+}
+
+fn repeat_count(n: i64) -> Result<usize, Fault> {
+    if n > 100_000_000 {
+        return Err(Fault::new(format!("repetition count {n} is too large")));
+    }
+    Ok(n.max(0) as usize)
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}
+
+/// Integer arithmetic with Python's floor semantics and overflow faults.
+pub fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Fault> {
+    let zero = || Fault::new("division by zero");
+    Ok(Value::Int(match op {
+        BinOp::Add => x.checked_add(y).ok_or_else(|| overflow(op))?,
+        BinOp::Sub => x.checked_sub(y).ok_or_else(|| overflow(op))?,
+        BinOp::Mul => x.checked_mul(y).ok_or_else(|| overflow(op))?,
+        BinOp::Div => {
+            if y == 0 {
+                return Err(zero());
+            }
+            return Ok(Value::Float(x as f64 / y as f64));
+        }
+        BinOp::FloorDiv => {
+            if y == 0 {
+                return Err(zero());
+            }
+            let q = x.checked_div(y).ok_or_else(|| overflow(op))?;
+            if (x % y != 0) && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            }
+        }
+        BinOp::Mod => {
+            if y == 0 {
+                return Err(zero());
+            }
+            let r = x.checked_rem(y).ok_or_else(|| overflow(op))?;
+            if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+        BinOp::Pow => {
+            if y < 0 {
+                return Ok(Value::Float((x as f64).powf(y as f64)));
+            }
+            let exp = u32::try_from(y).map_err(|_| overflow(op))?;
+            x.checked_pow(exp).ok_or_else(|| overflow(op))?
+        }
+    }))
+}
+
+fn float_binary(op: BinOp, x: f64, y: f64) -> Result<Value, Fault> {
+    let zero = || Fault::new("division by zero");
+    Ok(Value::Float(match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => {
+            if y == 0.0 {
+                return Err(zero());
+            }
+            x / y
+        }
+        BinOp::FloorDiv => {
+            if y == 0.0 {
+                return Err(zero());
+            }
+            (x / y).floor()
+        }
+        BinOp::Mod => {
+            if y == 0.0 {
+                return Err(zero());
+            }
+            let r = x % y;
+            if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+        BinOp::Pow => x.powf(y),
+    }))
+}
+
+/// Unary minus.
+pub fn negate(v: &Value) -> Result<Value, Fault> {
+    match v {
+        Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| Fault::new("integer overflow in '-'")),
+        Value::Float(f) => Ok(Value::Float(-f)),
+        Value::Duration(d) => d.checked_neg().map(Value::Duration).ok_or_else(|| Fault::new("integer overflow in '-'")),
+        other => Err(Fault::new(format!("bad operand type for unary -: {}", other.type_name()))),
+    }
+}
+
+/// Unary plus (numbers only).
+pub fn plus(v: &Value) -> Result<Value, Fault> {
+    match v {
+        Value::Int(_) | Value::Float(_) | Value::Duration(_) => Ok(v.clone()),
+        other => Err(Fault::new(format!("bad operand type for unary +: {}", other.type_name()))),
+    }
+}

@@ -1,0 +1,171 @@
+//! `Value`: the 16-byte tagged union every cn value is.
+//!
+//! Small values (nil, bool, int, float, duration) live inline; everything else is a pointer to a
+//! reference-counted heap object. Interpreter state is single-threaded, so `Rc` and `RefCell`
+//! are enough and the hot path never takes a lock. Mutable containers (lists, dicts, records) use
+//! `RefCell`; immutable ones (strings, tuples, variants) do not.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::dict::Dict;
+use crate::object::{
+    BoundMethod, Closure, EnumType, Iter, Module, NativeFunction, NativeObject, Range, Record, RecordType, Variant,
+};
+
+/// A cn value.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// `nil`.
+    #[default]
+    Nil,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A 64-bit signed integer; arithmetic overflow is a fault.
+    Int(i64),
+    /// A 64-bit float.
+    Float(f64),
+    /// A duration in nanoseconds (`60.seconds`).
+    Duration(i64),
+    /// An immutable string.
+    Str(Rc<String>),
+    /// A mutable list.
+    List(Rc<RefCell<Vec<Value>>>),
+    /// An immutable tuple.
+    Tuple(Rc<Vec<Value>>),
+    /// A mutable dict keeping insertion order.
+    Dict(Rc<RefCell<Dict>>),
+    /// An instance of a `type` definition.
+    Record(Rc<Record>),
+    /// An enum variant or result (`Ok(x)`, `Err(e)`, `Circle(2.0)`, `Empty`).
+    Variant(Rc<Variant>),
+    /// A script function with its captured cells.
+    Function(Rc<Closure>),
+    /// A function implemented in Rust.
+    Native(Rc<NativeFunction>),
+    /// A method bound to its receiver (`f = xs.append`).
+    Bound(Rc<BoundMethod>),
+    /// A record type (callable: constructs records).
+    Type(Rc<RecordType>),
+    /// An enum type (its variants are attributes).
+    Enum(Rc<EnumType>),
+    /// An imported module.
+    Module(Rc<Module>),
+    /// `range(start, stop, step)`.
+    Range(Rc<Range>),
+    /// An iterator in progress (`for` loops, `enumerate`, `zip`).
+    Iterator(Rc<RefCell<Iter>>),
+    /// A native object from the standard library (a server, a counter, a span).
+    Object(Rc<NativeObject>),
+    /// A captured variable's storage. Never visible to scripts.
+    Cell(Rc<RefCell<Value>>),
+    /// A global that has not been assigned yet. Never visible to scripts.
+    Undefined,
+}
+
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Str(Rc::new(s.into()))
+    }
+
+    /// A list value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(items)))
+    }
+
+    /// A tuple value.
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(Rc::new(items))
+    }
+
+    /// A dict value.
+    pub fn dict(dict: Dict) -> Value {
+        Value::Dict(Rc::new(RefCell::new(dict)))
+    }
+
+    /// `Ok(value)`.
+    pub fn ok(value: Value) -> Value {
+        Value::Variant(Rc::new(Variant::result(true, value)))
+    }
+
+    /// `Err(error)`.
+    pub fn err(error: Value) -> Value {
+        Value::Variant(Rc::new(Variant::result(false, error)))
+    }
+
+    /// The name of the value's type as scripts see it (`type(x)`).
+    pub fn type_name(&self) -> &str {
+        match self {
+            Value::Nil => "nil",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Duration(_) => "duration",
+            Value::Str(_) => "str",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+            Value::Dict(_) => "dict",
+            Value::Record(r) => &r.ty.name,
+            Value::Variant(v) => &v.type_name,
+            Value::Function(_) | Value::Native(_) | Value::Bound(_) => "function",
+            Value::Type(_) | Value::Enum(_) => "type",
+            Value::Module(_) => "module",
+            Value::Range(_) => "range",
+            Value::Iterator(_) => "iterator",
+            Value::Object(o) => o.type_name(),
+            Value::Cell(_) | Value::Undefined => "internal",
+        }
+    }
+
+    /// Python truthiness: nil, false, 0, 0.0, empty containers and zero durations are false.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Nil | Value::Undefined => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Duration(d) => *d != 0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(l) => !l.borrow().is_empty(),
+            Value::Tuple(t) => !t.is_empty(),
+            Value::Dict(d) => !d.borrow().is_empty(),
+            Value::Range(r) => r.len() > 0,
+            _ => true,
+        }
+    }
+
+    /// The string inside a `Str`, if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Identity: the same heap object (or equal inline values).
+    pub fn same(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Nil, Nil) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Str(a), Str(b)) => Rc::ptr_eq(a, b),
+            (List(a), List(b)) => Rc::ptr_eq(a, b),
+            (Dict(a), Dict(b)) => Rc::ptr_eq(a, b),
+            (Record(a), Record(b)) => Rc::ptr_eq(a, b),
+            (Function(a), Function(b)) => Rc::ptr_eq(a, b),
+            (Native(a), Native(b)) => Rc::ptr_eq(a, b),
+            (Object(a), Object(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::format::repr(self))
+    }
+}

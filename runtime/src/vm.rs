@@ -1,0 +1,459 @@
+//! The virtual machine: process-wide interpreter state and the entry points the CLI uses.
+//!
+//! A [`Vm`] owns the global slot table shared by all modules, the builtins, loaded modules and
+//! buffered stdout. Code runs in [`Fiber`]s through the dispatch loop in `interpreter.rs`; this
+//! file loads compiled functions into runtime [`Code`], runs files and REPL lines, and lets native
+//! code call back into scripts.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use cn_compiler::bytecode::{Constant, FunctionProto};
+use cn_compiler::compile::{compile_source, CompileEnv, GlobalSlots, ModuleScope};
+use cn_compiler::Diagnostic;
+
+use crate::args::Args;
+use crate::fault::{Fault, FaultKind};
+use crate::fiber::{Fiber, Frame, FrameKind, MAX_FRAMES};
+use crate::object::{Closure, Code, Module, ModuleMembers};
+use crate::source::SourceFile;
+use crate::symbol::Symbol;
+use crate::value::Value;
+
+/// How deeply natives may call back into scripts that call natives again (`sorted` with a key
+/// that sorts): each level uses the Rust stack.
+const MAX_NESTED_CALLS: usize = 200;
+
+/// Builds a native module's members on first import.
+pub type NativeModuleBuilder = fn(&mut Vm) -> Vec<(&'static str, Value)>;
+
+/// Why running a program stopped.
+#[derive(Debug)]
+pub enum RunError {
+    /// The source did not compile.
+    Compile {
+        /// The file.
+        file: Rc<SourceFile>,
+        /// Every error found.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// A fault ended the program (or `exit` was called).
+    Fault(Fault),
+    /// The file could not be read.
+    Io(String),
+}
+
+enum ModuleState {
+    Loading,
+    Loaded(Rc<Module>),
+}
+
+/// Buffered standard output that goes quiet when the reader goes away.
+struct Output {
+    out: std::io::BufWriter<std::io::Stdout>,
+    line_buffered: bool,
+    closed: bool,
+}
+
+/// The interpreter.
+pub struct Vm {
+    pub(crate) globals: Vec<Value>,
+    pub(crate) global_names: Vec<Rc<str>>,
+    pub(crate) builtins: Vec<Value>,
+    builtin_names: Vec<&'static str>,
+    slots: GlobalSlots,
+    modules: HashMap<String, ModuleState>,
+    native_modules: HashMap<&'static str, NativeModuleBuilder>,
+    repl: Option<(ModuleScope, Rc<SourceFile>)>,
+    output: Output,
+    pub(crate) nested_calls: usize,
+    /// Arguments after the script path (`args()`).
+    pub script_args: Vec<String>,
+}
+
+impl Vm {
+    /// A VM with the builtins installed and no native modules.
+    pub fn new(script_args: Vec<String>) -> Vm {
+        let (builtin_names, builtins) = crate::builtins::all().into_iter().unzip();
+        use std::io::IsTerminal;
+        Vm {
+            globals: Vec::new(),
+            global_names: Vec::new(),
+            builtins,
+            builtin_names,
+            slots: GlobalSlots::default(),
+            modules: HashMap::new(),
+            native_modules: HashMap::new(),
+            repl: None,
+            output: Output {
+                out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+                line_buffered: std::io::stdout().is_terminal(),
+                closed: false,
+            },
+            nested_calls: 0,
+            script_args,
+        }
+    }
+
+    /// Makes `import name` load a native module built by `builder`.
+    pub fn register_module(&mut self, name: &'static str, builder: NativeModuleBuilder) {
+        self.native_modules.insert(name, builder);
+    }
+
+    /// Names of the builtins, for REPL completion.
+    pub fn builtin_names(&self) -> &[&'static str] {
+        &self.builtin_names
+    }
+
+    /// Names of native modules that can be imported.
+    pub fn native_module_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.native_modules.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    // ---- output ----
+
+    /// Writes script output (print); a closed pipe ends the program quietly.
+    pub fn write_out(&mut self, text: &str) -> Result<(), Fault> {
+        if self.output.closed {
+            return Err(Fault::exit(0));
+        }
+        let mut result = self.output.out.write_all(text.as_bytes());
+        if result.is_ok() && self.output.line_buffered && text.contains('\n') {
+            result = self.output.out.flush();
+        }
+        result.map_err(|e| self.output_failed(e))
+    }
+
+    /// Flushes buffered output (before faults are printed, at exit).
+    pub fn flush(&mut self) {
+        if !self.output.closed && self.output.out.flush().is_err() {
+            self.output.closed = true;
+        }
+    }
+
+    fn output_failed(&mut self, error: std::io::Error) -> Fault {
+        self.output.closed = true;
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            Fault::exit(0)
+        } else {
+            Fault::new(format!("cannot write to stdout: {error}"))
+        }
+    }
+
+    // ---- loading code ----
+
+    fn compile_env(&self, echo: bool) -> CompileEnv<'_> {
+        CompileEnv { builtins: &self.builtin_names, echo_last_expression: echo }
+    }
+
+    /// Turns a compiled function (and its nested functions) into runtime code.
+    pub(crate) fn load_code(&self, proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code> {
+        let mut consts = Vec::with_capacity(proto.constants.len());
+        let mut keyword_lists = Vec::with_capacity(proto.constants.len());
+        for constant in &proto.constants {
+            let mut keywords: Rc<[Symbol]> = Rc::from(Vec::new());
+            consts.push(match constant {
+                Constant::Int(i) => Value::Int(*i),
+                Constant::Float(f) => Value::Float(*f),
+                Constant::Str(s) => Value::str(&**s),
+                Constant::FormatSpec(None) => Value::Nil,
+                Constant::FormatSpec(Some(spec)) => Value::str(&**spec),
+                Constant::Names(names) => {
+                    keywords = names.iter().map(|n| Symbol::intern(n)).collect();
+                    Value::Nil
+                }
+                Constant::Function(inner) => {
+                    let code = self.load_code(inner.clone(), file);
+                    Value::Function(Rc::new(Closure { code, captures: Box::new([]), defaults: Box::new([]) }))
+                }
+                Constant::Type(_) | Constant::Enum(_) => Value::Nil,
+            });
+            keyword_lists.push(keywords);
+        }
+        Rc::new(Code {
+            ops: proto.code.clone().into_boxed_slice(),
+            consts: consts.into_boxed_slice(),
+            names: proto.names.iter().map(|n| Symbol::intern(n)).collect(),
+            params: proto.params.iter().map(|n| Symbol::intern(n)).collect(),
+            keyword_lists: keyword_lists.into_boxed_slice(),
+            file: file.clone(),
+            proto,
+        })
+    }
+
+    /// Grows the global table after a compilation declared new globals.
+    fn sync_globals(&mut self, scope: &ModuleScope) {
+        let size = self.slots.next as usize;
+        if self.globals.len() < size {
+            self.globals.resize(size, Value::Undefined);
+            self.global_names.resize(size, "?".into());
+        }
+        for (name, slot) in scope.iter() {
+            self.global_names[slot as usize] = name.clone();
+        }
+    }
+
+    /// Compiles `source` as a module body against `scope`.
+    fn compile(
+        &mut self,
+        file: &Rc<SourceFile>,
+        scope: &mut ModuleScope,
+        echo: bool,
+    ) -> Result<Rc<Closure>, RunError> {
+        let mut slots = self.slots.clone();
+        let env = self.compile_env(echo);
+        let proto = compile_source(&file.text, scope, &mut slots, env)
+            .map_err(|diagnostics| RunError::Compile { file: file.clone(), diagnostics })?;
+        self.slots = slots;
+        self.sync_globals(scope);
+        let code = self.load_code(Rc::new(proto), file);
+        Ok(Rc::new(Closure { code, captures: Box::new([]), defaults: Box::new([]) }))
+    }
+
+    /// Parses and resolves a file without running it (`cn check`).
+    pub fn check(&mut self, path: &Path) -> Result<(), RunError> {
+        let file = read_source(path)?;
+        let mut scope = ModuleScope::default();
+        let mut slots = GlobalSlots::default();
+        let env = self.compile_env(false);
+        compile_source(&file.text, &mut scope, &mut slots, env)
+            .map(|_| ())
+            .map_err(|diagnostics| RunError::Compile { file, diagnostics })
+    }
+
+    // ---- running ----
+
+    /// Runs a script file: its module body, then `main()` if it defines one.
+    pub fn run_file(&mut self, path: &Path) -> Result<(), RunError> {
+        let file = read_source(path)?;
+        let mut scope = ModuleScope::default();
+        let body = self.compile(&file, &mut scope, false)?;
+        let name = module_name(path);
+        let result = self.run_closure(body, &[]).and_then(|_| match scope.get("main").map(|s| self.globals[s as usize].clone()) {
+            Some(main @ (Value::Function(_) | Value::Native(_))) => self.call_value(&main, &[]).map(|_| ()),
+            _ => Ok(()),
+        });
+        self.modules.insert(
+            name.clone(),
+            ModuleState::Loaded(Rc::new(Module { name: name.into(), members: ModuleMembers::Script(scope) })),
+        );
+        self.flush();
+        result.map_err(RunError::Fault)
+    }
+
+    /// Compiles and runs one REPL entry; returns the value of a final expression statement.
+    pub fn eval_repl(&mut self, source: &str) -> Result<Value, RunError> {
+        let (mut scope, _) = self.repl.take().unwrap_or_else(|| {
+            (ModuleScope::default(), Rc::new(SourceFile { path: "<repl>".into(), text: String::new() }))
+        });
+        let file = Rc::new(SourceFile { path: "<repl>".into(), text: source.to_string() });
+        let result = self.compile(&file, &mut scope, true);
+        self.repl = Some((scope, file));
+        let body = result?;
+        let value = self.run_closure(body, &[]).map_err(RunError::Fault);
+        self.flush();
+        value
+    }
+
+    /// Global names defined in the REPL so far.
+    pub fn repl_globals(&self) -> Vec<Rc<str>> {
+        self.repl.as_ref().map(|(scope, _)| scope.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default()
+    }
+
+    /// The value of REPL global `name`.
+    pub fn repl_global(&self, name: &str) -> Option<Value> {
+        let slot = self.repl.as_ref()?.0.get(name)?;
+        self.globals.get(slot as usize).cloned()
+    }
+
+    fn run_closure(&mut self, closure: Rc<Closure>, args: &[Value]) -> Result<Value, Fault> {
+        self.call_value(&Value::Function(closure), args)
+    }
+
+    /// Calls any callable value from native code and returns its result.
+    ///
+    /// Script functions run in a fresh fiber to completion; this is for natives that need a
+    /// synchronous answer (a sort key, a retry attempt). The fault of a failed call carries the
+    /// script's stack trace.
+    pub fn call_value(&mut self, callee: &Value, args: &[Value]) -> Result<Value, Fault> {
+        match callee {
+            Value::Function(closure) => {
+                if self.nested_calls >= MAX_NESTED_CALLS {
+                    return Err(Fault::new("stack overflow: callbacks nested too deeply"));
+                }
+                let mut fiber = Fiber::new();
+                fiber.stack.push(callee.clone());
+                fiber.stack.extend_from_slice(args);
+                self.push_frame(&mut fiber, closure.clone(), args.len(), &[], 0, FrameKind::Call)?;
+                self.nested_calls += 1;
+                let result = self.run(&mut fiber, 0);
+                self.nested_calls -= 1;
+                result
+            }
+            _ => {
+                let mut fiber = Fiber::new();
+                fiber.stack.push(callee.clone());
+                fiber.stack.extend_from_slice(args);
+                self.call_general(&mut fiber, 0, args.len(), &[])?;
+                if fiber.frames.is_empty() {
+                    Ok(fiber.stack.pop().unwrap_or_default())
+                } else {
+                    self.nested_calls += 1;
+                    let result = self.run(&mut fiber, 0);
+                    self.nested_calls -= 1;
+                    result
+                }
+            }
+        }
+    }
+
+    /// Pushes a frame for `closure` whose callee sits at `stack[ret]` and whose `argc` positional
+    /// arguments (then `keywords.len()` keyword values) follow it.
+    pub(crate) fn push_frame(
+        &mut self,
+        fiber: &mut Fiber,
+        closure: Rc<Closure>,
+        argc: usize,
+        keywords: &[Symbol],
+        ret: usize,
+        kind: FrameKind,
+    ) -> Result<(), Fault> {
+        if fiber.frames.len() >= MAX_FRAMES {
+            return Err(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
+        }
+        let base = ret + 1;
+        let params = closure.code.params.len();
+        if keywords.is_empty() && argc == params {
+            // Fast path: exactly the parameters, positionally.
+        } else {
+            crate::call::bind_arguments(fiber, &closure, base, argc, keywords)?;
+        }
+        let locals = closure.code.proto.locals as usize;
+        fiber.stack.resize(base + locals, Value::Nil);
+        fiber.frames.push(Frame { closure, ip: 0, base, ret, kind, pending_return: None });
+        Ok(())
+    }
+
+    // ---- modules ----
+
+    /// Loads (once) and returns the module `name`, searching native modules first, then
+    /// `name.cn` beside `importer`.
+    pub(crate) fn import(&mut self, name: &str, importer: &SourceFile) -> Result<Value, Fault> {
+        if let Some(ModuleState::Loaded(m)) = self.modules.get(name) {
+            return Ok(Value::Module(m.clone()));
+        }
+        if let Some(builder) = self.native_modules.get(name).copied() {
+            let members = builder(self).into_iter().map(|(n, v)| (Symbol::intern(n), v)).collect();
+            let module = Rc::new(Module { name: name.into(), members: ModuleMembers::Native(members) });
+            self.modules.insert(name.to_string(), ModuleState::Loaded(module.clone()));
+            return Ok(Value::Module(module));
+        }
+        let dir = Path::new(&importer.path).parent().map(Path::to_path_buf).unwrap_or_default();
+        let path: PathBuf = dir.join(format!("{}.cn", name.replace('.', "/")));
+        let key = path.to_string_lossy().to_string();
+        match self.modules.get(&key) {
+            Some(ModuleState::Loaded(m)) => return Ok(Value::Module(m.clone())),
+            Some(ModuleState::Loading) => {
+                return Err(Fault::new(format!("import cycle: module '{name}' imports itself (through {})", key)))
+            }
+            None => {}
+        }
+        if !path.exists() {
+            let mut message = format!("no module named '{name}' (looked for {})", path.display());
+            if let Some(close) = cn_compiler::diagnostic::closest_name(name, self.native_modules.keys().copied()) {
+                message.push_str(&format!("; did you mean '{close}'?"));
+            }
+            return Err(Fault::new(message));
+        }
+        self.modules.insert(key.clone(), ModuleState::Loading);
+        let result = self.load_script_module(name, &path);
+        match result {
+            Ok(module) => {
+                self.modules.insert(key, ModuleState::Loaded(module.clone()));
+                Ok(Value::Module(module))
+            }
+            Err(fault) => {
+                self.modules.remove(&key);
+                Err(fault)
+            }
+        }
+    }
+
+    fn load_script_module(&mut self, name: &str, path: &Path) -> Result<Rc<Module>, Fault> {
+        let file = read_source(path).map_err(|e| match e {
+            RunError::Io(message) => Fault::new(message),
+            _ => Fault::new(format!("cannot read {}", path.display())),
+        })?;
+        let mut scope = ModuleScope::default();
+        let body = self.compile(&file, &mut scope, false).map_err(|e| match e {
+            RunError::Compile { file, diagnostics } => {
+                let mut fault = Fault::new(format!("module '{name}' does not compile"));
+                for d in diagnostics {
+                    let (line, col) = file.line_col(d.span);
+                    fault.notes.push(format!("{}:{line}:{col}: {} [{}]", file.path, d.message, d.code));
+                }
+                fault
+            }
+            RunError::Fault(f) => f,
+            RunError::Io(m) => Fault::new(m),
+        })?;
+        self.run_closure(body, &[])?;
+        Ok(Rc::new(Module { name: name.into(), members: ModuleMembers::Script(scope) }))
+    }
+
+    /// A module's member by name.
+    pub(crate) fn module_member(&self, module: &Module, name: Symbol) -> Option<Value> {
+        match &module.members {
+            ModuleMembers::Script(scope) => {
+                let slot = scope.get(&name.name())?;
+                match self.globals.get(slot as usize) {
+                    Some(Value::Undefined) | None => None,
+                    Some(v) => Some(v.clone()),
+                }
+            }
+            ModuleMembers::Native(members) => members.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()),
+        }
+    }
+
+    /// Member names of an imported module, for REPL completion.
+    pub fn module_members(&self, name: &str) -> Vec<String> {
+        match self.modules.get(name) {
+            Some(ModuleState::Loaded(m)) => match &m.members {
+                ModuleMembers::Script(scope) => scope.iter().map(|(n, _)| n.to_string()).collect(),
+                ModuleMembers::Native(members) => members.iter().map(|(n, _)| n.name().to_string()).collect(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Calls a native function with positional arguments (used by builtins that take callables).
+    pub fn call_native(&mut self, f: &crate::object::NativeFunction, args: &[Value]) -> Result<Value, Fault> {
+        f.call(self, Args::new(&f.name, args))
+    }
+}
+
+/// The module name a path is imported as.
+fn module_name(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "main".into())
+}
+
+fn read_source(path: &Path) -> Result<Rc<SourceFile>, RunError> {
+    let text = std::fs::read_to_string(path).map_err(|e| RunError::Io(format!("cannot read {}: {e}", path.display())))?;
+    Ok(Rc::new(SourceFile { path: path.to_string_lossy().to_string(), text }))
+}
+
+impl RunError {
+    /// The process exit status for this error: 2 for compile errors, the `exit` code, else 1.
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            RunError::Compile { .. } => 2,
+            RunError::Fault(Fault { kind: FaultKind::Exit(code), .. }) => *code,
+            RunError::Fault(_) => 1,
+            RunError::Io(_) => 2,
+        }
+    }
+}

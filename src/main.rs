@@ -1,1 +1,136 @@
-fn main() {}
+//! The `cn` command: run, check, disassemble and explore cn programs.
+//!
+//! Exit status: 0 when the program ran to the end, 1 when a runtime fault ended it, 2 for compile
+//! errors and usage errors. The interpreter runs on a thread with a large stack so that the
+//! recursive compiler passes and native callbacks have room on any input.
+
+mod report;
+mod repl;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use cn_runtime::{RunError, Vm};
+
+/// cn: a scripting language whose standard library makes cloud-native patterns the default.
+#[derive(Parser)]
+#[command(name = "cn", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a script: its top-level code, then `main()` if it defines one.
+    Run {
+        /// The script to run.
+        file: PathBuf,
+        /// Arguments for the script, available as `args()`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Parse and resolve scripts without running them; report every error.
+    Check {
+        /// The scripts to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Start the interactive prompt (also what a bare `cn` does).
+    Repl,
+    /// Print the bytecode a script compiles to.
+    Dis {
+        /// The script to disassemble.
+        file: PathBuf,
+    },
+}
+
+/// Stack for the interpreter thread: compiler passes recurse on the tree and natives may call
+/// back into scripts, both bounded, but deeper than a default 8 MiB main thread allows.
+const INTERPRETER_STACK: usize = 256 << 20;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let worker = std::thread::Builder::new().name("cn-interpreter".into()).stack_size(INTERPRETER_STACK);
+    match worker.spawn(move || run_command(cli)).map(|handle| handle.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(_)) => ExitCode::from(101),
+        Err(e) => {
+            eprintln!("cn: cannot start the interpreter thread: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_command(cli: Cli) -> u8 {
+    match cli.command {
+        None | Some(Command::Repl) => repl::run(),
+        Some(Command::Run { file, args }) => {
+            let mut vm = new_vm(args);
+            match vm.run_file(&file) {
+                Ok(()) => 0,
+                Err(error) => {
+                    vm.flush();
+                    report_run_error(&error);
+                    error.exit_status() as u8
+                }
+            }
+        }
+        Some(Command::Check { files }) => {
+            let mut status = 0;
+            for file in files {
+                let mut vm = new_vm(Vec::new());
+                if let Err(error) = vm.check(&file) {
+                    report_run_error(&error);
+                    status = 2;
+                }
+            }
+            status
+        }
+        Some(Command::Dis { file }) => match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                let vm = new_vm(Vec::new());
+                match cn_compiler::compile::compile_source(
+                    &text,
+                    &mut Default::default(),
+                    &mut Default::default(),
+                    cn_compiler::compile::CompileEnv { builtins: vm.builtin_names(), echo_last_expression: false },
+                ) {
+                    Ok(proto) => {
+                        print!("{}", cn_compiler::bytecode::disassemble(&proto));
+                        0
+                    }
+                    Err(diagnostics) => {
+                        report::print_diagnostics(&file.to_string_lossy(), &text, &diagnostics);
+                        2
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("cn: cannot read {}: {e}", file.display());
+                2
+            }
+        },
+    }
+}
+
+/// A VM with the standard library registered.
+pub(crate) fn new_vm(args: Vec<String>) -> Vm {
+    let mut vm = Vm::new(args);
+    cn_stdlib::register(&mut vm);
+    vm
+}
+
+/// Prints a run error to stderr in the form the user needs.
+pub(crate) fn report_run_error(error: &RunError) {
+    match error {
+        RunError::Compile { file, diagnostics } => report::print_diagnostics(&file.path, &file.text, diagnostics),
+        RunError::Fault(fault) => {
+            if !matches!(fault.kind, cn_runtime::fault::FaultKind::Exit(_)) {
+                eprint!("{}", fault.report());
+            }
+        }
+        RunError::Io(message) => eprintln!("cn: {message}"),
+    }
+}

@@ -344,3 +344,6 @@ pub struct EnumProto {
     /// Variant names and their payload field names.
     pub variants: Vec<(Rc<str>, Vec<Rc<str>>)>,
 }
+
+mod disassemble;
+pub use disassemble::disassemble;

@@ -1,19 +1,42 @@
 //! Syntax: source text to [`ast::Module`].
 //!
-//! Placeholder until the lexer, layout pass and grammar land.
+//! The pipeline is lexer (logos, `lexer` + `token`) -> layout pass (`layout`: NEWLINE, INDENT,
+//! DEDENT, block lambdas) -> grammar (lalrpop, `grammar.lalrpop` + `actions`), glued together in
+//! `parser`. F-string fields are parsed by the same pipeline (`fstring`). Parsing never fails:
+//! [`parse`] returns a tree and every error it found.
 
+mod actions;
 pub mod ast;
+mod fstring;
+mod incomplete;
+mod layout;
+mod lexer;
+mod parser;
+mod token;
+
+pub use token::Token;
 
 use crate::Diagnostic;
 
-/// Parses one source file; never fails, returns the tree and every error found.
+/// Parses one source file; never panics, returns the tree and every error found (sorted by
+/// position). Statements that fail to parse are left out of the tree.
 pub fn parse(source: &str) -> (ast::Module, Vec<Diagnostic>) {
-    let _ = source;
-    (ast::Module::default(), Vec::new())
+    parser::parse_module(source, 0, 0, false)
 }
 
-/// True when `source` is an unfinished fragment (open bracket, block header without body, open
-/// triple-quoted string): the REPL keeps reading lines.
+/// True when `source` is an unfinished fragment and the REPL should read another line: an open
+/// bracket or triple-quoted string, a last line ending in `:`, or an indented last line (a
+/// block is closed by an empty line). See [`incomplete`] for the exact rules.
 pub fn needs_more_input(source: &str) -> bool {
-    source.trim_end().ends_with(':')
+    incomplete::needs_more_input(source)
+}
+
+/// The tokens of `source` after the layout pass, as the parser sees them: `(start, token, end)`
+/// with byte offsets. Fails with the first lexical or indentation error.
+pub fn tokens(source: &str) -> Result<Vec<(usize, Token, usize)>, Diagnostic> {
+    let (tokens, diags, _) = parser::tokenize(source, 0, 0, false);
+    match diags.into_iter().min_by_key(|d| d.span.start) {
+        Some(first) => Err(first),
+        None => Ok(tokens),
+    }
 }

@@ -1,6 +1,7 @@
 //! Generates the LR parser from `src/syntax/grammar.lalrpop`.
 fn main() {
-    lalrpop::Processor::new()
+    lalrpop::Configuration::new()
+        .emit_rerun_directives(true)
         .process_current_dir()
         .expect("grammar.lalrpop compiles");
 }

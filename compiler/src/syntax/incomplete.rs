@@ -1,0 +1,77 @@
+//! Whether REPL input is complete: the REPL keeps reading lines while this says "more".
+//!
+//! The input is the lines typed so far joined with `\n` (no terminator after the last line), as
+//! Python's interactive console does. So `"if x:\n    y"` needs more, and `"if x:\n    y\n"` —
+//! the user entered an empty line — is complete.
+
+use super::lexer;
+use super::token::Token;
+
+/// True while `source` is an unfinished fragment: an open bracket or triple-quoted string, a
+/// last line ending in `:`, or an indented last line not yet followed by an empty line.
+pub fn needs_more_input(source: &str) -> bool {
+    let lexed = lexer::lex(source, 0, 0);
+    if lexed.unterminated_triple {
+        return true;
+    }
+    let mut depth = 0usize;
+    for (_, token, _) in &lexed.tokens {
+        match token {
+            Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+            Token::RParen | Token::RBracket | Token::RBrace => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                // An unmatched closer is an error, which the parser should report now.
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        return true;
+    }
+    let last_line = source.rsplit('\n').next().unwrap_or("");
+    if last_line.trim().is_empty() {
+        // Empty input, or an empty line that closes any open block.
+        return false;
+    }
+    let Some((start, last, _)) = lexed.tokens.iter().rev().find(|(_, t, _)| *t != Token::Newline) else {
+        return false;
+    };
+    if *last == Token::Colon {
+        return true;
+    }
+    let line_start = source[..*start].rfind('\n').map_or(0, |i| i + 1);
+    source[line_start..].starts_with([' ', '\t'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_more_input as more;
+
+    #[test]
+    fn complete_lines() {
+        assert!(!more("x = 1"));
+        assert!(!more(""));
+        assert!(!more("f(1)\n"));
+    }
+
+    #[test]
+    fn open_brackets_and_strings() {
+        assert!(more("f(1,"));
+        assert!(more("x = [\n  1,"));
+        assert!(more("s = \"\"\"abc"));
+        assert!(!more("s = \"\"\"abc\"\"\""));
+        assert!(more("server.on_shutdown(fn():\n    db.close()"));
+        assert!(!more("server.on_shutdown(fn():\n    db.close()\n)"));
+    }
+
+    #[test]
+    fn blocks_until_an_empty_line() {
+        assert!(more("if x:"));
+        assert!(more("if x:  # comment"));
+        assert!(more("if x:\n    y = 1"));
+        assert!(more("f = fn(x):\n    return x"));
+        assert!(!more("if x:\n    y = 1\n"));
+        assert!(!more("if x:\n    y = 1\n\n"));
+    }
+}

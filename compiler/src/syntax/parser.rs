@@ -1,0 +1,190 @@
+//! The seam between the front-end stages: lexer, layout pass and grammar, and the conversion of
+//! lalrpop's errors into [`Diagnostic`]s that read well.
+//!
+//! Everything outside `syntax` sees only [`parse`](super::parse); the generated parser could be
+//! swapped for a hand-written one behind this file without touching the rest of the compiler.
+
+use std::collections::BTreeSet;
+
+use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
+
+use super::ast::{Expr, Module, Span, StmtKind};
+use super::token::Token;
+use super::{layout, lexer};
+use crate::Diagnostic;
+
+lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs, unused_parens)]
+    grammar,
+    "/syntax/grammar.rs"
+);
+
+/// Lexes and lays out `source` (at byte `base` of the file, inside `fdepth` f-strings).
+/// Returns the tokens, the errors, and whether the errors forbid parsing.
+pub fn tokenize(source: &str, base: usize, fdepth: usize, fragment: bool) -> (Vec<(usize, Token, usize)>, Vec<Diagnostic>, bool) {
+    let lexed = lexer::lex(source, base, fdepth);
+    let laid = layout::layout(source, base, lexed.tokens, fragment);
+    let mut diags = lexed.diags;
+    diags.extend(laid.diags);
+    (laid.tokens, diags, laid.fatal)
+}
+
+/// Parses `source` as a module; see [`tokenize`] for the other arguments.
+pub fn parse_module(source: &str, base: usize, fdepth: usize, fragment: bool) -> (Module, Vec<Diagnostic>) {
+    let (tokens, mut diags, fatal) = tokenize(source, base, fdepth, fragment);
+    if fatal {
+        sort(&mut diags);
+        return (Module::default(), diags);
+    }
+    let mut recovered: Vec<ErrorRecovery<usize, Token, Diagnostic>> = Vec::new();
+    let result = grammar::ModuleParser::new().parse(&mut recovered, tokens.into_iter().map(Ok));
+    let mut errors: Vec<Diagnostic> = recovered.into_iter().map(|e| convert(e.error)).collect();
+    let body = match result {
+        Ok(body) => body,
+        Err(err) => {
+            errors.push(convert(err));
+            Vec::new()
+        }
+    };
+    // One mistake, one error: a parse error on a line that already has an error is most likely
+    // a consequence of it.
+    let mut lines_with_errors: BTreeSet<usize> = diags.iter().map(|d| line_of(source, base, d.span.start as usize)).collect();
+    for error in errors {
+        if lines_with_errors.insert(line_of(source, base, error.span.start as usize)) {
+            diags.push(error);
+        }
+    }
+    sort(&mut diags);
+    (Module { body }, diags)
+}
+
+/// Parses the expression of an f-string field (`text` starts at byte `base` of the file).
+pub fn parse_fragment(text: &str, base: usize, fdepth: usize) -> (Option<Expr>, Vec<Diagnostic>) {
+    let (module, mut diags) = parse_module(text, base, fdepth, true);
+    let mut body = module.body;
+    if body.len() == 1 {
+        if let StmtKind::Expr(_) = body[0].kind {
+            if let Some(stmt) = body.pop() {
+                if let StmtKind::Expr(expr) = stmt.kind {
+                    return (Some(expr), diags);
+                }
+            }
+        }
+    }
+    if diags.is_empty() {
+        let start = base + (text.len() - text.trim_start().len());
+        let end = base + text.trim_end().len();
+        diags.push(
+            Diagnostic::new("E0006", "expected an expression in f-string field", Span::new(start, end.max(start)))
+                .with_label("not an expression"),
+        );
+    }
+    (None, diags)
+}
+
+fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+}
+
+/// The 0-based line of absolute `offset` within `source` (which starts at `base`).
+fn line_of(source: &str, base: usize, offset: usize) -> usize {
+    let rel = offset.saturating_sub(base).min(source.len());
+    source.as_bytes()[..rel].iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Terminals that can start an expression; a list of expected tokens holding most of them is
+/// shown as "expression".
+const EXPRESSION_START: &[&str] = &[
+    "Ident", "Int", "Float", "Str", "FStr", "\"(\"", "\"[\"", "\"{\"", "\"-\"", "\"+\"", "\"not\"",
+    "\"spawn\"", "\"fn\"", "\"true\"", "\"false\"", "\"nil\"", "\"type\"",
+];
+
+/// Most entries listed in an "expected ..." message.
+const MAX_EXPECTED: usize = 8;
+
+/// Turns lalrpop's expected-terminal names into a readable, sorted, deduplicated list.
+fn describe_expected(expected: &[String]) -> Vec<String> {
+    let starts_expression = ["Ident", "Int", "\"(\""].iter().all(|t| expected.iter().any(|e| e == t));
+    let mut set: BTreeSet<String> = BTreeSet::new();
+    for name in expected {
+        if starts_expression && EXPRESSION_START.contains(&name.as_str()) {
+            continue;
+        }
+        set.insert(Token::describe_terminal(name));
+    }
+    let mut list: Vec<String> = set.into_iter().collect();
+    if starts_expression {
+        list.insert(0, "expression".to_owned());
+    }
+    if list.len() > MAX_EXPECTED {
+        let more = list.len() - MAX_EXPECTED;
+        list.truncate(MAX_EXPECTED);
+        list.push(format!("{more} more"));
+    }
+    list
+}
+
+fn expected_phrase(list: &[String]) -> String {
+    match list {
+        [] => "nothing more".to_owned(),
+        [one] => one.clone(),
+        many => format!("one of {}", many.join(", ")),
+    }
+}
+
+/// What a found token is called in a message: its phrase, plus the name for identifiers.
+fn found_phrase(token: &Token) -> String {
+    match token {
+        Token::Ident(name) => format!("identifier `{name}`"),
+        other => other.to_string(),
+    }
+}
+
+fn convert(err: ParseError<usize, Token, Diagnostic>) -> Diagnostic {
+    match err {
+        ParseError::User { error } => error,
+        ParseError::InvalidToken { location } => {
+            Diagnostic::new("E0001", "invalid token", Span::new(location, location))
+        }
+        ParseError::UnrecognizedEof { location, expected } => {
+            let list = describe_expected(&expected);
+            Diagnostic::new(
+                "E0004",
+                format!("unexpected end of file; expected {}", expected_phrase(&list)),
+                Span::new(location, location),
+            )
+            .with_label("the file ends here")
+        }
+        ParseError::UnrecognizedToken { token: (start, token, end), expected } => {
+            unrecognized(start, &token, end, &expected)
+        }
+        ParseError::ExtraToken { token: (start, token, end) } => {
+            let found = found_phrase(&token);
+            Diagnostic::new("E0003", format!("unexpected {found}"), Span::new(start, end))
+                .with_label(format!("unexpected {found}"))
+        }
+    }
+}
+
+fn unrecognized(start: usize, token: &Token, end: usize, expected: &[String]) -> Diagnostic {
+    let span = Span::new(start, end);
+    if *token == Token::Indent {
+        return Diagnostic::new("E0002", "unexpected indent", span)
+            .with_label("this line is indented more than the one above");
+    }
+    if expected.len() == 1 && expected[0] == "INDENT" {
+        return Diagnostic::new("E0002", "expected an indented block", span)
+            .with_label(format!("expected an indented block, found {}", found_phrase(token)))
+            .with_help("indent the lines of the block under the line ending in `:`");
+    }
+    let list = describe_expected(expected);
+    let found = found_phrase(token);
+    let diag = Diagnostic::new("E0003", format!("expected {}; found {found}", expected_phrase(&list)), span)
+        .with_label(format!("unexpected {found}"));
+    let expects = |name: &str| expected.iter().any(|e| e == name);
+    match token {
+        Token::Newline if expects("\":\"") => diag.with_help("did you forget a `:` at the end of the line?"),
+        Token::Assign if expects("\"==\"") => diag.with_help("use `==` to compare values"),
+        _ => diag,
+    }
+}

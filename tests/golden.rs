@@ -1,0 +1,95 @@
+//! Golden tests: every `.cn` file under `tests/programs/`, `tests/errors/` and `examples/` runs
+//! through the real `cn` binary, and its stdout, stderr and exit status must match the `.out` file
+//! beside it.
+//!
+//! A missing `.out` is written on the first run (outside CI); `CN_UPDATE_GOLDEN=1` rewrites them
+//! all. Programs run with their folder as the working directory and a relative path, so paths in
+//! diagnostics are stable. A first-line comment `# args: a b` passes script arguments and
+//! `# cmd: check` runs `cn check` instead of `cn run`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn cn_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            cn_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "cn") {
+            out.push(path);
+        }
+    }
+}
+
+/// Runs one program and renders what a user would see.
+fn observe(path: &Path) -> String {
+    let source = std::fs::read_to_string(path).unwrap_or_default();
+    let first = source.lines().next().unwrap_or("");
+    let command = first.strip_prefix("# cmd: ").map(str::trim).unwrap_or("run");
+    let args: Vec<&str> = first.strip_prefix("# args: ").map(|a| a.split_whitespace().collect()).unwrap_or_default();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default();
+    let output = Command::new(env!("CARGO_BIN_EXE_cn"))
+        .arg(command)
+        .arg(name)
+        .args(&args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("LOG_LEVEL")
+        .output()
+        .expect("the cn binary runs");
+    let mut seen = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !stderr.is_empty() {
+        seen.push_str("--- stderr ---\n");
+        seen.push_str(&stderr);
+    }
+    match output.status.code() {
+        Some(0) => {}
+        Some(code) => seen.push_str(&format!("--- exit status {code} ---\n")),
+        None => seen.push_str("--- killed by a signal ---\n"),
+    }
+    seen
+}
+
+fn check_dir(dir: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files = Vec::new();
+    cn_files(&root, &mut files);
+    files.sort();
+    assert!(!files.is_empty(), "no .cn files under {dir}");
+    let update = std::env::var_os("CN_UPDATE_GOLDEN").is_some();
+    let in_ci = std::env::var_os("CI").is_some();
+    let mut failures = Vec::new();
+    for file in &files {
+        let golden = file.with_extension("out");
+        let seen = observe(file);
+        match std::fs::read_to_string(&golden) {
+            Ok(expected) if expected == seen => {}
+            Ok(_) if update => std::fs::write(&golden, &seen).expect("golden file is writable"),
+            Err(_) if !in_ci => std::fs::write(&golden, &seen).expect("golden file is writable"),
+            Ok(expected) => failures.push(format!(
+                "{}: output differs\n--- expected ---\n{expected}--- seen ---\n{seen}",
+                file.display()
+            )),
+            Err(_) => failures.push(format!("{}: missing golden file {}", file.display(), golden.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{} golden mismatches (CN_UPDATE_GOLDEN=1 rewrites):\n\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn programs() {
+    check_dir("tests/programs");
+}
+
+#[test]
+fn errors() {
+    check_dir("tests/errors");
+}
+
+#[test]
+fn examples() {
+    check_dir("examples");
+}

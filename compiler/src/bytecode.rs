@@ -99,8 +99,18 @@ pub enum Op {
     NotIn,
     /// L[a] := L[a] + K[b] without touching the stack (`i = i + 1`, `i += 1` on locals)
     AddLocalConst(u16, u32),
-    /// b := pop; a := pop; if not (a < b) jump n (fused compare-and-branch)
-    JumpIfNotLt(u32),
+    /// push L[a] + k (`n - 1`, `i + 2` on a local): LocalAddInt(a, k)
+    LocalAddInt(u16, i32),
+    /// top := top + k
+    AddInt(i32),
+    /// top := top * k
+    MulInt(i32),
+    /// top := top % k
+    ModInt(i32),
+    /// b := pop; a := pop; unless (a <cmp> b) jump n (fused compare-and-branch): JumpUnless(cmp, n)
+    JumpUnless(Cmp, u32),
+    /// unless L[a] < k jump n: JumpUnlessLocalLtInt(a, k, n)
+    JumpUnlessLocalLtInt(u8, i16, u32),
 
     // ---- control flow ----
     /// jump n
@@ -209,6 +219,23 @@ pub enum Op {
 }
 
 const _: () = assert!(std::mem::size_of::<Op>() == 8);
+
+/// The comparison a fused compare-and-branch performs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
 
 /// A value known at compile time.
 #[derive(Clone, Debug, PartialEq)]

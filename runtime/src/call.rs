@@ -93,7 +93,7 @@ impl Vm {
                 BoundMethod::Builtin { receiver, name } => {
                     let args = &fiber.stack[ret + 1..];
                     let (positional, named) = args.split_at(argc);
-                    let function = format!("{}.{}", receiver.type_name(), name);
+                    let function = name.name();
                     let args = Args { function: &function, positional, names: keywords, named };
                     crate::methods::call_method(self, receiver, *name, args)?
                 }
@@ -125,8 +125,7 @@ impl Vm {
                 if let Some(method) = record.ty.method(name) {
                     if let Value::Function(closure) = method {
                         let closure = closure.clone();
-                        fiber.stack.insert(receiver, method.clone());
-                        self.push_frame(fiber, closure, argc + 1, &[], receiver, FrameKind::Call)?;
+                        self.push_frame_at(fiber, closure, argc + 1, &[], receiver, receiver, FrameKind::Call)?;
                         return Ok(true);
                     }
                     fiber.stack.insert(receiver, method.clone());
@@ -137,9 +136,8 @@ impl Vm {
                 self.call_general(fiber, receiver, argc, &[])
             }
             Value::Object(native) => {
-                let args = Args::new("", &fiber.stack[receiver + 1..]);
-                let function = format!("{}.{}", native.type_name(), name);
-                let args = Args { function: &function, ..args };
+                let function = name.name();
+                let args = Args::new(&function, &fiber.stack[receiver + 1..]);
                 match native.inner.call_method(native, self, name, args) {
                     Some(result) => {
                         let value = result?;
@@ -161,7 +159,7 @@ impl Vm {
             }
             _ => {
                 let args = &fiber.stack[receiver + 1..];
-                let function = format!("{}.{}", object.type_name(), name);
+                let function = name.name();
                 let value = crate::methods::call_method(self, &object, name, Args::new(&function, args))?;
                 fiber.stack.truncate(receiver);
                 fiber.stack.push(value);

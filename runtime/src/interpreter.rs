@@ -8,11 +8,11 @@
 
 use std::rc::Rc;
 
-use cn_compiler::bytecode::{Capture, Op};
+use cn_compiler::bytecode::{Capture, Cmp, Op};
 use cn_compiler::syntax::ast::BinOp;
 
 use crate::fault::Fault;
-use crate::fiber::{Cleanup, CleanupAction, Fiber, FrameKind};
+use crate::fiber::{Cleanup, CleanupAction, Fiber, Frame, FrameKind, MAX_FRAMES};
 use crate::object::{Closure, Code, Variant};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -188,6 +188,7 @@ impl Vm {
         };
         let mut closure: Rc<Closure> = frame.closure.clone();
         let mut code: Rc<Code> = closure.code.clone();
+        let mut ops: Rc<[Op]> = code.ops.clone();
         let mut ip = frame.ip;
         let mut base = frame.base;
 
@@ -205,6 +206,7 @@ impl Vm {
                 };
                 closure = frame.closure.clone();
                 code = closure.code.clone();
+                ops = code.ops.clone();
                 ip = frame.ip;
                 base = frame.base;
             }};
@@ -237,31 +239,45 @@ impl Vm {
         macro_rules! binary {
             ($op:expr, $fast:expr) => {{
                 let b = pop(&mut fiber.stack);
-                let a = pop(&mut fiber.stack);
-                let result = match (&a, &b) {
+                let top = fiber.stack.len() - 1;
+                let a = &mut fiber.stack[top];
+                match (&*a, &b) {
                     (Value::Int(x), Value::Int(y)) => match $fast(*x, *y) {
-                        Some(v) => Value::Int(v),
-                        None => tri!(ops::int_binary($op, *x, *y)),
+                        Some(v) => *a = Value::Int(v),
+                        None => *a = tri!(ops::int_binary($op, *x, *y)),
                     },
-                    _ => tri!(ops::binary($op, &a, &b)),
-                };
-                fiber.stack.push(result);
+                    _ => *a = tri!(ops::binary($op, &*a, &b)),
+                }
+            }};
+        }
+        macro_rules! binary_int {
+            ($op:expr, $k:expr, $fast:expr) => {{
+                let top = fiber.stack.len() - 1;
+                let a = &mut fiber.stack[top];
+                match &*a {
+                    Value::Int(x) => match $fast(*x, $k as i64) {
+                        Some(v) => *a = Value::Int(v),
+                        None => *a = tri!(ops::int_binary($op, *x, $k as i64)),
+                    },
+                    _ => *a = tri!(ops::binary($op, &*a, &Value::Int($k as i64))),
+                }
             }};
         }
         macro_rules! compare {
             ($int:expr, $ord:expr) => {{
                 let b = pop(&mut fiber.stack);
-                let a = pop(&mut fiber.stack);
-                let result = match (&a, &b) {
+                let top = fiber.stack.len() - 1;
+                let a = &mut fiber.stack[top];
+                let result = match (&*a, &b) {
                     (Value::Int(x), Value::Int(y)) => $int(x, y),
-                    _ => $ord(tri!(ops::compare(&a, &b))),
+                    _ => $ord(tri!(ops::compare(&*a, &b))),
                 };
-                fiber.stack.push(Value::Bool(result));
+                *a = Value::Bool(result);
             }};
         }
 
         loop {
-            let op = code.ops[ip];
+            let op = ops[ip];
             ip += 1;
             match op {
                 Op::Const(k) => fiber.stack.push(code.consts[k as usize].clone()),
@@ -271,7 +287,10 @@ impl Vm {
                 Op::False => fiber.stack.push(Value::Bool(false)),
 
                 Op::LoadLocal(n) => {
-                    let v = fiber.stack[base + n as usize].clone();
+                    let v = match &fiber.stack[base + n as usize] {
+                        Value::Int(i) => Value::Int(*i),
+                        other => other.clone(),
+                    };
                     fiber.stack.push(v);
                 }
                 Op::StoreLocal(n) => {
@@ -382,12 +401,48 @@ impl Vm {
                     };
                     fiber.stack[index] = sum;
                 }
-                Op::JumpIfNotLt(target) => {
+                Op::LocalAddInt(slot, k) => {
+                    let v = match &fiber.stack[base + slot as usize] {
+                        Value::Int(a) => match a.checked_add(k as i64) {
+                            Some(sum) => Value::Int(sum),
+                            None => fault!(Fault::new("integer overflow in '+'")),
+                        },
+                        other => tri!(ops::binary(BinOp::Add, other, &Value::Int(k as i64))),
+                    };
+                    fiber.stack.push(v);
+                }
+                Op::AddInt(k) => binary_int!(BinOp::Add, k, |x: i64, y: i64| x.checked_add(y)),
+                Op::MulInt(k) => binary_int!(BinOp::Mul, k, |x: i64, y: i64| x.checked_mul(y)),
+                Op::ModInt(k) => binary_int!(BinOp::Mod, k, |x: i64, y: i64| if x >= 0 { Some(x % y) } else { None }),
+                Op::JumpUnless(cmp, target) => {
                     let b = pop(&mut fiber.stack);
                     let a = pop(&mut fiber.stack);
-                    let less = match (&a, &b) {
-                        (Value::Int(x), Value::Int(y)) => x < y,
-                        _ => tri!(ops::compare(&a, &b)).is_lt(),
+                    let holds = match (&a, &b) {
+                        (Value::Int(x), Value::Int(y)) => match cmp {
+                            Cmp::Lt => x < y,
+                            Cmp::Le => x <= y,
+                            Cmp::Gt => x > y,
+                            Cmp::Ge => x >= y,
+                            Cmp::Eq => x == y,
+                            Cmp::Ne => x != y,
+                        },
+                        _ => match cmp {
+                            Cmp::Eq => ops::equal(&a, &b),
+                            Cmp::Ne => !ops::equal(&a, &b),
+                            Cmp::Lt => tri!(ops::compare(&a, &b)).is_lt(),
+                            Cmp::Le => tri!(ops::compare(&a, &b)).is_le(),
+                            Cmp::Gt => tri!(ops::compare(&a, &b)).is_gt(),
+                            Cmp::Ge => tri!(ops::compare(&a, &b)).is_ge(),
+                        },
+                    };
+                    if !holds {
+                        ip = target as usize;
+                    }
+                }
+                Op::JumpUnlessLocalLtInt(slot, k, target) => {
+                    let less = match &fiber.stack[base + slot as usize] {
+                        Value::Int(a) => *a < k as i64,
+                        other => tri!(ops::compare(other, &Value::Int(k as i64))).is_lt(),
                     };
                     if !less {
                         ip = target as usize;
@@ -489,15 +544,30 @@ impl Vm {
                 }
 
                 Op::GetAttr(n) => {
-                    let object = pop(&mut fiber.stack);
                     let name = code.names[n as usize];
+                    let top = fiber.stack.len() - 1;
+                    if let Value::Record(record) = &fiber.stack[top] {
+                        if let Some(i) = record.ty.field_index(name) {
+                            let v = record.fields.borrow()[i].clone();
+                            fiber.stack[top] = v;
+                            continue;
+                        }
+                    }
+                    let object = pop(&mut fiber.stack);
                     let v = tri!(self.get_attr(&object, name));
                     fiber.stack.push(v);
                 }
                 Op::SetAttr(n) => {
                     let object = pop(&mut fiber.stack);
                     let v = pop(&mut fiber.stack);
-                    tri!(self.set_attr(&object, code.names[n as usize], v));
+                    let name = code.names[n as usize];
+                    if let Value::Record(record) = &object {
+                        if let Some(i) = record.ty.field_index(name) {
+                            record.fields.borrow_mut()[i] = v;
+                            continue;
+                        }
+                    }
+                    tri!(self.set_attr(&object, name, v));
                 }
                 Op::GetIndex => {
                     let index = pop(&mut fiber.stack);
@@ -529,6 +599,23 @@ impl Vm {
                     let ret = fiber.stack.len() - argc as usize - 1;
                     save_ip!();
                     if let Value::Function(callee) = &fiber.stack[ret] {
+                        let locals = callee.code.proto.locals as usize;
+                        if callee.code.params.len() == argc as usize && fiber.frames.len() < MAX_FRAMES {
+                            // Fast path: exact arity. The frame takes the callee out of its slot.
+                            let Value::Function(callee) = std::mem::take(&mut fiber.stack[ret]) else {
+                                fault!(Fault::new("internal error: callee changed during a call"));
+                            };
+                            base = ret + 1;
+                            if locals > argc as usize {
+                                fiber.stack.resize(base + locals, Value::Nil);
+                            }
+                            code = callee.code.clone();
+                            ops = code.ops.clone();
+                            closure = callee.clone();
+                            fiber.frames.push(Frame { closure: callee, ip: 0, base, ret, kind: FrameKind::Call, pending_return: None });
+                            ip = 0;
+                            continue;
+                        }
                         let callee = callee.clone();
                         tri!(self.push_frame(fiber, callee, argc as usize, &[], ret, FrameKind::Call));
                         reload!();
@@ -549,12 +636,47 @@ impl Vm {
                     let name = code.names[n as usize];
                     let receiver = fiber.stack.len() - argc as usize - 1;
                     save_ip!();
+                    if let Value::Record(record) = &fiber.stack[receiver] {
+                        if let Some(Value::Function(method)) = record.ty.method(name) {
+                            let params = method.code.params.len();
+                            if params == argc as usize + 1 && fiber.frames.len() < MAX_FRAMES {
+                                // Fast path: the receiver becomes local 0 (`self`) in place.
+                                let method = method.clone();
+                                let locals = method.code.proto.locals as usize;
+                                base = receiver;
+                                if locals > params {
+                                    fiber.stack.resize(base + locals, Value::Nil);
+                                }
+                                code = method.code.clone();
+                                ops = code.ops.clone();
+                                closure = method.clone();
+                                let frame = Frame { closure: method, ip: 0, base, ret: receiver, kind: FrameKind::Call, pending_return: None };
+                                fiber.frames.push(frame);
+                                ip = 0;
+                                continue;
+                            }
+                        }
+                    }
                     if tri!(self.call_method(fiber, receiver, name, argc as usize)) {
                         reload!();
                     }
                 }
                 Op::Return => {
                     let value = pop(&mut fiber.stack);
+                    let depth = fiber.frames.len();
+                    let no_cleanups = fiber.cleanups.last().is_none_or(|c| c.depth != depth);
+                    if no_cleanups && depth > stop + 1 {
+                        if let Some(frame) = fiber.frames.pop() {
+                            if frame.kind == FrameKind::Call {
+                                // Fast path: an ordinary return to a script caller.
+                                fiber.stack.truncate(frame.ret);
+                                fiber.stack.push(value);
+                                reload!();
+                                continue;
+                            }
+                            fiber.frames.push(frame);
+                        }
+                    }
                     do_return!(value);
                 }
                 Op::MakeClosure(k) => {

@@ -21,7 +21,7 @@ pub struct Code {
     /// What the compiler produced (spans, parameter names, nested protos).
     pub proto: Rc<FunctionProto>,
     /// The instructions (copied out of the proto for a tight loop).
-    pub ops: Box<[Op]>,
+    pub ops: Rc<[Op]>,
     /// Constants as values; nested functions appear as closures without captures (templates).
     pub consts: Box<[Value]>,
     /// Names (attributes, methods, keywords) interned.

@@ -175,7 +175,7 @@ impl Vm {
             keyword_lists.push(keywords);
         }
         Rc::new(Code {
-            ops: proto.code.clone().into_boxed_slice(),
+            ops: Rc::from(proto.code.as_slice()),
             consts: consts.into_boxed_slice(),
             names: proto.names.iter().map(|n| Symbol::intern(n)).collect(),
             params: proto.params.iter().map(|n| Symbol::intern(n)).collect(),
@@ -322,10 +322,25 @@ impl Vm {
         ret: usize,
         kind: FrameKind,
     ) -> Result<(), Fault> {
+        self.push_frame_at(fiber, closure, argc, keywords, ret + 1, ret, kind)
+    }
+
+    /// Like [`Vm::push_frame`] with the arguments starting at `base` (for method calls the
+    /// receiver is argument 0 and there is no callee slot, so `base == ret`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_frame_at(
+        &mut self,
+        fiber: &mut Fiber,
+        closure: Rc<Closure>,
+        argc: usize,
+        keywords: &[Symbol],
+        base: usize,
+        ret: usize,
+        kind: FrameKind,
+    ) -> Result<(), Fault> {
         if fiber.frames.len() >= MAX_FRAMES {
             return Err(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
         }
-        let base = ret + 1;
         let params = closure.code.params.len();
         if keywords.is_empty() && argc == params {
             // Fast path: exactly the parameters, positionally.

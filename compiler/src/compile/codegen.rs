@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::resolve::{NameRef, Resolution, MODULE_KEY};
 use super::CompileEnv;
-use crate::bytecode::{Constant, FunctionProto, Op};
+use crate::bytecode::{Cmp, Constant, FunctionProto, Op};
 use crate::syntax::ast::*;
 
 /// A loop being compiled: where `continue` goes and which jumps `break` must patch.
@@ -31,6 +31,8 @@ pub(super) struct FnBuilder<'r> {
     pub cells: HashSet<u32>,
     pub loops: Vec<LoopContext>,
     pub open_blocks: u32,
+    /// No instruction before this index may be fused with later ones: it is a jump target.
+    barrier: usize,
 }
 
 pub(super) fn generate_module(module: &Module, res: &Resolution, env: CompileEnv<'_>) -> FunctionProto {
@@ -59,7 +61,7 @@ impl<'r> FnBuilder<'r> {
     pub fn new(res: &'r Resolution, env: CompileEnv<'r>, key: u32, name: Rc<str>) -> FnBuilder<'r> {
         let info = res.functions.get(&key).cloned().unwrap_or_default();
         let proto = FunctionProto { name, locals: info.locals, captures: info.captures, ..FunctionProto::default() };
-        FnBuilder { res, env, proto, cells: info.cells, loops: Vec::new(), open_blocks: 0 }
+        FnBuilder { res, env, proto, cells: info.cells, loops: Vec::new(), open_blocks: 0, barrier: 0 }
     }
 
     /// Turns captured locals into cells before any code runs.
@@ -78,12 +80,48 @@ impl<'r> FnBuilder<'r> {
     // ---- emission ----
 
     pub fn emit(&mut self, op: Op, span: Span) -> usize {
+        if let Some(at) = self.fuse(op, span) {
+            return at;
+        }
         self.proto.code.push(op);
         self.proto.spans.push(span);
         self.proto.code.len() - 1
     }
 
-    pub fn here(&self) -> usize {
+    /// Peephole fusion: replaces the last instructions and `op` by one superinstruction when they
+    /// form a common shape and no jump lands between them. Returns the fused instruction's index.
+    fn fuse(&mut self, op: Op, span: Span) -> Option<usize> {
+        let n = self.proto.code.len();
+        let code = &self.proto.code;
+        let fusable = |k: usize| n >= k && n - k >= self.barrier;
+        let last = if fusable(1) { Some(code[n - 1]) } else { None };
+        let before_last = if fusable(2) { Some(code[n - 2]) } else { None };
+        let (start, fused) = match (before_last, last, op) {
+            (Some(Op::LoadLocal(slot)), Some(Op::SmallInt(k)), Op::Add | Op::Sub) if slot <= u16::MAX as u32 => {
+                let k = if op == Op::Add { Some(k) } else { k.checked_neg() };
+                (n - 2, Op::LocalAddInt(slot as u16, k?))
+            }
+            (Some(Op::LoadLocal(slot)), Some(Op::SmallInt(k)), Op::JumpUnless(Cmp::Lt, target))
+                if slot <= u8::MAX as u32 && i16::try_from(k).is_ok() =>
+            {
+                (n - 2, Op::JumpUnlessLocalLtInt(slot as u8, k as i16, target))
+            }
+            (_, Some(Op::SmallInt(k)), Op::Add) => (n - 1, Op::AddInt(k)),
+            (_, Some(Op::SmallInt(k)), Op::Sub) => (n - 1, Op::AddInt(k.checked_neg()?)),
+            (_, Some(Op::SmallInt(k)), Op::Mul) => (n - 1, Op::MulInt(k)),
+            (_, Some(Op::SmallInt(k)), Op::Mod) if k > 0 => (n - 1, Op::ModInt(k)),
+            _ => return None,
+        };
+        self.proto.code.truncate(start);
+        self.proto.spans.truncate(start);
+        self.proto.code.push(fused);
+        self.proto.spans.push(span);
+        Some(start)
+    }
+
+    /// The next instruction's index, which becomes a jump target.
+    pub fn here(&mut self) -> usize {
+        self.barrier = self.proto.code.len();
         self.proto.code.len()
     }
 
@@ -94,13 +132,15 @@ impl<'r> FnBuilder<'r> {
     }
 
     pub fn patch_to(&mut self, at: usize, target: u32) {
+        self.barrier = self.barrier.max(target as usize);
         self.proto.code[at] = match self.proto.code[at] {
             Op::Jump(_) => Op::Jump(target),
             Op::JumpIfFalse(_) => Op::JumpIfFalse(target),
             Op::JumpIfTrue(_) => Op::JumpIfTrue(target),
             Op::JumpIfFalseOrPop(_) => Op::JumpIfFalseOrPop(target),
             Op::JumpIfTrueOrPop(_) => Op::JumpIfTrueOrPop(target),
-            Op::JumpIfNotLt(_) => Op::JumpIfNotLt(target),
+            Op::JumpUnless(cmp, _) => Op::JumpUnless(cmp, target),
+            Op::JumpUnlessLocalLtInt(slot, k, _) => Op::JumpUnlessLocalLtInt(slot, k, target),
             Op::ForIter(_) => Op::ForIter(target),
             Op::ForRange(slot, _) => Op::ForRange(slot, target),
             other => other,

@@ -116,10 +116,12 @@ impl FnBuilder<'_> {
                 self.patch(jump);
             }
             ExprKind::IfElse { cond, then, otherwise } => {
-                let skip = self.condition_jump(cond);
+                let skip = self.false_jumps(cond);
                 self.expr(then);
                 let end = self.emit(Op::Jump(0), span);
-                self.patch(skip);
+                for jump in skip {
+                    self.patch(jump);
+                }
                 self.expr(otherwise);
                 self.patch(end);
             }
@@ -259,7 +261,7 @@ impl FnBuilder<'_> {
         self.store_target(&clause.target);
         let mut skips = Vec::new();
         for cond in &clause.conditions {
-            skips.push(self.condition_jump(cond));
+            skips.extend(self.false_jumps(cond));
         }
         self.comprehension(rest, depth + 1, body);
         for skip in skips {

@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use super::codegen::{FnBuilder, LoopContext};
-use crate::bytecode::{Constant, EnumProto, FieldProto, Op, TypeAnnotation, TypeProto};
+use crate::bytecode::{Cmp, Constant, EnumProto, FieldProto, Op, TypeAnnotation, TypeProto};
 use crate::syntax::ast::*;
 
 impl FnBuilder<'_> {
@@ -24,11 +24,14 @@ impl FnBuilder<'_> {
             StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value, span),
             StmtKind::If { branches, orelse } => {
                 let mut ends = Vec::new();
-                for (cond, body) in branches {
-                    let skip = self.condition_jump(cond);
+                for (i, (cond, body)) in branches.iter().enumerate() {
+                    let skip = self.false_jumps(cond);
                     self.block(body);
-                    ends.push(self.emit(Op::Jump(0), span));
-                    self.patch(skip);
+                    let last = i + 1 == branches.len() && orelse.is_none();
+                    if !last {
+                        ends.push(self.emit(Op::Jump(0), span));
+                    }
+                    self.patch_all(skip);
                 }
                 if let Some(body) = orelse {
                     self.block(body);
@@ -39,10 +42,10 @@ impl FnBuilder<'_> {
             }
             StmtKind::While { cond, body } => {
                 let start = self.here();
-                let exit = self.condition_jump(cond);
+                let exit = self.false_jumps(cond);
                 self.loop_body(start, body);
                 self.emit(Op::Jump(start as u32), span);
-                self.patch(exit);
+                self.patch_all(exit);
                 self.end_loop();
             }
             StmtKind::For { target, iter, body } => self.for_loop(target, iter, body, span),
@@ -113,21 +116,66 @@ impl FnBuilder<'_> {
         }
     }
 
-    /// Emits a test of `cond` that jumps when it is false; returns the jump to patch.
-    pub fn condition_jump(&mut self, cond: &Expr) -> usize {
-        if let ExprKind::Compare { first, rest } = &cond.kind {
-            if let [(CmpOp::Lt, right)] = rest.as_slice() {
+    /// Emits a test of `cond` that jumps when it is false; returns the jumps to patch.
+    /// `and`, `or` and `not` become jumps rather than values.
+    pub fn false_jumps(&mut self, cond: &Expr) -> Vec<usize> {
+        match &cond.kind {
+            ExprKind::And(left, right) => {
+                let mut jumps = self.false_jumps(left);
+                jumps.extend(self.false_jumps(right));
+                jumps
+            }
+            ExprKind::Or(left, right) => {
+                let to_body = self.true_jumps(left);
+                let jumps = self.false_jumps(right);
+                for jump in to_body {
+                    self.patch(jump);
+                }
+                jumps
+            }
+            ExprKind::Unary { op: UnaryOp::Not, operand } => self.true_jumps(operand),
+            ExprKind::Compare { first, rest } if rest.len() == 1 && comparison(rest[0].0).is_some() => {
+                let (op, right) = &rest[0];
                 self.expr(first);
                 self.expr(right);
-                return self.emit(Op::JumpIfNotLt(0), cond.span);
+                let cmp = comparison(*op).unwrap_or(Cmp::Eq);
+                vec![self.emit(Op::JumpUnless(cmp, 0), cond.span)]
+            }
+            _ => {
+                self.expr(cond);
+                vec![self.emit(Op::JumpIfFalse(0), cond.span)]
             }
         }
-        if let ExprKind::Unary { op: UnaryOp::Not, operand } = &cond.kind {
-            self.expr(operand);
-            return self.emit(Op::JumpIfTrue(0), cond.span);
+    }
+
+    /// Emits a test of `cond` that jumps when it is true; returns the jumps to patch.
+    fn true_jumps(&mut self, cond: &Expr) -> Vec<usize> {
+        match &cond.kind {
+            ExprKind::Or(left, right) => {
+                let mut jumps = self.true_jumps(left);
+                jumps.extend(self.true_jumps(right));
+                jumps
+            }
+            ExprKind::And(left, right) => {
+                let skip = self.false_jumps(left);
+                let jumps = self.true_jumps(right);
+                for jump in skip {
+                    self.patch(jump);
+                }
+                jumps
+            }
+            ExprKind::Unary { op: UnaryOp::Not, operand } => self.false_jumps(operand),
+            _ => {
+                self.expr(cond);
+                vec![self.emit(Op::JumpIfTrue(0), cond.span)]
+            }
         }
-        self.expr(cond);
-        self.emit(Op::JumpIfFalse(0), cond.span)
+    }
+
+    fn patch_all(&mut self, jumps: Vec<usize>) {
+        for jump in jumps {
+            self.patch(jump);
+        }
     }
 
     fn loop_body(&mut self, continue_target: usize, body: &[Stmt]) {
@@ -368,5 +416,18 @@ pub(super) fn annotation(ty: &TypeExpr) -> TypeAnnotation {
         TypeExprKind::Generic { base, args } => TypeAnnotation::Generic(dotted(base), args.iter().map(annotation).collect()),
         TypeExprKind::Union(parts) => TypeAnnotation::Union(parts.iter().map(annotation).collect()),
         TypeExprKind::Nil => TypeAnnotation::Nil,
+    }
+}
+
+/// The fused-branch form of a comparison operator (`in` has none).
+fn comparison(op: CmpOp) -> Option<Cmp> {
+    match op {
+        CmpOp::Lt => Some(Cmp::Lt),
+        CmpOp::Le => Some(Cmp::Le),
+        CmpOp::Gt => Some(Cmp::Gt),
+        CmpOp::Ge => Some(Cmp::Ge),
+        CmpOp::Eq => Some(Cmp::Eq),
+        CmpOp::Ne => Some(Cmp::Ne),
+        CmpOp::In | CmpOp::NotIn => None,
     }
 }

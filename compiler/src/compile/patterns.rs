@@ -15,7 +15,7 @@ impl FnBuilder<'_> {
             let mut fails = Vec::new();
             self.pattern(&case.pattern, value, &mut fails);
             if let Some(guard) = &case.guard {
-                fails.push(self.condition_jump(guard));
+                fails.extend(self.false_jumps(guard));
             }
             self.block(&case.body);
             ends.push(self.emit(Op::Jump(0), case.span));

@@ -1,0 +1,143 @@
+//! Basic builtins: printing, text conversion, sizes, ranges, results and the program itself.
+
+use std::rc::Rc;
+
+use crate::args::Args;
+use crate::fault::Fault;
+use crate::format;
+use crate::object::Range;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// print(*values, sep=" ", end="\n"): writes the values separated by `sep`, then `end`.
+pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&["sep", "end"])?;
+    let sep = match args.named("sep") {
+        Some(Value::Str(s)) => s.as_str(),
+        _ => " ",
+    };
+    let end = match args.named("end") {
+        Some(Value::Str(s)) => s.as_str(),
+        _ => "\n",
+    };
+    let mut line = String::new();
+    for (i, value) in args.positional.iter().enumerate() {
+        if i > 0 {
+            line.push_str(sep);
+        }
+        format::display_into(&mut line, value);
+    }
+    line.push_str(end);
+    vm.write_out(&line)?;
+    Ok(Value::Nil)
+}
+
+/// len(x): the number of items of a list, tuple, dict or range, or of characters of a string.
+pub(super) fn len(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(1, 1)?;
+    args.allow_named(&[])?;
+    let n = match args.value(0)? {
+        Value::Str(s) => {
+            if s.is_ascii() {
+                s.len()
+            } else {
+                s.chars().count()
+            }
+        }
+        Value::List(items) => items.borrow().len(),
+        Value::Tuple(items) => items.len(),
+        Value::Dict(d) => d.borrow().len(),
+        Value::Range(r) => r.len(),
+        other => {
+            return Err(Fault::new(format!(
+                "len() of {} is not defined",
+                other.type_name()
+            )))
+        }
+    };
+    Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+/// range(stop) / range(start, stop, step=1): the ints from `start` up to (not including) `stop`.
+pub(super) fn range(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(1, 3)?;
+    args.allow_named(&[])?;
+    let (start, stop, step) = match args.len() {
+        1 => (0, args.int(0)?, 1),
+        2 => (args.int(0)?, args.int(1)?, 1),
+        _ => (args.int(0)?, args.int(1)?, args.int(2)?),
+    };
+    if step == 0 {
+        return Err(Fault::new("range() step must not be zero"));
+    }
+    Ok(Value::Range(Rc::new(Range { start, stop, step })))
+}
+
+/// str(x=""): `x` as text, the way `print` shows it.
+pub(super) fn str(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(0, 1)?;
+    args.allow_named(&[])?;
+    Ok(match args.get(0) {
+        None => Value::str(""),
+        Some(v @ Value::Str(_)) => v.clone(),
+        Some(v) => Value::str(format::display(v)),
+    })
+}
+
+/// repr(x): `x` as it would be written in source (strings quoted).
+pub(super) fn repr(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(1, 1)?;
+    args.allow_named(&[])?;
+    Ok(Value::str(format::repr(args.value(0)?)))
+}
+
+/// type(x): the name of `x`'s type as a string ("int", "list", a record type's name).
+pub(super) fn type_of(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(1, 1)?;
+    args.allow_named(&[])?;
+    Ok(Value::str(args.value(0)?.type_name()))
+}
+
+/// format(value, spec=""): `value` formatted by a format spec such as ".2f", ">8" or ",".
+pub(super) fn format(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(1, 2)?;
+    args.allow_named(&[])?;
+    let value = args.value(0)?;
+    let spec = match args.get(1) {
+        None => "",
+        Some(_) => args.str(1)?.as_str(),
+    };
+    if spec.is_empty() {
+        return Ok(Value::str(format::display(value)));
+    }
+    Ok(Value::str(format::format_spec(value, spec)?))
+}
+
+/// args(): the script's command-line arguments (after the script path), as strings.
+pub(super) fn args(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(0, 0)?;
+    Ok(Value::list(vm.script_args.iter().map(Value::str).collect()))
+}
+
+/// Ok(value=nil): a successful result.
+pub(super) fn ok(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(0, 1)?;
+    Ok(Value::ok(args.get(0).cloned().unwrap_or_default()))
+}
+
+/// Err(error): a failed result carrying `error`.
+pub(super) fn err(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(1, 1)?;
+    Ok(Value::err(args.value(0)?.clone()))
+}
+
+/// exit(code=0): ends the program with `code` after running pending `defer`s.
+pub(super) fn exit(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(0, 1)?;
+    let code = match args.get(0) {
+        None => 0,
+        Some(Value::Int(n)) => (*n).clamp(0, 255) as i32,
+        Some(other) => return Err(args.wrong_type(0, "int", other)),
+    };
+    Err(Fault::exit(code))
+}

@@ -13,7 +13,7 @@ use cn_compiler::syntax::ast::BinOp;
 
 use crate::fault::Fault;
 use crate::fiber::{Cleanup, CleanupAction, Fiber, Frame, FrameKind, MAX_FRAMES};
-use crate::object::{Closure, Code, Variant};
+use crate::object::{Closure, Code, Iter, Variant};
 use crate::value::Value;
 use crate::vm::Vm;
 use crate::{format, items, iter, ops};
@@ -369,15 +369,15 @@ impl Vm {
                     let v = pop(&mut fiber.stack);
                     fiber.stack.push(Value::Bool(!v.truthy()));
                 }
-                Op::Eq => {
+                Op::Eq | Op::Ne => {
                     let b = pop(&mut fiber.stack);
-                    let a = pop(&mut fiber.stack);
-                    fiber.stack.push(Value::Bool(ops::equal(&a, &b)));
-                }
-                Op::Ne => {
-                    let b = pop(&mut fiber.stack);
-                    let a = pop(&mut fiber.stack);
-                    fiber.stack.push(Value::Bool(!ops::equal(&a, &b)));
+                    let top = fiber.stack.len() - 1;
+                    let a = &mut fiber.stack[top];
+                    let equal = match (&*a, &b) {
+                        (Value::Int(x), Value::Int(y)) => x == y,
+                        _ => ops::equal(a, &b),
+                    };
+                    *a = Value::Bool(equal == (op == Op::Eq));
                 }
                 Op::Lt => compare!(|x, y| x < y, |o: std::cmp::Ordering| o.is_lt()),
                 Op::Le => compare!(|x, y| x <= y, |o: std::cmp::Ordering| o.is_le()),
@@ -636,6 +636,14 @@ impl Vm {
                     let name = code.names[n as usize];
                     let receiver = fiber.stack.len() - argc as usize - 1;
                     save_ip!();
+                    if let (Value::List(_), crate::symbol::APPEND, 1) = (&fiber.stack[receiver], name, argc) {
+                        // `xs.append(x)` is the most common method call of all: no Args, no lookup.
+                        let v = pop(&mut fiber.stack);
+                        if let Value::List(list) = std::mem::take(&mut fiber.stack[receiver]) {
+                            list.borrow_mut().push(v);
+                        }
+                        continue;
+                    }
                     if let Value::Record(record) = &fiber.stack[receiver] {
                         if let Some(Value::Function(method)) = record.ty.method(name) {
                             let params = method.code.params.len();
@@ -708,7 +716,18 @@ impl Vm {
                 }
                 Op::ForIter(target) => {
                     let next = match fiber.stack.last() {
-                        Some(Value::Iterator(it)) => tri!(it.borrow_mut().next_value()),
+                        Some(Value::Iterator(it)) => {
+                            let mut it = it.borrow_mut();
+                            match &mut *it {
+                                // Lists are by far the most iterated: step them inline.
+                                Iter::List(items, i) => {
+                                    let v = items.borrow().get(*i).cloned();
+                                    *i += 1;
+                                    v
+                                }
+                                other => tri!(other.next_value()),
+                            }
+                        }
                         _ => None,
                     };
                     match next {

@@ -132,7 +132,7 @@ fn scan(lex: &mut Lexer<Token>, quote: &str) -> Scanned {
     let bytes = rest.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if rest[i..].starts_with(quote) {
+        if bytes[i..].starts_with(quote.as_bytes()) {
             lex.bump(i + quote.len());
             return Scanned { body: body_start..body_start + i };
         }

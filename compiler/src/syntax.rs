@@ -34,9 +34,9 @@ pub fn needs_more_input(source: &str) -> bool {
 /// The tokens of `source` after the layout pass, as the parser sees them: `(start, token, end)`
 /// with byte offsets. Fails with the first lexical or indentation error.
 pub fn tokens(source: &str) -> Result<Vec<(usize, Token, usize)>, Diagnostic> {
-    let (tokens, diags, _) = parser::tokenize(source, 0, 0, false);
-    match diags.into_iter().min_by_key(|d| d.span.start) {
+    let laid = parser::tokenize(source, 0, 0, false);
+    match laid.diags.into_iter().min_by_key(|d| d.span.start) {
         Some(first) => Err(first),
-        None => Ok(tokens),
+        None => Ok(laid.tokens),
     }
 }

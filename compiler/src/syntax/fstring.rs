@@ -175,6 +175,17 @@ fn field_part(
         );
         return None;
     }
+    let trimmed = text.trim_start();
+    if field.spec_start.is_some() && trimmed.strip_prefix("fn").is_some_and(|rest| rest.trim_start().starts_with('(')) {
+        // The lambda's `:` was taken for the start of a format spec.
+        let start = base + open + 1 + (text.len() - trimmed.len());
+        diags.push(
+            Diagnostic::new("E0006", "lambda in an f-string field must be parenthesized", Span::new(start, start + 2))
+                .with_label("the `:` after the parameters starts a format spec")
+                .with_help("wrap the lambda in parentheses: `{(fn(x): ...)}`"),
+        );
+        return None;
+    }
     let (expr, errors) = parser::parse_fragment(text, base + open + 1, fdepth + 1);
     diags.extend(errors);
     let spec = field.spec_start.map(|s| body[s..field.close].to_owned());

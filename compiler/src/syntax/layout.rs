@@ -33,6 +33,9 @@ pub struct Laid {
     pub diags: Vec<Diagnostic>,
     /// A nesting limit was broken: `tokens` stops there and must not be parsed.
     pub fatal: bool,
+    /// A bracket is still open at the end (reported here; the parser's end-of-file error
+    /// would say the same thing less precisely).
+    pub unclosed: bool,
 }
 
 /// Runs the layout pass over raw tokens of `source`, which starts at byte `base` of the file.
@@ -43,11 +46,11 @@ pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragme
         let result = if token == Token::Newline { pass.newline(start) } else { pass.token(start, token, end) };
         if let Err(diag) = result {
             pass.diags.push(diag);
-            return Laid { tokens: pass.out, diags: pass.diags, fatal: true };
+            return Laid { tokens: pass.out, diags: pass.diags, fatal: true, unclosed: false };
         }
     }
     pass.finish(base + source.len());
-    Laid { tokens: pass.out, diags: pass.diags, fatal: false }
+    Laid { tokens: pass.out, diags: pass.diags, fatal: false, unclosed: pass.unclosed }
 }
 
 /// One indentation level of a context.
@@ -94,13 +97,14 @@ struct Layout<'a> {
     ctxs: Vec<Ctx>,
     total_depth: usize,
     total_levels: usize,
+    /// Spans and spellings of the open brackets, innermost last (all contexts).
+    open_brackets: Vec<(usize, usize, Token)>,
     /// A line break was seen since the last token (the next token starts a line).
     at_line_start: bool,
     /// Indentation of the current physical line.
     line_indent: usize,
     /// End of the last real token, where a NEWLINE is placed.
     last_end: usize,
-    last_was_colon: bool,
     prev_fn: bool,
     /// The last token was the `:` of a lambda header whose `fn` line has this indentation.
     lambda_colon: Option<usize>,
@@ -110,6 +114,8 @@ struct Layout<'a> {
     chain_sum: usize,
     prefix_run: usize,
     fragment: bool,
+    /// A bracket was left open at the end of the file (already reported).
+    unclosed: bool,
 }
 
 impl<'a> Layout<'a> {
@@ -124,10 +130,10 @@ impl<'a> Layout<'a> {
             ctxs: vec![ctx],
             total_depth: depth,
             total_levels: 0,
+            open_brackets: Vec::new(),
             at_line_start: true,
             line_indent: 0,
             last_end: base,
-            last_was_colon: false,
             prev_fn: false,
             lambda_colon: None,
             tab_reported: false,
@@ -135,6 +141,7 @@ impl<'a> Layout<'a> {
             chain_sum: 0,
             prefix_run: 0,
             fragment,
+            unclosed: false,
         }
     }
 
@@ -241,18 +248,11 @@ impl<'a> Layout<'a> {
     fn indent_to(&mut self, col: usize, span: (usize, usize)) -> Result<(), Diagnostic> {
         let top = self.ctx().levels.last().map_or(0, |l| l.col);
         if col > top {
-            if self.last_was_colon {
-                self.push_level(span)?;
-                self.ctx().levels.push(Level { col, phantom: false });
-                self.emit(span.0, Token::Indent, span.1);
-            } else {
-                self.diags.push(
-                    Diagnostic::new("E0002", "unexpected indent", Span::new(span.0, span.1))
-                        .with_label("this line is indented more than the one above")
-                        .with_help("only the lines after a `:` start an indented block"),
-                );
-                self.ctx().levels.push(Level { col, phantom: true });
-            }
+            // An indent where no block may start is reported by the parser ("unexpected
+            // indent"), which can then skip the whole indented block as one error.
+            self.push_level(span)?;
+            self.ctx().levels.push(Level { col, phantom: false });
+            self.emit(span.0, Token::Indent, span.1);
             return Ok(());
         }
         while let Some(level) = self.ctx().levels.last().copied() {
@@ -330,6 +330,7 @@ impl<'a> Layout<'a> {
                         .with_label(format!("brackets nested more than {MAX_BRACKET_DEPTH} deep")));
                 }
                 self.chain.push(0);
+                self.open_brackets.push((start, end, token.clone()));
             }
             Token::RParen | Token::RBracket | Token::RBrace => {
                 // A closing bracket on a block-lambda body line ends the body: `f(fn():` +
@@ -344,6 +345,7 @@ impl<'a> Layout<'a> {
                 if self.ctx().depth > 0 {
                     self.ctx().depth -= 1;
                     self.total_depth -= 1;
+                    self.open_brackets.pop();
                     if self.chain.len() > 1 {
                         let top = self.chain.pop().unwrap_or(0);
                         self.chain_sum -= top;
@@ -391,7 +393,6 @@ impl<'a> Layout<'a> {
         if !matches!(token, Token::Minus | Token::Plus | Token::Not | Token::Spawn) {
             self.prefix_run = 0;
         }
-        self.last_was_colon = token == Token::Colon;
         self.last_end = end;
         self.emit(start, token, end);
         Ok(())
@@ -448,8 +449,20 @@ impl<'a> Layout<'a> {
             }
             return;
         }
-        if self.total_depth > 0 {
-            // An unclosed bracket: the parser reports the unexpected end of file.
+        if let Some((start, end, bracket)) = self.open_brackets.first().cloned() {
+            // Point at the bracket, not at the end of the file: that is where the fix goes.
+            // (The outermost one: everything after it was read as its contents.)
+            let closer = match bracket {
+                Token::LParen => ")",
+                Token::LBracket => "]",
+                _ => "}",
+            };
+            self.diags.push(
+                Diagnostic::new("E0004", format!("{bracket} is never closed"), Span::new(start, end))
+                    .with_label("this bracket is never closed")
+                    .with_help(format!("the file ends before the matching `{closer}`")),
+            );
+            self.unclosed = true;
             return;
         }
         self.last_end = self.last_end.max(self.base);

@@ -259,6 +259,7 @@ pub(crate) fn unescape(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> 
                                 "invalid unicode escape",
                                 Span::new(esc_start, base + end),
                             )
+                            .with_label("not a valid code point")
                             .with_help("write the code point in hex between braces, as in `\\u{1F600}`"),
                         );
                     }

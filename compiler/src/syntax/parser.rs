@@ -20,18 +20,19 @@ lalrpop_mod!(
 );
 
 /// Lexes and lays out `source` (at byte `base` of the file, inside `fdepth` f-strings).
-/// Returns the tokens, the errors, and whether the errors forbid parsing.
-pub fn tokenize(source: &str, base: usize, fdepth: usize, fragment: bool) -> (Vec<(usize, Token, usize)>, Vec<Diagnostic>, bool) {
+/// The result holds the errors of both stages.
+pub fn tokenize(source: &str, base: usize, fdepth: usize, fragment: bool) -> layout::Laid {
     let lexed = lexer::lex(source, base, fdepth);
-    let laid = layout::layout(source, base, lexed.tokens, fragment);
+    let mut laid = layout::layout(source, base, lexed.tokens, fragment);
     let mut diags = lexed.diags;
-    diags.extend(laid.diags);
-    (laid.tokens, diags, laid.fatal)
+    diags.append(&mut laid.diags);
+    laid.diags = diags;
+    laid
 }
 
 /// Parses `source` as a module; see [`tokenize`] for the other arguments.
 pub fn parse_module(source: &str, base: usize, fdepth: usize, fragment: bool) -> (Module, Vec<Diagnostic>) {
-    let (tokens, mut diags, fatal) = tokenize(source, base, fdepth, fragment);
+    let layout::Laid { tokens, mut diags, fatal, unclosed } = tokenize(source, base, fdepth, fragment);
     if fatal {
         sort(&mut diags);
         return (Module::default(), diags);
@@ -41,6 +42,7 @@ pub fn parse_module(source: &str, base: usize, fdepth: usize, fragment: bool) ->
     let mut errors: Vec<Diagnostic> = recovered.into_iter().map(|e| convert(e.error)).collect();
     let body = match result {
         Ok(body) => body,
+        Err(ParseError::UnrecognizedEof { .. }) if unclosed => Vec::new(),
         Err(err) => {
             errors.push(convert(err));
             Vec::new()
@@ -99,20 +101,35 @@ const EXPRESSION_START: &[&str] = &[
     "\"spawn\"", "\"fn\"", "\"true\"", "\"false\"", "\"nil\"", "\"type\"",
 ];
 
+/// Terminals that continue a complete expression; a list of expected tokens holding most of
+/// them is shown as "operator".
+const OPERATORS: &[&str] = &[
+    "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"//\"", "\"%\"", "\"**\"", "\"==\"", "\"!=\"", "\"<\"",
+    "\"<=\"", "\">\"", "\">=\"", "\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\"", "\".\"", "\"?\"",
+    "\"[\"", "\"(\"",
+];
+
 /// Most entries listed in an "expected ..." message.
 const MAX_EXPECTED: usize = 8;
 
 /// Turns lalrpop's expected-terminal names into a readable, sorted, deduplicated list.
 fn describe_expected(expected: &[String]) -> Vec<String> {
-    let starts_expression = ["Ident", "Int", "\"(\""].iter().all(|t| expected.iter().any(|e| e == t));
+    let has_all = |names: &[&str]| names.iter().all(|t| expected.iter().any(|e| e == t));
+    let starts_expression = has_all(&["Ident", "Int", "\"(\""]);
+    let continues_expression = has_all(&["\"+\"", "\"*\"", "\"==\"", "\"and\""]);
     let mut set: BTreeSet<String> = BTreeSet::new();
     for name in expected {
-        if starts_expression && EXPRESSION_START.contains(&name.as_str()) {
+        if (starts_expression && EXPRESSION_START.contains(&name.as_str()))
+            || (continues_expression && OPERATORS.contains(&name.as_str()))
+        {
             continue;
         }
         set.insert(Token::describe_terminal(name));
     }
     let mut list: Vec<String> = set.into_iter().collect();
+    if continues_expression {
+        list.push("operator".to_owned());
+    }
     if starts_expression {
         list.insert(0, "expression".to_owned());
     }
@@ -136,6 +153,8 @@ fn expected_phrase(list: &[String]) -> String {
 fn found_phrase(token: &Token) -> String {
     match token {
         Token::Ident(name) => format!("identifier `{name}`"),
+        Token::Int(value) => format!("integer `{value}`"),
+        Token::Float(value) => format!("float `{value:?}`"),
         other => other.to_string(),
     }
 }
@@ -170,7 +189,8 @@ fn unrecognized(start: usize, token: &Token, end: usize, expected: &[String]) ->
     let span = Span::new(start, end);
     if *token == Token::Indent {
         return Diagnostic::new("E0002", "unexpected indent", span)
-            .with_label("this line is indented more than the one above");
+            .with_label("this line is indented more than the one above")
+            .with_help("only the lines after a `:` start an indented block");
     }
     if expected.len() == 1 && expected[0] == "INDENT" {
         return Diagnostic::new("E0002", "expected an indented block", span)
@@ -184,7 +204,7 @@ fn unrecognized(start: usize, token: &Token, end: usize, expected: &[String]) ->
     let expects = |name: &str| expected.iter().any(|e| e == name);
     match token {
         Token::Newline if expects("\":\"") => diag.with_help("did you forget a `:` at the end of the line?"),
-        Token::Assign if expects("\"==\"") => diag.with_help("use `==` to compare values"),
+        Token::Assign if expects("\"==\"") || expects("\":\"") => diag.with_help("use `==` to compare values"),
         _ => diag,
     }
 }

@@ -15,19 +15,38 @@ fn syntax_goldens() {
     for path in common::cn_files("syntax") {
         let source = std::fs::read_to_string(&path).expect("readable test file");
         let (module, diags) = parse(&source);
-        let expects_errors = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("err_"));
-        let _ = std::fs::remove_file(path.with_extension(if expects_errors { "ast" } else { "err" }));
+        let expects_errors = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("err_"));
+        let _ =
+            std::fs::remove_file(path.with_extension(if expects_errors { "ast" } else { "err" }));
         if expects_errors {
             if diags.is_empty() {
-                failures.push(format!("{}: expected diagnostics, got none", path.display()));
+                failures.push(format!(
+                    "{}: expected diagnostics, got none",
+                    path.display()
+                ));
             }
-            common::check_golden(&path.with_extension("err"), &common::render_diags(&source, &diags), &mut failures);
+            common::check_golden(
+                &path.with_extension("err"),
+                &common::render_diags(&source, &diags),
+                &mut failures,
+            );
         } else {
             if !diags.is_empty() {
-                failures.push(format!("{}:\n{}", path.display(), common::render_diags(&source, &diags)));
+                failures.push(format!(
+                    "{}:\n{}",
+                    path.display(),
+                    common::render_diags(&source, &diags)
+                ));
                 continue;
             }
-            common::check_golden(&path.with_extension("ast"), &common::sexpr::module(&module), &mut failures);
+            common::check_golden(
+                &path.with_extension("ast"),
+                &common::sexpr::module(&module),
+                &mut failures,
+            );
         }
         for problem in common::spans::check(&source, &module) {
             failures.push(format!("{}: {problem}", path.display()));

@@ -34,7 +34,12 @@ pub fn needs_more_input(source: &str) -> bool {
         // Empty input, or an empty line that closes any open block.
         return false;
     }
-    let Some((start, last, _)) = lexed.tokens.iter().rev().find(|(_, t, _)| *t != Token::Newline) else {
+    let Some((start, last, _)) = lexed
+        .tokens
+        .iter()
+        .rev()
+        .find(|(_, t, _)| *t != Token::Newline)
+    else {
         return false;
     };
     if *last == Token::Colon {

@@ -43,14 +43,28 @@ pub struct Laid {
 pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragment: bool) -> Laid {
     let mut pass = Layout::new(source, base, fragment);
     for (start, token, end) in raw {
-        let result = if token == Token::Newline { pass.newline(start) } else { pass.token(start, token, end) };
+        let result = if token == Token::Newline {
+            pass.newline(start)
+        } else {
+            pass.token(start, token, end)
+        };
         if let Err(diag) = result {
             pass.diags.push(diag);
-            return Laid { tokens: pass.out, diags: pass.diags, fatal: true, unclosed: false };
+            return Laid {
+                tokens: pass.out,
+                diags: pass.diags,
+                fatal: true,
+                unclosed: false,
+            };
         }
     }
     pass.finish(base + source.len());
-    Laid { tokens: pass.out, diags: pass.diags, fatal: false, unclosed: pass.unclosed }
+    Laid {
+        tokens: pass.out,
+        diags: pass.diags,
+        fatal: false,
+        unclosed: pass.unclosed,
+    }
 }
 
 /// One indentation level of a context.
@@ -121,7 +135,15 @@ struct Layout<'a> {
 impl<'a> Layout<'a> {
     fn new(src: &'a str, base: usize, fragment: bool) -> Layout<'a> {
         let depth = usize::from(fragment);
-        let ctx = Ctx { levels: vec![Level { col: 0, phantom: false }], depth, headers: Vec::new(), lambda: false };
+        let ctx = Ctx {
+            levels: vec![Level {
+                col: 0,
+                phantom: false,
+            }],
+            depth,
+            headers: Vec::new(),
+            lambda: false,
+        };
         Layout {
             src,
             base,
@@ -146,7 +168,9 @@ impl<'a> Layout<'a> {
     }
 
     fn ctx(&mut self) -> &mut Ctx {
-        self.ctxs.last_mut().expect("the file context is never popped")
+        self.ctxs
+            .last_mut()
+            .expect("the file context is never popped")
     }
 
     fn newline(&mut self, _start: usize) -> Result<(), Diagnostic> {
@@ -199,9 +223,13 @@ impl<'a> Layout<'a> {
             self.tab_reported = true;
             let at = self.base + line_begin + i;
             self.diags.push(
-                Diagnostic::new("E0002", "tabs are not allowed in indentation", Span::new(at, at + 1))
-                    .with_label("tab")
-                    .with_help("indent with spaces"),
+                Diagnostic::new(
+                    "E0002",
+                    "tabs are not allowed in indentation",
+                    Span::new(at, at + 1),
+                )
+                .with_label("tab")
+                .with_help("indent with spaces"),
             );
         }
         let indent_span = (self.base + line_begin, tok_start);
@@ -221,11 +249,25 @@ impl<'a> Layout<'a> {
         self.indent_to(col, indent_span)
     }
 
-    fn open_lambda(&mut self, header_indent: usize, col: usize, span: (usize, usize)) -> Result<(), Diagnostic> {
+    fn open_lambda(
+        &mut self,
+        header_indent: usize,
+        col: usize,
+        span: (usize, usize),
+    ) -> Result<(), Diagnostic> {
         self.emit_newline();
         self.push_level(span)?;
         self.ctxs.push(Ctx {
-            levels: vec![Level { col: header_indent, phantom: true }, Level { col, phantom: false }],
+            levels: vec![
+                Level {
+                    col: header_indent,
+                    phantom: true,
+                },
+                Level {
+                    col,
+                    phantom: false,
+                },
+            ],
             depth: 0,
             headers: Vec::new(),
             lambda: true,
@@ -238,8 +280,10 @@ impl<'a> Layout<'a> {
     fn push_level(&mut self, span: (usize, usize)) -> Result<(), Diagnostic> {
         self.total_levels += 1;
         if self.total_levels > MAX_INDENT_DEPTH {
-            return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(span.0, span.1))
-                .with_label(format!("blocks nested more than {MAX_INDENT_DEPTH} deep")));
+            return Err(
+                Diagnostic::new("E0005", "nesting too deep", Span::new(span.0, span.1))
+                    .with_label(format!("blocks nested more than {MAX_INDENT_DEPTH} deep")),
+            );
         }
         Ok(())
     }
@@ -251,7 +295,10 @@ impl<'a> Layout<'a> {
             // An indent where no block may start is reported by the parser ("unexpected
             // indent"), which can then skip the whole indented block as one error.
             self.push_level(span)?;
-            self.ctx().levels.push(Level { col, phantom: false });
+            self.ctx().levels.push(Level {
+                col,
+                phantom: false,
+            });
             self.emit(span.0, Token::Indent, span.1);
             return Ok(());
         }
@@ -272,8 +319,12 @@ impl<'a> Layout<'a> {
         let top = ctx.levels.last().map_or(0, |l| l.col);
         if col > top {
             self.diags.push(
-                Diagnostic::new("E0002", "unindent does not match any outer indentation level", Span::new(span.0, span.1))
-                    .with_label("this indentation matches no enclosing block"),
+                Diagnostic::new(
+                    "E0002",
+                    "unindent does not match any outer indentation level",
+                    Span::new(span.0, span.1),
+                )
+                .with_label("this indentation matches no enclosing block"),
             );
             self.ctx().levels.push(Level { col, phantom: true });
         }
@@ -320,14 +371,24 @@ impl<'a> Layout<'a> {
                 let depth = self.ctx().depth;
                 if after_fn && token == Token::LParen {
                     let line_indent = self.line_indent;
-                    self.ctx().headers.push(Header { depth, stage: Stage::Params, line_indent });
+                    self.ctx().headers.push(Header {
+                        depth,
+                        stage: Stage::Params,
+                        line_indent,
+                    });
                 }
                 self.count(start, end)?;
                 self.ctx().depth += 1;
                 self.total_depth += 1;
                 if self.total_depth > MAX_BRACKET_DEPTH {
-                    return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
-                        .with_label(format!("brackets nested more than {MAX_BRACKET_DEPTH} deep")));
+                    return Err(Diagnostic::new(
+                        "E0005",
+                        "nesting too deep",
+                        Span::new(start, end),
+                    )
+                    .with_label(format!(
+                        "brackets nested more than {MAX_BRACKET_DEPTH} deep"
+                    )));
                 }
                 self.chain.push(0);
                 self.open_brackets.push((start, end, token.clone()));
@@ -382,15 +443,24 @@ impl<'a> Layout<'a> {
             Token::Minus | Token::Plus | Token::Not | Token::Spawn => {
                 self.prefix_run += 1;
                 if self.prefix_run > MAX_PREFIX_RUN {
-                    return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
-                        .with_label(format!("more than {MAX_PREFIX_RUN} prefix operators in a row")));
+                    return Err(Diagnostic::new(
+                        "E0005",
+                        "nesting too deep",
+                        Span::new(start, end),
+                    )
+                    .with_label(format!(
+                        "more than {MAX_PREFIX_RUN} prefix operators in a row"
+                    )));
                 }
                 self.count(start, end)?;
             }
             ref t if is_operator(t) => self.count(start, end)?,
             _ => {}
         }
-        if !matches!(token, Token::Minus | Token::Plus | Token::Not | Token::Spawn) {
+        if !matches!(
+            token,
+            Token::Minus | Token::Plus | Token::Not | Token::Spawn
+        ) {
             self.prefix_run = 0;
         }
         self.last_end = end;
@@ -430,9 +500,11 @@ impl<'a> Layout<'a> {
         }
         self.chain_sum += 1;
         if self.chain_sum > MAX_CHAIN {
-            return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
-                .with_label(format!("expression chains more than {MAX_CHAIN} operators"))
-                .with_help("split the expression with intermediate variables"));
+            return Err(
+                Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
+                    .with_label(format!("expression chains more than {MAX_CHAIN} operators"))
+                    .with_help("split the expression with intermediate variables"),
+            );
         }
         Ok(())
     }
@@ -458,9 +530,13 @@ impl<'a> Layout<'a> {
                 _ => "}",
             };
             self.diags.push(
-                Diagnostic::new("E0004", format!("{bracket} is never closed"), Span::new(start, end))
-                    .with_label("this bracket is never closed")
-                    .with_help(format!("the file ends before the matching `{closer}`")),
+                Diagnostic::new(
+                    "E0004",
+                    format!("{bracket} is never closed"),
+                    Span::new(start, end),
+                )
+                .with_label("this bracket is never closed")
+                .with_help(format!("the file ends before the matching `{closer}`")),
             );
             self.unclosed = true;
             return;

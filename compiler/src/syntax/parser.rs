@@ -14,7 +14,14 @@ use super::{layout, lexer};
 use crate::Diagnostic;
 
 lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs, unused_parens)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        clippy::unwrap_used,
+        unused_qualifications,
+        missing_docs,
+        unused_parens
+    )]
     grammar,
     "/syntax/grammar.rs"
 );
@@ -31,14 +38,30 @@ pub fn tokenize(source: &str, base: usize, fdepth: usize, fragment: bool) -> lay
 }
 
 /// Parses `source` as a module; see [`tokenize`] for the other arguments.
-pub fn parse_module(source: &str, base: usize, fdepth: usize, fragment: bool) -> (Module, Vec<Diagnostic>) {
-    let layout::Laid { tokens, mut diags, fatal, unclosed } = tokenize(source, base, fdepth, fragment);
+pub fn parse_module(
+    source: &str,
+    base: usize,
+    fdepth: usize,
+    fragment: bool,
+) -> (Module, Vec<Diagnostic>) {
+    let layout::Laid {
+        tokens,
+        mut diags,
+        fatal,
+        unclosed,
+    } = tokenize(source, base, fdepth, fragment);
     if fatal {
         sort(&mut diags);
         return (Module::default(), diags);
     }
     let mut recovered: Vec<ErrorRecovery<usize, Token, Diagnostic>> = Vec::new();
     let result = grammar::ModuleParser::new().parse(&mut recovered, tokens.into_iter().map(Ok));
+    let at_line_start = |offset: usize| {
+        let rel = offset.saturating_sub(base).min(source.len());
+        let line = &source[source[..rel].rfind('\n').map_or(0, |i| i + 1)..rel];
+        line.trim().is_empty()
+    };
+    let convert = |e| convert(e, &at_line_start);
     let mut errors: Vec<Diagnostic> = recovered.into_iter().map(|e| convert(e.error)).collect();
     let body = match result {
         Ok(body) => body,
@@ -50,7 +73,10 @@ pub fn parse_module(source: &str, base: usize, fdepth: usize, fragment: bool) ->
     };
     // One mistake, one error: a parse error on a line that already has an error is most likely
     // a consequence of it.
-    let mut lines_with_errors: BTreeSet<usize> = diags.iter().map(|d| line_of(source, base, d.span.start as usize)).collect();
+    let mut lines_with_errors: BTreeSet<usize> = diags
+        .iter()
+        .map(|d| line_of(source, base, d.span.start as usize))
+        .collect();
     for error in errors {
         if lines_with_errors.insert(line_of(source, base, error.span.start as usize)) {
             diags.push(error);
@@ -77,8 +103,12 @@ pub fn parse_fragment(text: &str, base: usize, fdepth: usize) -> (Option<Expr>, 
         let start = base + (text.len() - text.trim_start().len());
         let end = base + text.trim_end().len();
         diags.push(
-            Diagnostic::new("E0006", "expected an expression in f-string field", Span::new(start, end.max(start)))
-                .with_label("not an expression"),
+            Diagnostic::new(
+                "E0006",
+                "expected an expression in f-string field",
+                Span::new(start, end.max(start)),
+            )
+            .with_label("not an expression"),
         );
     }
     (None, diags)
@@ -91,23 +121,44 @@ fn sort(diags: &mut [Diagnostic]) {
 /// The 0-based line of absolute `offset` within `source` (which starts at `base`).
 fn line_of(source: &str, base: usize, offset: usize) -> usize {
     let rel = offset.saturating_sub(base).min(source.len());
-    source.as_bytes()[..rel].iter().filter(|&&b| b == b'\n').count()
+    source.as_bytes()[..rel]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 /// Terminals that can start an expression; a list of expected tokens holding most of them is
 /// shown as "expression".
 const EXPRESSION_START: &[&str] = &[
-    "Ident", "Int", "Float", "Str", "FStr", "\"(\"", "\"[\"", "\"{\"", "\"-\"", "\"+\"", "\"not\"",
-    "\"spawn\"", "\"fn\"", "\"true\"", "\"false\"", "\"nil\"", "\"type\"",
+    "Ident",
+    "Int",
+    "Float",
+    "Str",
+    "FStr",
+    "\"(\"",
+    "\"[\"",
+    "\"{\"",
+    "\"-\"",
+    "\"+\"",
+    "\"not\"",
+    "\"spawn\"",
+    "\"fn\"",
+    "\"true\"",
+    "\"false\"",
+    "\"nil\"",
+    "\"type\"",
 ];
 
 /// Terminals that continue a complete expression; a list of expected tokens holding most of
 /// them is shown as "operator".
 const OPERATORS: &[&str] = &[
     "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"//\"", "\"%\"", "\"**\"", "\"==\"", "\"!=\"", "\"<\"",
-    "\"<=\"", "\">\"", "\">=\"", "\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\"", "\".\"", "\"?\"",
-    "\"[\"", "\"(\"",
+    "\"<=\"", "\">\"", "\">=\"", "\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\"", "\".\"",
+    "\"?\"", "\"[\"", "\"(\"",
 ];
+
+/// Operators that only continue an expression at comparison level or below.
+const BOOLEAN_OPERATORS: &[&str] = &["\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\""];
 
 /// Most entries listed in an "expected ..." message.
 const MAX_EXPECTED: usize = 8;
@@ -116,11 +167,17 @@ const MAX_EXPECTED: usize = 8;
 fn describe_expected(expected: &[String]) -> Vec<String> {
     let has_all = |names: &[&str]| names.iter().all(|t| expected.iter().any(|e| e == t));
     let starts_expression = has_all(&["Ident", "Int", "\"(\""]);
-    let continues_expression = has_all(&["\"+\"", "\"*\"", "\"==\"", "\"and\""]);
+    let continues_expression = has_all(&["\"+\"", "\"*\""]);
+    // `in` and the boolean keywords are only summed up as "operator" where a comparison could
+    // follow; in `for x in` the `in` is what is missing.
+    let comparisons_too = has_all(&["\"==\""]);
+    let is_operator = |name: &str| {
+        OPERATORS.contains(&name) && (comparisons_too || !BOOLEAN_OPERATORS.contains(&name))
+    };
     let mut set: BTreeSet<String> = BTreeSet::new();
     for name in expected {
         if (starts_expression && EXPRESSION_START.contains(&name.as_str()))
-            || (continues_expression && OPERATORS.contains(&name.as_str()))
+            || (continues_expression && is_operator(name))
         {
             continue;
         }
@@ -159,7 +216,11 @@ fn found_phrase(token: &Token) -> String {
     }
 }
 
-fn convert(err: ParseError<usize, Token, Diagnostic>) -> Diagnostic {
+/// Converts a parse error; `at_line_start` tells whether an offset is the first token of its line.
+fn convert(
+    err: ParseError<usize, Token, Diagnostic>,
+    at_line_start: &dyn Fn(usize) -> bool,
+) -> Diagnostic {
     match err {
         ParseError::User { error } => error,
         ParseError::InvalidToken { location } => {
@@ -169,18 +230,44 @@ fn convert(err: ParseError<usize, Token, Diagnostic>) -> Diagnostic {
             let list = describe_expected(&expected);
             Diagnostic::new(
                 "E0004",
-                format!("unexpected end of file; expected {}", expected_phrase(&list)),
+                format!(
+                    "unexpected end of file; expected {}",
+                    expected_phrase(&list)
+                ),
                 Span::new(location, location),
             )
             .with_label("the file ends here")
         }
-        ParseError::UnrecognizedToken { token: (start, token, end), expected } => {
-            unrecognized(start, &token, end, &expected)
+        ParseError::UnrecognizedToken {
+            token: (start, token, end),
+            expected,
+        } => {
+            let diag = unrecognized(start, &token, end, &expected);
+            // A line that starts where a closing bracket was expected: most likely the bracket
+            // was forgotten at the end of the line above.
+            let closer = ["\")\"", "\"]\"", "\"}\""]
+                .into_iter()
+                .find(|c| expected.iter().any(|e| e == c));
+            match closer {
+                Some(closer) if diag.help.is_none() && at_line_start(start) => {
+                    diag.with_help(format!(
+                        "is a `{}` missing at the end of the previous line?",
+                        &closer[1..2]
+                    ))
+                }
+                _ => diag,
+            }
         }
-        ParseError::ExtraToken { token: (start, token, end) } => {
+        ParseError::ExtraToken {
+            token: (start, token, end),
+        } => {
             let found = found_phrase(&token);
-            Diagnostic::new("E0003", format!("unexpected {found}"), Span::new(start, end))
-                .with_label(format!("unexpected {found}"))
+            Diagnostic::new(
+                "E0003",
+                format!("unexpected {found}"),
+                Span::new(start, end),
+            )
+            .with_label(format!("unexpected {found}"))
         }
     }
 }
@@ -194,17 +281,28 @@ fn unrecognized(start: usize, token: &Token, end: usize, expected: &[String]) ->
     }
     if expected.len() == 1 && expected[0] == "INDENT" {
         return Diagnostic::new("E0002", "expected an indented block", span)
-            .with_label(format!("expected an indented block, found {}", found_phrase(token)))
+            .with_label(format!(
+                "expected an indented block, found {}",
+                found_phrase(token)
+            ))
             .with_help("indent the lines of the block under the line ending in `:`");
     }
     let list = describe_expected(expected);
     let found = found_phrase(token);
-    let diag = Diagnostic::new("E0003", format!("expected {}; found {found}", expected_phrase(&list)), span)
-        .with_label(format!("unexpected {found}"));
+    let diag = Diagnostic::new(
+        "E0003",
+        format!("expected {}; found {found}", expected_phrase(&list)),
+        span,
+    )
+    .with_label(format!("unexpected {found}"));
     let expects = |name: &str| expected.iter().any(|e| e == name);
     match token {
-        Token::Newline if expects("\":\"") => diag.with_help("did you forget a `:` at the end of the line?"),
-        Token::Assign if expects("\"==\"") || expects("\":\"") => diag.with_help("use `==` to compare values"),
+        Token::Newline if expects("\":\"") => {
+            diag.with_help("did you forget a `:` at the end of the line?")
+        }
+        Token::Assign if expects("\"==\"") || expects("\":\"") => {
+            diag.with_help("use `==` to compare values")
+        }
         _ => diag,
     }
 }

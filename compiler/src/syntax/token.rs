@@ -315,7 +315,8 @@ impl Token {
 
     /// True for the keywords (`fn`, `and`, `true`, ...).
     pub fn is_keyword(&self) -> bool {
-        self.spelling().is_some_and(|s| s.starts_with(|c: char| c.is_ascii_alphabetic()))
+        self.spelling()
+            .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_alphabetic()))
     }
 
     /// The phrase for a terminal as the grammar names it: `"fn"`, `"("`, `Ident`, `NEWLINE`.

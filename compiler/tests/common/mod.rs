@@ -29,14 +29,17 @@ pub fn check_golden(path: &Path, actual: &str, failures: &mut Vec<String>) {
             }
         }
         _ => {
-            std::fs::write(path, actual).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+            std::fs::write(path, actual)
+                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         }
     }
 }
 
 /// The `.cn` files of a test-data folder under `tests/`, sorted.
 pub fn cn_files(folder: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(folder);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(folder);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

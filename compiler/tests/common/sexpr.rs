@@ -324,14 +324,22 @@ impl Printer {
                 self.out.push(')');
             }
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
-                let name = if matches!(e.kind, ExprKind::And(..)) { "and" } else { "or" };
+                let name = if matches!(e.kind, ExprKind::And(..)) {
+                    "and"
+                } else {
+                    "or"
+                };
                 let _ = write!(self.out, "({name} ");
                 self.expr(a, indent);
                 self.out.push(' ');
                 self.expr(b, indent);
                 self.out.push(')');
             }
-            ExprKind::IfElse { cond, then, otherwise } => {
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
                 self.out.push_str("(ifelse ");
                 self.expr(cond, indent);
                 self.out.push(' ');
@@ -352,7 +360,12 @@ impl Printer {
                 self.expr(index, indent);
                 self.out.push(')');
             }
-            ExprKind::Slice { object, lower, upper, step } => {
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
                 self.out.push_str("(slice ");
                 self.expr(object, indent);
                 for part in [lower, upper, step] {
@@ -393,7 +406,11 @@ impl Printer {
                 self.clauses(clauses, indent);
                 self.out.push(')');
             }
-            ExprKind::DictComp { key, value, clauses } => {
+            ExprKind::DictComp {
+                key,
+                value,
+                clauses,
+            } => {
                 self.out.push_str("(dictcomp ");
                 self.expr(key, indent);
                 self.out.push(' ');
@@ -429,7 +446,11 @@ impl Printer {
                 self.expr(e, 0);
                 self.out.push(')');
             }
-            PatternKind::Variant { path, args, has_parens } => {
+            PatternKind::Variant {
+                path,
+                args,
+                has_parens,
+            } => {
                 let _ = write!(self.out, "(variant {}", dotted(path));
                 if *has_parens {
                     self.out.push_str(" (");
@@ -461,7 +482,10 @@ impl Printer {
 }
 
 fn dotted(path: &[Ident]) -> String {
-    path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".")
+    path.iter()
+        .map(|i| i.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A type annotation in source syntax (`list[str]`, `A | nil`).

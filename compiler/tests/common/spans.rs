@@ -5,7 +5,10 @@ use cn_compiler::syntax::ast::*;
 
 /// Returns a description of every span problem in `module`.
 pub fn check(source: &str, module: &Module) -> Vec<String> {
-    let mut c = Checker { source, problems: Vec::new() };
+    let mut c = Checker {
+        source,
+        problems: Vec::new(),
+    };
     for stmt in &module.body {
         c.stmt(stmt);
     }
@@ -20,16 +23,25 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn span(&mut self, what: &str, span: Span) {
         let (s, e) = (span.start as usize, span.end as usize);
-        if s > e || e > self.source.len() || !self.source.is_char_boundary(s) || !self.source.is_char_boundary(e) {
+        if s > e
+            || e > self.source.len()
+            || !self.source.is_char_boundary(s)
+            || !self.source.is_char_boundary(e)
+        {
             self.problems.push(format!("{what} has bad span {s}..{e}"));
         }
     }
 
     fn ident(&mut self, ident: &Ident) {
         self.span("identifier", ident.span);
-        let text = self.source.get(ident.span.start as usize..ident.span.end as usize);
+        let text = self
+            .source
+            .get(ident.span.start as usize..ident.span.end as usize);
         if text != Some(ident.name.as_str()) {
-            self.problems.push(format!("identifier `{}` has span text {text:?}", ident.name));
+            self.problems.push(format!(
+                "identifier `{}` has span text {text:?}",
+                ident.name
+            ));
         }
     }
 
@@ -190,7 +202,11 @@ impl Checker<'_> {
     fn expr(&mut self, e: &Expr) {
         self.span("expression", e.span);
         match &e.kind {
-            ExprKind::Nil | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) => {}
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_) => {}
             ExprKind::FStr(parts) => {
                 for part in parts {
                     if let FStrPart::Expr { expr, .. } = part {
@@ -199,7 +215,9 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Name(n) => self.ident(n),
-            ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                items.iter().for_each(|i| self.expr(i))
+            }
             ExprKind::Dict(entries) => {
                 for (k, v) in entries {
                     self.expr(k);
@@ -207,7 +225,9 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Unary { operand, .. } => self.expr(operand),
-            ExprKind::Binary { left, right, .. } | ExprKind::And(left, right) | ExprKind::Or(left, right) => {
+            ExprKind::Binary { left, right, .. }
+            | ExprKind::And(left, right)
+            | ExprKind::Or(left, right) => {
                 self.expr(left);
                 self.expr(right);
             }
@@ -215,7 +235,11 @@ impl Checker<'_> {
                 self.expr(first);
                 rest.iter().for_each(|(_, e)| self.expr(e));
             }
-            ExprKind::IfElse { cond, then, otherwise } => {
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
                 self.expr(cond);
                 self.expr(then);
                 self.expr(otherwise);
@@ -228,7 +252,12 @@ impl Checker<'_> {
                 self.expr(object);
                 self.expr(index);
             }
-            ExprKind::Slice { object, lower, upper, step } => {
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
                 self.expr(object);
                 for part in [lower, upper, step].into_iter().flatten() {
                     self.expr(part);
@@ -250,7 +279,11 @@ impl Checker<'_> {
                 self.expr(element);
                 self.clauses(clauses);
             }
-            ExprKind::DictComp { key, value, clauses } => {
+            ExprKind::DictComp {
+                key,
+                value,
+                clauses,
+            } => {
                 self.expr(key);
                 self.expr(value);
                 self.clauses(clauses);

@@ -58,7 +58,7 @@ pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragme
             };
         }
     }
-    pass.finish(base + source.len());
+    pass.finish();
     Laid {
         tokens: pass.out,
         diags: pass.diags,
@@ -180,6 +180,12 @@ impl<'a> Layout<'a> {
 
     fn emit(&mut self, start: usize, token: Token, end: usize) {
         self.out.push((start, token, end));
+    }
+
+    /// Emits a layout token at the end of the last real token, so that spans computed from it
+    /// (statements, blocks) do not stretch over the blank lines and comments that follow.
+    fn emit_at_last_end(&mut self, token: Token) {
+        self.emit(self.last_end, token, self.last_end);
     }
 
     /// Ends the current statement unless it already ended.
@@ -309,7 +315,7 @@ impl<'a> Layout<'a> {
             self.ctx().levels.pop();
             if !level.phantom {
                 self.total_levels -= 1;
-                self.emit(span.1, Token::Dedent, span.1);
+                self.emit_at_last_end(Token::Dedent);
             }
         }
         let ctx = self.ctx();
@@ -334,9 +340,9 @@ impl<'a> Layout<'a> {
     /// Ends a lambda context whose body has been dedented; the enclosing context continues
     /// with the line at indentation `col`.
     fn close_lambda(&mut self, col: usize, span: (usize, usize)) -> Result<(), Diagnostic> {
-        self.pop_ctx(span.1);
+        self.pop_ctx();
         if self.ctx().depth == 0 {
-            self.emit(span.1, Token::Newline, span.1);
+            self.emit_at_last_end(Token::Newline);
             self.reset_chain();
             return self.indent_to(col, span);
         }
@@ -344,12 +350,11 @@ impl<'a> Layout<'a> {
     }
 
     /// Pops the top context, closing its open blocks.
-    fn pop_ctx(&mut self, at: usize) {
+    fn pop_ctx(&mut self) {
         if let Some(ctx) = self.ctxs.pop() {
-            for level in ctx.levels.iter().rev().filter(|l| !l.phantom) {
-                let _ = level;
+            for _ in ctx.levels.iter().filter(|l| !l.phantom) {
                 self.total_levels -= 1;
-                self.emit(at, Token::Dedent, at);
+                self.emit_at_last_end(Token::Dedent);
             }
         }
         if self.chain.len() > 1 {
@@ -398,9 +403,9 @@ impl<'a> Layout<'a> {
                 // `    a())`.
                 while self.ctx().lambda && self.ctx().depth == 0 {
                     self.emit_newline();
-                    self.pop_ctx(start);
+                    self.pop_ctx();
                     if self.ctx().depth == 0 {
-                        self.emit(start, Token::Newline, start);
+                        self.emit_at_last_end(Token::Newline);
                     }
                 }
                 if self.ctx().depth > 0 {
@@ -509,7 +514,7 @@ impl<'a> Layout<'a> {
         Ok(())
     }
 
-    fn finish(&mut self, eof: usize) {
+    fn finish(&mut self) {
         if self.lambda_colon.take().is_some() {
             self.emit_newline();
         }
@@ -544,13 +549,12 @@ impl<'a> Layout<'a> {
         self.last_end = self.last_end.max(self.base);
         self.emit_newline();
         while self.ctxs.len() > 1 {
-            self.pop_ctx(eof);
-            self.emit(eof, Token::Newline, eof);
+            self.pop_ctx();
+            self.emit_at_last_end(Token::Newline);
         }
         let levels: Vec<Level> = self.ctxs[0].levels.drain(1..).collect();
-        for level in levels.iter().rev().filter(|l| !l.phantom) {
-            let _ = level;
-            self.emit(eof, Token::Dedent, eof);
+        for _ in levels.iter().filter(|l| !l.phantom) {
+            self.emit_at_last_end(Token::Dedent);
         }
     }
 }

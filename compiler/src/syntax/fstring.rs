@@ -230,3 +230,49 @@ fn field_part(
         repr: field.conversion == Some(b'r'),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(body: &str) -> (Vec<FStrPart>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let parts = parse(body, 100, 0, &mut diags);
+        (parts, diags)
+    }
+
+    #[test]
+    fn literal_and_fields() {
+        let (parts, diags) = split("a{x}b{{c}}");
+        assert!(diags.is_empty());
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0], FStrPart::Lit("a".into()));
+        match &parts[1] {
+            FStrPart::Expr { expr, spec, repr } => {
+                assert_eq!(expr.span, Span::new(102, 103));
+                assert_eq!((spec, repr), (&None, &false));
+            }
+            other => panic!("expected a field, got {other:?}"),
+        }
+        assert_eq!(parts[2], FStrPart::Lit("b{c}".into()));
+    }
+
+    #[test]
+    fn spec_and_conversion() {
+        let (parts, diags) = split("{x!r:>8}");
+        assert!(diags.is_empty());
+        assert!(matches!(&parts[0], FStrPart::Expr { spec: Some(s), repr: true, .. } if s == ">8"));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_reported() {
+        let mut diags = Vec::new();
+        let parts = parse("{x}", 0, MAX_FSTRING_DEPTH, &mut diags);
+        assert!(parts.is_empty());
+        assert_eq!(diags[0].code, "E0005");
+        assert_eq!(diags[0].message, "nesting too deep");
+        let mut diags = Vec::new();
+        parse("{x}", 0, MAX_FSTRING_DEPTH - 1, &mut diags);
+        assert!(diags.is_empty());
+    }
+}

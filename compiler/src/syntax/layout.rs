@@ -219,7 +219,8 @@ impl<'a> Layout<'a> {
                     tab.get_or_insert(i);
                     col = (col / 8 + 1) * 8;
                 }
-                '\x0C' => {}
+                // Form feeds and a byte-order mark take no room.
+                '\x0C' | '\u{FEFF}' => {}
                 _ => col += 1,
             }
         }

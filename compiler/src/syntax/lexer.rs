@@ -81,7 +81,7 @@ fn invalid_character(slice: &str, start: usize, end: usize) -> Diagnostic {
         '!' => diag.with_help("use `not` for negation and `!=` for inequality"),
         '\\' => diag.with_help("to continue a line, wrap the expression in parentheses"),
         '&' => diag.with_help("use `and` for logical and"),
-        '$' | '`' | '~' | '^' | ';' => diag,
+        ';' => diag.with_help("statements end at the end of the line; remove the `;`"),
         _ => diag,
     }
 }

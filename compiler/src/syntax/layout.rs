@@ -43,12 +43,12 @@ pub struct Laid {
 pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragment: bool) -> Laid {
     let mut pass = Layout::new(source, base, fragment);
     for (start, token, end) in raw {
-        let result = if token == Token::Newline {
-            pass.newline(start)
-        } else {
-            pass.token(start, token, end)
-        };
-        if let Err(diag) = result {
+        if token == Token::Newline {
+            // Whether the break matters is decided when the next line's first token arrives.
+            pass.at_line_start = true;
+            continue;
+        }
+        if let Err(diag) = pass.token(start, token, end) {
             pass.diags.push(diag);
             return Laid {
                 tokens: pass.out,
@@ -171,11 +171,6 @@ impl<'a> Layout<'a> {
         self.ctxs
             .last_mut()
             .expect("the file context is never popped")
-    }
-
-    fn newline(&mut self, _start: usize) -> Result<(), Diagnostic> {
-        self.at_line_start = true;
-        Ok(())
     }
 
     fn emit(&mut self, start: usize, token: Token, end: usize) {
@@ -547,7 +542,6 @@ impl<'a> Layout<'a> {
             self.unclosed = true;
             return;
         }
-        self.last_end = self.last_end.max(self.base);
         self.emit_newline();
         while self.ctxs.len() > 1 {
             self.pop_ctx();

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
-use super::ast::{Expr, Module, Span, StmtKind};
+use super::ast::{Expr, Module, Span, Stmt, StmtKind};
 use super::token::Token;
 use super::{layout, lexer};
 use crate::Diagnostic;
@@ -73,12 +73,14 @@ pub fn parse_module(
     };
     // One mistake, one error: a parse error on a line that already has an error is most likely
     // a consequence of it.
-    let mut lines_with_errors: BTreeSet<usize> = diags
-        .iter()
-        .map(|d| line_of(source, base, d.span.start as usize))
+    let line_starts: Vec<usize> = std::iter::once(base)
+        .chain(source.match_indices('\n').map(|(i, _)| base + i + 1))
         .collect();
+    let line_of = |offset: u32| line_starts.partition_point(|&s| s <= offset as usize);
+    let mut lines_with_errors: BTreeSet<usize> =
+        diags.iter().map(|d| line_of(d.span.start)).collect();
     for error in errors {
-        if lines_with_errors.insert(line_of(source, base, error.span.start as usize)) {
+        if lines_with_errors.insert(line_of(error.span.start)) {
             diags.push(error);
         }
     }
@@ -91,12 +93,12 @@ pub fn parse_fragment(text: &str, base: usize, fdepth: usize) -> (Option<Expr>, 
     let (module, mut diags) = parse_module(text, base, fdepth, true);
     let mut body = module.body;
     if body.len() == 1 {
-        if let StmtKind::Expr(_) = body[0].kind {
-            if let Some(stmt) = body.pop() {
-                if let StmtKind::Expr(expr) = stmt.kind {
-                    return (Some(expr), diags);
-                }
-            }
+        if let Some(Stmt {
+            kind: StmtKind::Expr(expr),
+            ..
+        }) = body.pop()
+        {
+            return (Some(expr), diags);
         }
     }
     if diags.is_empty() {
@@ -116,15 +118,6 @@ pub fn parse_fragment(text: &str, base: usize, fdepth: usize) -> (Option<Expr>, 
 
 fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| (d.span.start, d.span.end));
-}
-
-/// The 0-based line of absolute `offset` within `source` (which starts at `base`).
-fn line_of(source: &str, base: usize, offset: usize) -> usize {
-    let rel = offset.saturating_sub(base).min(source.len());
-    source.as_bytes()[..rel]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
 }
 
 /// Terminals that can start an expression; a list of expected tokens holding most of them is

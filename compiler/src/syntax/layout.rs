@@ -33,15 +33,34 @@ pub struct Laid {
     pub diags: Vec<Diagnostic>,
     /// A nesting limit was broken: `tokens` stops there and must not be parsed.
     pub fatal: bool,
-    /// A bracket is still open at the end (reported here; the parser's end-of-file error
-    /// would say the same thing less precisely).
-    pub unclosed: bool,
+    /// Where the outermost bracket still open at the end starts (reported here; the parser's
+    /// end-of-file error would say the same thing less precisely).
+    pub unclosed: Option<usize>,
 }
 
 /// Runs the layout pass over raw tokens of `source`, which starts at byte `base` of the file.
 /// A `fragment` (an f-string field) is laid out as if inside brackets and ends with a NEWLINE.
 pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragment: bool) -> Laid {
     let mut pass = Layout::new(source, base, fragment);
+    let mut after_break = true;
+    let mut last = None;
+    for (start, token, _) in &raw {
+        if *token == Token::Newline {
+            after_break = true;
+            continue;
+        }
+        if std::mem::take(&mut after_break) {
+            pass.line_firsts.push(*start);
+            pass.line_headers.push(last == Some(&Token::Colon));
+        }
+        last = Some(token);
+    }
+    // `line_headers[i]` tells whether the line before line `i` ends in `:`; shift it so it is
+    // about line `i` itself.
+    if !pass.line_headers.is_empty() {
+        pass.line_headers.remove(0);
+        pass.line_headers.push(last == Some(&Token::Colon));
+    }
     for (start, token, end) in raw {
         if token == Token::Newline {
             // Whether the break matters is decided when the next line's first token arrives.
@@ -54,7 +73,7 @@ pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragme
                 tokens: pass.out,
                 diags: pass.diags,
                 fatal: true,
-                unclosed: false,
+                unclosed: None,
             };
         }
     }
@@ -71,9 +90,10 @@ pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragme
 #[derive(Clone, Copy)]
 struct Level {
     col: usize,
-    /// Pushed without an INDENT (error recovery, or the base of a lambda context), so popped
-    /// without a DEDENT.
+    /// Pushed without an INDENT (the base of a lambda context), so popped without a DEDENT.
     phantom: bool,
+    /// A line that matched no level was taken as part of this one (reported once).
+    misaligned: bool,
 }
 
 /// Where a lambda header `fn(...) [-> T]:` is in its scan.
@@ -128,8 +148,12 @@ struct Layout<'a> {
     chain_sum: usize,
     prefix_run: usize,
     fragment: bool,
+    /// Offsets of the first token of every line, to look one line ahead.
+    line_firsts: Vec<usize>,
+    /// Whether each of those lines ends in `:` (opens a block).
+    line_headers: Vec<bool>,
     /// A bracket was left open at the end of the file (already reported).
-    unclosed: bool,
+    unclosed: Option<usize>,
 }
 
 impl<'a> Layout<'a> {
@@ -139,6 +163,7 @@ impl<'a> Layout<'a> {
             levels: vec![Level {
                 col: 0,
                 phantom: false,
+                misaligned: false,
             }],
             depth,
             headers: Vec::new(),
@@ -163,7 +188,9 @@ impl<'a> Layout<'a> {
             chain_sum: 0,
             prefix_run: 0,
             fragment,
-            unclosed: false,
+            line_firsts: Vec::new(),
+            line_headers: Vec::new(),
+            unclosed: None,
         }
     }
 
@@ -201,14 +228,14 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// Handles the start of a line whose first token starts at `tok_start`.
-    fn line_start(&mut self, tok_start: usize) -> Result<(), Diagnostic> {
+    /// The indentation column of the line whose first token starts at `tok_start` (a tab moves
+    /// to the next multiple of 8), and the offset of its first tab within the line, if any.
+    fn indent_of(&self, tok_start: usize) -> (usize, Option<usize>) {
         let rel = tok_start - self.base;
         let line_begin = self.src[..rel].rfind('\n').map_or(0, |i| i + 1);
-        let indent_text = &self.src[line_begin..rel];
         let mut col = 0;
         let mut tab = None;
-        for (i, c) in indent_text.char_indices() {
+        for (i, c) in self.src[line_begin..rel].char_indices() {
             match c {
                 '\t' => {
                     tab.get_or_insert(i);
@@ -219,6 +246,14 @@ impl<'a> Layout<'a> {
                 _ => col += 1,
             }
         }
+        (col, tab)
+    }
+
+    /// Handles the start of a line whose first token starts at `tok_start`.
+    fn line_start(&mut self, tok_start: usize) -> Result<(), Diagnostic> {
+        let (col, tab) = self.indent_of(tok_start);
+        let rel = tok_start - self.base;
+        let line_begin = self.src[..rel].rfind('\n').map_or(0, |i| i + 1);
         self.line_indent = col;
         let significant = self.lambda_colon.is_some() || self.ctx().depth == 0;
         if let (Some(i), true, false) = (tab, significant, self.tab_reported) {
@@ -264,10 +299,12 @@ impl<'a> Layout<'a> {
                 Level {
                     col: header_indent,
                     phantom: true,
+                    misaligned: false,
                 },
                 Level {
                     col,
                     phantom: false,
+                    misaligned: false,
                 },
             ],
             depth: 0,
@@ -300,26 +337,46 @@ impl<'a> Layout<'a> {
             self.ctx().levels.push(Level {
                 col,
                 phantom: false,
+                misaligned: false,
             });
             self.emit(span.0, Token::Indent, span.1);
             return Ok(());
         }
-        while let Some(level) = self.ctx().levels.last().copied() {
-            if col >= level.col {
-                break;
-            }
-            self.ctx().levels.pop();
-            if !level.phantom {
+        let (is_header, next_line_col) = self.lookahead(span.1);
+        let ctx = self.ctx();
+        // A lambda body ends at (or left of) the indentation of the line that opened it.
+        let closes_lambda = ctx.lambda && ctx.levels.first().is_some_and(|base| col <= base.col);
+        let levels = &ctx.levels;
+        let n = levels.len();
+        let exact = levels.iter().rposition(|l| l.col == col);
+        let target = match exact {
+            _ if closes_lambda => 0,
+            Some(i) => i,
+            // Otherwise the shallowest level deeper than the line: it closes as few blocks as
+            // possible, so the lines after it still find the blocks they belong to.
+            None => levels.iter().position(|l| l.col > col).unwrap_or(n - 1),
+        };
+        // For a misaligned line, that level's block either goes on at the new column (its
+        // first line was indented too far), or, when the next line goes back to the level's
+        // column and this line opens no block of its own, this line is a stray that joins it.
+        let stray = !is_header && next_line_col == Some(levels[target].col);
+        let relabel = exact.is_none() && !stray;
+        while self.ctx().levels.len() > target + 1 {
+            let level = self.ctx().levels.pop();
+            if level.is_some_and(|l| !l.phantom) {
                 self.total_levels -= 1;
                 self.emit_at_last_end(Token::Dedent);
             }
         }
-        let ctx = self.ctx();
-        if ctx.lambda && ctx.levels.len() <= 1 {
+        if closes_lambda {
             return self.close_lambda(col, span);
         }
-        let top = ctx.levels.last().map_or(0, |l| l.col);
-        if col > top {
+        let level = &mut self.ctx().levels[target];
+        if level.col != col && !level.misaligned {
+            level.misaligned = true;
+            if relabel {
+                level.col = col;
+            }
             self.diags.push(
                 Diagnostic::new(
                     "E0002",
@@ -328,9 +385,19 @@ impl<'a> Layout<'a> {
                 )
                 .with_label("this indentation matches no enclosing block"),
             );
-            self.ctx().levels.push(Level { col, phantom: true });
         }
         Ok(())
+    }
+
+    /// For the line whose first token starts at `tok_start`: whether it ends in `:`, and the
+    /// indentation of the line after it.
+    fn lookahead(&self, tok_start: usize) -> (bool, Option<usize>) {
+        let i = self.line_firsts.partition_point(|&s| s <= tok_start);
+        let is_header = i.checked_sub(1).and_then(|h| self.line_headers.get(h)) == Some(&true);
+        (
+            is_header,
+            self.line_firsts.get(i).map(|&s| self.indent_of(s).0),
+        )
     }
 
     /// Ends a lambda context whose body has been dedented; the enclosing context continues
@@ -539,7 +606,7 @@ impl<'a> Layout<'a> {
                 .with_label("this bracket is never closed")
                 .with_help(format!("the file ends before the matching `{closer}`")),
             );
-            self.unclosed = true;
+            self.unclosed = Some(start);
             return;
         }
         self.emit_newline();

@@ -56,21 +56,54 @@ pub fn parse_module(
     }
     let mut recovered: Vec<ErrorRecovery<usize, Token, Diagnostic>> = Vec::new();
     let result = grammar::ModuleParser::new().parse(&mut recovered, tokens.into_iter().map(Ok));
-    let at_line_start = |offset: usize| {
+    // The text of a line up to an offset, for hints that depend on what the line says.
+    let line_before = |offset: usize| -> &str {
         let rel = offset.saturating_sub(base).min(source.len());
-        let line = &source[source[..rel].rfind('\n').map_or(0, |i| i + 1)..rel];
-        line.trim().is_empty()
+        &source[source[..rel].rfind('\n').map_or(0, |i| i + 1)..rel]
     };
-    let convert = |e| convert(e, &at_line_start);
-    let mut errors: Vec<Diagnostic> = recovered.into_iter().map(|e| convert(e.error)).collect();
+    let mut raw: Vec<ParseError<usize, Token, Diagnostic>> =
+        recovered.into_iter().map(|e| e.error).collect();
     let body = match result {
         Ok(body) => body,
-        Err(ParseError::UnrecognizedEof { .. }) if unclosed => Vec::new(),
+        Err(ParseError::UnrecognizedEof { .. }) if unclosed.is_some() => Vec::new(),
         Err(err) => {
-            errors.push(convert(err));
+            raw.push(err);
             Vec::new()
         }
     };
+    // After a first error, recovery may resume inside a block whose end it has already read;
+    // the "unexpected end of block / file" errors that follow are its echo, not new mistakes.
+    let echo = |e: &ParseError<usize, Token, Diagnostic>| {
+        matches!(
+            e,
+            ParseError::UnrecognizedEof { .. }
+                | ParseError::UnrecognizedToken {
+                    token: (_, Token::Dedent, _),
+                    ..
+                }
+        )
+    };
+    let mut errors: Vec<Diagnostic> = raw
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| *i == 0 || !echo(e))
+        .map(|(_, e)| convert(e, &line_before))
+        .collect();
+    if let Some(bracket) = unclosed {
+        // Everything after a bracket that is never closed was read as its contents: only the
+        // first error there says something useful (usually where the bracket should close).
+        let mut after = errors
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.span.start as usize > bracket);
+        if let Some((first, _)) = after.next() {
+            let mut i = 0;
+            errors.retain(|d| {
+                i += 1;
+                i - 1 <= first || d.span.start as usize <= bracket
+            });
+        }
+    }
     // One mistake, one error: a parse error on a line that already has an error is most likely
     // a consequence of it.
     let line_starts: Vec<usize> = std::iter::once(base)
@@ -150,6 +183,28 @@ const OPERATORS: &[&str] = &[
     "\"?\"", "\"[\"", "\"(\"",
 ];
 
+/// Terminals that can start a statement (besides expression starts); a list of expected tokens
+/// holding most of them is shown as "statement". `elif` / `else` are listed because they may
+/// follow a line that failed to parse.
+const STATEMENT_START: &[&str] = &[
+    "\"...\"",
+    "\"@\"",
+    "\"break\"",
+    "\"concurrent\"",
+    "\"continue\"",
+    "\"defer\"",
+    "\"enum\"",
+    "\"for\"",
+    "\"if\"",
+    "\"import\"",
+    "\"match\"",
+    "\"pass\"",
+    "\"return\"",
+    "\"while\"",
+    "\"elif\"",
+    "\"else\"",
+];
+
 /// Operators that only continue an expression at comparison level or below.
 const BOOLEAN_OPERATORS: &[&str] = &["\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\""];
 
@@ -160,6 +215,7 @@ const MAX_EXPECTED: usize = 8;
 fn describe_expected(expected: &[String]) -> Vec<String> {
     let has_all = |names: &[&str]| names.iter().all(|t| expected.iter().any(|e| e == t));
     let starts_expression = has_all(&["Ident", "Int", "\"(\""]);
+    let starts_statement = starts_expression && has_all(&["\"while\"", "\"import\"", "\"return\""]);
     let continues_expression = has_all(&["\"+\"", "\"*\""]);
     // `in` and the boolean keywords are only summed up as "operator" where a comparison could
     // follow; in `for x in` the `in` is what is missing.
@@ -170,6 +226,7 @@ fn describe_expected(expected: &[String]) -> Vec<String> {
     let mut set: BTreeSet<String> = BTreeSet::new();
     for name in expected {
         if (starts_expression && EXPRESSION_START.contains(&name.as_str()))
+            || (starts_statement && STATEMENT_START.contains(&name.as_str()))
             || (continues_expression && is_operator(name))
         {
             continue;
@@ -180,7 +237,9 @@ fn describe_expected(expected: &[String]) -> Vec<String> {
     if continues_expression {
         list.push("operator".to_owned());
     }
-    if starts_expression {
+    if starts_statement {
+        list.insert(0, "statement".to_owned());
+    } else if starts_expression {
         list.insert(0, "expression".to_owned());
     }
     if list.len() > MAX_EXPECTED {
@@ -209,10 +268,10 @@ fn found_phrase(token: &Token) -> String {
     }
 }
 
-/// Converts a parse error; `at_line_start` tells whether an offset is the first token of its line.
-fn convert(
+/// Converts a parse error; `line_before` gives the text of a line up to an offset.
+fn convert<'s>(
     err: ParseError<usize, Token, Diagnostic>,
-    at_line_start: &dyn Fn(usize) -> bool,
+    line_before: &dyn Fn(usize) -> &'s str,
 ) -> Diagnostic {
     match err {
         ParseError::User { error } => error,
@@ -235,14 +294,15 @@ fn convert(
             token: (start, token, end),
             expected,
         } => {
-            let diag = unrecognized(start, &token, end, &expected);
+            let line = line_before(start);
+            let diag = unrecognized(start, &token, end, &expected, line);
             // A line that starts where a closing bracket was expected: most likely the bracket
             // was forgotten at the end of the line above.
             let closer = ["\")\"", "\"]\"", "\"}\""]
                 .into_iter()
                 .find(|c| expected.iter().any(|e| e == c));
             match closer {
-                Some(closer) if diag.help.is_none() && at_line_start(start) => {
+                Some(closer) if diag.help.is_none() && line.trim().is_empty() => {
                     diag.with_help(format!(
                         "is a `{}` missing at the end of the previous line?",
                         &closer[1..2]
@@ -265,7 +325,22 @@ fn convert(
     }
 }
 
-fn unrecognized(start: usize, token: &Token, end: usize, expected: &[String]) -> Diagnostic {
+/// True when a line so far is the condition of an `if`, `elif` or `while`.
+fn is_condition(line: &str) -> bool {
+    let line = line.trim_start();
+    ["if ", "elif ", "while "]
+        .iter()
+        .any(|k| line.starts_with(k))
+}
+
+/// An unexpected token; `line` is the text of its line before it.
+fn unrecognized(
+    start: usize,
+    token: &Token,
+    end: usize,
+    expected: &[String],
+    line: &str,
+) -> Diagnostic {
     let span = Span::new(start, end);
     if *token == Token::Indent {
         return Diagnostic::new("E0002", "unexpected indent", span)
@@ -293,7 +368,7 @@ fn unrecognized(start: usize, token: &Token, end: usize, expected: &[String]) ->
         Token::Newline if expects("\":\"") => {
             diag.with_help("did you forget a `:` at the end of the line?")
         }
-        Token::Assign if expects("\"==\"") || expects("\":\"") => {
+        Token::Assign if expects("\"==\"") || (expects("\":\"") && is_condition(line)) => {
             diag.with_help("use `==` to compare values")
         }
         _ => diag,

@@ -505,7 +505,8 @@ impl<'a> Layout<'a> {
         self.after_params_check(&token);
         match token {
             Token::Fn => {
-                self.prev_fn = true;
+                // `obj.fn(...)` is a method call, not a lambda.
+                self.prev_fn = !matches!(self.out.last(), Some((_, Token::Dot, _)));
                 self.count(start, end)?;
             }
             Token::Minus | Token::Plus | Token::Not | Token::Spawn => {

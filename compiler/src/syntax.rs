@@ -25,8 +25,9 @@ pub fn parse(source: &str) -> (ast::Module, Vec<Diagnostic>) {
 }
 
 /// True when `source` is an unfinished fragment and the REPL should read another line: an open
-/// bracket or triple-quoted string, a last line ending in `:`, or an indented last line (a
-/// block is closed by an empty line). See [`incomplete`] for the exact rules.
+/// bracket or triple-quoted string, a last line ending in `:`, or an indented last line. The
+/// source is the lines typed so far, each ending in `\n`; an empty line closes a block
+/// (`"if x:\n    y\n"` needs more, `"if x:\n    y\n\n"` does not).
 pub fn needs_more_input(source: &str) -> bool {
     incomplete::needs_more_input(source)
 }
@@ -34,9 +35,9 @@ pub fn needs_more_input(source: &str) -> bool {
 /// The tokens of `source` after the layout pass, as the parser sees them: `(start, token, end)`
 /// with byte offsets. Fails with the first lexical or indentation error.
 pub fn tokens(source: &str) -> Result<Vec<(usize, Token, usize)>, Diagnostic> {
-    let (tokens, diags, _) = parser::tokenize(source, 0, 0, false);
-    match diags.into_iter().min_by_key(|d| d.span.start) {
+    let laid = parser::tokenize(source, 0, 0, false);
+    match laid.diags.into_iter().min_by_key(|d| d.span.start) {
         Some(first) => Err(first),
-        None => Ok(tokens),
+        None => Ok(laid.tokens),
     }
 }

@@ -9,7 +9,10 @@ pub fn span(l: usize, r: usize) -> Span {
 
 /// An expression node spanning `l..r`.
 pub fn expr(kind: ExprKind, l: usize, r: usize) -> Expr {
-    Expr { kind, span: span(l, r) }
+    Expr {
+        kind,
+        span: span(l, r),
+    }
 }
 
 /// `first` followed by `rest`.
@@ -22,12 +25,27 @@ pub fn prepend<T>(first: T, rest: Vec<T>) -> Vec<T> {
 
 /// A binary arithmetic node.
 pub fn binary(op: BinOp, left: Expr, right: Expr, l: usize, r: usize) -> Expr {
-    expr(ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) }, l, r)
+    expr(
+        ExprKind::Binary {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+        },
+        l,
+        r,
+    )
 }
 
 /// A prefix operator node.
 pub fn unary(op: UnaryOp, operand: Expr, l: usize, r: usize) -> Expr {
-    expr(ExprKind::Unary { op, operand: Box::new(operand) }, l, r)
+    expr(
+        ExprKind::Unary {
+            op,
+            operand: Box::new(operand),
+        },
+        l,
+        r,
+    )
 }
 
 /// `object[lower:upper:step]`.
@@ -53,7 +71,14 @@ pub fn slice(
 
 /// A lambda: a function without a name or decorators.
 pub fn lambda(params: Vec<Param>, ret: Option<TypeExpr>, body: FnBody, l: usize, r: usize) -> Expr {
-    let def = FnDef { name: None, params, ret, body, decorators: Vec::new(), span: span(l, r) };
+    let def = FnDef {
+        name: None,
+        params,
+        ret,
+        body,
+        decorators: Vec::new(),
+        span: span(l, r),
+    };
     expr(ExprKind::Lambda(Box::new(def)), l, r)
 }
 
@@ -64,7 +89,14 @@ pub fn fn_def(
     l: usize,
     r: usize,
 ) -> FnDef {
-    FnDef { name: Some(name), params, ret, body: FnBody::Block(body), decorators, span: span(l, r) }
+    FnDef {
+        name: Some(name),
+        params,
+        ret,
+        body: FnBody::Block(body),
+        decorators,
+        span: span(l, r),
+    }
 }
 
 /// One line of a `type` body.
@@ -78,12 +110,28 @@ pub enum Member {
 }
 
 /// A field line with its decorators.
-pub fn field((name, ty, default): (Ident, TypeExpr, Option<Expr>), decorators: Vec<Expr>, l: usize, r: usize) -> Member {
-    Member::Field(Field { name, ty, default, decorators, span: span(l, r) })
+pub fn field(
+    (name, ty, default): (Ident, TypeExpr, Option<Expr>),
+    decorators: Vec<Expr>,
+    l: usize,
+    r: usize,
+) -> Member {
+    Member::Field(Field {
+        name,
+        ty,
+        default,
+        decorators,
+        span: span(l, r),
+    })
 }
 
 /// A record type from its name and member lines.
-pub fn type_def((name, members): (Ident, Vec<Member>), decorators: Vec<Expr>, l: usize, r: usize) -> TypeDef {
+pub fn type_def(
+    (name, members): (Ident, Vec<Member>),
+    decorators: Vec<Expr>,
+    l: usize,
+    r: usize,
+) -> TypeDef {
     let mut fields = Vec::new();
     let mut methods = Vec::new();
     for member in members {
@@ -93,7 +141,13 @@ pub fn type_def((name, members): (Ident, Vec<Member>), decorators: Vec<Expr>, l:
             Member::Nothing => {}
         }
     }
-    TypeDef { name, fields, methods, decorators, span: span(l, r) }
+    TypeDef {
+        name,
+        fields,
+        methods,
+        decorators,
+        span: span(l, r),
+    }
 }
 
 /// A pattern that is just a (possibly dotted) name: `_` matches anything, a capitalised or
@@ -104,12 +158,20 @@ pub fn name_pattern(mut path: Vec<Ident>, span: Span) -> Pattern {
         if name == "_" {
             PatternKind::Wildcard
         } else if name.chars().next().is_some_and(char::is_uppercase) {
-            PatternKind::Variant { path, args: Vec::new(), has_parens: false }
+            PatternKind::Variant {
+                path,
+                args: Vec::new(),
+                has_parens: false,
+            }
         } else {
             PatternKind::Bind(path.remove(0))
         }
     } else {
-        PatternKind::Variant { path, args: Vec::new(), has_parens: false }
+        PatternKind::Variant {
+            path,
+            args: Vec::new(),
+            has_parens: false,
+        }
     };
     Pattern { kind, span }
 }

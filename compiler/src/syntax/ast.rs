@@ -18,12 +18,18 @@ pub struct Span {
 impl Span {
     /// A span covering `start..end`.
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// The smallest span covering both `self` and `other`.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// Length in bytes.
@@ -80,13 +86,24 @@ pub enum StmtKind {
     /// an index, or a tuple/list of targets (`a, b = b, a`).
     Assign { target: Expr, value: Expr },
     /// `target op= value` (`+=`, `-=`, `*=`, `/=`, `//=`, `%=`).
-    AugAssign { target: Expr, op: BinOp, value: Expr },
+    AugAssign {
+        target: Expr,
+        op: BinOp,
+        value: Expr,
+    },
     /// `if c: ... elif c: ... else: ...`; `branches` holds the `if` and every `elif`.
-    If { branches: Vec<(Expr, Block)>, orelse: Option<Block> },
+    If {
+        branches: Vec<(Expr, Block)>,
+        orelse: Option<Block>,
+    },
     /// `while cond: body`.
     While { cond: Expr, body: Block },
     /// `for target in iter: body`; the target may be a tuple of names (`for k, v in d.items()`).
-    For { target: Expr, iter: Expr, body: Block },
+    For {
+        target: Expr,
+        iter: Expr,
+        body: Block,
+    },
     /// `break`.
     Break,
     /// `continue`.
@@ -102,7 +119,10 @@ pub enum StmtKind {
     /// `concurrent:` + body: a structured-concurrency scope.
     Concurrent { body: Block },
     /// `match subject:` + `case` arms.
-    Match { subject: Expr, cases: Vec<MatchCase> },
+    Match {
+        subject: Expr,
+        cases: Vec<MatchCase>,
+    },
     /// A named function definition, possibly decorated.
     FnDef(FnDef),
     /// `type Name:` record definition.
@@ -110,7 +130,10 @@ pub enum StmtKind {
     /// `enum Name:` variant definition.
     EnumDef(EnumDef),
     /// `import a` / `import a.b as c`.
-    Import { path: Vec<Ident>, alias: Option<Ident> },
+    Import {
+        path: Vec<Ident>,
+        alias: Option<Ident>,
+    },
 }
 
 /// One `case pattern [if guard]:` arm.
@@ -149,7 +172,11 @@ pub enum PatternKind {
     Literal(Expr),
     /// `Name` or `Name(p, ...)` or `mod.Name(p, ...)`: a variant with that name and as many
     /// payload values as patterns given (`Name` alone matches a variant with no payload).
-    Variant { path: Vec<Ident>, args: Vec<Pattern>, has_parens: bool },
+    Variant {
+        path: Vec<Ident>,
+        args: Vec<Pattern>,
+        has_parens: bool,
+    },
     /// `[p, q]`: a list of exactly that length.
     List(Vec<Pattern>),
     /// `(p, q)`: a tuple of exactly that length.
@@ -265,7 +292,10 @@ pub enum TypeExprKind {
     /// `int`, `http.Request`.
     Name(Vec<Ident>),
     /// `list[str]`, `dict[str, int]`.
-    Generic { base: Vec<Ident>, args: Vec<TypeExpr> },
+    Generic {
+        base: Vec<Ident>,
+        args: Vec<TypeExpr>,
+    },
     /// `A | B | nil`.
     Union(Vec<TypeExpr>),
     /// `nil`.
@@ -307,16 +337,27 @@ pub enum ExprKind {
     /// `-x`, `+x`, `not x`.
     Unary { op: UnaryOp, operand: Box<Expr> },
     /// Arithmetic: `a + b` etc.
-    Binary { op: BinOp, left: Box<Expr>, right: Box<Expr> },
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// Comparisons, possibly chained as in Python: `a < b <= c` means `a < b and b <= c`
     /// (each operand evaluated once).
-    Compare { first: Box<Expr>, rest: Vec<(CmpOp, Expr)> },
+    Compare {
+        first: Box<Expr>,
+        rest: Vec<(CmpOp, Expr)>,
+    },
     /// `a and b` (short-circuit, yields an operand as in Python).
     And(Box<Expr>, Box<Expr>),
     /// `a or b` (short-circuit, yields an operand as in Python).
     Or(Box<Expr>, Box<Expr>),
     /// `a if cond else b`.
-    IfElse { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    IfElse {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `object.name` (also `60.seconds`: an attribute of an int).
     Attr { object: Box<Expr>, name: Ident },
     /// `object[index]` (also the generic-looking `config.load[Config]`).
@@ -337,9 +378,16 @@ pub enum ExprKind {
     /// `spawn expr` (expr must be a call).
     Spawn(Box<Expr>),
     /// `[expr for target in iter if cond]`.
-    ListComp { element: Box<Expr>, clauses: Vec<CompClause> },
+    ListComp {
+        element: Box<Expr>,
+        clauses: Vec<CompClause>,
+    },
     /// `{key: value for target in iter if cond}`.
-    DictComp { key: Box<Expr>, value: Box<Expr>, clauses: Vec<CompClause> },
+    DictComp {
+        key: Box<Expr>,
+        value: Box<Expr>,
+        clauses: Vec<CompClause>,
+    },
 }
 
 /// One `for target in iter [if cond]...` clause of a comprehension.

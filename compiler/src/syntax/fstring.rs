@@ -18,8 +18,14 @@ pub const MAX_FSTRING_DEPTH: usize = 10;
 pub fn parse(body: &str, base: usize, fdepth: usize, diags: &mut Vec<Diagnostic>) -> Vec<FStrPart> {
     if fdepth + 1 > MAX_FSTRING_DEPTH {
         diags.push(
-            Diagnostic::new("E0005", "nesting too deep", Span::new(base, base + body.len()))
-                .with_label(format!("f-strings nested more than {MAX_FSTRING_DEPTH} deep")),
+            Diagnostic::new(
+                "E0005",
+                "nesting too deep",
+                Span::new(base, base + body.len()),
+            )
+            .with_label(format!(
+                "f-strings nested more than {MAX_FSTRING_DEPTH} deep"
+            )),
         );
         return Vec::new();
     }
@@ -47,9 +53,13 @@ pub fn parse(body: &str, base: usize, fdepth: usize, diags: &mut Vec<Diagnostic>
             }
             b'}' => {
                 diags.push(
-                    Diagnostic::new("E0006", "single `}` is not allowed in an f-string", Span::new(base + i, base + i + 1))
-                        .with_label("unmatched `}`")
-                        .with_help("write `}}` for a literal brace"),
+                    Diagnostic::new(
+                        "E0006",
+                        "single `}` is not allowed in an f-string",
+                        Span::new(base + i, base + i + 1),
+                    )
+                    .with_label("unmatched `}`")
+                    .with_help("write `}}` for a literal brace"),
                 );
                 lit.push_str(&unescape(&body[raw_start..i], base + raw_start, diags));
                 i += 1;
@@ -59,9 +69,13 @@ pub fn parse(body: &str, base: usize, fdepth: usize, diags: &mut Vec<Diagnostic>
                 lit.push_str(&unescape(&body[raw_start..i], base + raw_start, diags));
                 let Some(field) = find_field_end(body, i + 1) else {
                     diags.push(
-                        Diagnostic::new("E0006", "unclosed `{` in f-string", Span::new(base + i, base + i + 1))
-                            .with_label("this `{` is never closed")
-                            .with_help("close the field with `}`, or write `{{` for a literal brace"),
+                        Diagnostic::new(
+                            "E0006",
+                            "unclosed `{` in f-string",
+                            Span::new(base + i, base + i + 1),
+                        )
+                        .with_label("this `{` is never closed")
+                        .with_help("close the field with `}`, or write `{{` for a literal brace"),
                     );
                     raw_start = bytes.len();
                     break;
@@ -78,7 +92,11 @@ pub fn parse(body: &str, base: usize, fdepth: usize, diags: &mut Vec<Diagnostic>
             _ => i += 1,
         }
     }
-    lit.push_str(&unescape(&body[raw_start.min(body.len())..], base + raw_start, diags));
+    lit.push_str(&unescape(
+        &body[raw_start.min(body.len())..],
+        base + raw_start,
+        diags,
+    ));
     if !lit.is_empty() {
         parts.push(FStrPart::Lit(lit));
     }
@@ -141,7 +159,12 @@ fn find_field_end(body: &str, start: usize) -> Option<Field> {
         }
         i += 1;
     }
-    (i < bytes.len()).then(|| Field { expr_end: expr_end.unwrap_or(i), conversion, spec_start, close: i })
+    (i < bytes.len()).then(|| Field {
+        expr_end: expr_end.unwrap_or(i),
+        conversion,
+        spec_start,
+        close: i,
+    })
 }
 
 /// Skips a quoted string starting at `i`; returns the index after its closing quote.
@@ -169,14 +192,87 @@ fn field_part(
     let text = &body[open + 1..field.expr_end];
     if text.trim().is_empty() {
         diags.push(
-            Diagnostic::new("E0006", "empty expression in f-string", Span::new(base + open, base + field.close + 1))
-                .with_label("expected an expression between the braces")
-                .with_help("write `{{` and `}}` for literal braces"),
+            Diagnostic::new(
+                "E0006",
+                "empty expression in f-string",
+                Span::new(base + open, base + field.close + 1),
+            )
+            .with_label("expected an expression between the braces")
+            .with_help("write `{{` and `}}` for literal braces"),
+        );
+        return None;
+    }
+    let trimmed = text.trim_start();
+    if field.spec_start.is_some()
+        && trimmed
+            .strip_prefix("fn")
+            .is_some_and(|rest| rest.trim_start().starts_with('('))
+    {
+        // The lambda's `:` was taken for the start of a format spec.
+        let start = base + open + 1 + (text.len() - trimmed.len());
+        diags.push(
+            Diagnostic::new(
+                "E0006",
+                "lambda in an f-string field must be parenthesized",
+                Span::new(start, start + 2),
+            )
+            .with_label("the `:` after the parameters starts a format spec")
+            .with_help("wrap the lambda in parentheses: `{(fn(x): ...)}`"),
         );
         return None;
     }
     let (expr, errors) = parser::parse_fragment(text, base + open + 1, fdepth + 1);
     diags.extend(errors);
     let spec = field.spec_start.map(|s| body[s..field.close].to_owned());
-    Some(FStrPart::Expr { expr: expr?, spec, repr: field.conversion == Some(b'r') })
+    Some(FStrPart::Expr {
+        expr: expr?,
+        spec,
+        repr: field.conversion == Some(b'r'),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(body: &str) -> (Vec<FStrPart>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let parts = parse(body, 100, 0, &mut diags);
+        (parts, diags)
+    }
+
+    #[test]
+    fn literal_and_fields() {
+        let (parts, diags) = split("a{x}b{{c}}");
+        assert!(diags.is_empty());
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0], FStrPart::Lit("a".into()));
+        match &parts[1] {
+            FStrPart::Expr { expr, spec, repr } => {
+                assert_eq!(expr.span, Span::new(102, 103));
+                assert_eq!((spec, repr), (&None, &false));
+            }
+            other => panic!("expected a field, got {other:?}"),
+        }
+        assert_eq!(parts[2], FStrPart::Lit("b{c}".into()));
+    }
+
+    #[test]
+    fn spec_and_conversion() {
+        let (parts, diags) = split("{x!r:>8}");
+        assert!(diags.is_empty());
+        assert!(matches!(&parts[0], FStrPart::Expr { spec: Some(s), repr: true, .. } if s == ">8"));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_reported() {
+        let mut diags = Vec::new();
+        let parts = parse("{x}", 0, MAX_FSTRING_DEPTH, &mut diags);
+        assert!(parts.is_empty());
+        assert_eq!(diags[0].code, "E0005");
+        assert_eq!(diags[0].message, "nesting too deep");
+        let mut diags = Vec::new();
+        parse("{x}", 0, MAX_FSTRING_DEPTH - 1, &mut diags);
+        assert!(diags.is_empty());
+    }
 }

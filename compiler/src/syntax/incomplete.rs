@@ -1,8 +1,8 @@
 //! Whether REPL input is complete: the REPL keeps reading lines while this says "more".
 //!
-//! The input is the lines typed so far joined with `\n` (no terminator after the last line), as
-//! Python's interactive console does. So `"if x:\n    y"` needs more, and `"if x:\n    y\n"` —
-//! the user entered an empty line — is complete.
+//! The input is the lines typed so far, each ending in `\n` (a missing final `\n` is fine too). A
+//! block is closed by an empty line: `"if x:\n    y\n"` needs more, `"if x:\n    y\n\n"` is
+//! complete.
 
 use super::lexer;
 use super::token::Token;
@@ -29,12 +29,20 @@ pub fn needs_more_input(source: &str) -> bool {
     if depth > 0 {
         return true;
     }
-    let last_line = source.rsplit('\n').next().unwrap_or("");
+    // The last line's own terminator is not an empty line.
+    let text = source.strip_suffix('\n').unwrap_or(source);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    let last_line = text.rsplit('\n').next().unwrap_or("");
     if last_line.trim().is_empty() {
         // Empty input, or an empty line that closes any open block.
         return false;
     }
-    let Some((start, last, _)) = lexed.tokens.iter().rev().find(|(_, t, _)| *t != Token::Newline) else {
+    let Some((start, last, _)) = lexed
+        .tokens
+        .iter()
+        .rev()
+        .find(|(_, t, _)| *t != Token::Newline)
+    else {
         return false;
     };
     if *last == Token::Colon {
@@ -71,7 +79,11 @@ mod tests {
         assert!(more("if x:  # comment"));
         assert!(more("if x:\n    y = 1"));
         assert!(more("f = fn(x):\n    return x"));
-        assert!(!more("if x:\n    y = 1\n"));
+        assert!(more("if x:\n"));
+        assert!(more("if x:\n    y = 1\n"));
+        assert!(more("if x:\r\n    y = 1\r\n"));
         assert!(!more("if x:\n    y = 1\n\n"));
+        assert!(!more("if x:\n    y = 1\n    \n"));
+        assert!(!more("fn f():\n    return 1\n\n"));
     }
 }

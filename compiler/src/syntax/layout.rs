@@ -33,30 +33,67 @@ pub struct Laid {
     pub diags: Vec<Diagnostic>,
     /// A nesting limit was broken: `tokens` stops there and must not be parsed.
     pub fatal: bool,
+    /// Where the outermost bracket still open at the end starts (reported here; the parser's
+    /// end-of-file error would say the same thing less precisely).
+    pub unclosed: Option<usize>,
 }
 
 /// Runs the layout pass over raw tokens of `source`, which starts at byte `base` of the file.
 /// A `fragment` (an f-string field) is laid out as if inside brackets and ends with a NEWLINE.
 pub fn layout(source: &str, base: usize, raw: Vec<(usize, Token, usize)>, fragment: bool) -> Laid {
     let mut pass = Layout::new(source, base, fragment);
+    let mut after_break = true;
+    let mut last = None;
+    for (start, token, _) in &raw {
+        if *token == Token::Newline {
+            after_break = true;
+            continue;
+        }
+        if std::mem::take(&mut after_break) {
+            pass.line_firsts.push(*start);
+            pass.line_headers.push(last == Some(&Token::Colon));
+        }
+        last = Some(token);
+    }
+    // `line_headers[i]` tells whether the line before line `i` ends in `:`; shift it so it is
+    // about line `i` itself.
+    if !pass.line_headers.is_empty() {
+        pass.line_headers.remove(0);
+        pass.line_headers.push(last == Some(&Token::Colon));
+    }
     for (start, token, end) in raw {
-        let result = if token == Token::Newline { pass.newline(start) } else { pass.token(start, token, end) };
-        if let Err(diag) = result {
+        if token == Token::Newline {
+            // Whether the break matters is decided when the next line's first token arrives.
+            pass.at_line_start = true;
+            continue;
+        }
+        if let Err(diag) = pass.token(start, token, end) {
             pass.diags.push(diag);
-            return Laid { tokens: pass.out, diags: pass.diags, fatal: true };
+            return Laid {
+                tokens: pass.out,
+                diags: pass.diags,
+                fatal: true,
+                unclosed: None,
+            };
         }
     }
-    pass.finish(base + source.len());
-    Laid { tokens: pass.out, diags: pass.diags, fatal: false }
+    pass.finish();
+    Laid {
+        tokens: pass.out,
+        diags: pass.diags,
+        fatal: false,
+        unclosed: pass.unclosed,
+    }
 }
 
 /// One indentation level of a context.
 #[derive(Clone, Copy)]
 struct Level {
     col: usize,
-    /// Pushed without an INDENT (error recovery, or the base of a lambda context), so popped
-    /// without a DEDENT.
+    /// Pushed without an INDENT (the base of a lambda context), so popped without a DEDENT.
     phantom: bool,
+    /// A line that matched no level was taken as part of this one (reported once).
+    misaligned: bool,
 }
 
 /// Where a lambda header `fn(...) [-> T]:` is in its scan.
@@ -94,13 +131,14 @@ struct Layout<'a> {
     ctxs: Vec<Ctx>,
     total_depth: usize,
     total_levels: usize,
+    /// Spans and spellings of the open brackets, innermost last (all contexts).
+    open_brackets: Vec<(usize, usize, Token)>,
     /// A line break was seen since the last token (the next token starts a line).
     at_line_start: bool,
     /// Indentation of the current physical line.
     line_indent: usize,
     /// End of the last real token, where a NEWLINE is placed.
     last_end: usize,
-    last_was_colon: bool,
     prev_fn: bool,
     /// The last token was the `:` of a lambda header whose `fn` line has this indentation.
     lambda_colon: Option<usize>,
@@ -110,12 +148,27 @@ struct Layout<'a> {
     chain_sum: usize,
     prefix_run: usize,
     fragment: bool,
+    /// Offsets of the first token of every line, to look one line ahead.
+    line_firsts: Vec<usize>,
+    /// Whether each of those lines ends in `:` (opens a block).
+    line_headers: Vec<bool>,
+    /// A bracket was left open at the end of the file (already reported).
+    unclosed: Option<usize>,
 }
 
 impl<'a> Layout<'a> {
     fn new(src: &'a str, base: usize, fragment: bool) -> Layout<'a> {
         let depth = usize::from(fragment);
-        let ctx = Ctx { levels: vec![Level { col: 0, phantom: false }], depth, headers: Vec::new(), lambda: false };
+        let ctx = Ctx {
+            levels: vec![Level {
+                col: 0,
+                phantom: false,
+                misaligned: false,
+            }],
+            depth,
+            headers: Vec::new(),
+            lambda: false,
+        };
         Layout {
             src,
             base,
@@ -124,10 +177,10 @@ impl<'a> Layout<'a> {
             ctxs: vec![ctx],
             total_depth: depth,
             total_levels: 0,
+            open_brackets: Vec::new(),
             at_line_start: true,
             line_indent: 0,
             last_end: base,
-            last_was_colon: false,
             prev_fn: false,
             lambda_colon: None,
             tab_reported: false,
@@ -135,20 +188,26 @@ impl<'a> Layout<'a> {
             chain_sum: 0,
             prefix_run: 0,
             fragment,
+            line_firsts: Vec::new(),
+            line_headers: Vec::new(),
+            unclosed: None,
         }
     }
 
     fn ctx(&mut self) -> &mut Ctx {
-        self.ctxs.last_mut().expect("the file context is never popped")
-    }
-
-    fn newline(&mut self, _start: usize) -> Result<(), Diagnostic> {
-        self.at_line_start = true;
-        Ok(())
+        self.ctxs
+            .last_mut()
+            .expect("the file context is never popped")
     }
 
     fn emit(&mut self, start: usize, token: Token, end: usize) {
         self.out.push((start, token, end));
+    }
+
+    /// Emits a layout token at the end of the last real token, so that spans computed from it
+    /// (statements, blocks) do not stretch over the blank lines and comments that follow.
+    fn emit_at_last_end(&mut self, token: Token) {
+        self.emit(self.last_end, token, self.last_end);
     }
 
     /// Ends the current statement unless it already ended.
@@ -169,32 +228,45 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// Handles the start of a line whose first token starts at `tok_start`.
-    fn line_start(&mut self, tok_start: usize) -> Result<(), Diagnostic> {
+    /// The indentation column of the line whose first token starts at `tok_start` (a tab moves
+    /// to the next multiple of 8), and the offset of its first tab within the line, if any.
+    fn indent_of(&self, tok_start: usize) -> (usize, Option<usize>) {
         let rel = tok_start - self.base;
         let line_begin = self.src[..rel].rfind('\n').map_or(0, |i| i + 1);
-        let indent_text = &self.src[line_begin..rel];
         let mut col = 0;
         let mut tab = None;
-        for (i, c) in indent_text.char_indices() {
+        for (i, c) in self.src[line_begin..rel].char_indices() {
             match c {
                 '\t' => {
                     tab.get_or_insert(i);
                     col = (col / 8 + 1) * 8;
                 }
-                '\x0C' => {}
+                // Form feeds and a byte-order mark take no room.
+                '\x0C' | '\u{FEFF}' => {}
                 _ => col += 1,
             }
         }
+        (col, tab)
+    }
+
+    /// Handles the start of a line whose first token starts at `tok_start`.
+    fn line_start(&mut self, tok_start: usize) -> Result<(), Diagnostic> {
+        let (col, tab) = self.indent_of(tok_start);
+        let rel = tok_start - self.base;
+        let line_begin = self.src[..rel].rfind('\n').map_or(0, |i| i + 1);
         self.line_indent = col;
         let significant = self.lambda_colon.is_some() || self.ctx().depth == 0;
         if let (Some(i), true, false) = (tab, significant, self.tab_reported) {
             self.tab_reported = true;
             let at = self.base + line_begin + i;
             self.diags.push(
-                Diagnostic::new("E0002", "tabs are not allowed in indentation", Span::new(at, at + 1))
-                    .with_label("tab")
-                    .with_help("indent with spaces"),
+                Diagnostic::new(
+                    "E0002",
+                    "tabs are not allowed in indentation",
+                    Span::new(at, at + 1),
+                )
+                .with_label("tab")
+                .with_help("indent with spaces"),
             );
         }
         let indent_span = (self.base + line_begin, tok_start);
@@ -214,11 +286,27 @@ impl<'a> Layout<'a> {
         self.indent_to(col, indent_span)
     }
 
-    fn open_lambda(&mut self, header_indent: usize, col: usize, span: (usize, usize)) -> Result<(), Diagnostic> {
+    fn open_lambda(
+        &mut self,
+        header_indent: usize,
+        col: usize,
+        span: (usize, usize),
+    ) -> Result<(), Diagnostic> {
         self.emit_newline();
         self.push_level(span)?;
         self.ctxs.push(Ctx {
-            levels: vec![Level { col: header_indent, phantom: true }, Level { col, phantom: false }],
+            levels: vec![
+                Level {
+                    col: header_indent,
+                    phantom: true,
+                    misaligned: false,
+                },
+                Level {
+                    col,
+                    phantom: false,
+                    misaligned: false,
+                },
+            ],
             depth: 0,
             headers: Vec::new(),
             lambda: true,
@@ -231,8 +319,10 @@ impl<'a> Layout<'a> {
     fn push_level(&mut self, span: (usize, usize)) -> Result<(), Diagnostic> {
         self.total_levels += 1;
         if self.total_levels > MAX_INDENT_DEPTH {
-            return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(span.0, span.1))
-                .with_label(format!("blocks nested more than {MAX_INDENT_DEPTH} deep")));
+            return Err(
+                Diagnostic::new("E0005", "nesting too deep", Span::new(span.0, span.1))
+                    .with_label(format!("blocks nested more than {MAX_INDENT_DEPTH} deep")),
+            );
         }
         Ok(())
     }
@@ -241,51 +331,81 @@ impl<'a> Layout<'a> {
     fn indent_to(&mut self, col: usize, span: (usize, usize)) -> Result<(), Diagnostic> {
         let top = self.ctx().levels.last().map_or(0, |l| l.col);
         if col > top {
-            if self.last_was_colon {
-                self.push_level(span)?;
-                self.ctx().levels.push(Level { col, phantom: false });
-                self.emit(span.0, Token::Indent, span.1);
-            } else {
-                self.diags.push(
-                    Diagnostic::new("E0002", "unexpected indent", Span::new(span.0, span.1))
-                        .with_label("this line is indented more than the one above")
-                        .with_help("only the lines after a `:` start an indented block"),
-                );
-                self.ctx().levels.push(Level { col, phantom: true });
-            }
+            // An indent where no block may start is reported by the parser ("unexpected
+            // indent"), which can then skip the whole indented block as one error.
+            self.push_level(span)?;
+            self.ctx().levels.push(Level {
+                col,
+                phantom: false,
+                misaligned: false,
+            });
+            self.emit(span.0, Token::Indent, span.1);
             return Ok(());
         }
-        while let Some(level) = self.ctx().levels.last().copied() {
-            if col >= level.col {
-                break;
-            }
-            self.ctx().levels.pop();
-            if !level.phantom {
+        let (is_header, next_line_col) = self.lookahead(span.1);
+        let ctx = self.ctx();
+        // A lambda body ends at (or left of) the indentation of the line that opened it.
+        let closes_lambda = ctx.lambda && ctx.levels.first().is_some_and(|base| col <= base.col);
+        let levels = &ctx.levels;
+        let n = levels.len();
+        let exact = levels.iter().rposition(|l| l.col == col);
+        let target = match exact {
+            _ if closes_lambda => 0,
+            Some(i) => i,
+            // Otherwise the shallowest level deeper than the line: it closes as few blocks as
+            // possible, so the lines after it still find the blocks they belong to.
+            None => levels.iter().position(|l| l.col > col).unwrap_or(n - 1),
+        };
+        // For a misaligned line, that level's block either goes on at the new column (its
+        // first line was indented too far), or, when the next line goes back to the level's
+        // column and this line opens no block of its own, this line is a stray that joins it.
+        let stray = !is_header && next_line_col == Some(levels[target].col);
+        let relabel = exact.is_none() && !stray;
+        while self.ctx().levels.len() > target + 1 {
+            let level = self.ctx().levels.pop();
+            if level.is_some_and(|l| !l.phantom) {
                 self.total_levels -= 1;
-                self.emit(span.1, Token::Dedent, span.1);
+                self.emit_at_last_end(Token::Dedent);
             }
         }
-        let ctx = self.ctx();
-        if ctx.lambda && ctx.levels.len() <= 1 {
+        if closes_lambda {
             return self.close_lambda(col, span);
         }
-        let top = ctx.levels.last().map_or(0, |l| l.col);
-        if col > top {
+        let level = &mut self.ctx().levels[target];
+        if level.col != col && !level.misaligned {
+            level.misaligned = true;
+            if relabel {
+                level.col = col;
+            }
             self.diags.push(
-                Diagnostic::new("E0002", "unindent does not match any outer indentation level", Span::new(span.0, span.1))
-                    .with_label("this indentation matches no enclosing block"),
+                Diagnostic::new(
+                    "E0002",
+                    "unindent does not match any outer indentation level",
+                    Span::new(span.0, span.1),
+                )
+                .with_label("this indentation matches no enclosing block"),
             );
-            self.ctx().levels.push(Level { col, phantom: true });
         }
         Ok(())
+    }
+
+    /// For the line whose first token starts at `tok_start`: whether it ends in `:`, and the
+    /// indentation of the line after it.
+    fn lookahead(&self, tok_start: usize) -> (bool, Option<usize>) {
+        let i = self.line_firsts.partition_point(|&s| s <= tok_start);
+        let is_header = i.checked_sub(1).and_then(|h| self.line_headers.get(h)) == Some(&true);
+        (
+            is_header,
+            self.line_firsts.get(i).map(|&s| self.indent_of(s).0),
+        )
     }
 
     /// Ends a lambda context whose body has been dedented; the enclosing context continues
     /// with the line at indentation `col`.
     fn close_lambda(&mut self, col: usize, span: (usize, usize)) -> Result<(), Diagnostic> {
-        self.pop_ctx(span.1);
+        self.pop_ctx();
         if self.ctx().depth == 0 {
-            self.emit(span.1, Token::Newline, span.1);
+            self.emit_at_last_end(Token::Newline);
             self.reset_chain();
             return self.indent_to(col, span);
         }
@@ -293,12 +413,11 @@ impl<'a> Layout<'a> {
     }
 
     /// Pops the top context, closing its open blocks.
-    fn pop_ctx(&mut self, at: usize) {
+    fn pop_ctx(&mut self) {
         if let Some(ctx) = self.ctxs.pop() {
-            for level in ctx.levels.iter().rev().filter(|l| !l.phantom) {
-                let _ = level;
+            for _ in ctx.levels.iter().filter(|l| !l.phantom) {
                 self.total_levels -= 1;
-                self.emit(at, Token::Dedent, at);
+                self.emit_at_last_end(Token::Dedent);
             }
         }
         if self.chain.len() > 1 {
@@ -320,30 +439,42 @@ impl<'a> Layout<'a> {
                 let depth = self.ctx().depth;
                 if after_fn && token == Token::LParen {
                     let line_indent = self.line_indent;
-                    self.ctx().headers.push(Header { depth, stage: Stage::Params, line_indent });
+                    self.ctx().headers.push(Header {
+                        depth,
+                        stage: Stage::Params,
+                        line_indent,
+                    });
                 }
                 self.count(start, end)?;
                 self.ctx().depth += 1;
                 self.total_depth += 1;
                 if self.total_depth > MAX_BRACKET_DEPTH {
-                    return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
-                        .with_label(format!("brackets nested more than {MAX_BRACKET_DEPTH} deep")));
+                    return Err(Diagnostic::new(
+                        "E0005",
+                        "nesting too deep",
+                        Span::new(start, end),
+                    )
+                    .with_label(format!(
+                        "brackets nested more than {MAX_BRACKET_DEPTH} deep"
+                    )));
                 }
                 self.chain.push(0);
+                self.open_brackets.push((start, end, token.clone()));
             }
             Token::RParen | Token::RBracket | Token::RBrace => {
                 // A closing bracket on a block-lambda body line ends the body: `f(fn():` +
                 // `    a())`.
                 while self.ctx().lambda && self.ctx().depth == 0 {
                     self.emit_newline();
-                    self.pop_ctx(start);
+                    self.pop_ctx();
                     if self.ctx().depth == 0 {
-                        self.emit(start, Token::Newline, start);
+                        self.emit_at_last_end(Token::Newline);
                     }
                 }
                 if self.ctx().depth > 0 {
                     self.ctx().depth -= 1;
                     self.total_depth -= 1;
+                    self.open_brackets.pop();
                     if self.chain.len() > 1 {
                         let top = self.chain.pop().unwrap_or(0);
                         self.chain_sum -= top;
@@ -374,24 +505,33 @@ impl<'a> Layout<'a> {
         self.after_params_check(&token);
         match token {
             Token::Fn => {
-                self.prev_fn = true;
+                // `obj.fn(...)` is a method call, not a lambda.
+                self.prev_fn = !matches!(self.out.last(), Some((_, Token::Dot, _)));
                 self.count(start, end)?;
             }
             Token::Minus | Token::Plus | Token::Not | Token::Spawn => {
                 self.prefix_run += 1;
                 if self.prefix_run > MAX_PREFIX_RUN {
-                    return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
-                        .with_label(format!("more than {MAX_PREFIX_RUN} prefix operators in a row")));
+                    return Err(Diagnostic::new(
+                        "E0005",
+                        "nesting too deep",
+                        Span::new(start, end),
+                    )
+                    .with_label(format!(
+                        "more than {MAX_PREFIX_RUN} prefix operators in a row"
+                    )));
                 }
                 self.count(start, end)?;
             }
             ref t if is_operator(t) => self.count(start, end)?,
             _ => {}
         }
-        if !matches!(token, Token::Minus | Token::Plus | Token::Not | Token::Spawn) {
+        if !matches!(
+            token,
+            Token::Minus | Token::Plus | Token::Not | Token::Spawn
+        ) {
             self.prefix_run = 0;
         }
-        self.last_was_colon = token == Token::Colon;
         self.last_end = end;
         self.emit(start, token, end);
         Ok(())
@@ -429,14 +569,16 @@ impl<'a> Layout<'a> {
         }
         self.chain_sum += 1;
         if self.chain_sum > MAX_CHAIN {
-            return Err(Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
-                .with_label(format!("expression chains more than {MAX_CHAIN} operators"))
-                .with_help("split the expression with intermediate variables"));
+            return Err(
+                Diagnostic::new("E0005", "nesting too deep", Span::new(start, end))
+                    .with_label(format!("expression chains more than {MAX_CHAIN} operators"))
+                    .with_help("split the expression with intermediate variables"),
+            );
         }
         Ok(())
     }
 
-    fn finish(&mut self, eof: usize) {
+    fn finish(&mut self) {
         if self.lambda_colon.take().is_some() {
             self.emit_newline();
         }
@@ -448,20 +590,34 @@ impl<'a> Layout<'a> {
             }
             return;
         }
-        if self.total_depth > 0 {
-            // An unclosed bracket: the parser reports the unexpected end of file.
+        if let Some((start, end, bracket)) = self.open_brackets.first().cloned() {
+            // Point at the bracket, not at the end of the file: that is where the fix goes.
+            // (The outermost one: everything after it was read as its contents.)
+            let closer = match bracket {
+                Token::LParen => ")",
+                Token::LBracket => "]",
+                _ => "}",
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    "E0004",
+                    format!("{bracket} is never closed"),
+                    Span::new(start, end),
+                )
+                .with_label("this bracket is never closed")
+                .with_help(format!("the file ends before the matching `{closer}`")),
+            );
+            self.unclosed = Some(start);
             return;
         }
-        self.last_end = self.last_end.max(self.base);
         self.emit_newline();
         while self.ctxs.len() > 1 {
-            self.pop_ctx(eof);
-            self.emit(eof, Token::Newline, eof);
+            self.pop_ctx();
+            self.emit_at_last_end(Token::Newline);
         }
         let levels: Vec<Level> = self.ctxs[0].levels.drain(1..).collect();
-        for level in levels.iter().rev().filter(|l| !l.phantom) {
-            let _ = level;
-            self.emit(eof, Token::Dedent, eof);
+        for _ in levels.iter().filter(|l| !l.phantom) {
+            self.emit_at_last_end(Token::Dedent);
         }
     }
 }

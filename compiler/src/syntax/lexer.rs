@@ -36,7 +36,11 @@ pub struct Lexed {
 
 /// Lexes `source`, which starts at byte `base` of the file and sits inside `fdepth` f-strings.
 pub fn lex(source: &str, base: usize, fdepth: usize) -> Lexed {
-    let extras = LexExtras { base, fdepth, ..LexExtras::default() };
+    let extras = LexExtras {
+        base,
+        fdepth,
+        ..LexExtras::default()
+    };
     let mut lexer = Token::lexer_with_extras(source, extras);
     let mut tokens = Vec::new();
     let mut errors: Vec<Diagnostic> = Vec::new();
@@ -57,19 +61,27 @@ pub fn lex(source: &str, base: usize, fdepth: usize) -> Lexed {
     let mut diags = std::mem::take(&mut lexer.extras.diags);
     diags.extend(errors);
     diags.sort_by_key(|d| d.span.start);
-    Lexed { tokens, diags, unterminated_triple: lexer.extras.unterminated_triple }
+    Lexed {
+        tokens,
+        diags,
+        unterminated_triple: lexer.extras.unterminated_triple,
+    }
 }
 
 fn invalid_character(slice: &str, start: usize, end: usize) -> Diagnostic {
     let c = slice.chars().next().unwrap_or('?');
     let span = Span::new(start, start + c.len_utf8().min(end - start));
-    let diag = Diagnostic::new("E0001", format!("invalid character `{}`", c.escape_debug()), span)
-        .with_label("not valid here");
+    let diag = Diagnostic::new(
+        "E0001",
+        format!("invalid character `{}`", c.escape_debug()),
+        span,
+    )
+    .with_label("not valid here");
     match c {
         '!' => diag.with_help("use `not` for negation and `!=` for inequality"),
         '\\' => diag.with_help("to continue a line, wrap the expression in parentheses"),
         '&' => diag.with_help("use `and` for logical and"),
-        '$' | '`' | '~' | '^' | ';' => diag,
+        ';' => diag.with_help("statements end at the end of the line; remove the `;`"),
         _ => diag,
     }
 }
@@ -82,14 +94,22 @@ fn abs_span(lex: &Lexer<Token>) -> (usize, usize) {
 /// Decodes an integer literal in `radix`; too large a value is reported and read as 0.
 pub(crate) fn int(lex: &mut Lexer<Token>, radix: u32) -> i64 {
     let text = lex.slice();
-    let digits: String =
-        if radix == 10 { text.to_owned() } else { text[2..].to_owned() }.replace('_', "");
+    let digits: String = if radix == 10 {
+        text.to_owned()
+    } else {
+        text[2..].to_owned()
+    }
+    .replace('_', "");
     let (start, end) = abs_span(lex);
     match i64::from_str_radix(&digits, radix) {
         Ok(value) => value,
         Err(err) => {
             let diag = if digits.is_empty() {
-                Diagnostic::new("E0001", "integer literal has no digits", Span::new(start, end))
+                Diagnostic::new(
+                    "E0001",
+                    "integer literal has no digits",
+                    Span::new(start, end),
+                )
             } else {
                 let _ = err;
                 Diagnostic::new("E0001", "integer literal too large", Span::new(start, end))
@@ -132,9 +152,11 @@ fn scan(lex: &mut Lexer<Token>, quote: &str) -> Scanned {
     let bytes = rest.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if rest[i..].starts_with(quote) {
+        if bytes[i..].starts_with(quote.as_bytes()) {
             lex.bump(i + quote.len());
-            return Scanned { body: body_start..body_start + i };
+            return Scanned {
+                body: body_start..body_start + i,
+            };
         }
         match bytes[i] {
             b'\\' => {
@@ -155,7 +177,11 @@ fn scan(lex: &mut Lexer<Token>, quote: &str) -> Scanned {
     lex.bump(end);
     let (start, _) = abs_span(lex);
     let open_end = start + (lex.span().len() - end);
-    let label = if triple { "this string is never closed" } else { "closing quote missing" };
+    let label = if triple {
+        "this string is never closed"
+    } else {
+        "closing quote missing"
+    };
     lex.extras.diags.push(
         Diagnostic::new("E0001", "unterminated string", Span::new(start, open_end))
             .with_label(label)
@@ -164,7 +190,9 @@ fn scan(lex: &mut Lexer<Token>, quote: &str) -> Scanned {
     if triple {
         lex.extras.unterminated_triple = true;
     }
-    Scanned { body: body_start..body_start + end }
+    Scanned {
+        body: body_start..body_start + end,
+    }
 }
 
 /// Lexes a string literal whose opening `quote` was just matched.
@@ -195,7 +223,11 @@ pub(crate) fn unescape(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> 
             continue;
         }
         let Some((j, e)) = chars.next() else {
-            diags.push(Diagnostic::new("E0001", "unfinished escape sequence", Span::new(base + i, base + i + 1)));
+            diags.push(Diagnostic::new(
+                "E0001",
+                "unfinished escape sequence",
+                Span::new(base + i, base + i + 1),
+            ));
             break;
         };
         let simple = match e {
@@ -240,7 +272,9 @@ pub(crate) fn unescape(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> 
                 let rest = &body[j + 1..];
                 let close = rest.starts_with('{').then(|| rest.find('}')).flatten();
                 let value = close
-                    .filter(|&c| c > 1 && c <= 7 && rest[1..c].bytes().all(|b| b.is_ascii_hexdigit()))
+                    .filter(|&c| {
+                        c > 1 && c <= 7 && rest[1..c].bytes().all(|b| b.is_ascii_hexdigit())
+                    })
                     .and_then(|c| u32::from_str_radix(&rest[1..c], 16).ok())
                     .and_then(char::from_u32);
                 match (close, value) {
@@ -259,7 +293,10 @@ pub(crate) fn unescape(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> 
                                 "invalid unicode escape",
                                 Span::new(esc_start, base + end),
                             )
-                            .with_help("write the code point in hex between braces, as in `\\u{1F600}`"),
+                            .with_label("not a valid code point")
+                            .with_help(
+                                "write the code point in hex between braces, as in `\\u{1F600}`",
+                            ),
                         );
                     }
                 }
@@ -267,9 +304,13 @@ pub(crate) fn unescape(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> 
             _ => {
                 let span = Span::new(esc_start, base + j + e.len_utf8());
                 diags.push(
-                    Diagnostic::new("E0001", format!("unknown escape sequence `\\{}`", e.escape_debug()), span)
-                        .with_label("unknown escape")
-                        .with_help("write `\\\\` for a literal backslash"),
+                    Diagnostic::new(
+                        "E0001",
+                        format!("unknown escape sequence `\\{}`", e.escape_debug()),
+                        span,
+                    )
+                    .with_label("unknown escape")
+                    .with_help("write `\\\\` for a literal backslash"),
                 );
             }
         }
@@ -282,7 +323,11 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<Token> {
-        lex(src, 0, 0).tokens.into_iter().map(|(_, t, _)| t).collect()
+        lex(src, 0, 0)
+            .tokens
+            .into_iter()
+            .map(|(_, t, _)| t)
+            .collect()
     }
 
     #[test]
@@ -291,18 +336,27 @@ mod tests {
             kinds("60.seconds"),
             vec![Token::Int(60), Token::Dot, Token::Ident("seconds".into())]
         );
-        assert_eq!(kinds("1.5.ms"), vec![Token::Float(1.5), Token::Dot, Token::Ident("ms".into())]);
+        assert_eq!(
+            kinds("1.5.ms"),
+            vec![Token::Float(1.5), Token::Dot, Token::Ident("ms".into())]
+        );
     }
 
     #[test]
     fn numbers_in_every_radix() {
-        assert_eq!(kinds("0x1F 0o17 0b101 1_000"), vec![
-            Token::Int(31),
-            Token::Int(15),
-            Token::Int(5),
-            Token::Int(1000)
-        ]);
-        assert_eq!(kinds("2.5e-3 1e3"), vec![Token::Float(2.5e-3), Token::Float(1e3)]);
+        assert_eq!(
+            kinds("0x1F 0o17 0b101 1_000"),
+            vec![
+                Token::Int(31),
+                Token::Int(15),
+                Token::Int(5),
+                Token::Int(1000)
+            ]
+        );
+        assert_eq!(
+            kinds("2.5e-3 1e3"),
+            vec![Token::Float(2.5e-3), Token::Float(1e3)]
+        );
     }
 
     #[test]
@@ -315,7 +369,10 @@ mod tests {
 
     #[test]
     fn escapes_decode() {
-        assert_eq!(kinds(r#""a\n\t\\\"\x41\u{1F600}""#), vec![Token::Str("a\n\t\\\"A\u{1F600}".into())]);
+        assert_eq!(
+            kinds(r#""a\n\t\\\"\x41\u{1F600}""#),
+            vec![Token::Str("a\n\t\\\"A\u{1F600}".into())]
+        );
         let lexed = lex(r#""\q""#, 0, 0);
         assert_eq!(lexed.diags[0].message, "unknown escape sequence `\\q`");
         assert_eq!(lexed.diags[0].span, Span::new(1, 3));

@@ -16,7 +16,7 @@ use super::lexer::{self, LexExtras};
 /// parsed); f-strings carry their parts with the embedded expressions already parsed.
 #[derive(Logos, Clone, Debug, PartialEq)]
 #[logos(extras = LexExtras)]
-#[logos(skip r"[ \t\r\x0C]+")]
+#[logos(skip r"[ \t\r\x0C\u{FEFF}]+")]
 #[logos(skip r"#[^\n]*")]
 pub enum Token {
     // Layout. The raw lexer yields `Newline` for every line break; the layout pass drops the ones
@@ -315,7 +315,8 @@ impl Token {
 
     /// True for the keywords (`fn`, `and`, `true`, ...).
     pub fn is_keyword(&self) -> bool {
-        self.spelling().is_some_and(|s| s.starts_with(|c: char| c.is_ascii_alphabetic()))
+        self.spelling()
+            .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_alphabetic()))
     }
 
     /// The phrase for a terminal as the grammar names it: `"fn"`, `"("`, `Ident`, `NEWLINE`.

@@ -4,8 +4,8 @@
 //! errors and usage errors. The interpreter runs on a thread with a large stack so that the
 //! recursive compiler passes and native callbacks have room on any input.
 
-mod report;
 mod repl;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,8 +57,13 @@ const INTERPRETER_STACK: usize = 256 << 20;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let worker = std::thread::Builder::new().name("cn-interpreter".into()).stack_size(INTERPRETER_STACK);
-    match worker.spawn(move || run_command(cli)).map(|handle| handle.join()) {
+    let worker = std::thread::Builder::new()
+        .name("cn-interpreter".into())
+        .stack_size(INTERPRETER_STACK);
+    match worker
+        .spawn(move || run_command(cli))
+        .map(|handle| handle.join())
+    {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(_)) => ExitCode::from(101),
         Err(e) => {
@@ -100,7 +105,10 @@ fn run_command(cli: Cli) -> u8 {
                     &text,
                     &mut Default::default(),
                     &mut Default::default(),
-                    cn_compiler::compile::CompileEnv { builtins: vm.builtin_names(), echo_last_expression: false },
+                    cn_compiler::compile::CompileEnv {
+                        builtins: vm.builtin_names(),
+                        echo_last_expression: false,
+                    },
                 ) {
                     Ok(proto) => {
                         print!("{}", cn_compiler::bytecode::disassemble(&proto));
@@ -130,7 +138,9 @@ pub(crate) fn new_vm(args: Vec<String>) -> Vm {
 /// Prints a run error to stderr in the form the user needs.
 pub(crate) fn report_run_error(error: &RunError) {
     match error {
-        RunError::Compile { file, diagnostics } => report::print_diagnostics(&file.path, &file.text, diagnostics),
+        RunError::Compile { file, diagnostics } => {
+            report::print_diagnostics(&file.path, &file.text, diagnostics)
+        }
         RunError::Fault(fault) => {
             if !matches!(fault.kind, cn_runtime::fault::FaultKind::Exit(_)) {
                 eprint!("{}", fault.report());

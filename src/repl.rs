@@ -16,8 +16,32 @@ use rustyline::{Context, Editor, Helper};
 use cn_runtime::{RunError, Value, Vm};
 
 const KEYWORDS: &[&str] = &[
-    "fn", "return", "if", "elif", "else", "while", "for", "in", "break", "continue", "pass", "import", "as", "type",
-    "enum", "match", "case", "defer", "spawn", "concurrent", "and", "or", "not", "true", "false", "nil",
+    "fn",
+    "return",
+    "if",
+    "elif",
+    "else",
+    "while",
+    "for",
+    "in",
+    "break",
+    "continue",
+    "pass",
+    "import",
+    "as",
+    "type",
+    "enum",
+    "match",
+    "case",
+    "defer",
+    "spawn",
+    "concurrent",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "nil",
 ];
 
 /// Completion of names and module members; knows the VM's current names.
@@ -29,18 +53,42 @@ struct CnHelper {
 impl Completer for CnHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
-        let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
+        let start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |i| i + 1);
         let word = &before[start..];
-        let pair = |s: &str| Pair { display: s.to_string(), replacement: s.to_string() };
+        let pair = |s: &str| Pair {
+            display: s.to_string(),
+            replacement: s.to_string(),
+        };
         if let Some((module, partial)) = word.rsplit_once('.') {
             let offset = start + module.len() + 1;
-            let members = self.members.iter().find(|(m, _)| m == module).map(|(_, ms)| ms.as_slice()).unwrap_or(&[]);
-            let found = members.iter().filter(|m| m.starts_with(partial)).map(|m| pair(m)).collect();
+            let members = self
+                .members
+                .iter()
+                .find(|(m, _)| m == module)
+                .map(|(_, ms)| ms.as_slice())
+                .unwrap_or(&[]);
+            let found = members
+                .iter()
+                .filter(|m| m.starts_with(partial))
+                .map(|m| pair(m))
+                .collect();
             return Ok((offset, found));
         }
-        let mut found: Vec<Pair> = self.names.iter().filter(|n| n.starts_with(word)).map(|n| pair(n)).collect();
+        let mut found: Vec<Pair> = self
+            .names
+            .iter()
+            .filter(|n| n.starts_with(word))
+            .map(|n| pair(n))
+            .collect();
         found.sort_by(|a, b| a.display.cmp(&b.display));
         found.dedup_by(|a, b| a.display == b.display);
         Ok((start, found))
@@ -91,7 +139,10 @@ pub fn run() -> u8 {
             return 2;
         }
     };
-    let mut helper = CnHelper { names: Vec::new(), members: Vec::new() };
+    let mut helper = CnHelper {
+        names: Vec::new(),
+        members: Vec::new(),
+    };
     refresh_names(&mut helper, &vm);
     editor.set_helper(Some(helper));
     let history = history_path();
@@ -141,7 +192,9 @@ fn evaluate(vm: &mut Vm, source: &str) {
     match vm.eval_repl(source) {
         Ok(Value::Nil) => {}
         Ok(value) => println!("{}", cn_runtime::format::repr(&value)),
-        Err(RunError::Fault(fault)) if matches!(fault.kind, cn_runtime::fault::FaultKind::Exit(_)) => {
+        Err(RunError::Fault(fault))
+            if matches!(fault.kind, cn_runtime::fault::FaultKind::Exit(_)) =>
+        {
             std::process::exit(match fault.kind {
                 cn_runtime::fault::FaultKind::Exit(code) => code,
                 _ => 0,

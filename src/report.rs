@@ -53,13 +53,25 @@ fn color_enabled() -> bool {
 
 /// Renders diagnostics for one file as text.
 pub fn render_diagnostics(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    let theme = if color_enabled() { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let theme = if color_enabled() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let located = Located { diagnostic, source: NamedSource::new(path, source.to_string()) };
+        let located = Located {
+            diagnostic,
+            source: NamedSource::new(path, source.to_string()),
+        };
         if handler.render_report(&mut out, &located).is_err() {
-            out.push_str(&format!("error[{}]: {}\n", diagnostic.code, diagnostic.message));
+            out.push_str(&format!(
+                "error[{}]: {}\n",
+                diagnostic.code, diagnostic.message
+            ));
         }
     }
     let n = diagnostics.len();

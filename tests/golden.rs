@@ -7,11 +7,18 @@
 //! diagnostics are stable. A first-line comment `# args: a b` passes script arguments and
 //! `# cmd: check` runs `cn check` instead of `cn run`.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a golden program may run (they are all small; CI machines are slow).
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn cn_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -26,26 +33,71 @@ fn cn_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn observe(path: &Path) -> String {
     let source = std::fs::read_to_string(path).unwrap_or_default();
     let first = source.lines().next().unwrap_or("");
-    let command = first.strip_prefix("# cmd: ").map(str::trim).unwrap_or("run");
-    let args: Vec<&str> = first.strip_prefix("# args: ").map(|a| a.split_whitespace().collect()).unwrap_or_default();
+    let command = first
+        .strip_prefix("# cmd: ")
+        .map(str::trim)
+        .unwrap_or("run");
+    let args: Vec<&str> = first
+        .strip_prefix("# args: ")
+        .map(|a| a.split_whitespace().collect())
+        .unwrap_or_default();
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().unwrap_or_default();
-    let output = Command::new(env!("CARGO_BIN_EXE_cn"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cn"))
         .arg(command)
         .arg(name)
         .args(&args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("LOG_LEVEL")
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the cn binary runs");
-    let mut seen = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Drain both pipes while waiting, so a program that prints a lot cannot block.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    // A program that hangs must fail its test, not hang the suite.
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return format!("--- timed out after {}s ---\n", TIMEOUT.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    let mut seen = String::from_utf8_lossy(&stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr);
     if !stderr.is_empty() {
         seen.push_str("--- stderr ---\n");
         seen.push_str(&stderr);
     }
-    match output.status.code() {
+    match status.code() {
         Some(0) => {}
         Some(code) => seen.push_str(&format!("--- exit status {code} ---\n")),
         None => seen.push_str("--- killed by a signal ---\n"),
@@ -73,10 +125,19 @@ fn check_dir(dir: &str) {
                 "{}: output differs\n--- expected ---\n{expected}--- seen ---\n{seen}",
                 file.display()
             )),
-            Err(_) => failures.push(format!("{}: missing golden file {}", file.display(), golden.display())),
+            Err(_) => failures.push(format!(
+                "{}: missing golden file {}",
+                file.display(),
+                golden.display()
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} golden mismatches (CN_UPDATE_GOLDEN=1 rewrites):\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatches (CN_UPDATE_GOLDEN=1 rewrites):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

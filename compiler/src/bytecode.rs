@@ -63,6 +63,8 @@ pub enum Op {
     // ---- operators ----
     /// b := pop; a := pop; push a + b (and likewise below)
     Add,
+    /// like Add, but a list on the left is extended in place (`xs += ys`)
+    AddInPlace,
     /// push a - b
     Sub,
     /// push a * b
@@ -101,8 +103,12 @@ pub enum Op {
     AddLocalConst(u16, u32),
     /// push L[a] + k (`n - 1`, `i + 2` on a local): LocalAddInt(a, k)
     LocalAddInt(u16, i32),
+    /// push L[a] - k: LocalSubInt(a, k)
+    LocalSubInt(u16, i32),
     /// top := top + k
     AddInt(i32),
+    /// top := top - k
+    SubInt(i32),
     /// top := top * k
     MulInt(i32),
     /// top := top % k
@@ -175,6 +181,8 @@ pub enum Op {
     GetIter,
     /// iterator on top: push its next value, or jump n when exhausted (iterator stays)
     ForIter(u32),
+    /// iterator on top: L[a] := its next value, or jump n when exhausted: ForIterLocal(a, n)
+    ForIterLocal(u16, u32),
     /// counted loop on two hidden locals `L[a]` (current) and `L[a+1]` (end, exclusive):
     /// if L[a] < L[a+1] { push L[a]; L[a] += 1 } else jump n. ForRange(a, n)
     ForRange(u16, u32),

@@ -26,7 +26,13 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic with a label that repeats nothing but the position.
     pub fn new(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
-        Diagnostic { code, message: message.into(), span, label: "here".into(), help: None }
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: "here".into(),
+            help: None,
+        }
     }
 
     /// Replaces the label shown under the span.
@@ -56,7 +62,9 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
@@ -83,7 +91,10 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 /// Finds the candidate closest to `name` by edit distance, for "did you mean" hints.
-pub fn closest_name<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest_name<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()

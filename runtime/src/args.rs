@@ -22,7 +22,12 @@ pub struct Args<'a> {
 impl<'a> Args<'a> {
     /// Positional-only arguments.
     pub fn new(function: &'a str, positional: &'a [Value]) -> Args<'a> {
-        Args { function, positional, names: &[], named: &[] }
+        Args {
+            function,
+            positional,
+            names: &[],
+            named: &[],
+        }
     }
 
     /// Number of positional arguments.
@@ -43,7 +48,10 @@ impl<'a> Args<'a> {
     /// Keyword argument `name`.
     pub fn named(&self, name: &str) -> Option<&'a Value> {
         let sym = Symbol::intern(name);
-        self.names.iter().position(|n| *n == sym).map(|i| &self.named[i])
+        self.names
+            .iter()
+            .position(|n| *n == sym)
+            .map(|i| &self.named[i])
     }
 
     /// Positional argument `i`, or else keyword argument `name`.
@@ -60,7 +68,10 @@ impl<'a> Args<'a> {
                 (a, usize::MAX) => format!("at least {a} arguments"),
                 (a, b) => format!("{a} to {b} arguments"),
             };
-            return Err(Fault::new(format!("{}() takes {wanted}, got {n}", self.function)));
+            return Err(Fault::new(format!(
+                "{}() takes {wanted}, got {n}",
+                self.function
+            )));
         }
         Ok(())
     }
@@ -70,7 +81,10 @@ impl<'a> Args<'a> {
         for name in self.names {
             let text = name.name();
             if !allowed.contains(&&*text) {
-                return Err(Fault::new(format!("{}() got an unexpected keyword argument '{text}'", self.function)));
+                return Err(Fault::new(format!(
+                    "{}() got an unexpected keyword argument '{text}'",
+                    self.function
+                )));
             }
         }
         Ok(())
@@ -110,6 +124,11 @@ impl<'a> Args<'a> {
 
     /// The fault for argument `i` having the wrong type.
     pub fn wrong_type(&self, i: usize, expected: &str, got: &Value) -> Fault {
-        Fault::new(format!("{}() argument {} must be {expected}, not {}", self.function, i + 1, got.type_name()))
+        Fault::new(format!(
+            "{}() argument {} must be {expected}, not {}",
+            self.function,
+            i + 1,
+            got.type_name()
+        ))
     }
 }

@@ -41,22 +41,39 @@ impl Vm {
                     return Ok(record.fields.borrow()[i].clone());
                 }
                 if let Some(method) = record.ty.method(name) {
-                    let bound = BoundMethod::Script { receiver: object.clone(), func: method.clone() };
+                    let bound = BoundMethod::Script {
+                        receiver: object.clone(),
+                        func: method.clone(),
+                    };
                     return Ok(Value::Bound(Rc::new(bound)));
                 }
-                let mut names: Vec<Rc<str>> = record.ty.fields.iter().map(|f| f.name.name()).collect();
+                let mut names: Vec<Rc<str>> =
+                    record.ty.fields.iter().map(|f| f.name.name()).collect();
                 names.extend(record.ty.methods.iter().map(|(n, _)| n.name()));
-                Err(suggest(format!("{} has no field or method '{name}'", record.ty.name), name, &names))
+                Err(suggest(
+                    format!("{} has no field or method '{name}'", record.ty.name),
+                    name,
+                    &names,
+                ))
             }
             Value::Module(module) => self.module_member(module, name).ok_or_else(|| {
                 let names: Vec<Rc<str>> = match &module.members {
                     ModuleMembers::Script(scope) => scope.iter().map(|(n, _)| n.clone()).collect(),
-                    ModuleMembers::Native(members) => members.iter().map(|(n, _)| n.name()).collect(),
+                    ModuleMembers::Native(members) => {
+                        members.iter().map(|(n, _)| n.name()).collect()
+                    }
                 };
-                suggest(format!("module '{}' has no member '{name}'", module.name), name, &names)
+                suggest(
+                    format!("module '{}' has no member '{name}'", module.name),
+                    name,
+                    &names,
+                )
             }),
             Value::Int(n) => match unit_nanos(name) {
-                Some(unit) => n.checked_mul(unit).map(Value::Duration).ok_or_else(|| Fault::new("duration too large")),
+                Some(unit) => n
+                    .checked_mul(unit)
+                    .map(Value::Duration)
+                    .ok_or_else(|| Fault::new("duration too large")),
                 None => Err(Fault::new(format!("int has no attribute '{name}'"))),
             },
             Value::Float(f) => match unit_nanos(name) {
@@ -70,10 +87,19 @@ impl Vm {
                 }
                 None => Err(Fault::new(format!("float has no attribute '{name}'"))),
             },
-            Value::Enum(e) => e.variants.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).ok_or_else(|| {
-                let names: Vec<Rc<str>> = e.variants.iter().map(|(n, _)| n.name()).collect();
-                suggest(format!("enum {} has no variant '{name}'", e.name), name, &names)
-            }),
+            Value::Enum(e) => e
+                .variants
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| {
+                    let names: Vec<Rc<str>> = e.variants.iter().map(|(n, _)| n.name()).collect();
+                    suggest(
+                        format!("enum {} has no variant '{name}'", e.name),
+                        name,
+                        &names,
+                    )
+                }),
             Value::Variant(v) => {
                 if let Some(i) = v.field_names.iter().position(|f| *f == name) {
                     return Ok(v.payload.get(i).cloned().unwrap_or_default());
@@ -82,25 +108,45 @@ impl Vm {
             }
             Value::Type(ty) => match name {
                 symbol::NAME => Ok(Value::str(&*ty.name)),
-                symbol::FIELDS => Ok(Value::list(ty.fields.iter().map(|f| Value::str(&*f.name.name())).collect())),
-                _ => Err(Fault::new(format!("type {} has no attribute '{name}'", ty.name))),
+                symbol::FIELDS => Ok(Value::list(
+                    ty.fields
+                        .iter()
+                        .map(|f| Value::str(&*f.name.name()))
+                        .collect(),
+                )),
+                _ => Err(Fault::new(format!(
+                    "type {} has no attribute '{name}'",
+                    ty.name
+                ))),
             },
             Value::Object(native) => match native.inner.get_attr(native, self, name) {
                 Some(result) => result,
-                None => Ok(Value::Bound(Rc::new(BoundMethod::Builtin { receiver: object.clone(), name }))),
+                None => Ok(Value::Bound(Rc::new(BoundMethod::Builtin {
+                    receiver: object.clone(),
+                    name,
+                }))),
             },
-            Value::Duration(d) if name == symbol::SECONDS => Ok(Value::Float(*d as f64 / NANOS_PER_SECOND)),
+            Value::Duration(d) if name == symbol::SECONDS => {
+                Ok(Value::Float(*d as f64 / NANOS_PER_SECOND))
+            }
             _ => self.builtin_method(object, name),
         }
     }
 
     fn builtin_method(&mut self, object: &Value, name: Symbol) -> Result<Value, Fault> {
         if crate::methods::has_method(object, name) {
-            Ok(Value::Bound(Rc::new(BoundMethod::Builtin { receiver: object.clone(), name })))
+            Ok(Value::Bound(Rc::new(BoundMethod::Builtin {
+                receiver: object.clone(),
+                name,
+            })))
         } else {
             let names = crate::methods::method_names(object);
             let names: Vec<Rc<str>> = names.iter().map(|n| Rc::from(*n)).collect();
-            Err(suggest(format!("{} has no attribute '{name}'", object.type_name()), name, &names))
+            Err(suggest(
+                format!("{} has no attribute '{name}'", object.type_name()),
+                name,
+                &names,
+            ))
         }
     }
 
@@ -113,12 +159,20 @@ impl Vm {
                     Ok(())
                 }
                 None => {
-                    let names: Vec<Rc<str>> = record.ty.fields.iter().map(|f| f.name.name()).collect();
-                    Err(suggest(format!("{} has no field '{name}'", record.ty.name), name, &names))
+                    let names: Vec<Rc<str>> =
+                        record.ty.fields.iter().map(|f| f.name.name()).collect();
+                    Err(suggest(
+                        format!("{} has no field '{name}'", record.ty.name),
+                        name,
+                        &names,
+                    ))
                 }
             },
             Value::Object(native) => native.inner.set_attr(self, name, value),
-            other => Err(Fault::new(format!("cannot set attribute '{name}' on {}", other.type_name()))),
+            other => Err(Fault::new(format!(
+                "cannot set attribute '{name}' on {}",
+                other.type_name()
+            ))),
         }
     }
 
@@ -133,10 +187,19 @@ impl Vm {
                     let mut positional = Vec::with_capacity(args.positional.len() + 1);
                     positional.push(argument.clone());
                     positional.extend_from_slice(args.positional);
-                    native.call(vm, crate::args::Args { positional: &positional, ..args })
+                    native.call(
+                        vm,
+                        crate::args::Args {
+                            positional: &positional,
+                            ..args
+                        },
+                    )
                 }))
             }
-            other => Err(Fault::new(format!("{} is not generic and cannot be indexed", other.type_name()))),
+            other => Err(Fault::new(format!(
+                "{} is not generic and cannot be indexed",
+                other.type_name()
+            ))),
         }
     }
 }

@@ -24,7 +24,10 @@ pub(crate) fn bind_arguments(
     let name = closure.name();
     let n = params.len();
     if argc > n {
-        return Err(Fault::new(format!("{name}() takes {n} argument{} but {argc} were given", plural(n))));
+        return Err(Fault::new(format!(
+            "{name}() takes {n} argument{} but {argc} were given",
+            plural(n)
+        )));
     }
     let keyword_values = fiber.stack.split_off(base + argc);
     fiber.stack.resize(base + n, Value::Undefined);
@@ -32,13 +35,17 @@ pub(crate) fn bind_arguments(
         let Some(i) = params.iter().position(|p| p == keyword) else {
             let mut message = format!("{name}() got an unexpected keyword argument '{keyword}'");
             let names: Vec<Rc<str>> = params.iter().map(|p| p.name()).collect();
-            if let Some(close) = cn_compiler::diagnostic::closest_name(&keyword.name(), names.iter().map(|n| &**n)) {
+            if let Some(close) =
+                cn_compiler::diagnostic::closest_name(&keyword.name(), names.iter().map(|n| &**n))
+            {
                 message.push_str(&format!("; did you mean '{close}'?"));
             }
             return Err(Fault::new(message));
         };
         if !matches!(fiber.stack[base + i], Value::Undefined) {
-            return Err(Fault::new(format!("{name}() got multiple values for argument '{keyword}'")));
+            return Err(Fault::new(format!(
+                "{name}() got multiple values for argument '{keyword}'"
+            )));
         }
         fiber.stack[base + i] = value;
     }
@@ -46,7 +53,10 @@ pub(crate) fn bind_arguments(
     for i in argc..n {
         if matches!(fiber.stack[base + i], Value::Undefined) {
             if i < first_default {
-                return Err(Fault::new(format!("{name}() missing argument '{}'", params[i])));
+                return Err(Fault::new(format!(
+                    "{name}() missing argument '{}'",
+                    params[i]
+                )));
             }
             fiber.stack[base + i] = closure.defaults[i - first_default].clone();
         }
@@ -82,7 +92,15 @@ impl Vm {
             Value::Native(native) => {
                 let args = &fiber.stack[ret + 1..];
                 let (positional, named) = args.split_at(argc);
-                native.call(self, Args { function: &native.name, positional, names: keywords, named })?
+                native.call(
+                    self,
+                    Args {
+                        function: &native.name,
+                        positional,
+                        names: keywords,
+                        named,
+                    },
+                )?
             }
             Value::Bound(bound) => match &**bound {
                 BoundMethod::Script { receiver, func } => {
@@ -94,7 +112,12 @@ impl Vm {
                     let args = &fiber.stack[ret + 1..];
                     let (positional, named) = args.split_at(argc);
                     let function = name.name();
-                    let args = Args { function: &function, positional, names: keywords, named };
+                    let args = Args {
+                        function: &function,
+                        positional,
+                        names: keywords,
+                        named,
+                    };
                     crate::methods::call_method(self, receiver, *name, args)?
                 }
             },
@@ -125,7 +148,15 @@ impl Vm {
                 if let Some(method) = record.ty.method(name) {
                     if let Value::Function(closure) = method {
                         let closure = closure.clone();
-                        self.push_frame_at(fiber, closure, argc + 1, &[], receiver, receiver, FrameKind::Call)?;
+                        self.push_frame_at(
+                            fiber,
+                            closure,
+                            argc + 1,
+                            &[],
+                            receiver,
+                            receiver,
+                            FrameKind::Call,
+                        )?;
                         return Ok(true);
                     }
                     fiber.stack.insert(receiver, method.clone());
@@ -152,7 +183,9 @@ impl Vm {
                     }
                 }
             }
-            Value::Module(_) | Value::Type(_) | Value::Enum(_) | Value::Variant(_) if !is_result(&object) => {
+            Value::Module(_) | Value::Type(_) | Value::Enum(_) | Value::Variant(_)
+                if !is_result(&object) =>
+            {
                 let member = self.get_attr(&object, name)?;
                 fiber.stack[receiver] = member;
                 self.call_general(fiber, receiver, argc, &[])
@@ -160,7 +193,8 @@ impl Vm {
             _ => {
                 let args = &fiber.stack[receiver + 1..];
                 let function = name.name();
-                let value = crate::methods::call_method(self, &object, name, Args::new(&function, args))?;
+                let value =
+                    crate::methods::call_method(self, &object, name, Args::new(&function, args))?;
                 fiber.stack.truncate(receiver);
                 fiber.stack.push(value);
                 Ok(false)
@@ -203,13 +237,18 @@ pub(crate) fn construct_record(
         let Some(i) = ty.field_index(*name) else {
             let mut message = format!("{} has no field '{name}'", ty.name);
             let fields: Vec<Rc<str>> = ty.fields.iter().map(|f| f.name.name()).collect();
-            if let Some(close) = cn_compiler::diagnostic::closest_name(&name.name(), fields.iter().map(|f| &**f)) {
+            if let Some(close) =
+                cn_compiler::diagnostic::closest_name(&name.name(), fields.iter().map(|f| &**f))
+            {
                 message.push_str(&format!("; did you mean '{close}'?"));
             }
             return Err(Fault::new(message));
         };
         if !matches!(values[i], Value::Undefined) {
-            return Err(Fault::new(format!("{}() got field '{name}' twice", ty.name)));
+            return Err(Fault::new(format!(
+                "{}() got field '{name}' twice",
+                ty.name
+            )));
         }
         values[i] = value.clone();
     }
@@ -220,9 +259,17 @@ pub(crate) fn construct_record(
                 Some(Value::List(items)) => Value::list(items.borrow().clone()),
                 Some(Value::Dict(d)) => Value::dict(d.borrow().clone()),
                 Some(v) => v.clone(),
-                None => return Err(Fault::new(format!("{}() missing field '{}'", ty.name, field.name))),
+                None => {
+                    return Err(Fault::new(format!(
+                        "{}() missing field '{}'",
+                        ty.name, field.name
+                    )))
+                }
             };
         }
     }
-    Ok(Value::Record(Rc::new(Record { ty: ty.clone(), fields: std::cell::RefCell::new(values) })))
+    Ok(Value::Record(Rc::new(Record {
+        ty: ty.clone(),
+        fields: std::cell::RefCell::new(values),
+    })))
 }

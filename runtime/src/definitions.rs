@@ -6,25 +6,37 @@ use cn_compiler::bytecode::Constant;
 
 use crate::fault::Fault;
 use crate::fiber::Fiber;
-use crate::interpreter::variant_value;
-use crate::object::{Code, EnumType, FieldInfo, NativeFunction, RecordType};
+use crate::object::{Code, EnumType, FieldInfo, NativeFunction, RecordType, Variant};
 use crate::symbol::Symbol;
 use crate::value::Value;
 use crate::vm::Vm;
 
 impl Vm {
     /// Pops a type's field defaults, decorator arguments and methods, and builds the type.
-    pub(crate) fn make_type(&mut self, fiber: &mut Fiber, code: &Code, k: u32) -> Result<Value, Fault> {
+    pub(crate) fn make_type(
+        &mut self,
+        fiber: &mut Fiber,
+        code: &Code,
+        k: u32,
+    ) -> Result<Value, Fault> {
         let Some(Constant::Type(proto)) = code.proto.constants.get(k as usize) else {
             return Err(Fault::new("internal error: type constant missing"));
         };
-        let count: usize = proto.fields.iter().map(|f| usize::from(f.has_default) + f.decorators.len()).sum::<usize>()
+        let count: usize = proto
+            .fields
+            .iter()
+            .map(|f| usize::from(f.has_default) + f.decorators.len())
+            .sum::<usize>()
             + proto.methods.len();
         let values = fiber.stack.split_off(fiber.stack.len() - count);
         let mut values = values.into_iter();
         let mut fields = Vec::with_capacity(proto.fields.len());
         for field in &proto.fields {
-            let default = if field.has_default { values.next() } else { None };
+            let default = if field.has_default {
+                values.next()
+            } else {
+                None
+            };
             let decorators = field
                 .decorators
                 .iter()
@@ -36,10 +48,23 @@ impl Vm {
                     (name.clone(), args)
                 })
                 .collect();
-            fields.push(FieldInfo { name: Symbol::intern(&field.name), ty: field.ty.clone(), default, decorators });
+            fields.push(FieldInfo {
+                name: Symbol::intern(&field.name),
+                ty: field.ty.clone(),
+                default,
+                decorators,
+            });
         }
-        let methods = proto.methods.iter().map(|name| (Symbol::intern(name), values.next().unwrap_or_default())).collect();
-        Ok(Value::Type(Rc::new(RecordType { name: proto.name.clone(), fields, methods })))
+        let methods = proto
+            .methods
+            .iter()
+            .map(|name| (Symbol::intern(name), values.next().unwrap_or_default()))
+            .collect();
+        Ok(Value::Type(Rc::new(RecordType {
+            name: proto.name.clone(),
+            fields,
+            methods,
+        })))
     }
 
     /// Builds an enum: payload variants become constructors, the others plain values.
@@ -61,12 +86,35 @@ impl Vm {
                     NativeFunction::closure(name.clone(), move |_vm, args| {
                         args.allow_named(&[])?;
                         args.expect_count(fields.len(), fields.len())?;
-                        Ok(variant_value(&type_name, symbol, fields.clone(), args.positional.to_vec()))
+                        Ok(variant_value(
+                            &type_name,
+                            symbol,
+                            fields.clone(),
+                            args.positional.to_vec(),
+                        ))
                     })
                 };
                 (symbol, value)
             })
             .collect();
-        Ok(Value::Enum(Rc::new(EnumType { name: type_name, variants })))
+        Ok(Value::Enum(Rc::new(EnumType {
+            name: type_name,
+            variants,
+        })))
     }
+}
+
+/// A variant value of enum `type_name`.
+fn variant_value(
+    type_name: &Rc<str>,
+    name: Symbol,
+    fields: Rc<[Symbol]>,
+    payload: Vec<Value>,
+) -> Value {
+    Value::Variant(Rc::new(Variant {
+        type_name: type_name.clone(),
+        name,
+        field_names: fields,
+        payload,
+    }))
 }

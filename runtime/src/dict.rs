@@ -25,11 +25,15 @@ pub struct Key(Value);
 
 impl Key {
     /// Checks that `value` can be a key.
+    #[inline]
     pub fn new(value: Value) -> Result<Key, Fault> {
         if hashable(&value) {
             Ok(Key(value))
         } else {
-            Err(Fault::new(format!("unhashable type: '{}' cannot be a dict key", value.type_name())))
+            Err(Fault::new(format!(
+                "unhashable type: '{}' cannot be a dict key",
+                value.type_name()
+            )))
         }
     }
 
@@ -49,9 +53,15 @@ impl Key {
     }
 }
 
+#[inline]
 fn hashable(value: &Value) -> bool {
     match value {
-        Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Duration(_) | Value::Str(_) => true,
+        Value::Nil
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::Duration(_)
+        | Value::Str(_) => true,
         Value::Tuple(items) => items.iter().all(hashable),
         Value::Variant(v) => v.payload.iter().all(hashable),
         Value::Type(_) | Value::Enum(_) | Value::Function(_) | Value::Native(_) => true,
@@ -107,8 +117,13 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
 }
 
 impl PartialEq for Key {
+    #[inline]
     fn eq(&self, other: &Key) -> bool {
-        crate::ops::equal(&self.0, &other.0)
+        match (&self.0, &other.0) {
+            (Value::Str(a), Value::Str(b)) => std::rc::Rc::ptr_eq(a, b) || a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (a, b) => crate::ops::equal(a, b),
+        }
     }
 }
 

@@ -8,6 +8,9 @@ use cn_compiler::syntax::ast::Span;
 
 use crate::source::SourceFile;
 
+/// Frames shown at each end of a long stack trace.
+const TRACE_ENDS: usize = 10;
+
 /// One frame of a cn stack trace.
 #[derive(Clone, Debug)]
 pub struct TraceFrame {
@@ -44,17 +47,30 @@ pub struct Fault {
 impl Fault {
     /// A fault with a message.
     pub fn new(message: impl Into<String>) -> Fault {
-        Fault { message: message.into(), kind: FaultKind::Error, trace: Vec::new(), notes: Vec::new() }
+        Fault {
+            message: message.into(),
+            kind: FaultKind::Error,
+            trace: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 
     /// The fault that `exit(code)` raises.
     pub fn exit(code: i32) -> Fault {
-        Fault { message: format!("exit({code})"), kind: FaultKind::Exit(code), trace: Vec::new(), notes: Vec::new() }
+        Fault {
+            message: format!("exit({code})"),
+            kind: FaultKind::Exit(code),
+            trace: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 
     /// A type error: "expected X, got Y".
     pub fn type_error(context: &str, expected: &str, got: &crate::Value) -> Fault {
-        Fault::new(format!("{context}: expected {expected}, got {}", got.type_name()))
+        Fault::new(format!(
+            "{context}: expected {expected}, got {}",
+            got.type_name()
+        ))
     }
 
     /// Renders the report printed when a fault ends a program: message, stack trace (innermost
@@ -63,9 +79,28 @@ impl Fault {
         let mut out = String::new();
         if !self.trace.is_empty() {
             out.push_str("stack trace (most recent call last):\n");
-            for frame in self.trace.iter().rev() {
+            let frames: Vec<&TraceFrame> = self.trace.iter().rev().collect();
+            let line = |frame: &TraceFrame| {
                 let (line, col) = frame.file.line_col(frame.span);
-                out.push_str(&format!("  {} at {}:{}:{}\n", frame.function, frame.file.path, line, col));
+                format!(
+                    "  {} at {}:{}:{}\n",
+                    frame.function, frame.file.path, line, col
+                )
+            };
+            // Deep recursion would print thousands of identical lines: keep both ends.
+            if frames.len() > 2 * TRACE_ENDS + 1 {
+                frames[..TRACE_ENDS]
+                    .iter()
+                    .for_each(|f| out.push_str(&line(f)));
+                out.push_str(&format!(
+                    "  ... {} more frames ...\n",
+                    frames.len() - 2 * TRACE_ENDS
+                ));
+                frames[frames.len() - TRACE_ENDS..]
+                    .iter()
+                    .for_each(|f| out.push_str(&line(f)));
+            } else {
+                frames.iter().for_each(|f| out.push_str(&line(f)));
             }
         }
         out.push_str(&format!("fault: {}\n", self.message));
@@ -74,8 +109,17 @@ impl Fault {
             let text = frame.file.line_text(line);
             let gutter = line.to_string();
             out.push_str(&format!(" {gutter} | {text}\n"));
-            let width = frame.span.len().max(1).min(text.len().saturating_sub(col - 1).max(1));
-            out.push_str(&format!(" {} | {}{}\n", " ".repeat(gutter.len()), " ".repeat(col - 1), "^".repeat(width)));
+            let width = frame
+                .span
+                .len()
+                .max(1)
+                .min(text.len().saturating_sub(col - 1).max(1));
+            out.push_str(&format!(
+                " {} | {}{}\n",
+                " ".repeat(gutter.len()),
+                " ".repeat(col - 1),
+                "^".repeat(width)
+            ));
         }
         for note in &self.notes {
             out.push_str(&format!("note: {note}\n"));

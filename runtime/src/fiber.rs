@@ -35,8 +35,6 @@ pub struct Frame {
     pub ret: usize,
     /// What happens to the result.
     pub kind: FrameKind,
-    /// The value being returned while this frame's cleanups run.
-    pub pending_return: Option<Value>,
 }
 
 /// A pending cleanup and the frame depth that registered it.
@@ -66,12 +64,17 @@ pub struct Fiber {
     pub cleanups: Vec<Cleanup>,
     /// The fault being unwound while a cleanup frame runs.
     pub unwinding: Option<crate::fault::Fault>,
+    /// Values being returned while their frame's cleanups run, with that frame's depth.
+    pub pending_returns: Vec<(usize, Value)>,
 }
 
 impl Fiber {
     /// An empty fiber.
     pub fn new() -> Fiber {
-        Fiber { stack: Vec::with_capacity(256), ..Fiber::default() }
+        Fiber {
+            stack: Vec::with_capacity(256),
+            ..Fiber::default()
+        }
     }
 
     /// The cn stack trace of frames above `stop`, innermost first.

@@ -23,7 +23,29 @@ pub fn display(value: &Value) -> String {
 pub fn display_into(out: &mut String, value: &Value) {
     match value {
         Value::Str(s) => out.push_str(s),
+        Value::Int(i) => write_int(out, *i),
         other => write_repr(out, other, 0),
+    }
+}
+
+/// Appends an integer in decimal without going through `fmt` (f-strings format many ints).
+pub fn write_int(out: &mut String, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    for &d in &digits[at..] {
+        out.push(d as char);
     }
 }
 
@@ -43,9 +65,7 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
     match value {
         Value::Nil => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => write_int(out, *i),
         Value::Float(f) => write_float(out, *f),
         Value::Duration(nanos) => write_duration(out, *nanos),
         Value::Str(s) => write_quoted(out, s),
@@ -74,7 +94,13 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
         Value::Record(record) => {
             out.push_str(&record.ty.name);
             out.push('(');
-            for (i, (field, v)) in record.ty.fields.iter().zip(record.fields.borrow().iter()).enumerate() {
+            for (i, (field, v)) in record
+                .ty
+                .fields
+                .iter()
+                .zip(record.fields.borrow().iter())
+                .enumerate()
+            {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -183,7 +209,11 @@ pub fn write_duration(out: &mut String, nanos: i64) {
     } else {
         let total_seconds = n / 1_000_000_000;
         let fraction = n % 1_000_000_000;
-        let (hours, minutes, seconds) = (total_seconds / 3600, (total_seconds / 60) % 60, total_seconds % 60);
+        let (hours, minutes, seconds) = (
+            total_seconds / 3600,
+            (total_seconds / 60) % 60,
+            total_seconds % 60,
+        );
         if hours > 0 {
             let _ = write!(out, "{hours}h");
         }
@@ -235,7 +265,10 @@ struct Spec {
 fn parse_spec(spec: &str) -> Result<Spec, Fault> {
     let bad = || Fault::new(format!("invalid format spec '{spec}'"));
     let chars: Vec<char> = spec.chars().collect();
-    let mut s = Spec { fill: ' ', ..Spec::default() };
+    let mut s = Spec {
+        fill: ' ',
+        ..Spec::default()
+    };
     let mut i = 0;
     let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
     if chars.len() >= 2 && is_align(chars[1]) {
@@ -259,7 +292,11 @@ fn parse_spec(spec: &str) -> Result<Spec, Fault> {
         i += 1;
     }
     if i > start {
-        s.width = chars[start..i].iter().collect::<String>().parse().map_err(|_| bad())?;
+        s.width = chars[start..i]
+            .iter()
+            .collect::<String>()
+            .parse()
+            .map_err(|_| bad())?;
     }
     if chars.get(i) == Some(&',') {
         s.grouping = true;
@@ -274,7 +311,13 @@ fn parse_spec(spec: &str) -> Result<Spec, Fault> {
         if i == start {
             return Err(bad());
         }
-        s.precision = Some(chars[start..i].iter().collect::<String>().parse().map_err(|_| bad())?);
+        s.precision = Some(
+            chars[start..i]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .map_err(|_| bad())?,
+        );
     }
     if let Some(c) = chars.get(i) {
         if !"sdfFeExXobg%".contains(*c) {
@@ -290,7 +333,9 @@ fn parse_spec(spec: &str) -> Result<Spec, Fault> {
 }
 
 fn group_thousands(digits: &str) -> String {
-    let (int_part, rest) = digits.find('.').map_or((digits, ""), |i| digits.split_at(i));
+    let (int_part, rest) = digits
+        .find('.')
+        .map_or((digits, ""), |i| digits.split_at(i));
     let mut out = String::new();
     for (i, c) in int_part.chars().enumerate() {
         if i > 0 && (int_part.len() - i) % 3 == 0 {
@@ -305,7 +350,12 @@ fn group_thousands(digits: &str) -> String {
 pub fn format_spec(value: &Value, spec: &str) -> Result<String, Fault> {
     let s = parse_spec(spec)?;
     let numeric = matches!(value, Value::Int(_) | Value::Float(_));
-    let mismatch = || Fault::new(format!("format spec '{spec}' does not apply to {}", value.type_name()));
+    let mismatch = || {
+        Fault::new(format!(
+            "format spec '{spec}' does not apply to {}",
+            value.type_name()
+        ))
+    };
     let (negative, body) = match (value, s.kind) {
         (Value::Int(i), None | Some('d')) => (*i < 0, i.unsigned_abs().to_string()),
         (Value::Int(i), Some('x')) => (*i < 0, format!("{:x}", i.unsigned_abs())),
@@ -321,16 +371,12 @@ pub fn format_spec(value: &Value, spec: &str) -> Result<String, Fault> {
             let p = s.precision.unwrap_or(6);
             let body = match kind {
                 'f' | 'F' => format!("{:.p$}", f.abs()),
-                'e' => format!("{:.p$e}", f.abs()),
-                'E' => format!("{:.p$E}", f.abs()),
+                'e' => scientific(f.abs(), p, 'e'),
+                'E' => scientific(f.abs(), p, 'E'),
                 '%' => format!("{:.p$}%", f.abs() * 100.0),
-                _ => {
-                    let mut out = String::new();
-                    write_float(&mut out, f.abs());
-                    out
-                }
+                _ => general(f.abs(), p),
             };
-            (f < 0.0, body)
+            (f.is_sign_negative(), body)
         }
         (Value::Float(f), None) => {
             let body = match s.precision {
@@ -341,7 +387,7 @@ pub fn format_spec(value: &Value, spec: &str) -> Result<String, Fault> {
                     out
                 }
             };
-            (*f < 0.0, body)
+            (f.is_sign_negative(), body)
         }
         (_, None | Some('s')) if !numeric || s.kind == Some('s') => {
             let mut text = display(value);
@@ -352,7 +398,11 @@ pub fn format_spec(value: &Value, spec: &str) -> Result<String, Fault> {
         }
         _ => return Err(mismatch()),
     };
-    let body = if s.grouping { group_thousands(&body) } else { body };
+    let body = if s.grouping {
+        group_thousands(&body)
+    } else {
+        body
+    };
     let sign = match (negative, s.sign) {
         (true, _) => "-",
         (false, Some('+')) => "+",
@@ -364,6 +414,59 @@ pub fn format_spec(value: &Value, spec: &str) -> Result<String, Fault> {
         return Ok(format!("{sign}{body:0>width$}"));
     }
     Ok(pad(&format!("{sign}{body}"), &s, '>'))
+}
+
+/// `1.23e+04`: Python's exponent has a sign and at least two digits.
+fn scientific(f: f64, precision: usize, letter: char) -> String {
+    if !f.is_finite() {
+        return float_word(f);
+    }
+    let text = format!("{f:.precision$e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let (sign, digits) = exponent
+        .strip_prefix('-')
+        .map_or(('+', exponent), |d| ('-', d));
+    format!("{mantissa}{letter}{sign}{digits:0>2}")
+}
+
+/// Python's `g`: `precision` significant digits, fixed or scientific by the exponent, trailing
+/// zeros removed.
+fn general(f: f64, precision: usize) -> String {
+    if !f.is_finite() {
+        return float_word(f);
+    }
+    if f == 0.0 {
+        return "0".into();
+    }
+    let p = precision.max(1);
+    let rounded = format!("{f:.*e}", p - 1);
+    let exponent: i32 = rounded
+        .split_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
+    let strip = |t: String| -> String {
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t
+        }
+    };
+    if -4 <= exponent && exponent < p as i32 {
+        let decimals = (p as i32 - 1 - exponent).max(0) as usize;
+        strip(format!("{f:.decimals$}"))
+    } else {
+        let text = scientific(f, p - 1, 'e');
+        let (mantissa, rest) = text.split_once('e').unwrap_or((&text, ""));
+        format!("{}e{rest}", strip(mantissa.to_string()))
+    }
+}
+
+fn float_word(f: f64) -> String {
+    if f.is_nan() {
+        "nan".into()
+    } else {
+        "inf".into()
+    }
 }
 
 fn pad(text: &str, s: &Spec, default_align: char) -> String {
@@ -401,11 +504,26 @@ mod tests {
 
     #[test]
     fn format_specs() {
-        assert_eq!(format_spec(&Value::Int(7), "05d").ok().as_deref(), Some("00007"));
-        assert_eq!(format_spec(&Value::Float(3.14159), ".2f").ok().as_deref(), Some("3.14"));
-        assert_eq!(format_spec(&Value::str("ab"), ">4").ok().as_deref(), Some("  ab"));
-        assert_eq!(format_spec(&Value::Int(1234567), ",").ok().as_deref(), Some("1,234,567"));
-        assert_eq!(format_spec(&Value::Int(255), "x").ok().as_deref(), Some("ff"));
+        assert_eq!(
+            format_spec(&Value::Int(7), "05d").ok().as_deref(),
+            Some("00007")
+        );
+        assert_eq!(
+            format_spec(&Value::Float(3.14159), ".2f").ok().as_deref(),
+            Some("3.14")
+        );
+        assert_eq!(
+            format_spec(&Value::str("ab"), ">4").ok().as_deref(),
+            Some("  ab")
+        );
+        assert_eq!(
+            format_spec(&Value::Int(1234567), ",").ok().as_deref(),
+            Some("1,234,567")
+        );
+        assert_eq!(
+            format_spec(&Value::Int(255), "x").ok().as_deref(),
+            Some("ff")
+        );
         assert!(format_spec(&Value::str("x"), "d").is_err());
     }
 }

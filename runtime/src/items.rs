@@ -18,7 +18,10 @@ fn out_of_range(kind: &str, index: i64, len: usize) -> Fault {
 fn int_index(kind: &str, index: &Value) -> Result<i64, Fault> {
     match index {
         Value::Int(i) => Ok(*i),
-        other => Err(Fault::new(format!("{kind} indices must be int, not {}", other.type_name()))),
+        other => Err(Fault::new(format!(
+            "{kind} indices must be int, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -28,11 +31,15 @@ pub fn get(object: &Value, index: &Value) -> Result<Value, Fault> {
         Value::List(items) => {
             let i = int_index("list", index)?;
             let items = items.borrow();
-            position(i, items.len()).map(|p| items[p].clone()).ok_or_else(|| out_of_range("list", i, items.len()))
+            position(i, items.len())
+                .map(|p| items[p].clone())
+                .ok_or_else(|| out_of_range("list", i, items.len()))
         }
         Value::Tuple(items) => {
             let i = int_index("tuple", index)?;
-            position(i, items.len()).map(|p| items[p].clone()).ok_or_else(|| out_of_range("tuple", i, items.len()))
+            position(i, items.len())
+                .map(|p| items[p].clone())
+                .ok_or_else(|| out_of_range("tuple", i, items.len()))
         }
         Value::Str(s) => {
             let i = int_index("str", index)?;
@@ -44,13 +51,22 @@ pub fn get(object: &Value, index: &Value) -> Result<Value, Fault> {
         }
         Value::Dict(d) => {
             let key = Key::new(index.clone())?;
-            d.borrow().get(&key).cloned().ok_or_else(|| Fault::new(format!("key not found: {}", repr(index))))
+            d.borrow()
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| Fault::new(format!("key not found: {}", repr(index))))
         }
         Value::Range(r) => {
             let i = int_index("range", index)?;
-            position(i, r.len()).and_then(|p| r.get(p)).map(Value::Int).ok_or_else(|| out_of_range("range", i, r.len()))
+            position(i, r.len())
+                .and_then(|p| r.get(p))
+                .map(Value::Int)
+                .ok_or_else(|| out_of_range("range", i, r.len()))
         }
-        other => Err(Fault::new(format!("{} is not subscriptable", other.type_name()))),
+        other => Err(Fault::new(format!(
+            "{} is not subscriptable",
+            other.type_name()
+        ))),
     }
 }
 
@@ -70,7 +86,10 @@ pub fn set(object: &Value, index: &Value, value: Value) -> Result<(), Fault> {
             d.borrow_mut().insert(key, value);
             Ok(())
         }
-        other => Err(Fault::new(format!("{} does not support item assignment", other.type_name()))),
+        other => Err(Fault::new(format!(
+            "{} does not support item assignment",
+            other.type_name()
+        ))),
     }
 }
 
@@ -80,7 +99,10 @@ fn slice_positions(len: usize, lo: &Value, hi: &Value, step: &Value) -> Result<V
         match v {
             Value::Nil => Ok(None),
             Value::Int(i) => Ok(Some(*i)),
-            other => Err(Fault::new(format!("slice {name} must be int or nil, not {}", other.type_name()))),
+            other => Err(Fault::new(format!(
+                "slice {name} must be int or nil, not {}",
+                other.type_name()
+            ))),
         }
     };
     let step = bound(step, "step")?.unwrap_or(1);
@@ -119,11 +141,15 @@ pub fn slice(object: &Value, lo: &Value, hi: &Value, step: &Value) -> Result<Val
         Value::List(items) => {
             let items = items.borrow();
             let picks = slice_positions(items.len(), lo, hi, step)?;
-            Ok(Value::list(picks.into_iter().map(|p| items[p].clone()).collect()))
+            Ok(Value::list(
+                picks.into_iter().map(|p| items[p].clone()).collect(),
+            ))
         }
         Value::Tuple(items) => {
             let picks = slice_positions(items.len(), lo, hi, step)?;
-            Ok(Value::tuple(picks.into_iter().map(|p| items[p].clone()).collect()))
+            Ok(Value::tuple(
+                picks.into_iter().map(|p| items[p].clone()).collect(),
+            ))
         }
         Value::Str(s) => {
             if s.is_ascii() {
@@ -134,8 +160,13 @@ pub fn slice(object: &Value, lo: &Value, hi: &Value, step: &Value) -> Result<Val
             }
             let chars: Vec<char> = s.chars().collect();
             let picks = slice_positions(chars.len(), lo, hi, step)?;
-            Ok(Value::str(picks.into_iter().map(|p| chars[p]).collect::<String>()))
+            Ok(Value::str(
+                picks.into_iter().map(|p| chars[p]).collect::<String>(),
+            ))
         }
-        other => Err(Fault::new(format!("{} cannot be sliced", other.type_name()))),
+        other => Err(Fault::new(format!(
+            "{} cannot be sliced",
+            other.type_name()
+        ))),
     }
 }

@@ -10,6 +10,7 @@ pub mod args;
 mod attr;
 pub mod builtins;
 mod call;
+mod cold_ops;
 mod definitions;
 pub mod dict;
 pub mod fault;
@@ -23,6 +24,7 @@ pub mod object;
 pub mod ops;
 pub mod source;
 pub mod symbol;
+mod unwind;
 pub mod value;
 pub mod vm;
 

@@ -74,12 +74,21 @@ pub enum NativeImpl {
 impl NativeFunction {
     /// A native function value from a function pointer.
     pub fn value(name: impl Into<Rc<str>>, func: NativeFn) -> Value {
-        Value::Native(Rc::new(NativeFunction { name: name.into(), func: NativeImpl::Plain(func) }))
+        Value::Native(Rc::new(NativeFunction {
+            name: name.into(),
+            func: NativeImpl::Plain(func),
+        }))
     }
 
     /// A native function value from a closure.
-    pub fn closure(name: impl Into<Rc<str>>, func: impl Fn(&mut Vm, Args<'_>) -> Result<Value, Fault> + 'static) -> Value {
-        Value::Native(Rc::new(NativeFunction { name: name.into(), func: NativeImpl::Closure(Box::new(func)) }))
+    pub fn closure(
+        name: impl Into<Rc<str>>,
+        func: impl Fn(&mut Vm, Args<'_>) -> Result<Value, Fault> + 'static,
+    ) -> Value {
+        Value::Native(Rc::new(NativeFunction {
+            name: name.into(),
+            func: NativeImpl::Closure(Box::new(func)),
+        }))
     }
 
     /// Calls the function.
@@ -124,7 +133,10 @@ pub struct FieldInfo {
 impl FieldInfo {
     /// The arguments of decorator `name`, if the field has it.
     pub fn decorator(&self, name: &str) -> Option<&[Value]> {
-        self.decorators.iter().find(|(n, _)| &**n == name).map(|(_, args)| args.as_slice())
+        self.decorators
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, args)| args.as_slice())
     }
 }
 
@@ -148,7 +160,10 @@ impl RecordType {
     /// Method `name`.
     #[inline]
     pub fn method(&self, name: Symbol) -> Option<&Value> {
-        self.methods.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
+        self.methods
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| m)
     }
 }
 
@@ -175,8 +190,17 @@ pub struct Variant {
 impl Variant {
     /// `Ok(value)` or `Err(value)`.
     pub fn result(ok: bool, value: Value) -> Variant {
-        let (name, field) = if ok { (crate::symbol::OK, crate::symbol::VALUE) } else { (crate::symbol::ERR, crate::symbol::ERROR) };
-        Variant { type_name: "Result".into(), name, field_names: Rc::from(vec![field]), payload: vec![value] }
+        let (name, field) = if ok {
+            (crate::symbol::OK, crate::symbol::VALUE)
+        } else {
+            (crate::symbol::ERR, crate::symbol::ERROR)
+        };
+        Variant {
+            type_name: "Result".into(),
+            name,
+            field_names: Rc::from(vec![field]),
+            payload: vec![value],
+        }
     }
 
     /// A variant built by library code (`Added(pod)`, `CircuitOpen`).
@@ -238,7 +262,11 @@ pub struct Range {
 impl Range {
     /// Number of values in the range.
     pub fn len(&self) -> usize {
-        let span = if self.step > 0 { self.stop.saturating_sub(self.start) } else { self.start.saturating_sub(self.stop) };
+        let span = if self.step > 0 {
+            self.stop.saturating_sub(self.start)
+        } else {
+            self.start.saturating_sub(self.stop)
+        };
         if span <= 0 {
             return 0;
         }
@@ -289,7 +317,9 @@ pub struct NativeObject {
 impl NativeObject {
     /// Wraps a native type in a value.
     pub fn value(inner: impl NativeType) -> Value {
-        Value::Object(Rc::new(NativeObject { inner: Box::new(inner) }))
+        Value::Object(Rc::new(NativeObject {
+            inner: Box::new(inner),
+        }))
     }
 
     /// The type name scripts see.
@@ -312,7 +342,12 @@ pub trait NativeType: Any {
     fn as_any(&self) -> &dyn Any;
 
     /// `obj.name`; `None` when there is no such attribute.
-    fn get_attr(&self, this: &Rc<NativeObject>, vm: &mut Vm, name: Symbol) -> Option<Result<Value, Fault>> {
+    fn get_attr(
+        &self,
+        this: &Rc<NativeObject>,
+        vm: &mut Vm,
+        name: Symbol,
+    ) -> Option<Result<Value, Fault>> {
         let _ = (this, vm, name);
         None
     }
@@ -332,13 +367,20 @@ pub trait NativeType: Any {
     /// `obj.name = value`.
     fn set_attr(&self, vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
         let _ = (vm, value);
-        Err(Fault::new(format!("cannot set attribute '{}' of {}", name, self.type_name())))
+        Err(Fault::new(format!(
+            "cannot set attribute '{}' of {}",
+            name,
+            self.type_name()
+        )))
     }
 
     /// Start of a block statement (`tracing.span("x"):`).
     fn enter(&self, this: &Rc<NativeObject>, vm: &mut Vm) -> Result<(), Fault> {
         let _ = (this, vm);
-        Err(Fault::new(format!("{} cannot be used as a block statement", self.type_name())))
+        Err(Fault::new(format!(
+            "{} cannot be used as a block statement",
+            self.type_name()
+        )))
     }
 
     /// End of a block statement; `error` is the fault message when the block faulted.

@@ -34,9 +34,12 @@ pub fn equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
         }
         (Record(x), Record(y)) => {
-            Rc::ptr_eq(x, y) || (Rc::ptr_eq(&x.ty, &y.ty) && seq_equal(&x.fields.borrow(), &y.fields.borrow()))
+            Rc::ptr_eq(x, y)
+                || (Rc::ptr_eq(&x.ty, &y.ty) && seq_equal(&x.fields.borrow(), &y.fields.borrow()))
         }
-        (Variant(x), Variant(y)) => x.name == y.name && x.type_name == y.type_name && seq_equal(&x.payload, &y.payload),
+        (Variant(x), Variant(y)) => {
+            x.name == y.name && x.type_name == y.type_name && seq_equal(&x.payload, &y.payload)
+        }
         (Range(x), Range(y)) => (x.start, x.stop, x.step) == (y.start, y.stop, y.step),
         (Type(x), Type(y)) => Rc::ptr_eq(x, y),
         (Enum(x), Enum(y)) => Rc::ptr_eq(x, y),
@@ -53,7 +56,13 @@ fn seq_equal(a: &[Value], b: &[Value]) -> bool {
 /// tuples lexicographically. Anything else is a fault naming both types.
 pub fn compare(a: &Value, b: &Value) -> Result<Ordering, Fault> {
     use Value::*;
-    let unordered = || Fault::new(format!("cannot compare {} with {}", a.type_name(), b.type_name()));
+    let unordered = || {
+        Fault::new(format!(
+            "cannot compare {} with {}",
+            a.type_name(),
+            b.type_name()
+        ))
+    };
     match (a, b) {
         (Int(x), Int(y)) => Ok(x.cmp(y)),
         (Float(x), Float(y)) => x.partial_cmp(y).ok_or_else(unordered),
@@ -86,17 +95,27 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
         Value::Dict(d) => Ok(Key::new(needle.clone()).is_ok_and(|k| d.borrow().contains_key(&k))),
         Value::Str(s) => match needle {
             Value::Str(n) => Ok(s.contains(n.as_str())),
-            other => Err(Fault::new(format!("'in <str>' needs a str on the left, got {}", other.type_name()))),
+            other => Err(Fault::new(format!(
+                "'in <str>' needs a str on the left, got {}",
+                other.type_name()
+            ))),
         },
         Value::Range(r) => Ok(match needle {
             Value::Int(n) => {
                 let offset = n.wrapping_sub(r.start);
-                let inside = if r.step > 0 { *n >= r.start && *n < r.stop } else { *n <= r.start && *n > r.stop };
+                let inside = if r.step > 0 {
+                    *n >= r.start && *n < r.stop
+                } else {
+                    *n <= r.start && *n > r.stop
+                };
                 inside && offset % r.step == 0
             }
             _ => false,
         }),
-        other => Err(Fault::new(format!("'in' needs a list, tuple, dict, str or range, got {}", other.type_name()))),
+        other => Err(Fault::new(format!(
+            "'in' needs a list, tuple, dict, str or range, got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -105,7 +124,11 @@ fn overflow(op: BinOp) -> Fault {
 }
 
 fn unsupported(op: BinOp, a: &Value, b: &Value) -> Fault {
-    Fault::new(format!("unsupported operand types for {op}: {} and {}", a.type_name(), b.type_name()))
+    Fault::new(format!(
+        "unsupported operand types for {op}: {} and {}",
+        a.type_name(),
+        b.type_name()
+    ))
 }
 
 /// Applies an arithmetic operator.
@@ -123,7 +146,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             s.push_str(y);
             Ok(Value::str(s))
         }
-        (Str(s), Int(n)) | (Int(n), Str(s)) if op == BinOp::Mul => Ok(Value::str(s.repeat(repeat_count(*n)?))),
+        (Str(s), Int(n)) | (Int(n), Str(s)) if op == BinOp::Mul => {
+            Ok(Value::str(s.repeat(repeat_count(*n)?)))
+        }
         (List(x), List(y)) if op == BinOp::Add => {
             let mut items = x.borrow().clone();
             items.extend(y.borrow().iter().cloned());
@@ -138,7 +163,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             }
             Ok(Value::list(out))
         }
-        (Tuple(x), Tuple(y)) if op == BinOp::Add => Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect())),
+        (Tuple(x), Tuple(y)) if op == BinOp::Add => {
+            Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect()))
+        }
         (Duration(x), Duration(y)) => match op {
             BinOp::Add => x.checked_add(*y).map(Duration).ok_or_else(|| overflow(op)),
             BinOp::Sub => x.checked_sub(*y).map(Duration).ok_or_else(|| overflow(op)),
@@ -151,7 +178,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
         (Duration(d), Int(n)) | (Int(n), Duration(d)) if op == BinOp::Mul => {
             d.checked_mul(*n).map(Duration).ok_or_else(|| overflow(op))
         }
-        (Duration(d), Float(f)) | (Float(f), Duration(d)) if op == BinOp::Mul => Ok(Duration((*d as f64 * f) as i64)),
+        (Duration(d), Float(f)) | (Float(f), Duration(d)) if op == BinOp::Mul => {
+            Ok(Duration((*d as f64 * f) as i64))
+        }
         (Duration(d), Int(n)) if matches!(op, BinOp::Div | BinOp::FloorDiv) => {
             if *n == 0 {
                 return Err(Fault::new("division by zero"));
@@ -211,7 +240,8 @@ pub fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Fault> {
             if y == 0 {
                 return Err(zero());
             }
-            let r = x.checked_rem(y).ok_or_else(|| overflow(op))?;
+            // i64::MIN % -1 is 0, which fits, even though the quotient does not.
+            let r = if y == -1 { 0 } else { x % y };
             if r != 0 && ((r < 0) != (y < 0)) {
                 r + y
             } else {
@@ -244,18 +274,13 @@ fn float_binary(op: BinOp, x: f64, y: f64) -> Result<Value, Fault> {
             if y == 0.0 {
                 return Err(zero());
             }
-            (x / y).floor()
+            float_divmod(x, y).0
         }
         BinOp::Mod => {
             if y == 0.0 {
                 return Err(zero());
             }
-            let r = x % y;
-            if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
-                r + y
-            } else {
-                r
-            }
+            float_divmod(x, y).1
         }
         BinOp::Pow => x.powf(y),
     }))
@@ -264,10 +289,19 @@ fn float_binary(op: BinOp, x: f64, y: f64) -> Result<Value, Fault> {
 /// Unary minus.
 pub fn negate(v: &Value) -> Result<Value, Fault> {
     match v {
-        Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| Fault::new("integer overflow in '-'")),
+        Value::Int(i) => i
+            .checked_neg()
+            .map(Value::Int)
+            .ok_or_else(|| Fault::new("integer overflow in '-'")),
         Value::Float(f) => Ok(Value::Float(-f)),
-        Value::Duration(d) => d.checked_neg().map(Value::Duration).ok_or_else(|| Fault::new("integer overflow in '-'")),
-        other => Err(Fault::new(format!("bad operand type for unary -: {}", other.type_name()))),
+        Value::Duration(d) => d
+            .checked_neg()
+            .map(Value::Duration)
+            .ok_or_else(|| Fault::new("integer overflow in '-'")),
+        other => Err(Fault::new(format!(
+            "bad operand type for unary -: {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -275,6 +309,35 @@ pub fn negate(v: &Value) -> Result<Value, Fault> {
 pub fn plus(v: &Value) -> Result<Value, Fault> {
     match v {
         Value::Int(_) | Value::Float(_) | Value::Duration(_) => Ok(v.clone()),
-        other => Err(Fault::new(format!("bad operand type for unary +: {}", other.type_name()))),
+        other => Err(Fault::new(format!(
+            "bad operand type for unary +: {}",
+            other.type_name()
+        ))),
     }
+}
+
+/// Python's float `divmod`: both results derive from `fmod`, so `q * y + r == x` as closely as
+/// floats allow (`1 // 0.1` is 9.0, not 10.0).
+pub fn float_divmod(x: f64, y: f64) -> (f64, f64) {
+    let mut r = x % y;
+    let mut q = (x - r) / y;
+    if r != 0.0 {
+        if (y < 0.0) != (r < 0.0) {
+            r += y;
+            q -= 1.0;
+        }
+    } else {
+        r = 0.0_f64.copysign(y);
+    }
+    let q = if q != 0.0 {
+        let floor = q.floor();
+        if q - floor > 0.5 {
+            floor + 1.0
+        } else {
+            floor
+        }
+    } else {
+        0.0_f64.copysign(x / y)
+    };
+    (q, r)
 }

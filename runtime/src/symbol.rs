@@ -24,7 +24,10 @@ thread_local! {
 
 impl Interner {
     fn new() -> Interner {
-        let mut interner = Interner { ids: HashMap::new(), names: Vec::new() };
+        let mut interner = Interner {
+            ids: HashMap::new(),
+            names: Vec::new(),
+        };
         for name in WELL_KNOWN {
             interner.intern(name);
         }
@@ -51,7 +54,13 @@ impl Symbol {
 
     /// The symbol's text.
     pub fn name(self) -> Rc<str> {
-        INTERNER.with(|i| i.borrow().names.get(self.0 as usize).cloned().unwrap_or_else(|| "?".into()))
+        INTERNER.with(|i| {
+            i.borrow()
+                .names
+                .get(self.0 as usize)
+                .cloned()
+                .unwrap_or_else(|| "?".into())
+        })
     }
 }
 
@@ -119,6 +128,9 @@ mod tests {
         assert_eq!(Symbol::intern("Ok"), OK);
         assert_eq!(Symbol::intern("append"), APPEND);
         assert_eq!(&*FIELDS.name(), "fields");
-        assert_eq!(Symbol::intern("not_well_known"), Symbol::intern("not_well_known"));
+        assert_eq!(
+            Symbol::intern("not_well_known"),
+            Symbol::intern("not_well_known")
+        );
     }
 }

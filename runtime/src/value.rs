@@ -10,11 +10,12 @@ use std::rc::Rc;
 
 use crate::dict::Dict;
 use crate::object::{
-    BoundMethod, Closure, EnumType, Iter, Module, NativeFunction, NativeObject, Range, Record, RecordType, Variant,
+    BoundMethod, Closure, EnumType, Iter, Module, NativeFunction, NativeObject, Range, Record,
+    RecordType, Variant,
 };
 
 /// A cn value.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub enum Value {
     /// `nil`.
     #[default]
@@ -64,6 +65,38 @@ pub enum Value {
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
+impl Clone for Value {
+    /// Written out (rather than derived) so that it inlines into the dispatch loop: copying an
+    /// int must not cost a call.
+    #[inline(always)]
+    fn clone(&self) -> Value {
+        match self {
+            Value::Nil => Value::Nil,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Int(i) => Value::Int(*i),
+            Value::Float(f) => Value::Float(*f),
+            Value::Duration(d) => Value::Duration(*d),
+            Value::Str(x) => Value::Str(Rc::clone(x)),
+            Value::List(x) => Value::List(Rc::clone(x)),
+            Value::Tuple(x) => Value::Tuple(Rc::clone(x)),
+            Value::Dict(x) => Value::Dict(Rc::clone(x)),
+            Value::Record(x) => Value::Record(Rc::clone(x)),
+            Value::Variant(x) => Value::Variant(Rc::clone(x)),
+            Value::Function(x) => Value::Function(Rc::clone(x)),
+            Value::Native(x) => Value::Native(Rc::clone(x)),
+            Value::Bound(x) => Value::Bound(Rc::clone(x)),
+            Value::Type(x) => Value::Type(Rc::clone(x)),
+            Value::Enum(x) => Value::Enum(Rc::clone(x)),
+            Value::Module(x) => Value::Module(Rc::clone(x)),
+            Value::Range(x) => Value::Range(Rc::clone(x)),
+            Value::Iterator(x) => Value::Iterator(Rc::clone(x)),
+            Value::Object(x) => Value::Object(Rc::clone(x)),
+            Value::Cell(x) => Value::Cell(Rc::clone(x)),
+            Value::Undefined => Value::Undefined,
+        }
+    }
+}
 
 impl Value {
     /// A string value.
@@ -135,6 +168,20 @@ impl Value {
             Value::Range(r) => r.len() > 0,
             _ => true,
         }
+    }
+
+    /// True for values stored entirely inside the 16 bytes (no heap object to release).
+    #[inline(always)]
+    pub fn is_inline(&self) -> bool {
+        matches!(
+            self,
+            Value::Nil
+                | Value::Bool(_)
+                | Value::Int(_)
+                | Value::Float(_)
+                | Value::Duration(_)
+                | Value::Undefined
+        )
     }
 
     /// The string inside a `Str`, if it is one.

@@ -147,7 +147,10 @@ impl Vm {
     // ---- loading code ----
 
     fn compile_env(&self, echo: bool) -> CompileEnv<'_> {
-        CompileEnv { builtins: &self.builtin_names, echo_last_expression: echo }
+        CompileEnv {
+            builtins: &self.builtin_names,
+            echo_last_expression: echo,
+        }
     }
 
     /// Turns a compiled function (and its nested functions) into runtime code.
@@ -168,7 +171,11 @@ impl Vm {
                 }
                 Constant::Function(inner) => {
                     let code = self.load_code(inner.clone(), file);
-                    Value::Function(Rc::new(Closure { code, captures: Box::new([]), defaults: Box::new([]) }))
+                    Value::Function(Rc::new(Closure {
+                        code,
+                        captures: Box::new([]),
+                        defaults: Box::new([]),
+                    }))
                 }
                 Constant::Type(_) | Constant::Enum(_) => Value::Nil,
             });
@@ -206,12 +213,20 @@ impl Vm {
     ) -> Result<Rc<Closure>, RunError> {
         let mut slots = self.slots.clone();
         let env = self.compile_env(echo);
-        let proto = compile_source(&file.text, scope, &mut slots, env)
-            .map_err(|diagnostics| RunError::Compile { file: file.clone(), diagnostics })?;
+        let proto = compile_source(&file.text, scope, &mut slots, env).map_err(|diagnostics| {
+            RunError::Compile {
+                file: file.clone(),
+                diagnostics,
+            }
+        })?;
         self.slots = slots;
         self.sync_globals(scope);
         let code = self.load_code(Rc::new(proto), file);
-        Ok(Rc::new(Closure { code, captures: Box::new([]), defaults: Box::new([]) }))
+        Ok(Rc::new(Closure {
+            code,
+            captures: Box::new([]),
+            defaults: Box::new([]),
+        }))
     }
 
     /// Parses and resolves a file without running it (`cn check`).
@@ -233,14 +248,22 @@ impl Vm {
         let mut scope = ModuleScope::default();
         let body = self.compile(&file, &mut scope, false)?;
         let name = module_name(path);
-        let result = self.run_closure(body, &[]).and_then(|_| match scope.get("main").map(|s| self.globals[s as usize].clone()) {
-            Some(main @ (Value::Function(_) | Value::Native(_))) => self.call_value(&main, &[]).map(|_| ()),
-            _ => Ok(()),
+        // The script counts as loading, so importing it back is a cycle, not a second run.
+        self.modules.insert(module_key(path), ModuleState::Loading);
+        let result = self.run_closure(body, &[]).and_then(|_| {
+            match scope.get("main").map(|s| self.globals[s as usize].clone()) {
+                Some(main @ (Value::Function(_) | Value::Native(_))) => {
+                    self.call_value(&main, &[]).map(|_| ())
+                }
+                _ => Ok(()),
+            }
         });
-        self.modules.insert(
-            name.clone(),
-            ModuleState::Loaded(Rc::new(Module { name: name.into(), members: ModuleMembers::Script(scope) })),
-        );
+        let module = Rc::new(Module {
+            name: name.into(),
+            members: ModuleMembers::Script(scope),
+        });
+        self.modules
+            .insert(module_key(path), ModuleState::Loaded(module));
         self.flush();
         result.map_err(RunError::Fault)
     }
@@ -248,9 +271,18 @@ impl Vm {
     /// Compiles and runs one REPL entry; returns the value of a final expression statement.
     pub fn eval_repl(&mut self, source: &str) -> Result<Value, RunError> {
         let (mut scope, _) = self.repl.take().unwrap_or_else(|| {
-            (ModuleScope::default(), Rc::new(SourceFile { path: "<repl>".into(), text: String::new() }))
+            (
+                ModuleScope::default(),
+                Rc::new(SourceFile {
+                    path: "<repl>".into(),
+                    text: String::new(),
+                }),
+            )
         });
-        let file = Rc::new(SourceFile { path: "<repl>".into(), text: source.to_string() });
+        let file = Rc::new(SourceFile {
+            path: "<repl>".into(),
+            text: source.to_string(),
+        });
         let result = self.compile(&file, &mut scope, true);
         self.repl = Some((scope, file));
         let body = result?;
@@ -261,7 +293,10 @@ impl Vm {
 
     /// Global names defined in the REPL so far.
     pub fn repl_globals(&self) -> Vec<Rc<str>> {
-        self.repl.as_ref().map(|(scope, _)| scope.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default()
+        self.repl
+            .as_ref()
+            .map(|(scope, _)| scope.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// The value of REPL global `name`.
@@ -288,7 +323,14 @@ impl Vm {
                 let mut fiber = Fiber::new();
                 fiber.stack.push(callee.clone());
                 fiber.stack.extend_from_slice(args);
-                self.push_frame(&mut fiber, closure.clone(), args.len(), &[], 0, FrameKind::Call)?;
+                self.push_frame(
+                    &mut fiber,
+                    closure.clone(),
+                    args.len(),
+                    &[],
+                    0,
+                    FrameKind::Call,
+                )?;
                 self.nested_calls += 1;
                 let result = self.run(&mut fiber, 0);
                 self.nested_calls -= 1;
@@ -339,7 +381,9 @@ impl Vm {
         kind: FrameKind,
     ) -> Result<(), Fault> {
         if fiber.frames.len() >= MAX_FRAMES {
-            return Err(Fault::new(format!("stack overflow: more than {MAX_FRAMES} nested calls")));
+            return Err(Fault::new(format!(
+                "stack overflow: more than {MAX_FRAMES} nested calls"
+            )));
         }
         let params = closure.code.params.len();
         if keywords.is_empty() && argc == params {
@@ -349,7 +393,13 @@ impl Vm {
         }
         let locals = closure.code.proto.locals as usize;
         fiber.stack.resize(base + locals, Value::Nil);
-        fiber.frames.push(Frame { closure, ip: 0, base, ret, kind, pending_return: None });
+        fiber.frames.push(Frame {
+            closure,
+            ip: 0,
+            base,
+            ret,
+            kind,
+        });
         Ok(())
     }
 
@@ -362,24 +412,39 @@ impl Vm {
             return Ok(Value::Module(m.clone()));
         }
         if let Some(builder) = self.native_modules.get(name).copied() {
-            let members = builder(self).into_iter().map(|(n, v)| (Symbol::intern(n), v)).collect();
-            let module = Rc::new(Module { name: name.into(), members: ModuleMembers::Native(members) });
-            self.modules.insert(name.to_string(), ModuleState::Loaded(module.clone()));
+            let members = builder(self)
+                .into_iter()
+                .map(|(n, v)| (Symbol::intern(n), v))
+                .collect();
+            let module = Rc::new(Module {
+                name: name.into(),
+                members: ModuleMembers::Native(members),
+            });
+            self.modules
+                .insert(name.to_string(), ModuleState::Loaded(module.clone()));
             return Ok(Value::Module(module));
         }
-        let dir = Path::new(&importer.path).parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = Path::new(&importer.path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let path: PathBuf = dir.join(format!("{}.cn", name.replace('.', "/")));
-        let key = path.to_string_lossy().to_string();
+        let key = module_key(&path);
         match self.modules.get(&key) {
             Some(ModuleState::Loaded(m)) => return Ok(Value::Module(m.clone())),
             Some(ModuleState::Loading) => {
-                return Err(Fault::new(format!("import cycle: module '{name}' imports itself (through {})", key)))
+                return Err(Fault::new(format!(
+                    "import cycle: module '{name}' imports itself (through {})",
+                    path.display()
+                )))
             }
             None => {}
         }
         if !path.exists() {
             let mut message = format!("no module named '{name}' (looked for {})", path.display());
-            if let Some(close) = cn_compiler::diagnostic::closest_name(name, self.native_modules.keys().copied()) {
+            if let Some(close) =
+                cn_compiler::diagnostic::closest_name(name, self.native_modules.keys().copied())
+            {
                 message.push_str(&format!("; did you mean '{close}'?"));
             }
             return Err(Fault::new(message));
@@ -388,7 +453,8 @@ impl Vm {
         let result = self.load_script_module(name, &path);
         match result {
             Ok(module) => {
-                self.modules.insert(key, ModuleState::Loaded(module.clone()));
+                self.modules
+                    .insert(key, ModuleState::Loaded(module.clone()));
                 Ok(Value::Module(module))
             }
             Err(fault) => {
@@ -404,20 +470,28 @@ impl Vm {
             _ => Fault::new(format!("cannot read {}", path.display())),
         })?;
         let mut scope = ModuleScope::default();
-        let body = self.compile(&file, &mut scope, false).map_err(|e| match e {
-            RunError::Compile { file, diagnostics } => {
-                let mut fault = Fault::new(format!("module '{name}' does not compile"));
-                for d in diagnostics {
-                    let (line, col) = file.line_col(d.span);
-                    fault.notes.push(format!("{}:{line}:{col}: {} [{}]", file.path, d.message, d.code));
+        let body = self
+            .compile(&file, &mut scope, false)
+            .map_err(|e| match e {
+                RunError::Compile { file, diagnostics } => {
+                    let mut fault = Fault::new(format!("module '{name}' does not compile"));
+                    for d in diagnostics {
+                        let (line, col) = file.line_col(d.span);
+                        fault.notes.push(format!(
+                            "{}:{line}:{col}: {} [{}]",
+                            file.path, d.message, d.code
+                        ));
+                    }
+                    fault
                 }
-                fault
-            }
-            RunError::Fault(f) => f,
-            RunError::Io(m) => Fault::new(m),
-        })?;
+                RunError::Fault(f) => f,
+                RunError::Io(m) => Fault::new(m),
+            })?;
         self.run_closure(body, &[])?;
-        Ok(Rc::new(Module { name: name.into(), members: ModuleMembers::Script(scope) }))
+        Ok(Rc::new(Module {
+            name: name.into(),
+            members: ModuleMembers::Script(scope),
+        }))
     }
 
     /// A module's member by name.
@@ -430,7 +504,10 @@ impl Vm {
                     Some(v) => Some(v.clone()),
                 }
             }
-            ModuleMembers::Native(members) => members.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()),
+            ModuleMembers::Native(members) => members
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone()),
         }
     }
 
@@ -439,26 +516,46 @@ impl Vm {
         match self.modules.get(name) {
             Some(ModuleState::Loaded(m)) => match &m.members {
                 ModuleMembers::Script(scope) => scope.iter().map(|(n, _)| n.to_string()).collect(),
-                ModuleMembers::Native(members) => members.iter().map(|(n, _)| n.name().to_string()).collect(),
+                ModuleMembers::Native(members) => {
+                    members.iter().map(|(n, _)| n.name().to_string()).collect()
+                }
             },
             _ => Vec::new(),
         }
     }
 
     /// Calls a native function with positional arguments (used by builtins that take callables).
-    pub fn call_native(&mut self, f: &crate::object::NativeFunction, args: &[Value]) -> Result<Value, Fault> {
+    pub fn call_native(
+        &mut self,
+        f: &crate::object::NativeFunction,
+        args: &[Value],
+    ) -> Result<Value, Fault> {
         f.call(self, Args::new(&f.name, args))
     }
 }
 
+/// The identity of a script module: its canonical path (so `./a.cn` and `a.cn` are one module).
+fn module_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .to_string_lossy()
+        .to_string()
+}
+
 /// The module name a path is imported as.
 fn module_name(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "main".into())
+    path.file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "main".into())
 }
 
 fn read_source(path: &Path) -> Result<Rc<SourceFile>, RunError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RunError::Io(format!("cannot read {}: {e}", path.display())))?;
-    Ok(Rc::new(SourceFile { path: path.to_string_lossy().to_string(), text }))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| RunError::Io(format!("cannot read {}: {e}", path.display())))?;
+    Ok(Rc::new(SourceFile {
+        path: path.to_string_lossy().to_string(),
+        text,
+    }))
 }
 
 impl RunError {
@@ -466,7 +563,10 @@ impl RunError {
     pub fn exit_status(&self) -> i32 {
         match self {
             RunError::Compile { .. } => 2,
-            RunError::Fault(Fault { kind: FaultKind::Exit(code), .. }) => *code,
+            RunError::Fault(Fault {
+                kind: FaultKind::Exit(code),
+                ..
+            }) => *code,
             RunError::Fault(_) => 1,
             RunError::Io(_) => 2,
         }

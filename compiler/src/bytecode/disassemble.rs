@@ -17,7 +17,12 @@ fn write_function(out: &mut String, proto: &FunctionProto) {
         out,
         "fn {}({}) locals={} captures={}",
         proto.name,
-        proto.params.iter().map(|p| &**p).collect::<Vec<_>>().join(", "),
+        proto
+            .params
+            .iter()
+            .map(|p| &**p)
+            .collect::<Vec<_>>()
+            .join(", "),
         proto.locals,
         proto.captures.len()
     );
@@ -33,7 +38,12 @@ fn write_function(out: &mut String, proto: &FunctionProto) {
 }
 
 fn describe(proto: &FunctionProto, op: &Op) -> String {
-    let name = |i: u32| proto.names.get(i as usize).map_or("?".to_string(), |n| n.to_string());
+    let name = |i: u32| {
+        proto
+            .names
+            .get(i as usize)
+            .map_or("?".to_string(), |n| n.to_string())
+    };
     let constant = |k: u32| match proto.constants.get(k as usize) {
         Some(Constant::Int(i)) => i.to_string(),
         Some(Constant::Float(f)) => format!("{f:?}"),
@@ -59,6 +69,9 @@ fn describe(proto: &FunctionProto, op: &Op) -> String {
         Op::AddLocalConst(slot, k) => format!("AddLocalConst {slot} {}", constant(k)),
         Op::MatchVariant(n, arity) if arity == u16::MAX => format!("MatchVariant {}", name(n)),
         Op::MatchVariant(n, arity) => format!("MatchVariant {}/{arity}", name(n)),
-        other => format!("{other:?}").replace(['(', ')'], " ").trim_end().to_string(),
+        other => format!("{other:?}")
+            .replace(['(', ')'], " ")
+            .trim_end()
+            .to_string(),
     }
 }

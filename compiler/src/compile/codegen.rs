@@ -35,14 +35,33 @@ pub(super) struct FnBuilder<'r> {
     barrier: usize,
 }
 
-pub(super) fn generate_module(module: &Module, res: &Resolution, env: CompileEnv<'_>) -> FunctionProto {
+pub(super) fn generate_module(
+    module: &Module,
+    res: &Resolution,
+    env: CompileEnv<'_>,
+) -> FunctionProto {
     let mut b = FnBuilder::new(res, env, MODULE_KEY, "<module>".into());
     b.prologue();
     let body = &module.body;
-    let echo = env.echo_last_expression && matches!(body.last(), Some(Stmt { kind: StmtKind::Expr(_), .. }));
-    let (init, last) = if echo { body.split_at(body.len() - 1) } else { (&body[..], &[][..]) };
+    let echo = env.echo_last_expression
+        && matches!(
+            body.last(),
+            Some(Stmt {
+                kind: StmtKind::Expr(_),
+                ..
+            })
+        );
+    let (init, last) = if echo {
+        body.split_at(body.len() - 1)
+    } else {
+        (&body[..], &[][..])
+    };
     b.block(init);
-    if let Some(Stmt { kind: StmtKind::Expr(e), span }) = last.first() {
+    if let Some(Stmt {
+        kind: StmtKind::Expr(e),
+        span,
+    }) = last.first()
+    {
         b.expr(e);
         b.emit(Op::Return, *span);
     } else {
@@ -60,8 +79,21 @@ fn module_end(module: &Module) -> usize {
 impl<'r> FnBuilder<'r> {
     pub fn new(res: &'r Resolution, env: CompileEnv<'r>, key: u32, name: Rc<str>) -> FnBuilder<'r> {
         let info = res.functions.get(&key).cloned().unwrap_or_default();
-        let proto = FunctionProto { name, locals: info.locals, captures: info.captures, ..FunctionProto::default() };
-        FnBuilder { res, env, proto, cells: info.cells, loops: Vec::new(), open_blocks: 0, barrier: 0 }
+        let proto = FunctionProto {
+            name,
+            locals: info.locals,
+            captures: info.captures,
+            ..FunctionProto::default()
+        };
+        FnBuilder {
+            res,
+            env,
+            proto,
+            cells: info.cells,
+            loops: Vec::new(),
+            open_blocks: 0,
+            barrier: 0,
+        }
     }
 
     /// Turns captured locals into cells before any code runs.
@@ -97,17 +129,29 @@ impl<'r> FnBuilder<'r> {
         let last = if fusable(1) { Some(code[n - 1]) } else { None };
         let before_last = if fusable(2) { Some(code[n - 2]) } else { None };
         let (start, fused) = match (before_last, last, op) {
-            (Some(Op::LoadLocal(slot)), Some(Op::SmallInt(k)), Op::Add | Op::Sub) if slot <= u16::MAX as u32 => {
-                let k = if op == Op::Add { Some(k) } else { k.checked_neg() };
-                (n - 2, Op::LocalAddInt(slot as u16, k?))
+            (Some(Op::LoadLocal(slot)), Some(Op::SmallInt(k)), Op::Add | Op::AddInPlace)
+                if slot <= u16::MAX as u32 =>
+            {
+                (n - 2, Op::LocalAddInt(slot as u16, k))
+            }
+            (Some(Op::LoadLocal(slot)), Some(Op::SmallInt(k)), Op::Sub)
+                if slot <= u16::MAX as u32 =>
+            {
+                (n - 2, Op::LocalSubInt(slot as u16, k))
             }
             (Some(Op::LoadLocal(slot)), Some(Op::SmallInt(k)), Op::JumpUnless(Cmp::Lt, target))
                 if slot <= u8::MAX as u32 && i16::try_from(k).is_ok() =>
             {
-                (n - 2, Op::JumpUnlessLocalLtInt(slot as u8, k as i16, target))
+                (
+                    n - 2,
+                    Op::JumpUnlessLocalLtInt(slot as u8, k as i16, target),
+                )
             }
-            (_, Some(Op::SmallInt(k)), Op::Add) => (n - 1, Op::AddInt(k)),
-            (_, Some(Op::SmallInt(k)), Op::Sub) => (n - 1, Op::AddInt(k.checked_neg()?)),
+            (_, Some(Op::ForIter(target)), Op::StoreLocal(slot)) if slot <= u16::MAX as u32 => {
+                (n - 1, Op::ForIterLocal(slot as u16, target))
+            }
+            (_, Some(Op::SmallInt(k)), Op::Add | Op::AddInPlace) => (n - 1, Op::AddInt(k)),
+            (_, Some(Op::SmallInt(k)), Op::Sub) => (n - 1, Op::SubInt(k)),
             (_, Some(Op::SmallInt(k)), Op::Mul) => (n - 1, Op::MulInt(k)),
             (_, Some(Op::SmallInt(k)), Op::Mod) if k > 0 => (n - 1, Op::ModInt(k)),
             _ => return None,
@@ -142,15 +186,24 @@ impl<'r> FnBuilder<'r> {
             Op::JumpUnless(cmp, _) => Op::JumpUnless(cmp, target),
             Op::JumpUnlessLocalLtInt(slot, k, _) => Op::JumpUnlessLocalLtInt(slot, k, target),
             Op::ForIter(_) => Op::ForIter(target),
+            Op::ForIterLocal(slot, _) => Op::ForIterLocal(slot, target),
             Op::ForRange(slot, _) => Op::ForRange(slot, target),
             other => other,
         };
     }
 
     pub fn constant(&mut self, constant: Constant) -> u32 {
-        let reusable = matches!(constant, Constant::Int(_) | Constant::Str(_) | Constant::FormatSpec(_));
+        let reusable = matches!(
+            constant,
+            Constant::Int(_) | Constant::Str(_) | Constant::FormatSpec(_)
+        );
         if reusable {
-            if let Some(i) = self.proto.constants.iter().position(|c| same_constant(c, &constant)) {
+            if let Some(i) = self
+                .proto
+                .constants
+                .iter()
+                .position(|c| same_constant(c, &constant))
+            {
                 return i as u32;
             }
         }
@@ -238,7 +291,11 @@ impl<'r> FnBuilder<'r> {
             None => "<lambda>".into(),
         };
         let mut inner = FnBuilder::new(self.res, self.env, def.span.start, name);
-        inner.proto.params = def.params.iter().map(|p| p.name.name.as_str().into()).collect();
+        inner.proto.params = def
+            .params
+            .iter()
+            .map(|p| p.name.name.as_str().into())
+            .collect();
         inner.proto.defaults = def.params.iter().filter(|p| p.default.is_some()).count() as u32;
         inner.proto.span = def.span;
         inner.prologue();

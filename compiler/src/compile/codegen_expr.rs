@@ -54,12 +54,15 @@ impl FnBuilder<'_> {
                     match part {
                         FStrPart::Lit(s) => self.string(s, span),
                         FStrPart::Expr { expr, spec, repr } => {
+                            // BuildString applies `str()` itself; only specs and `!r` need an op.
                             self.expr(expr);
                             if *repr {
                                 self.emit(Op::Repr, expr.span);
                             }
-                            if spec.is_some() || !*repr {
-                                let k = self.constant(Constant::FormatSpec(spec.as_deref().map(Into::into)));
+                            if spec.is_some() {
+                                let k = self.constant(Constant::FormatSpec(
+                                    spec.as_deref().map(Into::into),
+                                ));
                                 self.emit(Op::Format(k), expr.span);
                             }
                         }
@@ -115,7 +118,11 @@ impl FnBuilder<'_> {
                 self.expr(right);
                 self.patch(jump);
             }
-            ExprKind::IfElse { cond, then, otherwise } => {
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
                 let skip = self.false_jumps(cond);
                 self.expr(then);
                 let end = self.emit(Op::Jump(0), span);
@@ -135,7 +142,12 @@ impl FnBuilder<'_> {
                 self.expr(index);
                 self.emit(Op::GetIndex, span);
             }
-            ExprKind::Slice { object, lower, upper, step } => {
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
                 self.expr(object);
                 for part in [lower, upper, step] {
                     match part {
@@ -172,7 +184,11 @@ impl FnBuilder<'_> {
                     b.emit(Op::ListAppend(depth), span);
                 });
             }
-            ExprKind::DictComp { key, value, clauses } => {
+            ExprKind::DictComp {
+                key,
+                value,
+                clauses,
+            } => {
                 self.emit(Op::BuildDict(0), span);
                 self.comprehension(clauses, 0, &mut |b, depth| {
                     b.expr(key);
@@ -249,7 +265,12 @@ impl FnBuilder<'_> {
 
     /// Emits nested loops for comprehension clauses; `body` produces one element. `depth` counts
     /// the iterators on the stack above the result collection.
-    fn comprehension(&mut self, clauses: &[CompClause], depth: u32, body: &mut dyn FnMut(&mut Self, u32)) {
+    fn comprehension(
+        &mut self,
+        clauses: &[CompClause],
+        depth: u32,
+        body: &mut dyn FnMut(&mut Self, u32),
+    ) {
         let Some((clause, rest)) = clauses.split_first() else {
             body(self, depth);
             return;

@@ -133,8 +133,13 @@ impl FnBuilder<'_> {
                 }
                 jumps
             }
-            ExprKind::Unary { op: UnaryOp::Not, operand } => self.true_jumps(operand),
-            ExprKind::Compare { first, rest } if rest.len() == 1 && comparison(rest[0].0).is_some() => {
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => self.true_jumps(operand),
+            ExprKind::Compare { first, rest }
+                if rest.len() == 1 && comparison(rest[0].0).is_some() =>
+            {
                 let (op, right) = &rest[0];
                 self.expr(first);
                 self.expr(right);
@@ -164,7 +169,10 @@ impl FnBuilder<'_> {
                 }
                 jumps
             }
-            ExprKind::Unary { op: UnaryOp::Not, operand } => self.false_jumps(operand),
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => self.false_jumps(operand),
             _ => {
                 self.expr(cond);
                 vec![self.emit(Op::JumpIfTrue(0), cond.span)]
@@ -179,7 +187,11 @@ impl FnBuilder<'_> {
     }
 
     fn loop_body(&mut self, continue_target: usize, body: &[Stmt]) {
-        self.loops.push(LoopContext { continue_target, breaks: Vec::new(), open_blocks: self.open_blocks });
+        self.loops.push(LoopContext {
+            continue_target,
+            breaks: Vec::new(),
+            open_blocks: self.open_blocks,
+        });
         self.block(body);
     }
 
@@ -203,7 +215,11 @@ impl FnBuilder<'_> {
         // `for i in range(a, b)` over the builtin becomes a counted loop on two hidden locals.
         if let ExprKind::Call { callee, args } = &iter.kind {
             let positional = args.iter().all(|a| a.name.is_none());
-            if positional && (1..=2).contains(&args.len()) && self.is_builtin(callee, "range") && self.proto.locals < u16::MAX as u32 {
+            if positional
+                && (1..=2).contains(&args.len())
+                && self.is_builtin(callee, "range")
+                && self.proto.locals < u16::MAX as u32
+            {
                 let counter = self.temp();
                 let _end = self.temp();
                 if args.len() == 1 {
@@ -238,7 +254,14 @@ impl FnBuilder<'_> {
 
     fn assign(&mut self, target: &Expr, value: &Expr) {
         // `x = x + k` on a plain local with a small constant is one instruction.
-        if let (Some(slot), ExprKind::Binary { op: BinOp::Add, left, right }) = (self.plain_local(target), &value.kind)
+        if let (
+            Some(slot),
+            ExprKind::Binary {
+                op: BinOp::Add,
+                left,
+                right,
+            },
+        ) = (self.plain_local(target), &value.kind)
         {
             if self.plain_local(left) == Some(slot) && slot <= u16::MAX as u32 {
                 if let ExprKind::Int(k) = right.kind {
@@ -280,10 +303,16 @@ impl FnBuilder<'_> {
     }
 
     fn aug_assign(&mut self, target: &Expr, op: BinOp, value: &Expr, span: Span) {
-        let op_code = super::codegen_expr::binary_op(op);
+        // `xs += ys` extends a list in place, as in Python; other types rebind.
+        let op_code = match op {
+            BinOp::Add => Op::AddInPlace,
+            other => super::codegen_expr::binary_op(other),
+        };
         match &target.kind {
             ExprKind::Name(_) => {
-                if let (Some(slot), BinOp::Add, ExprKind::Int(k)) = (self.plain_local(target), op, &value.kind) {
+                if let (Some(slot), BinOp::Add, ExprKind::Int(k)) =
+                    (self.plain_local(target), op, &value.kind)
+                {
                     if slot <= u16::MAX as u32 {
                         let k = self.constant(Constant::Int(*k));
                         self.emit(Op::AddLocalConst(slot as u16, k), span);
@@ -328,7 +357,9 @@ impl FnBuilder<'_> {
         let mut fields = Vec::new();
         for field in &def.fields {
             let default_decorator = field.decorators.iter().find_map(|d| match &d.kind {
-                ExprKind::Call { callee, args } if decorator_name(callee) == "default" => args.first(),
+                ExprKind::Call { callee, args } if decorator_name(callee) == "default" => {
+                    args.first()
+                }
                 _ => None,
             });
             let has_default = match (&field.default, default_decorator) {
@@ -367,7 +398,12 @@ impl FnBuilder<'_> {
         let proto = TypeProto {
             name: def.name.name.as_str().into(),
             fields,
-            methods: def.methods.iter().filter_map(|m| m.name.as_ref()).map(|n| n.name.as_str().into()).collect(),
+            methods: def
+                .methods
+                .iter()
+                .filter_map(|m| m.name.as_ref())
+                .map(|n| n.name.as_str().into())
+                .collect(),
         };
         let k = self.constant(Constant::Type(Rc::new(proto)));
         self.emit(Op::MakeType(k), def.span);
@@ -385,7 +421,12 @@ impl FnBuilder<'_> {
             variants: def
                 .variants
                 .iter()
-                .map(|v| (v.name.name.as_str().into(), v.fields.iter().map(|f| f.name.as_str().into()).collect()))
+                .map(|v| {
+                    (
+                        v.name.name.as_str().into(),
+                        v.fields.iter().map(|f| f.name.as_str().into()).collect(),
+                    )
+                })
                 .collect(),
         };
         let k = self.constant(Constant::Enum(Rc::new(proto)));
@@ -410,10 +451,18 @@ fn decorator_name(callee: &Expr) -> &str {
 }
 
 pub(super) fn annotation(ty: &TypeExpr) -> TypeAnnotation {
-    let dotted = |path: &[Ident]| -> Rc<str> { path.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".").into() };
+    let dotted = |path: &[Ident]| -> Rc<str> {
+        path.iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
+            .into()
+    };
     match &ty.kind {
         TypeExprKind::Name(path) => TypeAnnotation::Name(dotted(path)),
-        TypeExprKind::Generic { base, args } => TypeAnnotation::Generic(dotted(base), args.iter().map(annotation).collect()),
+        TypeExprKind::Generic { base, args } => {
+            TypeAnnotation::Generic(dotted(base), args.iter().map(annotation).collect())
+        }
         TypeExprKind::Union(parts) => TypeAnnotation::Union(parts.iter().map(annotation).collect()),
         TypeExprKind::Nil => TypeAnnotation::Nil,
     }

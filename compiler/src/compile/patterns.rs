@@ -46,10 +46,18 @@ impl FnBuilder<'_> {
                 self.emit(Op::Eq, span);
                 fails.push(self.emit(Op::JumpIfFalse(0), span));
             }
-            PatternKind::Variant { path, args, has_parens } => {
+            PatternKind::Variant {
+                path,
+                args,
+                has_parens,
+            } => {
                 let name = path.last().map_or("", |p| p.name.as_str());
                 let n = self.name(name);
-                let arity = if *has_parens { args.len().min(u16::MAX as usize - 1) as u16 } else { u16::MAX };
+                let arity = if *has_parens {
+                    args.len().min(u16::MAX as usize - 1) as u16
+                } else {
+                    u16::MAX
+                };
                 self.emit(Op::LoadLocal(value), span);
                 self.emit(Op::MatchVariant(n, arity), span);
                 fails.push(self.emit(Op::JumpIfFalse(0), span));

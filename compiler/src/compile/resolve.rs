@@ -138,7 +138,11 @@ pub(super) fn resolve_module(
 }
 
 fn finish_scope(scope: FnScope) -> FunctionInfo {
-    FunctionInfo { locals: scope.next_slot, cells: scope.cells, captures: scope.captures }
+    FunctionInfo {
+        locals: scope.next_slot,
+        cells: scope.cells,
+        captures: scope.captures,
+    }
 }
 
 impl Resolver<'_> {
@@ -172,7 +176,10 @@ impl Resolver<'_> {
             }
             StmtKind::AugAssign { target, value, .. } => {
                 self.expr(value);
-                if !matches!(target.kind, ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Index { .. }) {
+                if !matches!(
+                    target.kind,
+                    ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Index { .. }
+                ) {
                     self.error(invalid_target(target));
                 }
                 self.expr(target);
@@ -197,8 +204,11 @@ impl Resolver<'_> {
             }
             StmtKind::Break | StmtKind::Continue => {
                 if self.scopes.last().is_some_and(|s| s.loop_depth == 0) {
-                    let (code, word) =
-                        if matches!(stmt.kind, StmtKind::Break) { ("E0101", "break") } else { ("E0102", "continue") };
+                    let (code, word) = if matches!(stmt.kind, StmtKind::Break) {
+                        ("E0101", "break")
+                    } else {
+                        ("E0102", "continue")
+                    };
                     self.error(
                         Diagnostic::new(code, format!("`{word}` outside of a loop"), stmt.span)
                             .with_label(format!("`{word}` must be inside `for` or `while`")),
@@ -253,8 +263,12 @@ impl Resolver<'_> {
                 for field in &def.fields {
                     if !seen.insert(field.name.name.as_str()) {
                         self.error(
-                            Diagnostic::new("E0110", format!("duplicate field '{}'", field.name.name), field.name.span)
-                                .with_label("already declared above"),
+                            Diagnostic::new(
+                                "E0110",
+                                format!("duplicate field '{}'", field.name.name),
+                                field.name.span,
+                            )
+                            .with_label("already declared above"),
                         );
                     }
                     if let Some(default) = &field.default {
@@ -310,7 +324,10 @@ impl Resolver<'_> {
                 self.error(
                     Diagnostic::new(
                         "E0109",
-                        format!("parameter '{}' without a default follows one with a default", param.name.name),
+                        format!(
+                            "parameter '{}' without a default follows one with a default",
+                            param.name.name
+                        ),
                         param.span,
                     )
                     .with_label("give this parameter a default or move it first"),
@@ -319,29 +336,46 @@ impl Resolver<'_> {
         }
         match &def.body {
             FnBody::Expr(e) => self.function_scope(def.span.start, &def.params, |r| r.expr(e), &[]),
-            FnBody::Block(body) => self.function_scope(def.span.start, &def.params, |r| r.block(body), body),
+            FnBody::Block(body) => {
+                self.function_scope(def.span.start, &def.params, |r| r.block(body), body)
+            }
         }
     }
 
-    fn function_scope(&mut self, key: u32, params: &[Param], run: impl FnOnce(&mut Self), body: &[Stmt]) {
+    fn function_scope(
+        &mut self,
+        key: u32,
+        params: &[Param],
+        run: impl FnOnce(&mut Self),
+        body: &[Stmt],
+    ) {
         let mut scope = FnScope::new(false);
         for param in params {
             if scope.locals.contains_key(&param.name.name) {
                 self.error(
-                    Diagnostic::new("E0104", format!("duplicate parameter '{}'", param.name.name), param.name.span)
-                        .with_label("this name is already a parameter"),
+                    Diagnostic::new(
+                        "E0104",
+                        format!("duplicate parameter '{}'", param.name.name),
+                        param.name.span,
+                    )
+                    .with_label("this name is already a parameter"),
                 );
                 continue;
             }
             let slot = scope.new_slot();
             scope.locals.insert(param.name.name.clone(), slot);
-            self.out.names.insert(param.name.span.start, NameRef::Local(slot));
+            self.out
+                .names
+                .insert(param.name.span.start, NameRef::Local(slot));
         }
         let mut bindings = Vec::new();
         collect_bindings(body, &mut bindings);
         self.scopes.push(scope);
         for ident in bindings {
-            let known = self.scopes.last().is_some_and(|s| s.locals.contains_key(&ident.name));
+            let known = self
+                .scopes
+                .last()
+                .is_some_and(|s| s.locals.contains_key(&ident.name));
             if !known && self.enclosing_function_local(&ident.name).is_none() {
                 let scope = self.current();
                 let slot = scope.new_slot();
@@ -357,10 +391,18 @@ impl Resolver<'_> {
     /// Index of the nearest enclosing (non-module) function scope that binds `name`.
     fn enclosing_function_local(&self, name: &str) -> Option<usize> {
         let last = self.scopes.len() - 1;
-        (0..last).rev().find(|&i| !self.scopes[i].is_module && self.scopes[i].own_slot(name).is_some()).or_else(|| {
-            // Comprehension variables of the module body can be captured too.
-            (0..last).rev().find(|&i| self.scopes[i].comprehensions.iter().any(|c| c.contains_key(name)))
-        })
+        (0..last)
+            .rev()
+            .find(|&i| !self.scopes[i].is_module && self.scopes[i].own_slot(name).is_some())
+            .or_else(|| {
+                // Comprehension variables of the module body can be captured too.
+                (0..last).rev().find(|&i| {
+                    self.scopes[i]
+                        .comprehensions
+                        .iter()
+                        .any(|c| c.contains_key(name))
+                })
+            })
     }
 
     // ---- names ----
@@ -379,7 +421,11 @@ impl Resolver<'_> {
         if let Some(slot) = self.module.get(name) {
             return Some(NameRef::Global(slot));
         }
-        self.env.builtins.iter().position(|b| *b == name).map(|i| NameRef::Builtin(i as u32))
+        self.env
+            .builtins
+            .iter()
+            .position(|b| *b == name)
+            .map(|i| NameRef::Builtin(i as u32))
     }
 
     /// Threads a capture of `name` (a local of scope `owner`) down to the innermost scope.
@@ -425,8 +471,12 @@ impl Resolver<'_> {
         }
         candidates.extend(self.module.iter().map(|(n, _)| &**n));
         candidates.extend(self.env.builtins.iter().copied());
-        let mut diagnostic = Diagnostic::new("E0100", format!("unknown name '{}'", ident.name), ident.span)
-            .with_label("not found in this scope");
+        let mut diagnostic = Diagnostic::new(
+            "E0100",
+            format!("unknown name '{}'", ident.name),
+            ident.span,
+        )
+        .with_label("not found in this scope");
         if let Some(close) = closest_name(&ident.name, candidates) {
             diagnostic = diagnostic.with_help(format!("did you mean '{close}'?"));
         }
@@ -463,8 +513,12 @@ impl Resolver<'_> {
             PatternKind::Bind(ident) => {
                 if in_alternative {
                     self.error(
-                        Diagnostic::new("E0112", "names cannot be bound inside `|` alternatives", ident.span)
-                            .with_label("binding inside an alternative"),
+                        Diagnostic::new(
+                            "E0112",
+                            "names cannot be bound inside `|` alternatives",
+                            ident.span,
+                        )
+                        .with_label("binding inside an alternative"),
                     );
                 }
                 self.bind(ident);
@@ -491,7 +545,11 @@ impl Resolver<'_> {
 
     fn expr(&mut self, expr: &Expr) {
         match &expr.kind {
-            ExprKind::Nil | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) => {}
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_) => {}
             ExprKind::FStr(parts) => {
                 for part in parts {
                     if let FStrPart::Expr { expr, .. } = part {
@@ -500,7 +558,9 @@ impl Resolver<'_> {
                 }
             }
             ExprKind::Name(ident) => self.use_name(ident),
-            ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                items.iter().for_each(|i| self.expr(i))
+            }
             ExprKind::Dict(pairs) => {
                 for (k, v) in pairs {
                     self.expr(k);
@@ -508,7 +568,9 @@ impl Resolver<'_> {
                 }
             }
             ExprKind::Unary { operand, .. } => self.expr(operand),
-            ExprKind::Binary { left, right, .. } | ExprKind::And(left, right) | ExprKind::Or(left, right) => {
+            ExprKind::Binary { left, right, .. }
+            | ExprKind::And(left, right)
+            | ExprKind::Or(left, right) => {
                 self.expr(left);
                 self.expr(right);
             }
@@ -516,7 +578,11 @@ impl Resolver<'_> {
                 self.expr(first);
                 rest.iter().for_each(|(_, e)| self.expr(e));
             }
-            ExprKind::IfElse { cond, then, otherwise } => {
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
                 self.expr(cond);
                 self.expr(then);
                 self.expr(otherwise);
@@ -526,7 +592,12 @@ impl Resolver<'_> {
                 self.expr(object);
                 self.expr(index);
             }
-            ExprKind::Slice { object, lower, upper, step } => {
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
                 self.expr(object);
                 for part in [lower, upper, step].into_iter().flatten() {
                     self.expr(part);
@@ -541,7 +612,9 @@ impl Resolver<'_> {
                 if !self.in_function() {
                     self.error(
                         Diagnostic::new("E0105", "`?` outside of a function", expr.span)
-                            .with_label("`?` returns from the enclosing function, and there is none")
+                            .with_label(
+                                "`?` returns from the enclosing function, and there is none",
+                            )
                             .with_help("use `match` to handle the result at module level"),
                     );
                 }
@@ -565,7 +638,11 @@ impl Resolver<'_> {
             ExprKind::ListComp { element, clauses } => {
                 self.comprehension(clauses, |r| r.expr(element));
             }
-            ExprKind::DictComp { key, value, clauses } => {
+            ExprKind::DictComp {
+                key,
+                value,
+                clauses,
+            } => {
                 self.comprehension(clauses, |r| {
                     r.expr(key);
                     r.expr(value);
@@ -584,14 +661,22 @@ impl Resolver<'_> {
                     seen_keyword = true;
                     if !names.insert(name.name.as_str()) {
                         self.error(
-                            Diagnostic::new("E0108", format!("keyword argument '{}' given twice", name.name), name.span)
-                                .with_label("repeated here"),
+                            Diagnostic::new(
+                                "E0108",
+                                format!("keyword argument '{}' given twice", name.name),
+                                name.span,
+                            )
+                            .with_label("repeated here"),
                         );
                     }
                 }
                 None if seen_keyword => self.error(
-                    Diagnostic::new("E0107", "positional argument after a keyword argument", arg.span)
-                        .with_label("move this before the keyword arguments"),
+                    Diagnostic::new(
+                        "E0107",
+                        "positional argument after a keyword argument",
+                        arg.span,
+                    )
+                    .with_label("move this before the keyword arguments"),
                 ),
                 None => {}
             }
@@ -613,7 +698,9 @@ impl Resolver<'_> {
                 if let Some(c) = scope.comprehensions.last_mut() {
                     c.insert(ident.name.clone(), slot);
                 }
-                self.out.names.insert(ident.span.start, NameRef::Local(slot));
+                self.out
+                    .names
+                    .insert(ident.span.start, NameRef::Local(slot));
             }
             for cond in &clause.conditions {
                 self.expr(cond);
@@ -633,7 +720,9 @@ fn invalid_target(target: &Expr) -> Diagnostic {
 fn target_names<'a>(target: &'a Expr, out: &mut Vec<&'a Ident>) {
     match &target.kind {
         ExprKind::Name(ident) => out.push(ident),
-        ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| target_names(i, out)),
+        ExprKind::Tuple(items) | ExprKind::List(items) => {
+            items.iter().for_each(|i| target_names(i, out))
+        }
         _ => {}
     }
 }
@@ -672,9 +761,9 @@ fn collect_bindings(body: &[Stmt], out: &mut Vec<Ident>) {
                     collect_bindings(b, out);
                 }
             }
-            StmtKind::While { body, .. } | StmtKind::With { body, .. } | StmtKind::Concurrent { body } => {
-                collect_bindings(body, out)
-            }
+            StmtKind::While { body, .. }
+            | StmtKind::With { body, .. }
+            | StmtKind::Concurrent { body } => collect_bindings(body, out),
             StmtKind::Match { cases, .. } => {
                 for case in cases {
                     pattern_names(&case.pattern, out);
@@ -687,7 +776,9 @@ fn collect_bindings(body: &[Stmt], out: &mut Vec<Ident>) {
                 out.push(def.name.clone());
                 out.extend(def.variants.iter().map(|v| v.name.clone()));
             }
-            StmtKind::Import { path, alias } => out.extend(alias.clone().or_else(|| path.last().cloned())),
+            StmtKind::Import { path, alias } => {
+                out.extend(alias.clone().or_else(|| path.last().cloned()))
+            }
             StmtKind::Expr(_)
             | StmtKind::Break
             | StmtKind::Continue

@@ -1,0 +1,238 @@
+//! The REPL driven through piped stdin (rustyline reads plain lines when stdin is not a
+//! terminal, and prints no prompts): values are echoed, definitions persist, blocks end at an
+//! empty line, errors do not end the session, and end of input exits with status 0.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Runs `cn repl` with `input` on stdin and a private HOME (the REPL keeps its history there).
+fn repl(input: &str) -> Output {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+    let home: PathBuf =
+        std::env::temp_dir().join(format!("cn-repl-{}-{unique}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("scratch HOME");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cn"))
+        .arg("repl")
+        .current_dir(&home)
+        .env("HOME", &home)
+        .env("NO_COLOR", "1")
+        .env_remove("LOG_LEVEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the cn binary starts");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin
+        .write_all(input.as_bytes())
+        .expect("the REPL reads its input");
+    drop(stdin);
+    let output = child
+        .wait_with_output()
+        .expect("the REPL ends at end of input");
+    let _ = std::fs::remove_dir_all(&home);
+    output
+}
+
+/// The echoed lines after the banner. Prompts are removed: rustyline prints none when stdin is
+/// not a terminal, but some terminal settings (TERM=dumb) make it print `>>> ` and `... `.
+fn echoed(output: &Output) -> Vec<String> {
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let banner = lines.next().unwrap_or_default();
+    assert!(
+        banner.starts_with("cn "),
+        "the REPL should start with a banner, got {banner:?}"
+    );
+    let mut out = Vec::new();
+    for line in lines {
+        let mut rest = line;
+        while let Some(after) = rest
+            .strip_prefix(">>> ")
+            .or_else(|| rest.strip_prefix("... "))
+        {
+            rest = after;
+        }
+        let only_prompts = rest.is_empty() && !line.is_empty();
+        if !only_prompts {
+            out.push(rest.to_string());
+        }
+    }
+    out
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn banner_names_the_version() {
+    let out = repl("");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("cn {}", env!("CARGO_PKG_VERSION"))),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn expression_values_are_echoed() {
+    let out = repl("1 + 2\n\"text\"\n[1, \"a\"]\n2.5 * 2\n10 // 3, 10 % 3\n3.seconds\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(
+        echoed(&out),
+        ["3", "\"text\"", "[1, \"a\"]", "5.0", "(3, 1)", "3s"]
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn statements_and_nil_are_not_echoed() {
+    let out = repl("x = 5\nnil\nprint(\"printed\")\n[].append(1)\nx\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["printed", "5"]);
+}
+
+#[test]
+fn definitions_persist_across_inputs() {
+    let input = "\
+x = 5
+items = [1, 2]
+items.append(x)
+fn double(n):
+    return n * 2
+
+double(x)
+items
+type Point:
+    x: int
+    y: int = 0
+
+Point(3)
+enum Shape:
+    Circle(r)
+    Empty
+
+Circle(x)
+";
+    let out = repl(input);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(
+        echoed(&out),
+        ["10", "[1, 2, 5]", "Point(x=3, y=0)", "Circle(5)"]
+    );
+}
+
+#[test]
+fn a_multi_line_block_ends_at_an_empty_line() {
+    let input = "\
+fn classify(n):
+    if n < 0:
+        return \"negative\"
+    elif n == 0:
+        return \"zero\"
+    return \"positive\"
+
+classify(-3)
+classify(0)
+classify(7)
+for i in range(3):
+    print(i * i)
+
+total = 0
+for i in range(4):
+    total += i
+
+total
+";
+    let out = repl(input);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(
+        echoed(&out),
+        [
+            "\"negative\"",
+            "\"zero\"",
+            "\"positive\"",
+            "0",
+            "1",
+            "4",
+            "6"
+        ]
+    );
+}
+
+#[test]
+fn brackets_continue_over_several_lines() {
+    let out = repl("[1,\n2,\n3]\n\"next\"\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["[1, 2, 3]", "\"next\""]);
+}
+
+#[test]
+fn indented_lines_inside_brackets_do_not_open_a_block() {
+    // Inside brackets indentation means nothing: the input is complete at the closing bracket,
+    // as in Python's REPL, without waiting for an empty line.
+    let out = repl("[1,\n 2,\n 3]\n{\"a\": 1,\n \"b\": 2}\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["[1, 2, 3]", "{\"a\": 1, \"b\": 2}"]);
+}
+
+#[test]
+fn a_compile_error_is_reported_and_the_session_continues() {
+    let out = repl("count = 1\ncoutn\n1 +\ncount + 1\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["2"]);
+    let err = stderr(&out);
+    assert!(err.contains("E0100"), "{err}");
+    assert!(err.contains("unknown name 'coutn'"), "{err}");
+    assert!(err.contains("did you mean 'count'?"), "{err}");
+    assert!(
+        err.contains("E0003"),
+        "the syntax error should be reported too: {err}"
+    );
+}
+
+#[test]
+fn a_fault_is_reported_and_the_session_continues() {
+    let out = repl("x = 10\nx // 0\n{}[\"missing\"]\nx + 1\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["11"]);
+    let err = stderr(&out);
+    assert!(err.contains("fault: division by zero"), "{err}");
+    assert!(err.contains("fault: key not found: \"missing\""), "{err}");
+}
+
+#[test]
+fn a_faulting_assignment_leaves_the_old_value() {
+    // The second input faults before its assignment happens, so b keeps its earlier value.
+    let out = repl("b = 1\nb = 2 // 0\nb\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["1"]);
+}
+
+#[test]
+fn a_pending_block_runs_at_end_of_input() {
+    // A block still waiting for its closing empty line when input ends is run, as Python does.
+    let out = repl("for i in range(2):\n    print(i)\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["0", "1"]);
+}
+
+#[test]
+fn end_of_input_exits_with_status_zero() {
+    let out = repl("1\n");
+    assert_eq!(out.status.code(), Some(0));
+    let out = repl("fn unfinished():\n    return 1\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+}
+
+#[test]
+fn exit_ends_the_session_with_its_code() {
+    let out = repl("print(\"before\")\nexit(4)\nprint(\"after\")\n");
+    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["before"]);
+}

@@ -151,6 +151,7 @@ pub fn run() -> u8 {
     }
     println!("cn {} — Ctrl-D to exit", env!("CARGO_PKG_VERSION"));
     let mut buffer = String::new();
+    let mut exit_status = 0;
     loop {
         let prompt = if buffer.is_empty() { ">>> " } else { "... " };
         match editor.readline(prompt) {
@@ -166,7 +167,10 @@ pub fn run() -> u8 {
                     continue;
                 }
                 let _ = editor.add_history_entry(source.trim_end());
-                evaluate(&mut vm, &source);
+                if let Some(code) = evaluate(&mut vm, &source) {
+                    exit_status = code;
+                    break;
+                }
                 if let Some(helper) = editor.helper_mut() {
                     refresh_names(helper, &vm);
                 }
@@ -175,7 +179,15 @@ pub fn run() -> u8 {
                 buffer.clear();
                 println!("^C");
             }
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => {
+                // A block still being typed when input ends runs, as in Python.
+                if !buffer.trim().is_empty() {
+                    if let Some(code) = evaluate(&mut vm, &std::mem::take(&mut buffer)) {
+                        exit_status = code;
+                    }
+                }
+                break;
+            }
             Err(e) => {
                 eprintln!("cn: {e}");
                 break;
@@ -185,21 +197,21 @@ pub fn run() -> u8 {
     if let Some(path) = &history {
         let _ = editor.save_history(path);
     }
-    0
+    exit_status.clamp(0, 255) as u8
 }
 
-fn evaluate(vm: &mut Vm, source: &str) {
+/// Runs one entry and prints its value or error; returns an exit status when it called `exit`.
+fn evaluate(vm: &mut Vm, source: &str) -> Option<i32> {
     match vm.eval_repl(source) {
         Ok(Value::Nil) => {}
         Ok(value) => println!("{}", cn_runtime::format::repr(&value)),
-        Err(RunError::Fault(fault))
-            if matches!(fault.kind, cn_runtime::fault::FaultKind::Exit(_)) =>
-        {
-            std::process::exit(match fault.kind {
-                cn_runtime::fault::FaultKind::Exit(code) => code,
-                _ => 0,
-            });
+        Err(RunError::Fault(fault)) => {
+            if let cn_runtime::fault::FaultKind::Exit(code) = fault.kind {
+                return Some(code);
+            }
+            crate::report_run_error(&RunError::Fault(fault));
         }
         Err(error) => crate::report_run_error(&error),
     }
+    None
 }

@@ -197,13 +197,34 @@ fn script_arguments_reach_args_including_dashes() {
 
 #[test]
 fn arguments_that_look_like_cn_options_belong_to_the_script() {
+    // Only `--help` or `--` right after the file go to cn itself (spec/cli.md); later ones and
+    // everything after a leading `--` are the script's.
     let out = run_script(
         "args-help",
         "print(args())\n",
-        &["--help", "--version", "run"],
+        &["x", "--help", "--version", "run"],
     );
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    assert_eq!(stdout(&out), "[\"--help\", \"--version\", \"run\"]\n");
+    assert_eq!(
+        stdout(&out),
+        "[\"x\", \"--help\", \"--version\", \"run\"]\n"
+    );
+    let out = run_script(
+        "args-dashdash",
+        "print(args())\n",
+        &["--", "--help", "--", "-v"],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out), "[\"--help\", \"--\", \"-v\"]\n");
+}
+
+#[test]
+fn help_right_after_the_file_is_the_run_help() {
+    let out = run_script("run-help", "print(\"must not run\")\n", &["--help"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("must not run"), "{text}");
+    assert!(text.contains("Usage: cn run"), "{text}");
 }
 
 #[test]

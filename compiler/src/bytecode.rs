@@ -195,6 +195,8 @@ pub enum Op {
     /// v := pop; push whether v is a variant named N[name] (or a record of a type so named) with
     /// n payload values (n = u16::MAX: any payload): MatchVariant(name, n)
     MatchVariant(u32, u16),
+    /// v := pop; push whether v is a variant of an enum named N[n] (qualified patterns `E.V(x)`)
+    MatchEnum(u32),
     /// v := pop; push payload value n of variant v (field n of a record)
     VariantField(u32),
     /// v := pop; push whether v is a list (a=0) or tuple (a=1) of exactly n items: MatchSeq(a, n)
@@ -297,6 +299,10 @@ pub struct FunctionProto {
     pub names: Vec<Rc<str>>,
     /// How to build this function's captures when a closure is made from it.
     pub captures: Vec<Capture>,
+    /// Names of local slots (parameters first); hidden temporaries have none.
+    pub local_names: Vec<Rc<str>>,
+    /// Names of the captures, by index.
+    pub capture_names: Vec<Rc<str>>,
     /// Span of the definition.
     pub span: Span,
 }

@@ -29,6 +29,16 @@ pub(crate) enum Flow {
     Return(Value),
 }
 
+/// The fault for reading a variable before any assignment to it.
+fn unassigned(name: Option<&Rc<str>>) -> Fault {
+    match name {
+        Some(name) => Fault::new(format!(
+            "local variable '{name}' is used before it is assigned"
+        )),
+        None => Fault::new("a variable is used before it is assigned"),
+    }
+}
+
 fn flow(pushed_frame: bool) -> Flow {
     if pushed_frame {
         Flow::Reload
@@ -74,6 +84,9 @@ impl Vm {
             Op::False => stack.push(Value::Bool(false)),
             Op::LoadLocal(n) => {
                 let v = stack[base + n as usize].clone();
+                if let Value::Undefined = v {
+                    return Err(unassigned(code.proto.local_names.get(n as usize)));
+                }
                 stack.push(v);
             }
             Op::StoreLocal(n) => {
@@ -98,6 +111,9 @@ impl Vm {
                     Value::Cell(cell) => cell.borrow().clone(),
                     other => other.clone(),
                 };
+                if let Value::Undefined = v {
+                    return Err(unassigned(code.proto.local_names.get(n as usize)));
+                }
                 stack.push(v);
             }
             Op::StoreCell(n) => {
@@ -117,6 +133,9 @@ impl Vm {
                 let cell = &closure.captures[n as usize];
                 if let Op::LoadCapture(_) = op {
                     let v = cell.borrow().clone();
+                    if let Value::Undefined = v {
+                        return Err(unassigned(code.proto.capture_names.get(n as usize)));
+                    }
                     fiber.stack.push(v);
                 } else {
                     *cell.borrow_mut() = pop(&mut fiber.stack);
@@ -311,8 +330,13 @@ impl Vm {
             Op::MakeClosure(k) => self.make_closure(fiber, code, base, k)?,
             Op::GetIter => {
                 let v = pop(stack);
-                let it = iter::iterate(&v)?;
-                stack.push(iter::iterator_value(it));
+                if let Value::Iterator(_) = v {
+                    // Looping over an iterator continues it; what a `break` leaves stays there.
+                    stack.push(v);
+                } else {
+                    let it = iter::iterate(&v)?;
+                    stack.push(iter::iterator_value(it));
+                }
             }
             Op::ForIter(_) | Op::ForIterLocal(..) | Op::ForRange(..) => {
                 return Err(Fault::new("internal error: loop instruction on the slow path"));
@@ -355,6 +379,12 @@ impl Vm {
                     }
                     _ => false,
                 };
+                stack.push(Value::Bool(matched));
+            }
+            Op::MatchEnum(n) => {
+                let v = pop(stack);
+                let name = code.names[n as usize].name();
+                let matched = matches!(&v, Value::Variant(variant) if *variant.type_name == *name);
                 stack.push(Value::Bool(matched));
             }
             Op::VariantField(i) => {

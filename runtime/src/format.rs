@@ -413,6 +413,12 @@ pub fn format_spec(value: &Value, spec: &str) -> Result<String, Fault> {
         let width = s.width.saturating_sub(sign.len());
         return Ok(format!("{sign}{body:0>width$}"));
     }
+    if s.align == Some('=') {
+        // Padding goes between the sign and the digits.
+        let room = s.width.saturating_sub(sign.len() + body.chars().count());
+        let fill = if s.zero && s.fill == ' ' { '0' } else { s.fill };
+        return Ok(format!("{sign}{}{body}", fill.to_string().repeat(room)));
+    }
     Ok(pad(&format!("{sign}{body}"), &s, '>'))
 }
 

@@ -99,7 +99,7 @@ impl Vm {
                 let locals = callee.code.proto.locals as usize;
                 base = $base;
                 if locals > $argc {
-                    fiber.stack.resize(base + locals, Value::Nil);
+                    fiber.stack.resize(base + locals, Value::Undefined);
                 }
                 code = callee.code.clone();
                 ops = code.ops.clone();
@@ -169,9 +169,12 @@ impl Vm {
                     continue;
                 }
                 Op::LoadLocal(n) => {
-                    let v = fiber.stack[base + n as usize].clone();
-                    fiber.stack.push(v);
-                    continue;
+                    let v = &fiber.stack[base + n as usize];
+                    if !matches!(v, Value::Undefined) {
+                        let v = v.clone();
+                        fiber.stack.push(v);
+                        continue;
+                    }
                 }
                 Op::StoreLocal(n) => {
                     if let Some(v) = fiber.stack.pop() {
@@ -198,8 +201,10 @@ impl Vm {
                 }
                 Op::LoadCapture(n) => {
                     let v = closure.captures[n as usize].borrow().clone();
-                    fiber.stack.push(v);
-                    continue;
+                    if !matches!(v, Value::Undefined) {
+                        fiber.stack.push(v);
+                        continue;
+                    }
                 }
                 Op::Pop => {
                     if let Some(v) = fiber.stack.pop() {

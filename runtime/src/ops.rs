@@ -21,7 +21,7 @@ pub fn equal(a: &Value, b: &Value) -> bool {
         (Bool(x), Bool(y)) => x == y,
         (Int(x), Int(y)) => x == y,
         (Float(x), Float(y)) => x == y,
-        (Int(x), Float(y)) | (Float(y), Int(x)) => (*x as f64) == *y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) => int_float_order(*x, *y) == Some(Ordering::Equal),
         (Duration(x), Duration(y)) => x == y,
         (Str(x), Str(y)) => x == y,
         (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow()),
@@ -48,6 +48,27 @@ pub fn equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Exact comparison of an int with a float, as Python does (no rounding of the int to a float):
+/// `9007199254740993 == 9007199254740992.0` is false. `None` when the float is nan.
+fn int_float_order(i: i64, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    // 2^63 as a float: every float at or beyond it is outside the int range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f >= LIMIT {
+        return Some(Ordering::Less);
+    }
+    if f < -LIMIT {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.trunc();
+    match i.cmp(&(whole as i64)) {
+        Ordering::Equal => 0.0_f64.partial_cmp(&(f - whole)),
+        other => Some(other),
+    }
+}
+
 fn seq_equal(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y))
 }
@@ -66,8 +87,10 @@ pub fn compare(a: &Value, b: &Value) -> Result<Ordering, Fault> {
     match (a, b) {
         (Int(x), Int(y)) => Ok(x.cmp(y)),
         (Float(x), Float(y)) => x.partial_cmp(y).ok_or_else(unordered),
-        (Int(x), Float(y)) => (*x as f64).partial_cmp(y).ok_or_else(unordered),
-        (Float(x), Int(y)) => x.partial_cmp(&(*y as f64)).ok_or_else(unordered),
+        (Int(x), Float(y)) => int_float_order(*x, *y).ok_or_else(unordered),
+        (Float(x), Int(y)) => int_float_order(*y, *x)
+            .map(Ordering::reverse)
+            .ok_or_else(unordered),
         (Str(x), Str(y)) => Ok(x.as_str().cmp(y.as_str())),
         (Duration(x), Duration(y)) => Ok(x.cmp(y)),
         (Bool(x), Bool(y)) => Ok(x.cmp(y)),
@@ -179,7 +202,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             d.checked_mul(*n).map(Duration).ok_or_else(|| overflow(op))
         }
         (Duration(d), Float(f)) | (Float(f), Duration(d)) if op == BinOp::Mul => {
-            Ok(Duration((*d as f64 * f) as i64))
+            float_duration(*d as f64 * f).ok_or_else(|| overflow(op))
         }
         (Duration(d), Int(n)) if matches!(op, BinOp::Div | BinOp::FloorDiv) => {
             if *n == 0 {
@@ -191,10 +214,15 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             if *f == 0.0 {
                 return Err(Fault::new("division by zero"));
             }
-            Ok(Duration((*d as f64 / f) as i64))
+            float_duration(*d as f64 / f).ok_or_else(|| overflow(op))
         }
         _ => Err(unsupported(op, a, b)),
     }
+}
+
+/// A duration computed in floating point, if it still fits in 64-bit nanoseconds.
+fn float_duration(nanos: f64) -> Option<Value> {
+    (nanos.is_finite() && nanos.abs() < i64::MAX as f64).then_some(Value::Duration(nanos as i64))
 }
 
 fn repeat_count(n: i64) -> Result<usize, Fault> {

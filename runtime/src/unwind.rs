@@ -188,8 +188,9 @@ impl Vm {
         }
     }
 
-    /// `enter` of a block statement; registers the `exit` cleanup first so that it runs even
-    /// when `enter` faults. Returns whether a frame was pushed.
+    /// `enter` of a block statement; its `exit` is registered only once `enter` succeeded, as
+    /// with Python's `with`. Returns whether a frame was pushed (never: `enter` runs to
+    /// completion here).
     pub(crate) fn enter_block(&mut self, fiber: &mut Fiber, object: Value) -> Result<bool, Fault> {
         let depth = fiber.frames.len();
         match &object {
@@ -201,20 +202,14 @@ impl Vm {
                         record.ty.name
                     )));
                 }
+                if let Some(enter) = enter {
+                    self.call_value(&enter, std::slice::from_ref(&object))?;
+                }
                 fiber.cleanups.push(Cleanup {
                     depth,
                     action: CleanupAction::Exit(object.clone()),
                 });
-                match enter {
-                    Some(Value::Function(closure)) => {
-                        let ret = fiber.stack.len();
-                        fiber.stack.push(Value::Function(closure.clone()));
-                        fiber.stack.push(object.clone());
-                        self.push_frame(fiber, closure, 1, &[], ret, FrameKind::Cleanup)?;
-                        Ok(true)
-                    }
-                    _ => Ok(false),
-                }
+                Ok(false)
             }
             Value::Object(native) => {
                 native.inner.enter(native, self)?;

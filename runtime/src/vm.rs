@@ -392,7 +392,8 @@ impl Vm {
             crate::call::bind_arguments(fiber, &closure, base, argc, keywords)?;
         }
         let locals = closure.code.proto.locals as usize;
-        fiber.stack.resize(base + locals, Value::Nil);
+        // Locals start undefined so that reading one before assigning it faults.
+        fiber.stack.resize(base + locals, Value::Undefined);
         fiber.frames.push(Frame {
             closure,
             ip: 0,

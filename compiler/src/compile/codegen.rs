@@ -83,6 +83,8 @@ impl<'r> FnBuilder<'r> {
             name,
             locals: info.locals,
             captures: info.captures,
+            local_names: info.local_names,
+            capture_names: info.capture_names,
             ..FunctionProto::default()
         };
         FnBuilder {

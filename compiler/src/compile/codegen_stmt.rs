@@ -393,7 +393,13 @@ impl FnBuilder<'_> {
             });
         }
         for method in &def.methods {
+            for decorator in &method.decorators {
+                self.expr(decorator);
+            }
             self.closure(method);
+            for decorator in method.decorators.iter().rev() {
+                self.emit(Op::Call(1), decorator.span);
+            }
         }
         let proto = TypeProto {
             name: def.name.name.as_str().into(),

@@ -58,6 +58,13 @@ impl FnBuilder<'_> {
                 } else {
                     u16::MAX
                 };
+                if let [.., qualifier, _] = path.as_slice() {
+                    // `Http.Failed(code)` must not match `Db.Failed(code)`.
+                    let q = self.name(&qualifier.name);
+                    self.emit(Op::LoadLocal(value), span);
+                    self.emit(Op::MatchEnum(q), span);
+                    fails.push(self.emit(Op::JumpIfFalse(0), span));
+                }
                 self.emit(Op::LoadLocal(value), span);
                 self.emit(Op::MatchVariant(n, arity), span);
                 fails.push(self.emit(Op::JumpIfFalse(0), span));

@@ -8,6 +8,7 @@
 //! work as they read. Comprehension variables are scoped to their comprehension.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use super::{CompileEnv, GlobalSlots, ModuleScope};
 use crate::bytecode::Capture;
@@ -37,6 +38,10 @@ pub(super) struct FunctionInfo {
     pub cells: HashSet<u32>,
     /// How each capture is obtained from the enclosing function.
     pub captures: Vec<Capture>,
+    /// Names of the local slots, by slot (for "used before it is assigned" faults).
+    pub local_names: Vec<Rc<str>>,
+    /// Names of the captures, by index.
+    pub capture_names: Vec<Rc<str>>,
 }
 
 /// The result of resolution, keyed by source offsets (span starts are unique per node kind).
@@ -61,6 +66,7 @@ struct FnScope {
     captures: Vec<Capture>,
     capture_names: HashMap<String, u32>,
     loop_depth: u32,
+    slot_names: Vec<Rc<str>>,
 }
 
 impl FnScope {
@@ -74,12 +80,14 @@ impl FnScope {
             captures: Vec::new(),
             capture_names: HashMap::new(),
             loop_depth: 0,
+            slot_names: Vec::new(),
         }
     }
 
-    fn new_slot(&mut self) -> u32 {
+    fn new_slot(&mut self, name: &str) -> u32 {
         let slot = self.next_slot;
         self.next_slot += 1;
+        self.slot_names.push(name.into());
         slot
     }
 
@@ -138,10 +146,18 @@ pub(super) fn resolve_module(
 }
 
 fn finish_scope(scope: FnScope) -> FunctionInfo {
+    let mut capture_names: Vec<(u32, Rc<str>)> = scope
+        .capture_names
+        .into_iter()
+        .map(|(name, i)| (i, name.as_str().into()))
+        .collect();
+    capture_names.sort();
     FunctionInfo {
         locals: scope.next_slot,
         cells: scope.cells,
         captures: scope.captures,
+        local_names: scope.slot_names,
+        capture_names: capture_names.into_iter().map(|(_, n)| n).collect(),
     }
 }
 
@@ -279,6 +295,9 @@ impl Resolver<'_> {
                     }
                 }
                 for method in &def.methods {
+                    for decorator in &method.decorators {
+                        self.expr(decorator);
+                    }
                     self.function(method);
                 }
                 self.bind(&def.name);
@@ -362,7 +381,7 @@ impl Resolver<'_> {
                 );
                 continue;
             }
-            let slot = scope.new_slot();
+            let slot = scope.new_slot(&param.name.name);
             scope.locals.insert(param.name.name.clone(), slot);
             self.out
                 .names
@@ -378,7 +397,7 @@ impl Resolver<'_> {
                 .is_some_and(|s| s.locals.contains_key(&ident.name));
             if !known && self.enclosing_function_local(&ident.name).is_none() {
                 let scope = self.current();
-                let slot = scope.new_slot();
+                let slot = scope.new_slot(&ident.name);
                 scope.locals.insert(ident.name, slot);
             }
         }
@@ -694,7 +713,7 @@ impl Resolver<'_> {
             }
             for ident in names {
                 let scope = self.current();
-                let slot = scope.new_slot();
+                let slot = scope.new_slot(&ident.name);
                 if let Some(c) = scope.comprehensions.last_mut() {
                     c.insert(ident.name.clone(), slot);
                 }

@@ -15,7 +15,15 @@ pub fn needs_more_input(source: &str) -> bool {
         return true;
     }
     let mut depth = 0usize;
+    // Whether a block was opened outside brackets (`:` ending a line): only then does an
+    // indented last line mean the block is still being typed.
+    let mut opened_block = false;
+    let mut previous: Option<&Token> = None;
     for (_, token, _) in &lexed.tokens {
+        if depth == 0 && *token == Token::Newline && previous == Some(&Token::Colon) {
+            opened_block = true;
+        }
+        previous = Some(token);
         match token {
             Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
             Token::RParen | Token::RBracket | Token::RBrace => match depth.checked_sub(1) {
@@ -49,7 +57,7 @@ pub fn needs_more_input(source: &str) -> bool {
         return true;
     }
     let line_start = source[..*start].rfind('\n').map_or(0, |i| i + 1);
-    source[line_start..].starts_with([' ', '\t'])
+    opened_block && source[line_start..].starts_with([' ', '\t'])
 }
 
 #[cfg(test)]
@@ -71,6 +79,12 @@ mod tests {
         assert!(!more("s = \"\"\"abc\"\"\""));
         assert!(more("server.on_shutdown(fn():\n    db.close()"));
         assert!(!more("server.on_shutdown(fn():\n    db.close()\n)"));
+    }
+
+    #[test]
+    fn indentation_inside_brackets_is_not_a_block() {
+        assert!(!more("xs = [1,\n  2]\n"));
+        assert!(more("if x:\n    y = [1,\n      2]\n"));
     }
 
     #[test]

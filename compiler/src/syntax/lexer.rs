@@ -151,6 +151,9 @@ fn scan(lex: &mut Lexer<Token>, quote: &str) -> Scanned {
     let body_start = lex.span().end;
     let bytes = rest.as_bytes();
     let mut i = 0;
+    // A backslash right before the line break belongs to the unterminated string, so it is not
+    // reported again as a stray character.
+    let mut trailing_backslash = 0;
     while i < bytes.len() {
         if bytes[i..].starts_with(quote.as_bytes()) {
             lex.bump(i + quote.len());
@@ -164,7 +167,10 @@ fn scan(lex: &mut Lexer<Token>, quote: &str) -> Scanned {
                 // single-quoted string: that string is unterminated.
                 let next = rest[i + 1..].chars().next();
                 match next {
-                    Some('\n') if !triple => break,
+                    Some('\n') if !triple => {
+                        trailing_backslash = 1;
+                        break;
+                    }
                     Some(c) => i += 1 + c.len_utf8(),
                     None => i += 1,
                 }
@@ -174,9 +180,9 @@ fn scan(lex: &mut Lexer<Token>, quote: &str) -> Scanned {
         }
     }
     let end = i.min(bytes.len());
-    lex.bump(end);
+    lex.bump(end + trailing_backslash);
     let (start, _) = abs_span(lex);
-    let open_end = start + (lex.span().len() - end);
+    let open_end = start + (lex.span().len() - end - trailing_backslash);
     let label = if triple {
         "this string is never closed"
     } else {

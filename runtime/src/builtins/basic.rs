@@ -12,22 +12,26 @@ use crate::vm::Vm;
 /// print(*values, sep=" ", end="\n"): writes the values separated by `sep`, then `end`.
 pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.allow_named(&["sep", "end"])?;
-    let sep = match args.named("sep") {
-        Some(Value::Str(s)) => s.as_str(),
-        _ => " ",
+    let text_option = |name: &str, default: &'static str| -> Result<String, Fault> {
+        match args.named(name) {
+            None | Some(Value::Nil) => Ok(default.to_string()),
+            Some(Value::Str(s)) => Ok(s.to_string()),
+            Some(other) => Err(Fault::new(format!(
+                "print() argument '{name}' must be str, not {}",
+                other.type_name()
+            ))),
+        }
     };
-    let end = match args.named("end") {
-        Some(Value::Str(s)) => s.as_str(),
-        _ => "\n",
-    };
+    let sep = text_option("sep", " ")?;
+    let end = text_option("end", "\n")?;
     let mut line = String::new();
     for (i, value) in args.positional.iter().enumerate() {
         if i > 0 {
-            line.push_str(sep);
+            line.push_str(&sep);
         }
         format::display_into(&mut line, value);
     }
-    line.push_str(end);
+    line.push_str(&end);
     vm.write_out(&line)?;
     Ok(Value::Nil)
 }
@@ -115,24 +119,28 @@ pub(super) fn format(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// args(): the script's command-line arguments (after the script path), as strings.
 pub(super) fn args(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
     args.expect_count(0, 0)?;
     Ok(Value::list(vm.script_args.iter().map(Value::str).collect()))
 }
 
 /// Ok(value=nil): a successful result.
 pub(super) fn ok(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
     args.expect_count(0, 1)?;
     Ok(Value::ok(args.get(0).cloned().unwrap_or_default()))
 }
 
 /// Err(error): a failed result carrying `error`.
 pub(super) fn err(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
     args.expect_count(1, 1)?;
     Ok(Value::err(args.value(0)?.clone()))
 }
 
 /// exit(code=0): ends the program with `code` after running pending `defer`s.
 pub(super) fn exit(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
     args.expect_count(0, 1)?;
     let code = match args.get(0) {
         None => 0,

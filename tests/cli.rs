@@ -1,7 +1,7 @@
 //! Process-level tests of the `cn` binary: subcommands, exit statuses, script arguments, and
 //! behaviour at the edges (closed pipes, runaway recursion) that golden files cannot observe.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};

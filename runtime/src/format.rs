@@ -515,8 +515,8 @@ mod tests {
             Some("00007")
         );
         assert_eq!(
-            format_spec(&Value::Float(3.14159), ".2f").ok().as_deref(),
-            Some("3.14")
+            format_spec(&Value::Float(1.23456), ".2f").ok().as_deref(),
+            Some("1.23")
         );
         assert_eq!(
             format_spec(&Value::str("ab"), ">4").ok().as_deref(),

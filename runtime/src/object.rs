@@ -51,6 +51,9 @@ impl Closure {
     }
 }
 
+/// A native function with state, as a boxed closure.
+pub type NativeClosure = Box<dyn Fn(&mut Vm, Args<'_>) -> Result<Value, Fault>>;
+
 /// The signature of a native function: the VM (to call back into scripts, print, ...) and the
 /// arguments.
 pub type NativeFn = fn(&mut Vm, Args<'_>) -> Result<Value, Fault>;
@@ -68,7 +71,7 @@ pub enum NativeImpl {
     /// A plain function pointer (builtins, module functions).
     Plain(NativeFn),
     /// A closure with state (variant constructors, functions made by library code).
-    Closure(Box<dyn Fn(&mut Vm, Args<'_>) -> Result<Value, Fault>>),
+    Closure(NativeClosure),
 }
 
 impl NativeFunction {
@@ -204,7 +207,7 @@ impl Variant {
     }
 
     /// A variant built by library code (`Added(pod)`, `CircuitOpen`).
-    pub fn new(type_name: &str, name: &str, payload: Vec<Value>) -> Value {
+    pub fn value(type_name: &str, name: &str, payload: Vec<Value>) -> Value {
         Value::Variant(Rc::new(Variant {
             type_name: type_name.into(),
             name: Symbol::intern(name),

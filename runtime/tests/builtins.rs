@@ -1,6 +1,8 @@
 //! Builtin functions and methods of builtin types, called directly as natives: results are
 //! checked through `repr`, failures through their fault messages.
 
+#![allow(clippy::approx_constant, clippy::cloned_ref_to_slice_refs)]
+
 use cn_runtime::builtins;
 use cn_runtime::fault::FaultKind;
 use cn_runtime::format::repr;
@@ -1009,7 +1011,7 @@ fn method_names_agree_with_call_method() {
     }
     assert!(methods::method_names(&i(1)).is_empty());
     assert!(!methods::has_method(&i(1), Symbol::intern("append")));
-    let nullary = cn_runtime::object::Variant::new("Shape", "Empty", vec![]);
+    let nullary = cn_runtime::object::Variant::value("Shape", "Empty", vec![]);
     assert!(!methods::has_method(&nullary, Symbol::intern("unwrap")));
 }
 

@@ -33,6 +33,10 @@ pub enum Op {
     // ---- variables ----
     /// push L[n]
     LoadLocal(u32),
+    /// push L[a]; push L[b]: LoadLocal2(a, b)
+    LoadLocal2(u16, u16),
+    /// push L[a].N[n] (`self.x`): LoadLocalAttr(a, n)
+    LoadLocalAttr(u16, u32),
     /// L[n] := pop
     StoreLocal(u32),
     /// push G[n]; fault if the global has not been assigned yet
@@ -115,6 +119,8 @@ pub enum Op {
     ModInt(i32),
     /// b := pop; a := pop; unless (a <cmp> b) jump n (fused compare-and-branch): JumpUnless(cmp, n)
     JumpUnless(Cmp, u32),
+    /// b := pop; a := pop; if a <cmp> b jump n: JumpIf(cmp, n)
+    JumpIf(Cmp, u32),
     /// unless L[a] < k jump n: JumpUnlessLocalLtInt(a, k, n)
     JumpUnlessLocalLtInt(u8, i16, u32),
 

@@ -1,4 +1,5 @@
-//! Robustness: `parse`, `needs_more_input` and `tokens` never panic or overflow the stack.
+//! Robustness: `parse`, `needs_more_input`, `tokens` and the compiler (resolver, codegen,
+//! disassembler) never panic or overflow the stack, on mutated programs and adversarial inputs.
 //!
 //! Inputs are the test programs mutated by a deterministic PRNG (characters, words and lines
 //! deleted, duplicated, swapped, re-indented; odd characters inserted), plus hand-built
@@ -10,7 +11,13 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+use cn_compiler::compile::{compile_module, CompileEnv, GlobalSlots, ModuleScope};
 use cn_compiler::syntax::{needs_more_input, parse, tokens};
+
+/// A builtin table like the runtime's, so that resolution succeeds on ordinary programs.
+const BUILTINS: &[&str] = &[
+    "print", "len", "range", "str", "int", "float", "list", "dict", "Ok", "Err",
+];
 
 /// Number of mutated inputs per run.
 const CASES: usize = 24_000;
@@ -172,6 +179,21 @@ fn exercise(source: &str) -> Option<String> {
         let (module, diags) = parse(source);
         let _ = needs_more_input(source);
         let _ = tokens(source);
+        // The resolver and codegen must cope with every tree the parser returns, including the
+        // partial trees of inputs with errors.
+        let env = CompileEnv {
+            builtins: BUILTINS,
+            echo_last_expression: false,
+        };
+        let compiled = compile_module(
+            &module,
+            &mut ModuleScope::default(),
+            &mut GlobalSlots::default(),
+            env,
+        );
+        if let Ok(proto) = &compiled {
+            let _ = cn_compiler::bytecode::disassemble(proto);
+        }
         let mut problems = common::spans::check(source, &module);
         for d in &diags {
             let (s, e) = (d.span.start as usize, d.span.end as usize);

@@ -89,6 +89,23 @@ impl Vm {
                 }
                 stack.push(v);
             }
+            Op::LoadLocal2(a, b) => {
+                for n in [a, b] {
+                    let v = fiber.stack[base + n as usize].clone();
+                    if let Value::Undefined = v {
+                        return Err(unassigned(code.proto.local_names.get(n as usize)));
+                    }
+                    fiber.stack.push(v);
+                }
+            }
+            Op::LoadLocalAttr(slot, n) => {
+                let object = stack[base + slot as usize].clone();
+                if let Value::Undefined = object {
+                    return Err(unassigned(code.proto.local_names.get(slot as usize)));
+                }
+                let v = self.get_attr(&object, code.names[n as usize])?;
+                fiber.stack.push(v);
+            }
             Op::StoreLocal(n) => {
                 let v = pop(stack);
                 stack[base + n as usize] = v;
@@ -455,6 +472,7 @@ impl Vm {
             | Op::JumpIfFalseOrPop(_)
             | Op::JumpIfTrueOrPop(_)
             | Op::JumpUnless(..)
+            | Op::JumpIf(..)
             | Op::JumpUnlessLocalLtInt(..) => {
                 return Err(Fault::new("internal error: control-flow instruction on the slow path"));
             }

@@ -176,6 +176,25 @@ impl Vm {
                         continue;
                     }
                 }
+                Op::LoadLocal2(a, b) => {
+                    let x = &fiber.stack[base + a as usize];
+                    let y = &fiber.stack[base + b as usize];
+                    if !matches!(x, Value::Undefined) && !matches!(y, Value::Undefined) {
+                        let (x, y) = (x.clone(), y.clone());
+                        fiber.stack.push(x);
+                        fiber.stack.push(y);
+                        continue;
+                    }
+                }
+                Op::LoadLocalAttr(slot, n) => {
+                    if let Value::Record(record) = &fiber.stack[base + slot as usize] {
+                        if let Some(i) = record.ty.field_index(code.names[n as usize]) {
+                            let v = record.fields.borrow()[i].clone();
+                            fiber.stack.push(v);
+                            continue;
+                        }
+                    }
+                }
                 Op::StoreLocal(n) => {
                     if let Some(v) = fiber.stack.pop() {
                         store(&mut fiber.stack[base + n as usize], v);
@@ -265,6 +284,26 @@ impl Vm {
                     continue;
                 }
 
+                Op::JumpIf(cmp, target) => {
+                    let n = fiber.stack.len();
+                    let holds = if let [.., Value::Int(x), Value::Int(y)] = fiber.stack.as_slice() {
+                        let holds = int_compare(cmp, *x, *y);
+                        fiber.stack.truncate(n - 2);
+                        holds
+                    } else {
+                        match self.compare_slow(fiber, cmp) {
+                            Ok(holds) => holds,
+                            Err(fault) => {
+                                save_ip!();
+                                return Stop::Faulted(fault);
+                            }
+                        }
+                    };
+                    if holds {
+                        ip = target as usize;
+                    }
+                    continue;
+                }
                 Op::JumpUnless(cmp, target) => {
                     let n = fiber.stack.len();
                     let holds = if let [.., Value::Int(x), Value::Int(y)] = fiber.stack.as_slice() {

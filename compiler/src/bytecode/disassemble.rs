@@ -58,6 +58,7 @@ fn describe(proto: &FunctionProto, op: &Op) -> String {
     match *op {
         Op::Const(k) => format!("Const {}", constant(k)),
         Op::GetAttr(n) => format!("GetAttr .{}", name(n)),
+        Op::LoadLocalAttr(slot, n) => format!("LoadLocalAttr {slot}.{}", name(n)),
         Op::SetAttr(n) => format!("SetAttr .{}", name(n)),
         Op::CallMethod(n, argc) => format!("CallMethod .{}({argc})", name(n)),
         Op::CallKw(argc, k) => format!("CallKw {argc} {}", constant(k)),

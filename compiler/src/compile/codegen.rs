@@ -149,6 +149,14 @@ impl<'r> FnBuilder<'r> {
                     Op::JumpUnlessLocalLtInt(slot as u8, k as i16, target),
                 )
             }
+            (_, Some(Op::LoadLocal(slot)), Op::GetAttr(name)) if slot <= u16::MAX as u32 => {
+                (n - 1, Op::LoadLocalAttr(slot as u16, name))
+            }
+            (_, Some(Op::LoadLocal(a)), Op::LoadLocal(b))
+                if a <= u16::MAX as u32 && b <= u16::MAX as u32 =>
+            {
+                (n - 1, Op::LoadLocal2(a as u16, b as u16))
+            }
             (_, Some(Op::ForIter(target)), Op::StoreLocal(slot)) if slot <= u16::MAX as u32 => {
                 (n - 1, Op::ForIterLocal(slot as u16, target))
             }
@@ -186,6 +194,7 @@ impl<'r> FnBuilder<'r> {
             Op::JumpIfFalseOrPop(_) => Op::JumpIfFalseOrPop(target),
             Op::JumpIfTrueOrPop(_) => Op::JumpIfTrueOrPop(target),
             Op::JumpUnless(cmp, _) => Op::JumpUnless(cmp, target),
+            Op::JumpIf(cmp, _) => Op::JumpIf(cmp, target),
             Op::JumpUnlessLocalLtInt(slot, k, _) => Op::JumpUnlessLocalLtInt(slot, k, target),
             Op::ForIter(_) => Op::ForIter(target),
             Op::ForIterLocal(slot, _) => Op::ForIterLocal(slot, target),

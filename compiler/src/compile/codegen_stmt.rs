@@ -173,6 +173,15 @@ impl FnBuilder<'_> {
                 op: UnaryOp::Not,
                 operand,
             } => self.false_jumps(operand),
+            ExprKind::Compare { first, rest }
+                if rest.len() == 1 && comparison(rest[0].0).is_some() =>
+            {
+                let (op, right) = &rest[0];
+                self.expr(first);
+                self.expr(right);
+                let cmp = comparison(*op).unwrap_or(Cmp::Eq);
+                vec![self.emit(Op::JumpIf(cmp, 0), cond.span)]
+            }
             _ => {
                 self.expr(cond);
                 vec![self.emit(Op::JumpIfTrue(0), cond.span)]

@@ -13,7 +13,7 @@ use cn_compiler::bytecode::{Cmp, Op};
 
 use crate::cold_ops::Flow;
 use crate::fiber::{Fiber, Frame, FrameKind, MAX_FRAMES};
-use crate::object::{Closure, Code, Iter, Record};
+use crate::object::{Closure, Iter, Record};
 use crate::symbol;
 use crate::unwind::{ReturnOutcome, Stop};
 use crate::value::Value;
@@ -69,8 +69,7 @@ impl Vm {
             return Stop::Returned(Value::Nil);
         };
         let mut closure: Rc<Closure> = frame.closure.clone();
-        let mut code: Rc<Code> = closure.code.clone();
-        let mut ops: Rc<[Op]> = code.ops.clone();
+        let mut ops: Rc<[Op]> = closure.code.ops.clone();
         let mut ip = frame.ip;
         let mut base = frame.base;
 
@@ -87,8 +86,7 @@ impl Vm {
                     return Stop::Returned(Value::Nil);
                 };
                 closure = frame.closure.clone();
-                code = closure.code.clone();
-                ops = code.ops.clone();
+                ops = closure.code.ops.clone();
                 ip = frame.ip;
                 base = frame.base;
             }};
@@ -101,8 +99,7 @@ impl Vm {
                 if locals > $argc {
                     fiber.stack.resize(base + locals, Value::Undefined);
                 }
-                code = callee.code.clone();
-                ops = code.ops.clone();
+                ops = callee.code.ops.clone();
                 closure = callee.clone();
                 fiber.frames.push(Frame {
                     closure: callee,
@@ -157,7 +154,7 @@ impl Vm {
                     continue;
                 }
                 Op::Const(k) => {
-                    fiber.stack.push(code.consts[k as usize].clone());
+                    fiber.stack.push(closure.code.consts[k as usize].clone());
                     continue;
                 }
                 Op::Nil => {
@@ -188,7 +185,7 @@ impl Vm {
                 }
                 Op::LoadLocalAttr(slot, n) => {
                     if let Value::Record(record) = &fiber.stack[base + slot as usize] {
-                        if let Some(i) = record.ty.field_index(code.names[n as usize]) {
+                        if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
                             let v = record.fields.borrow()[i].clone();
                             fiber.stack.push(v);
                             continue;
@@ -262,7 +259,7 @@ impl Vm {
                 Op::AddLocalConst(slot, k) => {
                     if let (Value::Int(x), Value::Int(y)) = (
                         &mut fiber.stack[base + slot as usize],
-                        &code.consts[k as usize],
+                        &closure.code.consts[k as usize],
                     ) {
                         if let Some(r) = x.checked_add(*y) {
                             *x = r;
@@ -369,7 +366,7 @@ impl Vm {
                 Op::GetAttr(n) => {
                     let top = fiber.stack.len() - 1;
                     if let Value::Record(record) = &fiber.stack[top] {
-                        if let Some(i) = record.ty.field_index(code.names[n as usize]) {
+                        if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
                             let v = record.fields.borrow()[i].clone();
                             if let Value::Record(record) =
                                 std::mem::replace(&mut fiber.stack[top], v)
@@ -383,7 +380,7 @@ impl Vm {
                 Op::SetAttr(n) => {
                     let len = fiber.stack.len();
                     if let [.., value, Value::Record(record)] = fiber.stack.as_slice() {
-                        if let Some(i) = record.ty.field_index(code.names[n as usize]) {
+                        if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
                             let value = value.clone();
                             store(&mut record.fields.borrow_mut()[i], value);
                             fiber.stack.truncate(len - 2);
@@ -433,7 +430,7 @@ impl Vm {
                     }
                 }
                 Op::CallMethod(n, argc) => {
-                    let name = code.names[n as usize];
+                    let name = closure.code.names[n as usize];
                     let argc = argc as usize;
                     let receiver = fiber.stack.len() - argc - 1;
                     match (&fiber.stack[receiver], name) {
@@ -556,7 +553,7 @@ impl Vm {
             }
             // The general form of the instruction.
             save_ip!();
-            match self.cold_op(fiber, &code, base, op) {
+            match self.cold_op(fiber, &closure.code, base, op) {
                 Ok(Flow::Next) => {}
                 Ok(Flow::Reload) => reload!(),
                 Ok(Flow::Return(value)) => match self.finish_return(fiber, stop, value) {

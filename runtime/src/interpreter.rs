@@ -281,7 +281,7 @@ impl Vm {
                     continue;
                 }
 
-                Op::JumpIf(cmp, target) => {
+                Op::JumpIf(cmp, target) | Op::JumpUnless(cmp, target) => {
                     let n = fiber.stack.len();
                     let holds = if let [.., Value::Int(x), Value::Int(y)] = fiber.stack.as_slice() {
                         let holds = int_compare(cmp, *x, *y);
@@ -296,27 +296,7 @@ impl Vm {
                             }
                         }
                     };
-                    if holds {
-                        ip = target as usize;
-                    }
-                    continue;
-                }
-                Op::JumpUnless(cmp, target) => {
-                    let n = fiber.stack.len();
-                    let holds = if let [.., Value::Int(x), Value::Int(y)] = fiber.stack.as_slice() {
-                        let holds = int_compare(cmp, *x, *y);
-                        fiber.stack.truncate(n - 2);
-                        holds
-                    } else {
-                        match self.compare_slow(fiber, cmp) {
-                            Ok(holds) => holds,
-                            Err(fault) => {
-                                save_ip!();
-                                return Stop::Faulted(fault);
-                            }
-                        }
-                    };
-                    if !holds {
+                    if holds == matches!(op, Op::JumpIf(..)) {
                         ip = target as usize;
                     }
                     continue;

@@ -137,14 +137,8 @@ impl FnBuilder<'_> {
                 op: UnaryOp::Not,
                 operand,
             } => self.true_jumps(operand),
-            ExprKind::Compare { first, rest }
-                if rest.len() == 1 && comparison(rest[0].0).is_some() =>
-            {
-                let (op, right) = &rest[0];
-                self.expr(first);
-                self.expr(right);
-                let cmp = comparison(*op).unwrap_or(Cmp::Eq);
-                vec![self.emit(Op::JumpUnless(cmp, 0), cond.span)]
+            ExprKind::Compare { first, rest } if simple_comparison(rest).is_some() => {
+                vec![self.compare_and_branch(first, rest, false, cond.span)]
             }
             _ => {
                 self.expr(cond);
@@ -173,20 +167,33 @@ impl FnBuilder<'_> {
                 op: UnaryOp::Not,
                 operand,
             } => self.false_jumps(operand),
-            ExprKind::Compare { first, rest }
-                if rest.len() == 1 && comparison(rest[0].0).is_some() =>
-            {
-                let (op, right) = &rest[0];
-                self.expr(first);
-                self.expr(right);
-                let cmp = comparison(*op).unwrap_or(Cmp::Eq);
-                vec![self.emit(Op::JumpIf(cmp, 0), cond.span)]
+            ExprKind::Compare { first, rest } if simple_comparison(rest).is_some() => {
+                vec![self.compare_and_branch(first, rest, true, cond.span)]
             }
             _ => {
                 self.expr(cond);
                 vec![self.emit(Op::JumpIfTrue(0), cond.span)]
             }
         }
+    }
+
+    /// `a <cmp> b` as one fused compare-and-branch, jumping when the comparison is `when`.
+    fn compare_and_branch(
+        &mut self,
+        first: &Expr,
+        rest: &[(CmpOp, Expr)],
+        when: bool,
+        span: Span,
+    ) -> usize {
+        let cmp = simple_comparison(rest).unwrap_or(Cmp::Eq);
+        self.expr(first);
+        self.expr(&rest[0].1);
+        let op = if when {
+            Op::JumpIf(cmp, 0)
+        } else {
+            Op::JumpUnless(cmp, 0)
+        };
+        self.emit(op, span)
     }
 
     fn patch_all(&mut self, jumps: Vec<usize>) {
@@ -480,6 +487,14 @@ pub(super) fn annotation(ty: &TypeExpr) -> TypeAnnotation {
         }
         TypeExprKind::Union(parts) => TypeAnnotation::Union(parts.iter().map(annotation).collect()),
         TypeExprKind::Nil => TypeAnnotation::Nil,
+    }
+}
+
+/// The fused-branch form of a single (unchained) comparison, if it has one.
+fn simple_comparison(rest: &[(CmpOp, Expr)]) -> Option<Cmp> {
+    match rest {
+        [(op, _)] => comparison(*op),
+        _ => None,
     }
 }
 

@@ -174,6 +174,10 @@ pub enum Op {
     /// like Call, with the last K[k] (a keyword-name list) values passed by name: CallKw(n, k)
     /// where n counts all arguments
     CallKw(u16, u32),
+    /// n arguments on the stack (no callee slot): push G[g](args...): CallGlobal(g, n)
+    CallGlobal(u32, u16),
+    /// n arguments on the stack (no callee slot): push L[a](args...): CallLocal(a, n)
+    CallLocal(u16, u16),
     /// receiver and n arguments on the stack: push receiver.N[name](args...): CallMethod(name, n)
     CallMethod(u32, u16),
     /// return pop to the caller (running this frame's deferred cleanups first)

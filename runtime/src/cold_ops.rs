@@ -333,6 +333,30 @@ impl Vm {
                 let ret = stack.len() - argc as usize - 1;
                 return Ok(flow(self.call_general(fiber, ret, argc as usize, &[])?));
             }
+            Op::CallGlobal(_, argc) | Op::CallLocal(_, argc) => {
+                // The general path wants the callee below the arguments.
+                let callee = match op {
+                    Op::CallGlobal(g, _) => {
+                        let v = self.globals[g as usize].clone();
+                        if let Value::Undefined = v {
+                            let name = self.global_names.get(g as usize).cloned().unwrap_or_else(|| "?".into());
+                            return Err(Fault::new(format!("'{name}' is used before it is defined")));
+                        }
+                        v
+                    }
+                    Op::CallLocal(slot, _) => {
+                        let v = stack[base + slot as usize].clone();
+                        if let Value::Undefined = v {
+                            return Err(unassigned(code.proto.local_names.get(slot as usize)));
+                        }
+                        v
+                    }
+                    _ => Value::Nil,
+                };
+                let ret = stack.len() - argc as usize;
+                stack.insert(ret, callee);
+                return Ok(flow(self.call_general(fiber, ret, argc as usize, &[])?));
+            }
             Op::CallKw(argc, k) => {
                 let keywords = code.keyword_lists[k as usize].clone();
                 let positional = argc as usize - keywords.len();

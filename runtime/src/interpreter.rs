@@ -409,6 +409,37 @@ impl Vm {
                         _ => {}
                     }
                 }
+                Op::CallGlobal(_, argc) | Op::CallLocal(_, argc) => {
+                    let argc = argc as usize;
+                    let callee = match op {
+                        Op::CallGlobal(g, _) => &self.globals[g as usize],
+                        Op::CallLocal(slot, _) => &fiber.stack[base + slot as usize],
+                        _ => &Value::Nil,
+                    };
+                    match callee {
+                        Value::Function(f)
+                            if f.code.params.len() == argc && fiber.frames.len() < MAX_FRAMES =>
+                        {
+                            // The arguments become the callee's first locals where they stand;
+                            // the result replaces the first of them.
+                            let f = f.clone();
+                            save_ip!();
+                            let at = fiber.stack.len() - argc;
+                            enter!(f, at, at, argc);
+                        }
+                        Value::Type(ty) if ty.fields.len() == argc => {
+                            let ty = ty.clone();
+                            let fields = fiber.stack.split_off(fiber.stack.len() - argc);
+                            let record = Record {
+                                ty,
+                                fields: std::cell::RefCell::new(fields),
+                            };
+                            fiber.stack.push(Value::Record(Rc::new(record)));
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
                 Op::CallMethod(n, argc) => {
                     let name = closure.code.names[n as usize];
                     let argc = argc as usize;

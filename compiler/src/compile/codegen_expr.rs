@@ -1,6 +1,7 @@
 //! Code generation for expressions.
 
 use super::codegen::FnBuilder;
+use super::resolve::NameRef;
 use crate::bytecode::{Constant, Op};
 use crate::syntax::ast::*;
 
@@ -250,6 +251,27 @@ impl FnBuilder<'_> {
                     self.emit(Op::CallMethod(n, args.len() as u16), span);
                     return;
                 }
+            }
+        }
+        if keywords.is_empty() && args.len() <= u16::MAX as usize {
+            // A call of a global or plain local needs no callee slot on the stack. Reading the
+            // callee after the arguments is unobservable: argument expressions cannot assign.
+            let direct = match &callee.kind {
+                ExprKind::Name(ident) => match self.name_ref(ident) {
+                    Some(NameRef::Global(slot)) => Some(Op::CallGlobal(slot, args.len() as u16)),
+                    Some(NameRef::Local(slot))
+                        if !self.cells.contains(&slot) && slot <= u16::MAX as u32 =>
+                    {
+                        Some(Op::CallLocal(slot as u16, args.len() as u16))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(op) = direct {
+                args.iter().for_each(|a| self.expr(&a.value));
+                self.emit(op, span);
+                return;
             }
         }
         self.expr(callee);

@@ -6,6 +6,7 @@
 //! [`FunctionProto`] per function, consulting that table. Both passes recurse on the tree; the
 //! parser bounds nesting depth so they cannot overflow the stack.
 
+mod bindings;
 mod codegen;
 mod codegen_expr;
 mod codegen_stmt;

@@ -168,8 +168,20 @@ impl Vm {
                 Op::LoadLocal(n) => {
                     let v = &fiber.stack[base + n as usize];
                     if !matches!(v, Value::Undefined) {
-                        let v = v.clone();
-                        fiber.stack.push(v);
+                        match v {
+                            Value::Int(n) => {
+                                let n = *n;
+                                fiber.stack.push(Value::Int(n));
+                            }
+                            Value::Record(r) => {
+                                let r = r.clone();
+                                fiber.stack.push(Value::Record(r));
+                            }
+                            other => {
+                                let v = other.clone();
+                                fiber.stack.push(v);
+                            }
+                        }
                         continue;
                     }
                 }
@@ -186,8 +198,24 @@ impl Vm {
                 Op::LoadLocalAttr(slot, n) => {
                     if let Value::Record(record) = &fiber.stack[base + slot as usize] {
                         if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
-                            let v = record.fields.borrow()[i].clone();
-                            fiber.stack.push(v);
+                            let fields = record.fields.borrow();
+                            match &fields[i] {
+                                Value::Int(n) => {
+                                    let n = *n;
+                                    drop(fields);
+                                    fiber.stack.push(Value::Int(n));
+                                }
+                                Value::Record(r) => {
+                                    let r = r.clone();
+                                    drop(fields);
+                                    fiber.stack.push(Value::Record(r));
+                                }
+                                other => {
+                                    let v = other.clone();
+                                    drop(fields);
+                                    fiber.stack.push(v);
+                                }
+                            }
                             continue;
                         }
                     }

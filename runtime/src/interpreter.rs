@@ -485,12 +485,13 @@ impl Vm {
                                 }
                             }
                         }
-                        (Value::List(list), symbol::APPEND) if argc == 1 => {
-                            let list = list.clone();
-                            if let Some(v) = fiber.stack.pop() {
+                        (Value::List(_), symbol::APPEND) if argc == 1 => {
+                            // The receiver slot becomes the result (nil); the list is moved out
+                            // of it rather than cloned.
+                            let v = fiber.stack.pop().unwrap_or_default();
+                            if let Value::List(list) = std::mem::take(&mut fiber.stack[receiver]) {
                                 list.borrow_mut().push(v);
                             }
-                            fiber.stack[receiver] = Value::Nil;
                             continue;
                         }
                         (Value::Dict(dict), symbol::GET) if argc == 1 || argc == 2 => {
@@ -543,7 +544,45 @@ impl Vm {
                     continue;
                 }
 
-                Op::ForIterLocal(_, target) | Op::ForIter(target) => {
+                Op::ForIterLocal(slot, target) => {
+                    // Lists, the common case, are stepped here and the item is stored in the
+                    // loop variable from the arm that read it (no merged temporary).
+                    let Some(Value::Iterator(it)) = fiber.stack.last() else {
+                        ip = target as usize;
+                        continue;
+                    };
+                    let it = it.clone();
+                    let mut state = it.borrow_mut();
+                    if let Iter::List(items, i) = &mut *state {
+                        let list = items.borrow();
+                        match list.get(*i) {
+                            Some(Value::Int(n)) => {
+                                let n = *n;
+                                *i += 1;
+                                drop(list);
+                                store(&mut fiber.stack[base + slot as usize], Value::Int(n));
+                            }
+                            Some(other) => {
+                                let v = other.clone();
+                                *i += 1;
+                                drop(list);
+                                store(&mut fiber.stack[base + slot as usize], v);
+                            }
+                            None => ip = target as usize,
+                        }
+                        continue;
+                    }
+                    match state.next_value() {
+                        Ok(Some(v)) => store(&mut fiber.stack[base + slot as usize], v),
+                        Ok(None) => ip = target as usize,
+                        Err(fault) => {
+                            save_ip!();
+                            return Stop::Faulted(fault);
+                        }
+                    }
+                    continue;
+                }
+                Op::ForIter(target) => {
                     let next = match fiber.stack.last() {
                         Some(Value::Iterator(it)) => {
                             let mut it = it.borrow_mut();

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use cn_compiler::bytecode::{Cmp, Op};
 
 use crate::cold_ops::Flow;
-use crate::fiber::{Fiber, Frame, FrameKind, MAX_FRAMES};
+use crate::fiber::{Fiber, FrameKind, MAX_FRAMES};
 use crate::object::{Closure, Iter, Record};
 use crate::symbol;
 use crate::unwind::{ReturnOutcome, Stop};
@@ -101,13 +101,7 @@ impl Vm {
                 }
                 ops = callee.code.ops.clone();
                 closure = callee.clone();
-                fiber.frames.push(Frame {
-                    closure: callee,
-                    ip: 0,
-                    base,
-                    ret: $ret,
-                    kind: FrameKind::Call,
-                });
+                fiber.push_call_frame(callee, base, $ret);
                 ip = 0;
                 continue;
             }};
@@ -168,20 +162,8 @@ impl Vm {
                 Op::LoadLocal(n) => {
                     let v = &fiber.stack[base + n as usize];
                     if !matches!(v, Value::Undefined) {
-                        match v {
-                            Value::Int(n) => {
-                                let n = *n;
-                                fiber.stack.push(Value::Int(n));
-                            }
-                            Value::Record(r) => {
-                                let r = r.clone();
-                                fiber.stack.push(Value::Record(r));
-                            }
-                            other => {
-                                let v = other.clone();
-                                fiber.stack.push(v);
-                            }
-                        }
+                        let v = v.clone();
+                        fiber.stack.push(v);
                         continue;
                     }
                 }
@@ -198,24 +180,8 @@ impl Vm {
                 Op::LoadLocalAttr(slot, n) => {
                     if let Value::Record(record) = &fiber.stack[base + slot as usize] {
                         if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
-                            let fields = record.fields.borrow();
-                            match &fields[i] {
-                                Value::Int(n) => {
-                                    let n = *n;
-                                    drop(fields);
-                                    fiber.stack.push(Value::Int(n));
-                                }
-                                Value::Record(r) => {
-                                    let r = r.clone();
-                                    drop(fields);
-                                    fiber.stack.push(Value::Record(r));
-                                }
-                                other => {
-                                    let v = other.clone();
-                                    drop(fields);
-                                    fiber.stack.push(v);
-                                }
-                            }
+                            let v = record.fields.borrow()[i].clone();
+                            fiber.stack.push(v);
                             continue;
                         }
                     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cn_runtime::{RunError, Vm};
+use cn_runtime::{RunError, Runtime, Vm};
 
 // Scripts allocate many small strings, lists and records; mimalloc is markedly faster than the
 // system allocator at that (measured in bench/README.md).
@@ -77,11 +77,16 @@ fn run_command(cli: Cli) -> u8 {
     match cli.command {
         None | Some(Command::Repl) => repl::run(),
         Some(Command::Run { file, args }) => {
-            let mut vm = new_vm(args);
-            match vm.run_file(&file) {
+            let runtime = match Runtime::new(new_vm(args)) {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    eprintln!("cn: {e}");
+                    return 1;
+                }
+            };
+            match runtime.run_file(&file) {
                 Ok(()) => 0,
                 Err(error) => {
-                    vm.flush();
                     report_run_error(&error);
                     error.exit_status() as u8
                 }

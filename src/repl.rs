@@ -13,7 +13,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 
-use cn_runtime::{RunError, Value, Vm};
+use cn_runtime::{RunError, Runtime, Value, Vm};
 
 const KEYWORDS: &[&str] = &[
     "fn",
@@ -131,7 +131,13 @@ fn history_path() -> Option<std::path::PathBuf> {
 
 /// Runs the REPL until end of input; returns the exit status.
 pub fn run() -> u8 {
-    let mut vm = crate::new_vm(Vec::new());
+    let runtime = match Runtime::new(crate::new_vm(Vec::new())) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cn: {e}");
+            return 2;
+        }
+    };
     let mut editor: Editor<CnHelper, DefaultHistory> = match Editor::new() {
         Ok(editor) => editor,
         Err(e) => {
@@ -143,7 +149,7 @@ pub fn run() -> u8 {
         names: Vec::new(),
         members: Vec::new(),
     };
-    refresh_names(&mut helper, &vm);
+    refresh_names(&mut helper, &runtime.vm());
     editor.set_helper(Some(helper));
     let history = history_path();
     if let Some(path) = &history {
@@ -167,12 +173,12 @@ pub fn run() -> u8 {
                     continue;
                 }
                 let _ = editor.add_history_entry(source.trim_end());
-                if let Some(code) = evaluate(&mut vm, &source) {
+                if let Some(code) = evaluate(&runtime, &source) {
                     exit_status = code;
                     break;
                 }
                 if let Some(helper) = editor.helper_mut() {
-                    refresh_names(helper, &vm);
+                    refresh_names(helper, &runtime.vm());
                 }
             }
             Err(ReadlineError::Interrupted) => {
@@ -182,7 +188,7 @@ pub fn run() -> u8 {
             Err(ReadlineError::Eof) => {
                 // A block still being typed when input ends runs, as in Python.
                 if !buffer.trim().is_empty() {
-                    if let Some(code) = evaluate(&mut vm, &std::mem::take(&mut buffer)) {
+                    if let Some(code) = evaluate(&runtime, &std::mem::take(&mut buffer)) {
                         exit_status = code;
                     }
                 }
@@ -201,8 +207,8 @@ pub fn run() -> u8 {
 }
 
 /// Runs one entry and prints its value or error; returns an exit status when it called `exit`.
-fn evaluate(vm: &mut Vm, source: &str) -> Option<i32> {
-    match vm.eval_repl(source) {
+fn evaluate(runtime: &Runtime, source: &str) -> Option<i32> {
+    match runtime.eval_repl(source) {
         Ok(Value::Nil) => {}
         Ok(value) => println!("{}", cn_runtime::format::repr(&value)),
         Err(RunError::Fault(fault)) => {

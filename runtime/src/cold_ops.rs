@@ -460,7 +460,7 @@ impl Vm {
                 let pushed = self.enter_block(fiber, object)?;
                 return Ok(flow(pushed));
             }
-            Op::ExitBlock => {
+            Op::ExitBlock | Op::ExitConcurrent => {
                 let depth = fiber.frames.len();
                 if fiber.cleanups.last().is_some_and(|c| c.depth == depth) {
                     if let Some(cleanup) = fiber.cleanups.pop() {
@@ -484,11 +484,11 @@ impl Vm {
                 let module = self.import(name, &code.file)?;
                 fiber.stack.push(module);
             }
-            Op::Spawn(_) | Op::EnterConcurrent | Op::ExitConcurrent => {
-                return Err(Fault::new(
-                    "`spawn` and `concurrent:` need the task runtime, which this build does not have yet",
-                ))
+            Op::Spawn(argc) => {
+                let handle = self.spawn_task(fiber, argc as usize)?;
+                fiber.stack.push(handle);
             }
+            Op::EnterConcurrent => self.enter_concurrent(fiber)?,
             Op::Return
             | Op::Jump(_)
             | Op::JumpIfFalse(_)

@@ -29,6 +29,9 @@ pub enum FaultKind {
     Error,
     /// `exit(code)`: unwinds like a fault (running `defer`s), then ends the process with `code`.
     Exit(i32),
+    /// The task was cancelled (by `task.cancel()`, its `concurrent:` block, a timeout or
+    /// shutdown): unwinds like a fault, running `defer`s, and ends the task quietly.
+    Cancelled,
 }
 
 /// A runtime fault.
@@ -60,6 +63,16 @@ impl Fault {
         Fault {
             message: format!("exit({code})"),
             kind: FaultKind::Exit(code),
+            trace: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The fault a cancelled task stops with.
+    pub fn cancelled() -> Fault {
+        Fault {
+            message: "task cancelled".into(),
+            kind: FaultKind::Cancelled,
             trace: Vec::new(),
             notes: Vec::new(),
         }

@@ -45,12 +45,15 @@ pub struct Cleanup {
     pub action: CleanupAction,
 }
 
-/// The two kinds of cleanup.
+/// The kinds of cleanup.
 pub enum CleanupAction {
     /// `defer`: call this parameterless function.
     Defer(Value),
     /// A block statement's context object: call its `exit(error)`.
     Exit(Value),
+    /// Leaving a `concurrent:` block: call this native with the fault message (or nil); it may
+    /// wait, so it runs inside the runtime's cleanup trampoline frame.
+    Concurrent(Value),
 }
 
 /// One script task.
@@ -66,6 +69,9 @@ pub struct Fiber {
     pub unwinding: Option<crate::fault::Fault>,
     /// Values being returned while their frame's cleanups run, with that frame's depth.
     pub pending_returns: Vec<(usize, Value)>,
+    /// Whether the fiber runs on a task driver and so may yield when its budget runs out
+    /// (natives calling back into scripts synchronously run fibers that may not).
+    pub yieldable: bool,
 }
 
 #[cold]
@@ -109,11 +115,24 @@ impl Fiber {
         }
     }
 
-    /// The cn stack trace of frames above `stop`, innermost first.
+    /// A fiber for a task: small to start with, since a service may hold many thousands of
+    /// idle tasks.
+    pub fn for_task() -> Fiber {
+        Fiber {
+            stack: Vec::with_capacity(16),
+            frames: Vec::with_capacity(2),
+            yieldable: true,
+            ..Fiber::default()
+        }
+    }
+
+    /// The cn stack trace of frames above `stop`, innermost first (the runtime's own frames are
+    /// left out).
     pub fn trace(&self, stop: usize) -> Vec<TraceFrame> {
         self.frames[stop.min(self.frames.len())..]
             .iter()
             .rev()
+            .filter(|frame| &*frame.closure.code.file.path != crate::vm::RUNTIME_FILE)
             .map(|frame| {
                 let proto = &frame.closure.code.proto;
                 let at = frame.ip.saturating_sub(1);

@@ -61,6 +61,11 @@ fn int_compare(cmp: Cmp, x: i64, y: i64) -> bool {
     }
 }
 
+/// Back edges and calls a fiber runs before it yields to other tasks and timers (about a
+/// millisecond of work): often enough that a busy loop cannot starve a ticker, rarely enough
+/// that yielding costs nothing measurable.
+const BUDGET: u32 = 20_000;
+
 impl Vm {
     /// The dispatch loop proper: runs the top frame of `fiber` until the frame at depth `stop`
     /// returns, a fault occurs, or a cleanup frame finishes during unwinding.
@@ -72,6 +77,7 @@ impl Vm {
         let mut ops: Rc<[Op]> = closure.code.ops.clone();
         let mut ip = frame.ip;
         let mut base = frame.base;
+        let mut budget = BUDGET;
 
         macro_rules! save_ip {
             () => {
@@ -103,6 +109,13 @@ impl Vm {
                 closure = callee.clone();
                 fiber.push_call_frame(callee, base, $ret);
                 ip = 0;
+                budget -= 1;
+                if budget == 0 {
+                    budget = BUDGET;
+                    if fiber.yieldable {
+                        return Stop::Yield;
+                    }
+                }
                 continue;
             }};
         }
@@ -315,7 +328,20 @@ impl Vm {
                     continue;
                 }
                 Op::Jump(target) => {
-                    ip = target as usize;
+                    let target = target as usize;
+                    if target < ip {
+                        // A loop's back edge: spend budget (see BUDGET).
+                        budget -= 1;
+                        if budget == 0 {
+                            budget = BUDGET;
+                            if fiber.yieldable {
+                                ip = target;
+                                save_ip!();
+                                return Stop::Yield;
+                            }
+                        }
+                    }
+                    ip = target;
                     continue;
                 }
                 Op::JumpIfFalse(target) | Op::JumpIfTrue(target) => {
@@ -598,7 +624,14 @@ impl Vm {
             // The general form of the instruction.
             save_ip!();
             match self.cold_op(fiber, &closure.code, base, op) {
-                Ok(Flow::Next) => {}
+                Ok(Flow::Next) => {
+                    if self.suspended.is_some() {
+                        // A native asked to wait: its placeholder result goes, the driver
+                        // pushes the real one.
+                        fiber.stack.pop();
+                        return Stop::Await;
+                    }
+                }
                 Ok(Flow::Reload) => reload!(),
                 Ok(Flow::Return(value)) => match self.finish_return(fiber, stop, value) {
                     Ok(ReturnOutcome::Finished(v)) => return Stop::Returned(v),

@@ -3,8 +3,8 @@
 //!
 //! Layout: `value` and `object` define what values are; `interpreter` is the dispatch loop,
 //! `fiber` its frames, `call`/`attr`/`items`/`ops`/`iter` the operations it delegates to;
-//! `builtins` and `methods` are the functions scripts see; `vm` ties it together and is what the
-//! CLI drives.
+//! `builtins` and `methods` are the functions scripts see; `vm` ties it together; `tasks` runs
+//! fibers concurrently on tokio and is what the CLI drives.
 
 pub mod args;
 mod attr;
@@ -24,11 +24,13 @@ pub mod object;
 pub mod ops;
 pub mod source;
 pub mod symbol;
+pub mod tasks;
 mod unwind;
 pub mod value;
 pub mod vm;
 
 pub use args::Args;
 pub use fault::Fault;
+pub use tasks::Runtime;
 pub use value::Value;
 pub use vm::{RunError, Vm};

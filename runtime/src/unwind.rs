@@ -18,6 +18,10 @@ pub(crate) enum Stop {
     Faulted(Fault),
     /// A cleanup frame finished while a fault was being unwound: continue unwinding.
     CleanupDone,
+    /// A native suspended (`Vm::suspend`): the driver awaits its future.
+    Await,
+    /// The fiber used up its instruction budget and may yield.
+    Yield,
 }
 
 /// What finishing a return did.
@@ -39,6 +43,17 @@ impl Vm {
                 Stop::Returned(value) => return Ok(value),
                 Stop::Faulted(fault) => Some(fault),
                 Stop::CleanupDone => None,
+                Stop::Await => {
+                    self.suspended = None;
+                    Some(Fault::new(
+                        "cannot wait here: this callback was called by a function that needs \
+                         its answer at once (a sort key, a module body, ...)",
+                    ))
+                }
+                Stop::Yield => {
+                    outcome = self.dispatch(fiber, stop);
+                    continue;
+                }
             };
             self.unwind(fiber, stop, fault)?;
             outcome = self.dispatch(fiber, stop);
@@ -47,7 +62,7 @@ impl Vm {
 
     /// Unwinds frames above `stop`, running their cleanups. Returns `Ok` when a cleanup frame was
     /// pushed (dispatch must run it), `Err` with the fault once every frame above `stop` is gone.
-    fn unwind(
+    pub(crate) fn unwind(
         &mut self,
         fiber: &mut Fiber,
         stop: usize,
@@ -106,6 +121,11 @@ impl Vm {
     ) -> Result<bool, Fault> {
         let (callee, args) = match action {
             CleanupAction::Defer(f) => (f, Vec::new()),
+            CleanupAction::Concurrent(leave) => {
+                let error = error.map_or(Value::Nil, Value::str);
+                let trampoline = Value::Function(self.cleanup_trampoline.clone());
+                (trampoline, vec![leave, error])
+            }
             CleanupAction::Exit(object) => match &object {
                 Value::Record(record) => match record.ty.method(crate::symbol::EXIT) {
                     Some(method) => {

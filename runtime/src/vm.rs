@@ -5,10 +5,11 @@
 //! file loads compiled functions into runtime [`Code`], runs files and REPL lines, and lets native
 //! code call back into scripts.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use cn_compiler::bytecode::{Constant, FunctionProto};
 use cn_compiler::compile::{compile_source, CompileEnv, GlobalSlots, ModuleScope};
@@ -20,6 +21,7 @@ use crate::fiber::{Fiber, Frame, FrameKind, MAX_FRAMES};
 use crate::object::{Closure, Code, Module, ModuleMembers};
 use crate::source::SourceFile;
 use crate::symbol::Symbol;
+use crate::tasks::{Lifecycle, NativeFuture, Task, VmRef};
 use crate::value::Value;
 
 /// How deeply natives may call back into scripts that call natives again (`sorted` with a key
@@ -43,6 +45,14 @@ pub enum RunError {
     Fault(Fault),
     /// The file could not be read.
     Io(String),
+}
+
+/// A compiled main program, between loading and running.
+pub(crate) struct MainProgram {
+    pub(crate) body: Rc<Closure>,
+    scope: ModuleScope,
+    name: String,
+    key: String,
 }
 
 enum ModuleState {
@@ -71,6 +81,19 @@ pub struct Vm {
     pub(crate) nested_calls: usize,
     /// Arguments after the script path (`args()`).
     pub script_args: Vec<String>,
+    /// The future a native handed to [`Vm::suspend`], until the driver takes it.
+    pub(crate) suspended: Option<NativeFuture>,
+    /// The task whose fiber is running.
+    pub(crate) current: Option<Rc<Task>>,
+    /// Every task that has started and not ended, by id.
+    pub(crate) running: HashMap<u64, Rc<Task>>,
+    next_task: u64,
+    /// The process lifecycle (signals, shutdown hooks, exit).
+    pub lifecycle: Rc<Lifecycle>,
+    /// This VM as tasks share it; set by [`crate::Runtime::new`].
+    pub(crate) this: Weak<RefCell<Vm>>,
+    /// `fn(leave, error): leave(error)`, the frame in which native cleanups that may wait run.
+    pub(crate) cleanup_trampoline: Rc<Closure>,
 }
 
 impl Vm {
@@ -94,7 +117,35 @@ impl Vm {
             },
             nested_calls: 0,
             script_args,
+            suspended: None,
+            current: None,
+            running: HashMap::new(),
+            next_task: 0,
+            lifecycle: Rc::default(),
+            this: Weak::new(),
+            cleanup_trampoline: cleanup_trampoline(),
         }
+    }
+
+    /// The task whose code is running, if any.
+    pub fn current_task(&self) -> Option<&Rc<Task>> {
+        self.current.as_ref()
+    }
+
+    /// A fresh task id.
+    pub(crate) fn next_task_id(&mut self) -> u64 {
+        self.next_task += 1;
+        self.next_task
+    }
+
+    /// This VM as tasks share it.
+    ///
+    /// # Panics
+    /// If the VM is not inside a [`crate::Runtime`], which owns every VM that runs tasks.
+    pub fn handle(&self) -> VmRef {
+        self.this
+            .upgrade()
+            .expect("a VM that runs tasks lives inside a Runtime")
     }
 
     /// Makes `import name` load a native module built by `builder`.
@@ -155,43 +206,50 @@ impl Vm {
 
     /// Turns a compiled function (and its nested functions) into runtime code.
     pub(crate) fn load_code(&self, proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code> {
-        let mut consts = Vec::with_capacity(proto.constants.len());
-        let mut keyword_lists = Vec::with_capacity(proto.constants.len());
-        for constant in &proto.constants {
-            let mut keywords: Rc<[Symbol]> = Rc::from(Vec::new());
-            consts.push(match constant {
-                Constant::Int(i) => Value::Int(*i),
-                Constant::Float(f) => Value::Float(*f),
-                Constant::Str(s) => Value::str(&**s),
-                Constant::FormatSpec(None) => Value::Nil,
-                Constant::FormatSpec(Some(spec)) => Value::str(&**spec),
-                Constant::Names(names) => {
-                    keywords = names.iter().map(|n| Symbol::intern(n)).collect();
-                    Value::Nil
-                }
-                Constant::Function(inner) => {
-                    let code = self.load_code(inner.clone(), file);
-                    Value::Function(Rc::new(Closure {
-                        code,
-                        captures: Box::new([]),
-                        defaults: Box::new([]),
-                    }))
-                }
-                Constant::Type(_) | Constant::Enum(_) => Value::Nil,
-            });
-            keyword_lists.push(keywords);
-        }
-        Rc::new(Code {
-            ops: Rc::from(proto.code.as_slice()),
-            consts: consts.into_boxed_slice(),
-            names: proto.names.iter().map(|n| Symbol::intern(n)).collect(),
-            params: proto.params.iter().map(|n| Symbol::intern(n)).collect(),
-            keyword_lists: keyword_lists.into_boxed_slice(),
-            file: file.clone(),
-            proto,
-        })
+        load_runtime_code(proto, file)
     }
+}
 
+/// Turns a compiled function (and its nested functions) into runtime code.
+fn load_runtime_code(proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code> {
+    let mut consts = Vec::with_capacity(proto.constants.len());
+    let mut keyword_lists = Vec::with_capacity(proto.constants.len());
+    for constant in &proto.constants {
+        let mut keywords: Rc<[Symbol]> = Rc::from(Vec::new());
+        consts.push(match constant {
+            Constant::Int(i) => Value::Int(*i),
+            Constant::Float(f) => Value::Float(*f),
+            Constant::Str(s) => Value::str(&**s),
+            Constant::FormatSpec(None) => Value::Nil,
+            Constant::FormatSpec(Some(spec)) => Value::str(&**spec),
+            Constant::Names(names) => {
+                keywords = names.iter().map(|n| Symbol::intern(n)).collect();
+                Value::Nil
+            }
+            Constant::Function(inner) => {
+                let code = load_runtime_code(inner.clone(), file);
+                Value::Function(Rc::new(Closure {
+                    code,
+                    captures: Box::new([]),
+                    defaults: Box::new([]),
+                }))
+            }
+            Constant::Type(_) | Constant::Enum(_) => Value::Nil,
+        });
+        keyword_lists.push(keywords);
+    }
+    Rc::new(Code {
+        ops: Rc::from(proto.code.as_slice()),
+        consts: consts.into_boxed_slice(),
+        names: proto.names.iter().map(|n| Symbol::intern(n)).collect(),
+        params: proto.params.iter().map(|n| Symbol::intern(n)).collect(),
+        keyword_lists: keyword_lists.into_boxed_slice(),
+        file: file.clone(),
+        proto,
+    })
+}
+
+impl Vm {
     /// Grows the global table after a compilation declared new globals.
     fn sync_globals(&mut self, scope: &ModuleScope) {
         let size = self.slots.next as usize;
@@ -242,34 +300,45 @@ impl Vm {
 
     // ---- running ----
 
-    /// Runs a script file: its module body, then `main()` if it defines one.
-    pub fn run_file(&mut self, path: &Path) -> Result<(), RunError> {
+    /// Compiles a script file to run as the main program (see [`crate::Runtime::run_file`]).
+    pub(crate) fn load_main(&mut self, path: &Path) -> Result<MainProgram, RunError> {
         let file = read_source(path)?;
         let mut scope = ModuleScope::default();
         let body = self.compile(&file, &mut scope, false)?;
-        let name = module_name(path);
         // The script counts as loading, so importing it back is a cycle, not a second run.
         self.modules.insert(module_key(path), ModuleState::Loading);
-        let result = self.run_closure(body, &[]).and_then(|_| {
-            match scope.get("main").map(|s| self.globals[s as usize].clone()) {
-                Some(main @ (Value::Function(_) | Value::Native(_))) => {
-                    self.call_value(&main, &[]).map(|_| ())
-                }
-                _ => Ok(()),
-            }
-        });
-        let module = Rc::new(Module {
-            name: name.into(),
-            members: ModuleMembers::Script(scope),
-        });
-        self.modules
-            .insert(module_key(path), ModuleState::Loaded(module));
-        self.flush();
-        result.map_err(RunError::Fault)
+        Ok(MainProgram {
+            body,
+            scope,
+            name: module_name(path),
+            key: module_key(path),
+        })
     }
 
-    /// Compiles and runs one REPL entry; returns the value of a final expression statement.
-    pub fn eval_repl(&mut self, source: &str) -> Result<Value, RunError> {
+    /// The program's `main` function, if it defines one.
+    pub(crate) fn main_function(&self, program: &MainProgram) -> Option<Value> {
+        match program
+            .scope
+            .get("main")
+            .map(|s| self.globals[s as usize].clone())
+        {
+            Some(main @ (Value::Function(_) | Value::Native(_))) => Some(main),
+            _ => None,
+        }
+    }
+
+    /// Registers the main program as a loaded module once its body and `main` have run.
+    pub(crate) fn finish_main(&mut self, program: &MainProgram) {
+        let module = Rc::new(Module {
+            name: program.name.as_str().into(),
+            members: ModuleMembers::Script(program.scope.clone()),
+        });
+        self.modules
+            .insert(program.key.clone(), ModuleState::Loaded(module));
+    }
+
+    /// Compiles one REPL entry against the REPL's accumulated scope.
+    pub(crate) fn compile_repl(&mut self, source: &str) -> Result<Rc<Closure>, RunError> {
         let (mut scope, _) = self.repl.take().unwrap_or_else(|| {
             (
                 ModuleScope::default(),
@@ -285,10 +354,7 @@ impl Vm {
         });
         let result = self.compile(&file, &mut scope, true);
         self.repl = Some((scope, file));
-        let body = result?;
-        let value = self.run_closure(body, &[]).map_err(RunError::Fault);
-        self.flush();
-        value
+        result
     }
 
     /// Global names defined in the REPL so far.
@@ -303,10 +369,6 @@ impl Vm {
     pub fn repl_global(&self, name: &str) -> Option<Value> {
         let slot = self.repl.as_ref()?.0.get(name)?;
         self.globals.get(slot as usize).cloned()
-    }
-
-    fn run_closure(&mut self, closure: Rc<Closure>, args: &[Value]) -> Result<Value, Fault> {
-        self.call_value(&Value::Function(closure), args)
     }
 
     /// Calls any callable value from native code and returns its result.
@@ -488,7 +550,7 @@ impl Vm {
                 RunError::Fault(f) => f,
                 RunError::Io(m) => Fault::new(m),
             })?;
-        self.run_closure(body, &[])?;
+        self.call_value(&Value::Function(body), &[])?;
         Ok(Rc::new(Module {
             name: name.into(),
             members: ModuleMembers::Script(scope),
@@ -536,6 +598,38 @@ impl Vm {
 }
 
 /// The identity of a script module: its canonical path (so `./a.cn` and `a.cn` are one module).
+/// The runtime's cleanup trampoline (see `Vm::cleanup_trampoline`); its frames are hidden from
+/// stack traces.
+fn cleanup_trampoline() -> Rc<Closure> {
+    let file = Rc::new(SourceFile {
+        path: RUNTIME_FILE.into(),
+        text: "fn cleanup(leave, error):\n    return leave(error)\n".into(),
+    });
+    let mut scope = ModuleScope::default();
+    let mut slots = GlobalSlots::default();
+    let env = CompileEnv {
+        builtins: &[],
+        echo_last_expression: false,
+    };
+    let proto = compile_source(&file.text, &mut scope, &mut slots, env)
+        .ok()
+        .and_then(|module| {
+            module.constants.iter().find_map(|c| match c {
+                Constant::Function(f) => Some(f.clone()),
+                _ => None,
+            })
+        })
+        .expect("the cleanup trampoline compiles");
+    Rc::new(Closure {
+        code: load_runtime_code(proto, &file),
+        captures: Box::new([]),
+        defaults: Box::new([]),
+    })
+}
+
+/// Path of the runtime's own code in traces; frames from it are not shown.
+pub(crate) const RUNTIME_FILE: &str = "<runtime>";
+
 fn module_key(path: &Path) -> String {
     std::fs::canonicalize(path)
         .unwrap_or_else(|_| path.to_path_buf())

@@ -1,0 +1,239 @@
+//! The driver: runs one task's fiber on the interpreter, awaiting on tokio whenever the fiber
+//! waits.
+//!
+//! The dispatch loop never blocks. A native that has to wait (`time.sleep`, `task.join()`, an
+//! http call) hands a future to [`Vm::suspend`]; the loop stops with `Stop::Await`, the driver
+//! releases the VM, awaits the future on the `LocalSet` — other tasks run meanwhile — and resumes
+//! the fiber with the result pushed where the call's result goes, or with the fault raised there.
+//! A fiber that runs too long without waiting stops with `Stop::Yield` and is rescheduled behind
+//! the other ready tasks and the timers. Cancellation and a sibling's fault reach a task as an
+//! interrupt raised at its next await or yield.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use crate::fault::{Fault, FaultKind};
+use crate::fiber::Fiber;
+use crate::tasks::task::{Task, TaskHandle};
+use crate::unwind::Stop;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// What a suspending native waits for.
+pub type NativeFuture = Pin<Box<dyn Future<Output = Result<Value, Fault>>>>;
+
+/// The VM as tasks share it: borrowed only while a fiber runs, never across an await.
+pub type VmRef = Rc<RefCell<Vm>>;
+
+/// How a fiber goes on.
+pub(crate) enum Resume {
+    /// Call the callee at the bottom of its stack with this many arguments.
+    Begin(usize),
+    /// Continue where it stopped (after a yield).
+    Continue,
+    /// The awaited call returned this.
+    Value(Value),
+    /// Raise this at the point where the fiber stopped.
+    Fault(Fault),
+}
+
+/// Why a fiber stopped running.
+pub(crate) enum Step {
+    /// It ended.
+    Done(Result<Value, Fault>),
+    /// It waits for this.
+    Await(NativeFuture),
+    /// It used up its instruction budget.
+    Yield,
+}
+
+impl Vm {
+    /// Makes the native being called wait for `future`: returns a placeholder the native returns
+    /// as its result; the real result is what the future yields. Only natives called from script
+    /// code running on a task may suspend.
+    pub fn suspend(
+        &mut self,
+        future: impl Future<Output = Result<Value, Fault>> + 'static,
+    ) -> Value {
+        self.suspended = Some(Box::pin(future));
+        Value::Nil
+    }
+
+    /// Runs `fiber` until it ends, waits or yields.
+    pub(crate) fn step(&mut self, fiber: &mut Fiber, resume: Resume) -> Step {
+        let mut outcome = match resume {
+            Resume::Begin(argc) => return self.begin(fiber, argc),
+            Resume::Continue => self.dispatch(fiber, 0),
+            Resume::Value(value) if fiber.frames.is_empty() => return Step::Done(Ok(value)),
+            Resume::Value(value) => {
+                fiber.stack.push(value);
+                self.dispatch(fiber, 0)
+            }
+            Resume::Fault(fault) => Stop::Faulted(fault),
+        };
+        loop {
+            let fault = match outcome {
+                Stop::Returned(value) => return Step::Done(Ok(value)),
+                Stop::Await => match self.suspended.take() {
+                    Some(future) => return Step::Await(future),
+                    None => Some(Fault::new("internal error: a wait without a future")),
+                },
+                Stop::Yield => return Step::Yield,
+                Stop::Faulted(fault) => Some(fault),
+                Stop::CleanupDone => None,
+            };
+            if let Err(fault) = self.unwind(fiber, 0, fault) {
+                return Step::Done(Err(fault));
+            }
+            outcome = self.dispatch(fiber, 0);
+        }
+    }
+
+    /// The first step of a task: the call of `stack[0]` with `argc` arguments.
+    fn begin(&mut self, fiber: &mut Fiber, argc: usize) -> Step {
+        match self.call_general(fiber, 0, argc, &[]) {
+            Err(fault) => Step::Done(Err(fault)),
+            Ok(true) => self.step(fiber, Resume::Continue),
+            Ok(false) => match self.suspended.take() {
+                Some(future) => Step::Await(future),
+                None => Step::Done(Ok(fiber.stack.pop().unwrap_or_default())),
+            },
+        }
+    }
+
+    /// `spawn callee(args)`: the callee and `argc` arguments are on top of `fiber`'s stack.
+    /// Starts them as a task (in the innermost open `concurrent:` block, with a copy of the
+    /// context) and returns its handle.
+    pub(crate) fn spawn_task(&mut self, fiber: &mut Fiber, argc: usize) -> Result<Value, Fault> {
+        let start = fiber.stack.len() - argc - 1;
+        let mut child = Fiber::for_task();
+        child.stack.extend(fiber.stack.drain(start..));
+        let parent = self.current_task().cloned();
+        let context = parent
+            .as_ref()
+            .map(|p| p.context.borrow().clone())
+            .unwrap_or_default();
+        let task = Task::new(self.next_task_id(), context);
+        let scope = parent.and_then(|p| p.scopes.borrow().last().cloned());
+        if let Some(scope) = scope {
+            scope.add(task.clone());
+            *task.parent_scope.borrow_mut() = Some(scope);
+        }
+        self.start_task(task.clone(), child, argc);
+        Ok(TaskHandle::value(task))
+    }
+
+    /// Starts `task` running `fiber` (callee and `argc` arguments on its stack) on the driver.
+    pub(crate) fn start_task(&mut self, task: Rc<Task>, fiber: Fiber, argc: usize) {
+        let vm = self.handle();
+        self.running.insert(task.id, task.clone());
+        tokio::task::spawn_local(async move {
+            let result = drive(&vm, &task, fiber, Resume::Begin(argc)).await;
+            finish_task(&vm, &task, result);
+        });
+    }
+
+    /// Calls `callee(args)` as a new task and waits for its result: how natives call back into
+    /// scripts that may themselves wait (`time.timeout`, health checks, hooks).
+    pub fn call_async(
+        &mut self,
+        callee: Value,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<Value, Fault>> {
+        let argc = args.len();
+        let mut fiber = Fiber::for_task();
+        fiber.stack.push(callee);
+        fiber.stack.extend(args);
+        let context = self
+            .current_task()
+            .map(|p| p.context.borrow().clone())
+            .unwrap_or_default();
+        let task = Task::new(self.next_task_id(), context);
+        self.start_task(task.clone(), fiber, argc);
+        let guard = CancelOnDrop(task);
+        async move {
+            guard.0.wait().await;
+            let result = guard.0.result();
+            result.unwrap_or_else(|| Err(Fault::new("internal error: task ended without result")))
+        }
+    }
+}
+
+/// Cancels a callback task whose caller stopped waiting for it (the caller was cancelled).
+struct CancelOnDrop(Rc<Task>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// Runs `task`'s fiber to its end.
+pub(crate) async fn drive(
+    vm: &VmRef,
+    task: &Rc<Task>,
+    mut fiber: Fiber,
+    mut resume: Resume,
+) -> Result<Value, Fault> {
+    loop {
+        if matches!(resume, Resume::Continue | Resume::Begin(_)) {
+            if let Some(fault) = task.take_interrupt() {
+                if matches!(resume, Resume::Begin(_)) {
+                    return Err(fault);
+                }
+                resume = Resume::Fault(fault);
+            }
+        }
+        let step = {
+            let mut vm = vm.borrow_mut();
+            let outer = vm.current.replace(task.clone());
+            let step = vm.step(&mut fiber, resume);
+            vm.current = outer;
+            step
+        };
+        resume = match step {
+            Step::Done(result) => return result,
+            Step::Await(future) => {
+                tokio::select! {
+                    biased;
+                    fault = task.interrupted() => Resume::Fault(fault),
+                    result = future => match result {
+                        Ok(value) => Resume::Value(value),
+                        Err(fault) => Resume::Fault(fault),
+                    },
+                }
+            }
+            Step::Yield => {
+                tokio::task::yield_now().await;
+                Resume::Continue
+            }
+        };
+    }
+}
+
+/// Records a task's end: its outcome, its `concurrent:` block, and `exit(code)` from a task.
+fn finish_task(vm: &VmRef, task: &Rc<Task>, result: Result<Value, Fault>) {
+    let exit = match &result {
+        Err(fault) => match fault.kind {
+            FaultKind::Exit(code) => Some(code),
+            _ => None,
+        },
+        Ok(_) => None,
+    };
+    task.finish(result);
+    let scope = task.parent_scope.borrow_mut().take();
+    if let Some(scope) = scope {
+        scope.member_finished(task);
+    }
+    let lifecycle = {
+        let mut vm = vm.borrow_mut();
+        vm.running.remove(&task.id);
+        vm.lifecycle.clone()
+    };
+    if let Some(code) = exit {
+        task.claim();
+        lifecycle.request_exit(code);
+    }
+}

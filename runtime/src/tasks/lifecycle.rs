@@ -1,0 +1,88 @@
+//! The process lifecycle, one owner for the whole process (DESIGN.md, "Lifecycle").
+//!
+//! A run ends in one of three ways — `main` returns (or faults), `exit(code)` is called from any
+//! task, or SIGTERM/SIGINT arrives — and all three take the same orderly path: the main task
+//! ends (cancelled, if it is still running and not waiting in `signal.wait()`), every task still
+//! running is cancelled and waited for (their `defer`s run), the shutdown hooks run in reverse
+//! order of registration, output is flushed, and the process exits. A second signal during that
+//! path exits at once with 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use tokio::sync::Notify;
+
+use crate::tasks::task::Task;
+use crate::value::Value;
+
+/// Lifecycle state shared by the runtime and the `signal` module.
+#[derive(Default)]
+pub struct Lifecycle {
+    /// `on_shutdown` hooks in registration order (they run in reverse).
+    pub hooks: RefCell<Vec<Value>>,
+    /// The signal that started shutdown (`"SIGTERM"`), if one did.
+    signal: Cell<Option<&'static str>>,
+    /// Set by `exit(code)` in a task other than main.
+    exit_code: Cell<Option<i32>>,
+    stopping: Cell<bool>,
+    stop_requested: Notify,
+    /// The main task, cancelled when shutdown starts and nobody waits for the signal.
+    pub(crate) main: RefCell<Option<Rc<Task>>>,
+    /// Tasks waiting in `signal.wait()`.
+    pub(crate) waiters: Cell<usize>,
+}
+
+impl Lifecycle {
+    /// Whether shutdown has started.
+    pub fn stopping(&self) -> bool {
+        self.stopping.get()
+    }
+
+    /// The signal that started shutdown, if any.
+    pub fn signal(&self) -> Option<&'static str> {
+        self.signal.get()
+    }
+
+    /// The exit status `exit(code)` in a task asked for.
+    pub fn exit_code(&self) -> Option<i32> {
+        self.exit_code.get()
+    }
+
+    /// Waits until shutdown starts; returns the signal name (or `"exit"`).
+    pub async fn wait_for_stop(&self) -> &'static str {
+        while !self.stopping.get() {
+            self.stop_requested.notified().await;
+        }
+        self.signal.get().unwrap_or("exit")
+    }
+
+    /// A signal arrived: start shutdown. Tasks in `signal.wait()` wake and handle it; when there
+    /// are none, the main task is cancelled.
+    pub fn signal_received(&self, name: &'static str) {
+        self.signal.set(Some(name));
+        self.begin_stop();
+    }
+
+    /// `exit(code)` in a task: end the process through the orderly path with `code`.
+    pub fn request_exit(&self, code: i32) {
+        if self.exit_code.get().is_none() {
+            self.exit_code.set(Some(code));
+        }
+        if let Some(main) = self.main.borrow().as_ref() {
+            main.cancel();
+        }
+        self.begin_stop();
+    }
+
+    fn begin_stop(&self) {
+        let waiting = self.waiters.get() > 0;
+        if !self.stopping.replace(true) {
+            self.stop_requested.notify_waiters();
+        }
+        if !waiting {
+            if let Some(main) = self.main.borrow().as_ref() {
+                main.cancel();
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Tasks: script fibers running concurrently on tokio, structured with `concurrent:` blocks,
+//! and the process lifecycle that ends them in order.
+//!
+//! `task` is the state other tasks can see, `driver` runs a fiber and awaits for it, `scope` is
+//! `concurrent:`, `lifecycle` the orderly end of a run, and `runtime` the entry points the CLI
+//! calls.
+
+pub mod driver;
+pub mod lifecycle;
+pub mod runtime;
+pub mod scope;
+pub mod task;
+
+pub use driver::{NativeFuture, VmRef};
+pub use lifecycle::Lifecycle;
+pub use runtime::Runtime;
+pub use task::{Task, TaskHandle};

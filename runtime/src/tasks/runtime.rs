@@ -1,0 +1,169 @@
+//! The entry points that run scripts on tokio: `cn run` (with signals and the lifecycle) and REPL
+//! entries.
+//!
+//! Everything runs on the calling thread: a current-thread tokio runtime and one `LocalSet` on
+//! which every task's driver is a local task. Script code and the VM are single-threaded; only
+//! the OS-level waiting (timers, sockets, signals) is tokio's.
+
+use std::cell::{RefCell, RefMut};
+use std::path::Path;
+use std::rc::Rc;
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::task::LocalSet;
+
+use crate::fault::{Fault, FaultKind};
+use crate::fiber::Fiber;
+use crate::tasks::driver::{drive, Resume, VmRef};
+use crate::tasks::lifecycle::Lifecycle;
+use crate::tasks::task::Task;
+use crate::value::Value;
+use crate::vm::{RunError, Vm};
+
+/// A VM together with the tokio machinery its tasks run on.
+pub struct Runtime {
+    vm: VmRef,
+    tokio: tokio::runtime::Runtime,
+    local: LocalSet,
+}
+
+impl Runtime {
+    /// Wraps `vm`; fails only if the OS refuses tokio its timer or I/O driver.
+    pub fn new(vm: Vm) -> Result<Runtime, String> {
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the task runtime: {e}"))?;
+        let vm = Rc::new(RefCell::new(vm));
+        let this = Rc::downgrade(&vm);
+        vm.borrow_mut().this = this;
+        Ok(Runtime {
+            vm,
+            tokio,
+            local: LocalSet::new(),
+        })
+    }
+
+    /// The VM, for the CLI and the REPL's completion (not while a script runs).
+    pub fn vm(&self) -> RefMut<'_, Vm> {
+        self.vm.borrow_mut()
+    }
+
+    /// Runs a script file: its module body, then `main()` if it defines one, then the shutdown
+    /// path. SIGTERM and SIGINT are handled as the lifecycle describes.
+    pub fn run_file(&self, path: &Path) -> Result<(), RunError> {
+        let program = self.vm.borrow_mut().load_main(path)?;
+        let vm = self.vm.clone();
+        let result = self.local.block_on(&self.tokio, async move {
+            let lifecycle = vm.borrow().lifecycle.clone();
+            let signals = tokio::task::spawn_local(watch_signals(vm.clone(), lifecycle.clone()));
+            let main = Task::new(vm.borrow_mut().next_task_id(), Default::default());
+            *lifecycle.main.borrow_mut() = Some(main.clone());
+            let mut result = run_in_task(&vm, &main, Value::Function(program.body.clone())).await;
+            if result.is_ok() {
+                let entry = vm.borrow().main_function(&program);
+                if let Some(entry) = entry {
+                    result = run_in_task(&vm, &main, entry).await;
+                }
+            }
+            vm.borrow_mut().finish_main(&program);
+            let result = shut_down(&vm, &lifecycle, result).await;
+            signals.abort();
+            result
+        });
+        self.vm.borrow_mut().flush();
+        result.map_err(RunError::Fault)
+    }
+
+    /// Compiles and runs one REPL entry; returns the value of a final expression statement.
+    /// Tasks it spawns run while later entries run (the REPL does not wait for them).
+    pub fn eval_repl(&self, source: &str) -> Result<Value, RunError> {
+        let body = self.vm.borrow_mut().compile_repl(source)?;
+        let vm = self.vm.clone();
+        let result = self.local.block_on(&self.tokio, async move {
+            let task = Task::new(vm.borrow_mut().next_task_id(), Default::default());
+            run_in_task(&vm, &task, Value::Function(body)).await
+        });
+        self.vm.borrow_mut().flush();
+        result.map_err(RunError::Fault)
+    }
+}
+
+/// Calls `callee()` on `task` (the main task runs the module body, then `main`, on one task).
+async fn run_in_task(vm: &VmRef, task: &Rc<Task>, callee: Value) -> Result<Value, Fault> {
+    let mut fiber = Fiber::new();
+    fiber.yieldable = true;
+    fiber.stack.push(callee);
+    vm.borrow_mut().running.insert(task.id, task.clone());
+    let result = drive(vm, task, fiber, Resume::Begin(0)).await;
+    vm.borrow_mut().running.remove(&task.id);
+    result
+}
+
+/// The orderly end of a run: cancel what still runs, run the shutdown hooks, settle the status.
+async fn shut_down(
+    vm: &VmRef,
+    lifecycle: &Rc<Lifecycle>,
+    result: Result<Value, Fault>,
+) -> Result<(), Fault> {
+    let mut result = result.map(|_| ());
+    if let Err(fault) = &result {
+        if fault.kind == FaultKind::Cancelled && lifecycle.signal().is_some() {
+            // Cancelled by SIGTERM/SIGINT: that is a clean stop.
+            result = Ok(());
+        }
+    }
+    // Cancel every task still running and wait for their cleanups.
+    let running: Vec<Rc<Task>> = vm.borrow().running.values().cloned().collect();
+    running.iter().for_each(|t| t.cancel());
+    for task in &running {
+        task.wait().await;
+    }
+    // Hooks run in reverse order, each on its own task; a failing hook is reported and the
+    // others still run.
+    let hooks: Vec<Value> = lifecycle.hooks.borrow().iter().rev().cloned().collect();
+    for hook in hooks {
+        let call = vm.borrow_mut().call_async(hook, Vec::new());
+        if let Err(fault) = call.await {
+            if let FaultKind::Exit(code) = fault.kind {
+                result = Err(Fault::exit(code));
+                continue;
+            }
+            vm.borrow_mut().flush();
+            eprint!("{}", fault.report());
+            eprintln!("note: raised by a shutdown hook");
+            if result.is_ok() {
+                result = Err(Fault::exit(1));
+            }
+        }
+    }
+    if let Some(code) = lifecycle.exit_code() {
+        return Err(Fault::exit(code));
+    }
+    result
+}
+
+/// Turns SIGTERM and SIGINT into lifecycle events; a second one exits at once.
+async fn watch_signals(vm: VmRef, lifecycle: Rc<Lifecycle>) {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("cn: cannot install signal handlers; SIGTERM and SIGINT keep their defaults");
+        return;
+    };
+    loop {
+        let (name, number) = tokio::select! {
+            _ = term.recv() => ("SIGTERM", 15),
+            _ = int.recv() => ("SIGINT", 2),
+        };
+        if lifecycle.stopping() && lifecycle.signal().is_some() {
+            if let Ok(mut vm) = vm.try_borrow_mut() {
+                vm.flush();
+            }
+            eprintln!("cn: second {name} during shutdown, exiting now");
+            std::process::exit(128 + number);
+        }
+        lifecycle.signal_received(name);
+    }
+}

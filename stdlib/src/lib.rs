@@ -1,11 +1,18 @@
-//! The cn standard library: one native module per file, each with a `register` function.
+//! The cn standard library: one native module per file, each with a `members` function that
+//! builds the module on first import.
 //!
-//! Modules arrive with the issues that define them (http, config, log, metrics, tracing, ...);
-//! [`register`] installs every module into a VM.
+//! Modules arrive with the issues that define them; [`register`] installs every module into a
+//! VM.
+
+pub mod context;
+pub mod signal;
+pub mod time;
 
 use cn_runtime::Vm;
 
 /// Installs every standard-library module into `vm`.
 pub fn register(vm: &mut Vm) {
-    let _ = vm;
+    vm.register_module("time", time::members);
+    vm.register_module("context", context::members);
+    vm.register_module("signal", signal::members);
 }

@@ -135,13 +135,9 @@ impl Vm {
         });
     }
 
-    /// Calls `callee(args)` as a new task and waits for its result: how natives call back into
-    /// scripts that may themselves wait (`time.timeout`, health checks, hooks).
-    pub fn call_async(
-        &mut self,
-        callee: Value,
-        args: Vec<Value>,
-    ) -> impl Future<Output = Result<Value, Fault>> {
+    /// Starts `callee(args)` as a task with a copy of the current context: how natives call back
+    /// into scripts that may themselves wait (`time.timeout`, health checks, hooks).
+    pub fn start_callback(&mut self, callee: Value, args: Vec<Value>) -> Callback {
         let argc = args.len();
         let mut fiber = Fiber::for_task();
         fiber.stack.push(callee);
@@ -152,19 +148,39 @@ impl Vm {
             .unwrap_or_default();
         let task = Task::new(self.next_task_id(), context);
         self.start_task(task.clone(), fiber, argc);
-        let guard = CancelOnDrop(task);
-        async move {
-            guard.0.wait().await;
-            let result = guard.0.result();
-            result.unwrap_or_else(|| Err(Fault::new("internal error: task ended without result")))
-        }
+        Callback(task)
+    }
+
+    /// Calls `callee(args)` as a task and waits for its result (see [`Vm::start_callback`]).
+    pub fn call_async(
+        &mut self,
+        callee: Value,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<Value, Fault>> {
+        let callback = self.start_callback(callee, args);
+        async move { callback.result().await }
     }
 }
 
-/// Cancels a callback task whose caller stopped waiting for it (the caller was cancelled).
-struct CancelOnDrop(Rc<Task>);
+/// A script callback running as its own task. Dropping it (the native that waits for it was
+/// cancelled) cancels the task.
+pub struct Callback(Rc<Task>);
 
-impl Drop for CancelOnDrop {
+impl Callback {
+    /// The task.
+    pub fn task(&self) -> &Rc<Task> {
+        &self.0
+    }
+
+    /// Waits for the callback's result; its fault becomes the caller's.
+    pub async fn result(&self) -> Result<Value, Fault> {
+        self.0.wait().await;
+        let result = self.0.result();
+        result.unwrap_or_else(|| Err(Fault::new("internal error: task ended without result")))
+    }
+}
+
+impl Drop for Callback {
     fn drop(&mut self) {
         self.0.cancel();
     }

@@ -29,7 +29,16 @@ pub struct Lifecycle {
     /// The main task, cancelled when shutdown starts and nobody waits for the signal.
     pub(crate) main: RefCell<Option<Rc<Task>>>,
     /// Tasks waiting in `signal.wait()`.
-    pub(crate) waiters: Cell<usize>,
+    waiters: Cell<usize>,
+}
+
+/// Counts a task as waiting in `signal.wait()` while it lives.
+pub struct Waiter(Rc<Lifecycle>);
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.0.waiters.set(self.0.waiters.get().saturating_sub(1));
+    }
 }
 
 impl Lifecycle {
@@ -46,6 +55,12 @@ impl Lifecycle {
     /// The exit status `exit(code)` in a task asked for.
     pub fn exit_code(&self) -> Option<i32> {
         self.exit_code.get()
+    }
+
+    /// Marks the caller as handling shutdown itself (see [`Lifecycle::signal_received`]).
+    pub fn register_waiter(self: &Rc<Self>) -> Waiter {
+        self.waiters.set(self.waiters.get() + 1);
+        Waiter(self.clone())
     }
 
     /// Waits until shutdown starts; returns the signal name (or `"exit"`).

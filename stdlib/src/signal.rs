@@ -1,0 +1,49 @@
+//! `signal`: the process lifecycle as scripts see it.
+//!
+//! SIGTERM and SIGINT start the orderly shutdown described in `cn_runtime::tasks::lifecycle`:
+//! tasks waiting in `signal.wait()` wake up and finish their work; if none is waiting, the main
+//! task is cancelled (its `defer`s run). Either way every remaining task is cancelled when `main`
+//! ends, then the `on_shutdown` hooks run in reverse order of registration and the process exits
+//! 0 (or with the status given to `exit`). A second signal exits at once with 130 or 143.
+
+use cn_runtime::object::NativeFunction;
+use cn_runtime::{Args, Fault, Value, Vm};
+
+/// The module's members.
+pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
+    vec![
+        ("on_shutdown", NativeFunction::value("signal.on_shutdown", on_shutdown)),
+        ("wait", NativeFunction::value("signal.wait", wait)),
+        ("shutting_down", NativeFunction::value("signal.shutting_down", shutting_down)),
+    ]
+}
+
+/// signal.on_shutdown(f): registers a hook; returns `f`, so it also works as a decorator.
+fn on_shutdown(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(1, 1)?;
+    let hook = args.value(0)?.clone();
+    if !matches!(hook, Value::Function(_) | Value::Native(_) | Value::Bound(_)) {
+        return Err(args.wrong_type(0, "function", &hook));
+    }
+    vm.lifecycle.hooks.borrow_mut().push(hook.clone());
+    Ok(hook)
+}
+
+/// signal.wait(): waits until shutdown starts; returns `"SIGTERM"`, `"SIGINT"` or `"exit"`.
+fn wait(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(0, 0)?;
+    let lifecycle = vm.lifecycle.clone();
+    Ok(vm.suspend(async move {
+        let _waiting = lifecycle.register_waiter();
+        Ok(Value::str(lifecycle.wait_for_stop().await))
+    }))
+}
+
+/// signal.shutting_down(): whether shutdown has started.
+fn shutting_down(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(0, 0)?;
+    Ok(Value::Bool(vm.lifecycle.stopping()))
+}

@@ -1,0 +1,159 @@
+//! `time`: sleeping, deadlines, wall-clock and monotonic time.
+//!
+//! Durations are the language's own values (`60.seconds`, `100.ms`); every function that takes
+//! one also takes a number of seconds. `time.now()` is a `time.Time` that prints as RFC 3339 in
+//! UTC. `time.timeout(d, f)` runs `f` as a task and cancels it when the deadline passes.
+
+use std::any::Any;
+use std::rc::Rc;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use cn_runtime::object::{NativeFunction, NativeObject, NativeType, Variant};
+use cn_runtime::symbol::Symbol;
+use cn_runtime::{Args, Fault, Value, Vm};
+
+/// The module's members.
+pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
+    vec![
+        ("sleep", NativeFunction::value("time.sleep", sleep)),
+        ("timeout", NativeFunction::value("time.timeout", timeout)),
+        ("now", NativeFunction::value("time.now", now)),
+        ("since", NativeFunction::value("time.since", since)),
+        ("monotonic", NativeFunction::value("time.monotonic", monotonic)),
+        ("Timeout", timeout_error()),
+    ]
+}
+
+/// The error `time.timeout` returns: `Err(Timeout)`.
+fn timeout_error() -> Value {
+    Variant::value("time", "Timeout", Vec::new())
+}
+
+/// A duration argument: a duration value or a number of seconds, never negative.
+pub(crate) fn duration_arg(args: &Args<'_>, i: usize) -> Result<Duration, Fault> {
+    let nanos = match args.value(i)? {
+        Value::Duration(nanos) => *nanos as f64,
+        Value::Int(seconds) => *seconds as f64 * 1e9,
+        Value::Float(seconds) if seconds.is_finite() => seconds * 1e9,
+        other => return Err(args.wrong_type(i, "duration or seconds", other)),
+    };
+    if nanos < 0.0 {
+        return Err(Fault::new(format!(
+            "{}: the duration must not be negative",
+            args.function
+        )));
+    }
+    Ok(Duration::from_nanos(nanos.min(u64::MAX as f64) as u64))
+}
+
+/// time.sleep(d): waits `d`; other tasks run meanwhile. `sleep(0)` just lets them run.
+fn sleep(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(1, 1)?;
+    let duration = duration_arg(&args, 0)?;
+    Ok(vm.suspend(async move {
+        if duration.is_zero() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(duration).await;
+        }
+        Ok(Value::Nil)
+    }))
+}
+
+/// time.timeout(d, f): `Ok(f())`, or `Err(Timeout)` once `d` has passed — `f` is then cancelled
+/// and its `defer`s have run. A fault in `f` is raised here.
+fn timeout(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(2, 2)?;
+    let duration = duration_arg(&args, 0)?;
+    let callback = vm.start_callback(args.value(1)?.clone(), Vec::new());
+    Ok(vm.suspend(async move {
+        tokio::select! {
+            result = callback.result() => result.map(Value::ok),
+            _ = tokio::time::sleep(duration) => {
+                callback.task().cancel();
+                callback.task().wait().await;
+                Ok(Value::err(timeout_error()))
+            }
+        }
+    }))
+}
+
+/// time.now(): the current wall-clock time.
+fn now(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(0, 0)?;
+    Ok(NativeObject::value(Time(SystemTime::now())))
+}
+
+/// time.since(t): the duration from time `t` until now.
+fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(1, 1)?;
+    let time = match args.value(0)? {
+        Value::Object(object) => object.downcast::<Time>().map(|t| t.0),
+        _ => None,
+    };
+    let Some(time) = time else {
+        return Err(args.wrong_type(0, "time.Time", args.value(0)?));
+    };
+    let elapsed = SystemTime::now()
+        .duration_since(time)
+        .unwrap_or(Duration::ZERO);
+    Ok(Value::Duration(elapsed.as_nanos().min(i64::MAX as u128) as i64))
+}
+
+/// time.monotonic(): seconds (a float) on a clock that never goes back; only differences mean
+/// anything.
+fn monotonic(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(0, 0)?;
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = START.get_or_init(Instant::now);
+    Ok(Value::Float(start.elapsed().as_secs_f64()))
+}
+
+/// A wall-clock instant (`time.Time`).
+struct Time(SystemTime);
+
+impl Time {
+    fn unix_duration(&self) -> Duration {
+        self.0.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO)
+    }
+
+    fn rfc3339(&self) -> String {
+        humantime::format_rfc3339_millis(self.0).to_string()
+    }
+}
+
+impl NativeType for Time {
+    fn type_name(&self) -> &str {
+        "time.Time"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn call_method(
+        &self,
+        _this: &Rc<NativeObject>,
+        _vm: &mut Vm,
+        name: Symbol,
+        args: Args<'_>,
+    ) -> Option<Result<Value, Fault>> {
+        let value = match &*name.name() {
+            "rfc3339" => Value::str(self.rfc3339()),
+            "unix" => Value::Float(self.unix_duration().as_secs_f64()),
+            "unix_ms" => Value::Int(self.unix_duration().as_millis() as i64),
+            _ => return None,
+        };
+        Some(args.expect_count(0, 0).map(|()| value))
+    }
+
+    fn display(&self) -> String {
+        self.rfc3339()
+    }
+}

@@ -181,6 +181,9 @@ impl Vm {
 
     /// Flushes buffered output (before faults are printed, at exit).
     pub fn flush(&mut self) {
+        if self.output.out.buffer().is_empty() {
+            return;
+        }
         if !self.output.closed && self.output.out.flush().is_err() {
             self.output.closed = true;
         }

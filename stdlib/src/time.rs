@@ -54,7 +54,7 @@ fn sleep(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let duration = duration_arg(&args, 0)?;
     Ok(vm.suspend(async move {
         if duration.is_zero() {
-            tokio::task::yield_now().await;
+            cn_runtime::tasks::yield_to_others().await;
         } else {
             tokio::time::sleep(duration).await;
         }

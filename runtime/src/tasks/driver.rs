@@ -77,10 +77,18 @@ impl Vm {
             let fault = match outcome {
                 Stop::Returned(value) => return Step::Done(Ok(value)),
                 Stop::Await => match self.suspended.take() {
-                    Some(future) => return Step::Await(future),
+                    Some(future) => {
+                        // What a task printed before it waits is visible while it waits
+                        // (`kubectl logs` of a service blocked on a socket shows its output).
+                        self.flush();
+                        return Step::Await(future);
+                    }
                     None => Some(Fault::new("internal error: a wait without a future")),
                 },
-                Stop::Yield => return Step::Yield,
+                Stop::Yield => {
+                    self.flush();
+                    return Step::Yield;
+                }
                 Stop::Faulted(fault) => Some(fault),
                 Stop::CleanupDone => None,
             };
@@ -97,7 +105,10 @@ impl Vm {
             Err(fault) => Step::Done(Err(fault)),
             Ok(true) => self.step(fiber, Resume::Continue),
             Ok(false) => match self.suspended.take() {
-                Some(future) => Step::Await(future),
+                Some(future) => {
+                    self.flush();
+                    Step::Await(future)
+                }
                 None => Step::Done(Ok(fiber.stack.pop().unwrap_or_default())),
             },
         }
@@ -184,6 +195,23 @@ impl Drop for Callback {
     fn drop(&mut self) {
         self.0.cancel();
     }
+}
+
+/// Lets every other ready task run once, then continues: the task goes to the back of the
+/// `LocalSet`'s queue. (tokio's `yield_now` defers the wake-up behind the I/O driver and wakes
+/// deferred tasks last-in first-out, which would make `time.sleep(0)` reorder tasks.)
+pub async fn yield_to_others() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Runs `task`'s fiber to its end.

@@ -9,7 +9,7 @@ use std::cell::{RefCell, RefMut};
 use std::path::Path;
 use std::rc::Rc;
 
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::task::LocalSet;
 
 use crate::fault::{Fault, FaultKind};
@@ -56,7 +56,14 @@ impl Runtime {
         let vm = self.vm.clone();
         let result = self.local.block_on(&self.tokio, async move {
             let lifecycle = vm.borrow().lifecycle.clone();
-            let signals = tokio::task::spawn_local(watch_signals(vm.clone(), lifecycle.clone()));
+            // Installed before any script code runs, so a signal is never met by the default
+            // action (instant death) once the script could have announced it is ready.
+            let handlers = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            );
+            let signals =
+                tokio::task::spawn_local(watch_signals(vm.clone(), lifecycle.clone(), handlers));
             let main = Task::new(vm.borrow_mut().next_task_id(), Default::default());
             *lifecycle.main.borrow_mut() = Some(main.clone());
             let mut result = run_in_task(&vm, &main, Value::Function(program.body.clone())).await;
@@ -144,11 +151,12 @@ async fn shut_down(
 }
 
 /// Turns SIGTERM and SIGINT into lifecycle events; a second one exits at once.
-async fn watch_signals(vm: VmRef, lifecycle: Rc<Lifecycle>) {
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+async fn watch_signals(
+    vm: VmRef,
+    lifecycle: Rc<Lifecycle>,
+    handlers: (std::io::Result<Signal>, std::io::Result<Signal>),
+) {
+    let (Ok(mut term), Ok(mut int)) = handlers else {
         eprintln!("cn: cannot install signal handlers; SIGTERM and SIGINT keep their defaults");
         return;
     };

@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod signal;
+pub mod sync;
 pub mod time;
 
 use cn_runtime::Vm;
@@ -15,4 +16,5 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("time", time::members);
     vm.register_module("context", context::members);
     vm.register_module("signal", signal::members);
+    vm.register_module("sync", sync::members);
 }

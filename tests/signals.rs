@@ -85,8 +85,8 @@ impl Script {
         if let Some(mut pipe) = self.child.stderr.take() {
             let _ = pipe.read_to_string(&mut stderr);
         }
-        let rest: Vec<String> = std::iter::from_fn(|| self.lines.recv_timeout(PATIENCE).ok())
-            .collect();
+        let rest: Vec<String> =
+            std::iter::from_fn(|| self.lines.recv_timeout(PATIENCE).ok()).collect();
         let _ = std::fs::remove_file(&self.path);
         (rest, stderr, status.code().unwrap_or(-1))
     }
@@ -137,7 +137,10 @@ fn sigint_takes_the_same_orderly_path() {
     script.expect_line("ready");
     script.signal("INT");
     let (lines, stderr, status) = script.finish();
-    assert_eq!(lines.last().map(String::as_str), Some("hook: close database"));
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("hook: close database")
+    );
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert_eq!(status, 0, "stderr: {stderr}");
 }
@@ -163,7 +166,11 @@ fn main():
     script.expect_line("ready");
     script.signal("TERM");
     let (lines, stderr, status) = script.finish();
-    assert_eq!(lines, ["got SIGTERM true", "drained", "hook ran"], "{stderr}");
+    assert_eq!(
+        lines,
+        ["got SIGTERM true", "drained", "hook ran"],
+        "{stderr}"
+    );
     assert_eq!(status, 0);
 }
 
@@ -211,7 +218,10 @@ fn main():
     let (lines, stderr, status) = script.finish();
     assert!(lines.is_empty(), "{lines:?}");
     assert_eq!(status, expected_status, "stderr: {stderr}");
-    assert!(stderr.contains(&format!("second SIG{signal} during shutdown")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("second SIG{signal} during shutdown")),
+        "{stderr}"
+    );
 }
 
 #[test]

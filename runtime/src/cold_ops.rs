@@ -113,7 +113,11 @@ impl Vm {
             Op::LoadGlobal(n) => {
                 let v = &self.globals[n as usize];
                 if let Value::Undefined = v {
-                    let name = self.global_names.get(n as usize).cloned().unwrap_or_else(|| "?".into());
+                    let name = self
+                        .global_names
+                        .get(n as usize)
+                        .cloned()
+                        .unwrap_or_else(|| "?".into());
                     return Err(Fault::new(format!("'{name}' is used before it is defined")));
                 }
                 stack.push(v.clone());
@@ -192,7 +196,11 @@ impl Vm {
                 stack.push(ops::binary(op, &a, &Value::Int(k as i64))?);
             }
             Op::LocalAddInt(slot, k) | Op::LocalSubInt(slot, k) => {
-                let op = if let Op::LocalAddInt(..) = op { BinOp::Add } else { BinOp::Sub };
+                let op = if let Op::LocalAddInt(..) = op {
+                    BinOp::Add
+                } else {
+                    BinOp::Sub
+                };
                 let v = ops::binary(op, &stack[base + slot as usize], &Value::Int(k as i64))?;
                 stack.push(v);
             }
@@ -293,7 +301,10 @@ impl Vm {
                 let v = pop(stack);
                 let values = iter::collect(&v)?;
                 if values.len() != n as usize {
-                    return Err(Fault::new(format!("cannot unpack {} values into {n} names", values.len())));
+                    return Err(Fault::new(format!(
+                        "cannot unpack {} values into {n} names",
+                        values.len()
+                    )));
                 }
                 stack.extend(values.into_iter().rev());
             }
@@ -339,8 +350,14 @@ impl Vm {
                     Op::CallGlobal(g, _) => {
                         let v = self.globals[g as usize].clone();
                         if let Value::Undefined = v {
-                            let name = self.global_names.get(g as usize).cloned().unwrap_or_else(|| "?".into());
-                            return Err(Fault::new(format!("'{name}' is used before it is defined")));
+                            let name = self
+                                .global_names
+                                .get(g as usize)
+                                .cloned()
+                                .unwrap_or_else(|| "?".into());
+                            return Err(Fault::new(format!(
+                                "'{name}' is used before it is defined"
+                            )));
                         }
                         v
                     }
@@ -365,7 +382,8 @@ impl Vm {
             }
             Op::CallMethod(n, argc) => {
                 let receiver = stack.len() - argc as usize - 1;
-                let pushed = self.call_method(fiber, receiver, code.names[n as usize], argc as usize)?;
+                let pushed =
+                    self.call_method(fiber, receiver, code.names[n as usize], argc as usize)?;
                 return Ok(flow(pushed));
             }
             Op::MakeClosure(k) => self.make_closure(fiber, code, base, k)?,
@@ -380,7 +398,9 @@ impl Vm {
                 }
             }
             Op::ForIter(_) | Op::ForIterLocal(..) | Op::ForRange(..) => {
-                return Err(Fault::new("internal error: loop instruction on the slow path"));
+                return Err(Fault::new(
+                    "internal error: loop instruction on the slow path",
+                ));
             }
             Op::PrepareRange(slot) => {
                 let end = pop(stack);
@@ -403,7 +423,10 @@ impl Vm {
                     }
                     Value::Variant(variant) if variant.is_err() => return Ok(Flow::Return(v)),
                     other => {
-                        return Err(Fault::new(format!("`?` needs a Result (Ok or Err), got {}", other.type_name())))
+                        return Err(Fault::new(format!(
+                            "`?` needs a Result (Ok or Err), got {}",
+                            other.type_name()
+                        )))
                     }
                 }
             }
@@ -412,7 +435,8 @@ impl Vm {
                 let name = code.names[n as usize];
                 let matched = match &v {
                     Value::Variant(variant) => {
-                        variant.name == name && (arity == u16::MAX || variant.payload.len() == arity as usize)
+                        variant.name == name
+                            && (arity == u16::MAX || variant.payload.len() == arity as usize)
                     }
                     Value::Record(record) => {
                         *record.ty.name == *name.name()
@@ -453,7 +477,10 @@ impl Vm {
             Op::Defer => {
                 let f = pop(stack);
                 let depth = fiber.frames.len();
-                fiber.cleanups.push(Cleanup { depth, action: CleanupAction::Defer(f) });
+                fiber.cleanups.push(Cleanup {
+                    depth,
+                    action: CleanupAction::Defer(f),
+                });
             }
             Op::EnterBlock => {
                 let object = pop(stack);
@@ -498,7 +525,9 @@ impl Vm {
             | Op::JumpUnless(..)
             | Op::JumpIf(..)
             | Op::JumpUnlessLocalLtInt(..) => {
-                return Err(Fault::new("internal error: control-flow instruction on the slow path"));
+                return Err(Fault::new(
+                    "internal error: control-flow instruction on the slow path",
+                ));
             }
         }
         Ok(Flow::Next)

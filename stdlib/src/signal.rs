@@ -12,9 +12,15 @@ use cn_runtime::{Args, Fault, Value, Vm};
 /// The module's members.
 pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
     vec![
-        ("on_shutdown", NativeFunction::value("signal.on_shutdown", on_shutdown)),
+        (
+            "on_shutdown",
+            NativeFunction::value("signal.on_shutdown", on_shutdown),
+        ),
         ("wait", NativeFunction::value("signal.wait", wait)),
-        ("shutting_down", NativeFunction::value("signal.shutting_down", shutting_down)),
+        (
+            "shutting_down",
+            NativeFunction::value("signal.shutting_down", shutting_down),
+        ),
     ]
 }
 
@@ -23,7 +29,10 @@ fn on_shutdown(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.allow_named(&[])?;
     args.expect_count(1, 1)?;
     let hook = args.value(0)?.clone();
-    if !matches!(hook, Value::Function(_) | Value::Native(_) | Value::Bound(_)) {
+    if !matches!(
+        hook,
+        Value::Function(_) | Value::Native(_) | Value::Bound(_)
+    ) {
         return Err(args.wrong_type(0, "function", &hook));
     }
     vm.lifecycle.hooks.borrow_mut().push(hook.clone());

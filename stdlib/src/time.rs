@@ -20,7 +20,10 @@ pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
         ("timeout", NativeFunction::value("time.timeout", timeout)),
         ("now", NativeFunction::value("time.now", now)),
         ("since", NativeFunction::value("time.since", since)),
-        ("monotonic", NativeFunction::value("time.monotonic", monotonic)),
+        (
+            "monotonic",
+            NativeFunction::value("time.monotonic", monotonic),
+        ),
         ("Timeout", timeout_error()),
     ]
 }
@@ -102,7 +105,9 @@ fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let elapsed = SystemTime::now()
         .duration_since(time)
         .unwrap_or(Duration::ZERO);
-    Ok(Value::Duration(elapsed.as_nanos().min(i64::MAX as u128) as i64))
+    Ok(Value::Duration(
+        elapsed.as_nanos().min(i64::MAX as u128) as i64
+    ))
 }
 
 /// time.monotonic(): seconds (a float) on a clock that never goes back; only differences mean

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::fault::{Fault, FaultKind};
 use crate::fiber::Fiber;
@@ -159,7 +159,8 @@ impl Vm {
             .unwrap_or_default();
         let task = Task::new(self.next_task_id(), context);
         self.start_task(task.clone(), fiber, argc);
-        Callback(task)
+        let caller = self.current_task().map(Rc::downgrade).unwrap_or_default();
+        Callback { task, caller }
     }
 
     /// Calls `callee(args)` as a task and waits for its result (see [`Vm::start_callback`]).
@@ -174,26 +175,36 @@ impl Vm {
 }
 
 /// A script callback running as its own task. Dropping it (the native that waits for it was
-/// cancelled) cancels the task.
-pub struct Callback(Rc<Task>);
+/// abandoned because its caller was interrupted) cancels the task, and the caller's driver waits
+/// for it to finish its cleanups before the caller unwinds: inner `defer`s run before outer ones.
+pub struct Callback {
+    task: Rc<Task>,
+    caller: Weak<Task>,
+}
 
 impl Callback {
     /// The task.
     pub fn task(&self) -> &Rc<Task> {
-        &self.0
+        &self.task
     }
 
     /// Waits for the callback's result; its fault becomes the caller's.
     pub async fn result(&self) -> Result<Value, Fault> {
-        self.0.wait().await;
-        let result = self.0.result();
+        self.task.wait().await;
+        let result = self.task.result();
         result.unwrap_or_else(|| Err(Fault::new("internal error: task ended without result")))
     }
 }
 
 impl Drop for Callback {
     fn drop(&mut self) {
-        self.0.cancel();
+        if self.task.is_done() {
+            return;
+        }
+        self.task.cancel();
+        if let Some(caller) = self.caller.upgrade() {
+            caller.abandoned.borrow_mut().push(self.task.clone());
+        }
     }
 }
 
@@ -240,14 +251,20 @@ pub(crate) async fn drive(
         resume = match step {
             Step::Done(result) => return result,
             Step::Await(future) => {
-                tokio::select! {
+                let resume = tokio::select! {
                     biased;
                     fault = task.interrupted() => Resume::Fault(fault),
                     result = future => match result {
                         Ok(value) => Resume::Value(value),
                         Err(fault) => Resume::Fault(fault),
                     },
+                };
+                // Callbacks the abandoned wait had started finish their cleanups first.
+                let abandoned = std::mem::take(&mut *task.abandoned.borrow_mut());
+                for callback in abandoned {
+                    callback.wait().await;
                 }
+                resume
             }
             Step::Yield => {
                 tokio::task::yield_now().await;

@@ -118,8 +118,15 @@ fn leave_scope(vm: &mut Vm, scope: &Rc<Scope>, args: Args<'_>) -> Result<Value, 
         owner.take_interrupt_if(|f| f.kind == FaultKind::Error && f.message == failure.message);
     }
     let scope = scope.clone();
+    let guard = AbandonGuard {
+        scope: scope.clone(),
+        owner: vm.current_task().map(Rc::downgrade).unwrap_or_default(),
+        finished: false,
+    };
     Ok(vm.suspend(async move {
+        let mut guard = guard;
         scope.wait_members().await;
+        guard.finished = true;
         // Members' faults belong to the block; drop the member list so finished tasks go.
         scope.members.borrow_mut().clear();
         match scope.failure.borrow_mut().take() {
@@ -127,4 +134,26 @@ fn leave_scope(vm: &mut Vm, scope: &Rc<Scope>, args: Args<'_>) -> Result<Value, 
             _ => Ok(Value::Nil),
         }
     }))
+}
+
+/// Cancels the members if the owner stops waiting for them (it was cancelled while leaving the
+/// block); its driver then waits for them before the owner unwinds further.
+struct AbandonGuard {
+    scope: Rc<Scope>,
+    owner: Weak<Task>,
+    finished: bool,
+}
+
+impl Drop for AbandonGuard {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.scope.cancel_members();
+        if let Some(owner) = self.owner.upgrade() {
+            let members = self.scope.members.borrow();
+            let running = members.iter().filter(|t| !t.is_done()).cloned();
+            owner.abandoned.borrow_mut().extend(running);
+        }
+    }
 }

@@ -51,8 +51,9 @@ pub struct Task {
     pub scopes: RefCell<Vec<Rc<Scope>>>,
     /// The scope this task was spawned into, if any.
     pub(crate) parent_scope: RefCell<Option<Rc<Scope>>>,
-    /// Set while the task waits in `signal.wait()`: shutdown wakes it instead of cancelling.
-    pub waits_for_shutdown: Cell<bool>,
+    /// Callback tasks cancelled because this task stopped waiting for them; its driver waits
+    /// for them before the task goes on.
+    pub(crate) abandoned: RefCell<Vec<Rc<Task>>>,
 }
 
 impl Task {
@@ -69,7 +70,7 @@ impl Task {
             context: RefCell::new(context),
             scopes: RefCell::new(Vec::new()),
             parent_scope: RefCell::new(None),
-            waits_for_shutdown: Cell::new(false),
+            abandoned: RefCell::new(Vec::new()),
         })
     }
 

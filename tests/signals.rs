@@ -92,6 +92,14 @@ impl Script {
     }
 }
 
+impl Drop for Script {
+    /// A failed assertion must not leave the script running (the busy-loop one would spin on).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 const SERVICE: &str = r#"
 import signal
 import time

@@ -20,6 +20,7 @@ mod interpreter;
 pub mod items;
 pub mod iter;
 pub mod methods;
+mod modules;
 pub mod object;
 pub mod ops;
 pub mod source;

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::{Rc, Weak};
 
 use cn_compiler::bytecode::{Constant, FunctionProto};
@@ -18,6 +18,7 @@ use cn_compiler::Diagnostic;
 use crate::args::Args;
 use crate::fault::{Fault, FaultKind};
 use crate::fiber::{Fiber, Frame, FrameKind, MAX_FRAMES};
+use crate::modules::{module_key, module_name};
 use crate::object::{Closure, Code, Module, ModuleMembers};
 use crate::source::SourceFile;
 use crate::symbol::Symbol;
@@ -55,7 +56,7 @@ pub(crate) struct MainProgram {
     key: String,
 }
 
-enum ModuleState {
+pub(crate) enum ModuleState {
     Loading,
     Loaded(Rc<Module>),
 }
@@ -74,8 +75,8 @@ pub struct Vm {
     pub(crate) builtins: Vec<Value>,
     builtin_names: Vec<&'static str>,
     slots: GlobalSlots,
-    modules: HashMap<String, ModuleState>,
-    native_modules: HashMap<&'static str, NativeModuleBuilder>,
+    pub(crate) modules: HashMap<String, ModuleState>,
+    pub(crate) native_modules: HashMap<&'static str, NativeModuleBuilder>,
     repl: Option<(ModuleScope, Rc<SourceFile>)>,
     output: Output,
     pub(crate) nested_calls: usize,
@@ -266,7 +267,7 @@ impl Vm {
     }
 
     /// Compiles `source` as a module body against `scope`.
-    fn compile(
+    pub(crate) fn compile(
         &mut self,
         file: &Rc<SourceFile>,
         scope: &mut ModuleScope,
@@ -469,127 +470,6 @@ impl Vm {
         Ok(())
     }
 
-    // ---- modules ----
-
-    /// Loads (once) and returns the module `name`, searching native modules first, then
-    /// `name.cn` beside `importer`.
-    pub(crate) fn import(&mut self, name: &str, importer: &SourceFile) -> Result<Value, Fault> {
-        if let Some(ModuleState::Loaded(m)) = self.modules.get(name) {
-            return Ok(Value::Module(m.clone()));
-        }
-        if let Some(builder) = self.native_modules.get(name).copied() {
-            let members = builder(self)
-                .into_iter()
-                .map(|(n, v)| (Symbol::intern(n), v))
-                .collect();
-            let module = Rc::new(Module {
-                name: name.into(),
-                members: ModuleMembers::Native(members),
-            });
-            self.modules
-                .insert(name.to_string(), ModuleState::Loaded(module.clone()));
-            return Ok(Value::Module(module));
-        }
-        let dir = Path::new(&importer.path)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let path: PathBuf = dir.join(format!("{}.cn", name.replace('.', "/")));
-        let key = module_key(&path);
-        match self.modules.get(&key) {
-            Some(ModuleState::Loaded(m)) => return Ok(Value::Module(m.clone())),
-            Some(ModuleState::Loading) => {
-                return Err(Fault::new(format!(
-                    "import cycle: module '{name}' imports itself (through {})",
-                    path.display()
-                )))
-            }
-            None => {}
-        }
-        if !path.exists() {
-            let mut message = format!("no module named '{name}' (looked for {})", path.display());
-            if let Some(close) =
-                cn_compiler::diagnostic::closest_name(name, self.native_modules.keys().copied())
-            {
-                message.push_str(&format!("; did you mean '{close}'?"));
-            }
-            return Err(Fault::new(message));
-        }
-        self.modules.insert(key.clone(), ModuleState::Loading);
-        let result = self.load_script_module(name, &path);
-        match result {
-            Ok(module) => {
-                self.modules
-                    .insert(key, ModuleState::Loaded(module.clone()));
-                Ok(Value::Module(module))
-            }
-            Err(fault) => {
-                self.modules.remove(&key);
-                Err(fault)
-            }
-        }
-    }
-
-    fn load_script_module(&mut self, name: &str, path: &Path) -> Result<Rc<Module>, Fault> {
-        let file = read_source(path).map_err(|e| match e {
-            RunError::Io(message) => Fault::new(message),
-            _ => Fault::new(format!("cannot read {}", path.display())),
-        })?;
-        let mut scope = ModuleScope::default();
-        let body = self
-            .compile(&file, &mut scope, false)
-            .map_err(|e| match e {
-                RunError::Compile { file, diagnostics } => {
-                    let mut fault = Fault::new(format!("module '{name}' does not compile"));
-                    for d in diagnostics {
-                        let (line, col) = file.line_col(d.span);
-                        fault.notes.push(format!(
-                            "{}:{line}:{col}: {} [{}]",
-                            file.path, d.message, d.code
-                        ));
-                    }
-                    fault
-                }
-                RunError::Fault(f) => f,
-                RunError::Io(m) => Fault::new(m),
-            })?;
-        self.call_value(&Value::Function(body), &[])?;
-        Ok(Rc::new(Module {
-            name: name.into(),
-            members: ModuleMembers::Script(scope),
-        }))
-    }
-
-    /// A module's member by name.
-    pub(crate) fn module_member(&self, module: &Module, name: Symbol) -> Option<Value> {
-        match &module.members {
-            ModuleMembers::Script(scope) => {
-                let slot = scope.get(&name.name())?;
-                match self.globals.get(slot as usize) {
-                    Some(Value::Undefined) | None => None,
-                    Some(v) => Some(v.clone()),
-                }
-            }
-            ModuleMembers::Native(members) => members
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone()),
-        }
-    }
-
-    /// Member names of an imported module, for REPL completion.
-    pub fn module_members(&self, name: &str) -> Vec<String> {
-        match self.modules.get(name) {
-            Some(ModuleState::Loaded(m)) => match &m.members {
-                ModuleMembers::Script(scope) => scope.iter().map(|(n, _)| n.to_string()).collect(),
-                ModuleMembers::Native(members) => {
-                    members.iter().map(|(n, _)| n.name().to_string()).collect()
-                }
-            },
-            _ => Vec::new(),
-        }
-    }
-
     /// Calls a native function with positional arguments (used by builtins that take callables).
     pub fn call_native(
         &mut self,
@@ -633,21 +513,7 @@ fn cleanup_trampoline() -> Rc<Closure> {
 /// Path of the runtime's own code in traces; frames from it are not shown.
 pub(crate) const RUNTIME_FILE: &str = "<runtime>";
 
-fn module_key(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .to_string_lossy()
-        .to_string()
-}
-
-/// The module name a path is imported as.
-fn module_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "main".into())
-}
-
-fn read_source(path: &Path) -> Result<Rc<SourceFile>, RunError> {
+pub(crate) fn read_source(path: &Path) -> Result<Rc<SourceFile>, RunError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| RunError::Io(format!("cannot read {}: {e}", path.display())))?;
     Ok(Rc::new(SourceFile {

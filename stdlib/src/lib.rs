@@ -5,6 +5,7 @@
 //! VM.
 
 pub mod context;
+pub mod http;
 pub mod json;
 pub mod signal;
 pub mod sync;
@@ -16,6 +17,7 @@ use cn_runtime::Vm;
 pub fn register(vm: &mut Vm) {
     vm.register_module("time", time::members);
     vm.register_module("context", context::members);
+    vm.register_module("http", http::members);
     vm.register_module("json", json::members);
     vm.register_module("signal", signal::members);
     vm.register_module("sync", sync::members);

@@ -35,19 +35,48 @@ fn timeout_error() -> Value {
 
 /// A duration argument: a duration value or a number of seconds, never negative.
 pub(crate) fn duration_arg(args: &Args<'_>, i: usize) -> Result<Duration, Fault> {
-    let nanos = match args.value(i)? {
+    duration_value(args.value(i)?).map_err(|expected| match expected {
+        Some(got) => args.wrong_type(i, "duration or seconds", &got),
+        None => Fault::new(format!(
+            "{}: the duration must not be negative",
+            args.function
+        )),
+    })
+}
+
+/// A duration from a duration value or a number of seconds; `Err(Some(value))` for a wrong type,
+/// `Err(None)` for a negative duration.
+pub(crate) fn duration_value(value: &Value) -> Result<Duration, Option<Value>> {
+    let nanos = match value {
         Value::Duration(nanos) => *nanos as f64,
         Value::Int(seconds) => *seconds as f64 * 1e9,
         Value::Float(seconds) if seconds.is_finite() => seconds * 1e9,
-        other => return Err(args.wrong_type(i, "duration or seconds", other)),
+        other => return Err(Some(other.clone())),
     };
     if nanos < 0.0 {
-        return Err(Fault::new(format!(
-            "{}: the duration must not be negative",
-            args.function
-        )));
+        return Err(None);
     }
     Ok(Duration::from_nanos(nanos.min(u64::MAX as f64) as u64))
+}
+
+/// A named duration option (`timeout=2.seconds`), or `default` when absent.
+pub(crate) fn duration_option(
+    args: &Args<'_>,
+    i: usize,
+    name: &str,
+    default: Duration,
+) -> Result<Duration, Fault> {
+    match args.get_or_named(i, name) {
+        None | Some(Value::Nil) => Ok(default),
+        Some(value) => duration_value(value).map_err(|got| match got {
+            Some(got) => Fault::new(format!(
+                "{}: {name} must be a duration or seconds, got {}",
+                args.function,
+                got.type_name()
+            )),
+            None => Fault::new(format!("{}: {name} must not be negative", args.function)),
+        }),
+    }
 }
 
 /// time.sleep(d): waits `d`; other tasks run meanwhile. `sleep(0)` just lets them run.

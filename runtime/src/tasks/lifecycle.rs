@@ -63,6 +63,14 @@ impl Lifecycle {
         Waiter(self.clone())
     }
 
+    /// Sets the exit status the process ends with (unless one is set already), without
+    /// starting shutdown: a server whose drain timed out reports it this way.
+    pub fn set_exit_status(&self, code: i32) {
+        if self.exit_code.get().is_none() {
+            self.exit_code.set(Some(code));
+        }
+    }
+
     /// Waits until shutdown starts; returns the signal name (or `"exit"`).
     pub async fn wait_for_stop(&self) -> &'static str {
         while !self.stopping.get() {

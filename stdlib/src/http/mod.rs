@@ -1,12 +1,29 @@
 //! `http`: a server with cloud-native defaults and a client, on hyper 1.x.
+//!
+//! Server side: `server` (configuration, routes, `run` and shutdown), `serve` (connections and
+//! requests), `router`, `request`, `response`, `headers`, `health`. Client side: `client`.
 
 pub mod client;
+mod headers;
+mod health;
+mod request;
+mod response;
+mod router;
+mod serve;
+mod server;
 
+use cn_runtime::object::{NativeFunction, NativeObject};
 use cn_runtime::{Value, Vm};
 
 /// The module's members.
 pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    let mut members = Vec::new();
+    let mut members = vec![
+        (
+            "Server",
+            NativeFunction::value("http.Server", server::new_server),
+        ),
+        ("Response", NativeObject::value(response::ResponseType)),
+    ];
     members.extend(client::members());
     members
 }

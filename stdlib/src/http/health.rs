@@ -1,0 +1,275 @@
+//! Health checks behind `/healthz` (liveness), `/readyz` (readiness) and `/startupz`.
+//!
+//! `server.health.add_check(name, f, timeout=1.second, kind="both")` registers a check; `kind` is
+//! `"liveness"`, `"readiness"` or `"both"`. A check passes when `f()` returns `true`, `nil` or
+//! `Ok(_)`; it fails when it returns `false` or `Err(e)`, faults, or runs past its timeout (it is
+//! then cancelled). All checks of a probe run at once, each as its own task, so one slow
+//! dependency costs one timeout, not the sum. A result is reused for `cache` (default 1 s) so a
+//! storm of probes cannot overload a dependency. `/readyz` is 503 before the server serves and
+//! from the first moment of shutdown; `/startupz` is 200 once the server serves.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::symbol::Symbol;
+use cn_runtime::tasks::Callback;
+use cn_runtime::{Args, Fault, Value, Vm};
+
+use crate::time::{duration_arg, duration_option};
+
+/// Which probes a check belongs to.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Liveness,
+    Readiness,
+    Both,
+}
+
+/// A probe endpoint.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Probe {
+    Live,
+    Ready,
+    Startup,
+}
+
+#[derive(Clone)]
+struct Outcome {
+    ok: bool,
+    status: &'static str,
+    error: Option<String>,
+    duration: Duration,
+}
+
+struct Check {
+    name: String,
+    func: Value,
+    timeout: Duration,
+    kind: Kind,
+    cached: RefCell<Option<(Instant, Outcome)>>,
+}
+
+/// The checks of one server and its serving state.
+pub struct HealthRegistry {
+    checks: RefCell<Vec<Rc<Check>>>,
+    cache: Cell<Duration>,
+    /// The server is accepting requests (startup finished).
+    pub serving: Cell<bool>,
+    /// Shutdown has begun: readiness fails from now on.
+    pub draining: Cell<bool>,
+}
+
+impl Default for HealthRegistry {
+    fn default() -> HealthRegistry {
+        HealthRegistry {
+            checks: RefCell::new(Vec::new()),
+            cache: Cell::new(Duration::from_secs(1)),
+            serving: Cell::new(false),
+            draining: Cell::new(false),
+        }
+    }
+}
+
+/// A probe's answer: status code and JSON body.
+pub struct ProbeAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl HealthRegistry {
+    /// Runs the checks `probe` needs and renders the answer.
+    pub async fn probe(&self, vm: &cn_runtime::tasks::VmRef, probe: Probe) -> ProbeAnswer {
+        let state = match probe {
+            Probe::Startup if !self.serving.get() => Some("starting"),
+            Probe::Startup => return answer(200, "ok", &[]),
+            Probe::Ready if self.draining.get() => Some("draining"),
+            Probe::Ready if !self.serving.get() => Some("starting"),
+            _ => None,
+        };
+        if let Some(state) = state {
+            return answer(503, state, &[]);
+        }
+        let wanted: Vec<Rc<Check>> = self
+            .checks
+            .borrow()
+            .iter()
+            .filter(|c| match probe {
+                Probe::Live => c.kind != Kind::Readiness,
+                _ => c.kind != Kind::Liveness,
+            })
+            .cloned()
+            .collect();
+        // Start every check that has no fresh result, then collect them all.
+        let now = Instant::now();
+        let fresh = |c: &Check| {
+            c.cached
+                .borrow()
+                .as_ref()
+                .filter(|(at, _)| now.duration_since(*at) < self.cache.get())
+                .map(|(_, o)| o.clone())
+        };
+        let mut running: Vec<(Rc<Check>, Option<Callback>)> = Vec::new();
+        for check in wanted {
+            let callback = match fresh(&check) {
+                Some(_) => None,
+                None => Some(
+                    vm.borrow_mut()
+                        .start_callback(check.func.clone(), Vec::new()),
+                ),
+            };
+            running.push((check, callback));
+        }
+        let mut results = Vec::with_capacity(running.len());
+        for (check, callback) in running {
+            let outcome = match callback {
+                None => fresh(&check).unwrap_or_else(|| failed("cache expired", Duration::ZERO)),
+                Some(callback) => {
+                    let outcome = finish(&callback, now, check.timeout).await;
+                    *check.cached.borrow_mut() = Some((Instant::now(), outcome.clone()));
+                    outcome
+                }
+            };
+            results.push((check.name.clone(), outcome));
+        }
+        let ok = results.iter().all(|(_, o)| o.ok);
+        answer(
+            if ok { 200 } else { 503 },
+            if ok { "ok" } else { "fail" },
+            &results,
+        )
+    }
+}
+
+fn failed(error: &str, duration: Duration) -> Outcome {
+    Outcome {
+        ok: false,
+        status: "fail",
+        error: Some(error.to_string()),
+        duration,
+    }
+}
+
+/// Waits for one check until its deadline.
+async fn finish(callback: &Callback, started: Instant, timeout: Duration) -> Outcome {
+    let deadline = tokio::time::Instant::from_std(started + timeout);
+    let result = tokio::select! {
+        result = callback.result() => Some(result),
+        _ = tokio::time::sleep_until(deadline) => None,
+    };
+    let duration = started.elapsed();
+    match result {
+        None => {
+            callback.task().cancel();
+            Outcome {
+                status: "timeout",
+                ..failed(&format!("no answer within {timeout:?}"), duration)
+            }
+        }
+        Some(Err(fault)) => failed(&fault.message, duration),
+        Some(Ok(Value::Bool(false))) => failed("returned false", duration),
+        Some(Ok(Value::Variant(v))) if v.is_err() => {
+            let message = v.payload.first().map(cn_runtime::format::display);
+            failed(&message.unwrap_or_default(), duration)
+        }
+        Some(Ok(_)) => Outcome {
+            ok: true,
+            status: "ok",
+            error: None,
+            duration,
+        },
+    }
+}
+
+fn answer(status: u16, state: &str, results: &[(String, Outcome)]) -> ProbeAnswer {
+    let mut body = format!("{{\"status\":{}", serde_json::json!(state));
+    body.push_str(",\"checks\":[");
+    for (i, (name, outcome)) in results.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let mut entry = serde_json::json!({
+            "name": name,
+            "status": outcome.status,
+            "duration_ms": (outcome.duration.as_secs_f64() * 1e6).round() / 1e3,
+        });
+        if let Some(error) = &outcome.error {
+            entry["error"] = serde_json::json!(error);
+        }
+        body.push_str(&entry.to_string());
+    }
+    body.push_str("]}");
+    ProbeAnswer { status, body }
+}
+
+/// `server.health`.
+pub struct HealthHandle(pub Rc<HealthRegistry>);
+
+impl NativeType for HealthHandle {
+    fn type_name(&self) -> &str {
+        "http.Health"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn call_method(
+        &self,
+        _this: &Rc<NativeObject>,
+        _vm: &mut Vm,
+        name: Symbol,
+        args: Args<'_>,
+    ) -> Option<Result<Value, Fault>> {
+        match &*name.name() {
+            "add_check" => Some(self.add_check(&args)),
+            "set_cache" => Some(args.expect_count(1, 1).and_then(|()| {
+                self.0.cache.set(duration_arg(&args, 0)?);
+                Ok(Value::Nil)
+            })),
+            _ => None,
+        }
+    }
+}
+
+impl HealthHandle {
+    fn add_check(&self, args: &Args<'_>) -> Result<Value, Fault> {
+        args.allow_named(&["timeout", "kind"])?;
+        args.expect_count(2, 4)?;
+        let name = args.str(0)?.to_string();
+        let func = args.value(1)?.clone();
+        if !matches!(
+            func,
+            Value::Function(_) | Value::Native(_) | Value::Bound(_)
+        ) {
+            return Err(args.wrong_type(1, "function", &func));
+        }
+        let timeout = duration_option(args, 2, "timeout", Duration::from_secs(1))?;
+        let kind = match args.get_or_named(3, "kind").map(|v| v.as_str()) {
+            None | Some(Some("both")) => Kind::Both,
+            Some(Some("liveness")) => Kind::Liveness,
+            Some(Some("readiness")) => Kind::Readiness,
+            _ => {
+                return Err(Fault::new(
+                    "add_check: kind must be \"liveness\", \"readiness\" or \"both\"",
+                ))
+            }
+        };
+        let mut checks = self.0.checks.borrow_mut();
+        if checks.iter().any(|c| c.name == name) {
+            return Err(Fault::new(format!(
+                "add_check: a check named {name:?} exists"
+            )));
+        }
+        checks.push(Rc::new(Check {
+            name,
+            func,
+            timeout,
+            kind,
+            cached: RefCell::new(None),
+        }));
+        Ok(Value::Nil)
+    }
+}

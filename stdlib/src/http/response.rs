@@ -1,0 +1,242 @@
+//! `http.Response` and how a handler's return value becomes an http response.
+//!
+//! Constructors: `http.Response.json(value, status=200)`, `.text(s, status=200)`,
+//! `.html(s, status=200)`, `.status(code)` (empty body), `.redirect(url, status=302)`. A response
+//! has a settable `status` and a `headers` dict that can be changed in place
+//! (`resp.headers["cache-control"] = "no-store"`); `with_header(name, value)` returns the response
+//! for chaining.
+//!
+//! Shorthands a handler may return instead: a `str` (200, text/plain), a dict, list or record
+//! (200, JSON), `nil` (204), a tuple `(value, status)` of one of those and an int.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use cn_runtime::dict::{new_dict, Dict, Key};
+use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::symbol::Symbol;
+use cn_runtime::{Args, Fault, Value, Vm};
+
+pub const TEXT: &str = "text/plain; charset=utf-8";
+pub const JSON: &str = "application/json";
+const HTML: &str = "text/html; charset=utf-8";
+
+/// A response built by a script.
+pub struct Response {
+    pub status: Cell<u16>,
+    pub headers: Rc<RefCell<Dict>>,
+    pub body: Bytes,
+}
+
+impl Response {
+    /// A response with a body of `content_type`.
+    pub fn new(status: u16, content_type: Option<&str>, body: Bytes) -> Response {
+        let mut headers = new_dict();
+        if let Some(content_type) = content_type {
+            headers.insert(Key::str("content-type"), Value::str(content_type));
+        }
+        Response {
+            status: Cell::new(status),
+            headers: Rc::new(RefCell::new(headers)),
+            body,
+        }
+    }
+}
+
+/// The `http.Response` value: a namespace of constructors.
+pub struct ResponseType;
+
+fn status_arg(args: &Args<'_>, i: usize, default: u16) -> Result<u16, Fault> {
+    match args.get_or_named(i, "status") {
+        None => Ok(default),
+        Some(Value::Int(code)) if (100..=999).contains(code) => Ok(*code as u16),
+        Some(Value::Int(code)) => Err(Fault::new(format!(
+            "{}: status must be from 100 to 999, got {code}",
+            args.function
+        ))),
+        Some(other) => Err(args.wrong_type(i, "int", other)),
+    }
+}
+
+fn construct(name: &str, args: &Args<'_>) -> Option<Result<Response, Fault>> {
+    if !matches!(name, "json" | "text" | "html" | "status" | "redirect") {
+        return None;
+    }
+    Some(build(name, args))
+}
+
+fn build(name: &str, args: &Args<'_>) -> Result<Response, Fault> {
+    match name {
+        "json" => {
+            args.allow_named(&["status"])?;
+            args.expect_count(1, 2)?;
+            let body = crate::json::encode(args.value(0)?)?;
+            Ok(Response::new(
+                status_arg(args, 1, 200)?,
+                Some(JSON),
+                body.into(),
+            ))
+        }
+        "text" | "html" => {
+            args.allow_named(&["status"])?;
+            args.expect_count(1, 2)?;
+            let body = args.str(0)?.as_bytes().to_vec();
+            let kind = if name == "text" { TEXT } else { HTML };
+            Ok(Response::new(
+                status_arg(args, 1, 200)?,
+                Some(kind),
+                body.into(),
+            ))
+        }
+        "status" => {
+            args.allow_named(&[])?;
+            args.expect_count(1, 1)?;
+            Ok(Response::new(status_arg(args, 0, 200)?, None, Bytes::new()))
+        }
+        "redirect" => {
+            args.allow_named(&["status"])?;
+            args.expect_count(1, 2)?;
+            let status = status_arg(args, 1, 302)?;
+            if !(300..400).contains(&status) {
+                return Err(Fault::new(format!(
+                    "http.Response.redirect: status must be 3xx, got {status}"
+                )));
+            }
+            let response = Response::new(status, None, Bytes::new());
+            let location = Value::str(args.str(0)?.as_str());
+            response
+                .headers
+                .borrow_mut()
+                .insert(Key::str("location"), location);
+            Ok(response)
+        }
+        _ => Err(Fault::new(format!(
+            "http.Response has no constructor '{name}'"
+        ))),
+    }
+}
+
+impl NativeType for ResponseType {
+    fn type_name(&self) -> &str {
+        "http.Response"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn call_method(
+        &self,
+        _this: &Rc<NativeObject>,
+        _vm: &mut Vm,
+        name: Symbol,
+        args: Args<'_>,
+    ) -> Option<Result<Value, Fault>> {
+        construct(&name.name(), &args).map(|r| r.map(NativeObject::value))
+    }
+}
+
+impl NativeType for Response {
+    fn type_name(&self) -> &str {
+        "http.Response"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn get_attr(
+        &self,
+        _this: &Rc<NativeObject>,
+        _vm: &mut Vm,
+        name: Symbol,
+    ) -> Option<Result<Value, Fault>> {
+        match &*name.name() {
+            "status" => Some(Ok(Value::Int(self.status.get() as i64))),
+            "headers" => Some(Ok(Value::Dict(self.headers.clone()))),
+            "body" => Some(Ok(Value::str(
+                String::from_utf8_lossy(&self.body).into_owned(),
+            ))),
+            _ => None,
+        }
+    }
+
+    fn set_attr(&self, _vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
+        match (&*name.name(), &value) {
+            ("status", Value::Int(code)) if (100..=999).contains(code) => {
+                self.status.set(*code as u16);
+                Ok(())
+            }
+            ("status", _) => Err(Fault::new(format!(
+                "http.Response.status must be an int from 100 to 999, got {}",
+                cn_runtime::format::repr(&value)
+            ))),
+            (other, _) => Err(Fault::new(format!(
+                "cannot set attribute '{other}' of http.Response"
+            ))),
+        }
+    }
+
+    fn call_method(
+        &self,
+        this: &Rc<NativeObject>,
+        _vm: &mut Vm,
+        name: Symbol,
+        args: Args<'_>,
+    ) -> Option<Result<Value, Fault>> {
+        match &*name.name() {
+            "with_header" => Some((|| {
+                args.allow_named(&[])?;
+                args.expect_count(2, 2)?;
+                let key = args.str(0)?.to_ascii_lowercase();
+                let value = Value::str(args.str(1)?.as_str());
+                self.headers.borrow_mut().insert(Key::str(&key), value);
+                Ok(Value::Object(this.clone()))
+            })()),
+            _ => None,
+        }
+    }
+
+    fn display(&self) -> String {
+        format!("<http.Response {}>", self.status.get())
+    }
+}
+
+/// What a handler returned, as status, headers and body; `Err` names what was wrong with it.
+pub fn from_handler_value(value: &Value) -> Result<Response, String> {
+    match value {
+        Value::Object(object) => match object.downcast::<Response>() {
+            Some(response) => Ok(Response {
+                status: Cell::new(response.status.get()),
+                headers: response.headers.clone(),
+                body: response.body.clone(),
+            }),
+            None => Err(format!("a handler returned {}", object.type_name())),
+        },
+        Value::Str(text) => Ok(Response::new(
+            200,
+            Some(TEXT),
+            Bytes::from(text.as_bytes().to_vec()),
+        )),
+        Value::Nil => Ok(Response::new(204, None, Bytes::new())),
+        Value::Dict(_) | Value::List(_) | Value::Record(_) => {
+            let body = crate::json::encode(value).map_err(|f| f.message)?;
+            Ok(Response::new(200, Some(JSON), body.into()))
+        }
+        Value::Tuple(items) => match items.as_slice() {
+            [body, Value::Int(code)] if (100..=999).contains(code) => {
+                let response = from_handler_value(body)?;
+                response.status.set(*code as u16);
+                Ok(response)
+            }
+            _ => Err("a handler returned a tuple that is not (value, status)".into()),
+        },
+        other => Err(format!(
+            "a handler returned {}; return an http.Response, str, dict, list, record or nil",
+            other.type_name()
+        )),
+    }
+}

@@ -1,0 +1,266 @@
+//! `http.Server`: configuration, routes and middleware, and `run()` with the shutdown sequence.
+//!
+//! `http.Server(addr=nil, body_limit=1 MiB, request_timeout=30 s, header_timeout=10 s,
+//! max_connections=10000)`. `addr` is `":8080"` (all interfaces), `"127.0.0.1:0"` (any free
+//! port), or nil for `":$PORT"` (8080 when `PORT` is unset).
+//!
+//! `server.run(shutdown_delay=, shutdown_timeout=30.seconds)` serves until the process starts
+//! shutting down (SIGTERM/SIGINT, `exit`), then, in the order Kubernetes needs:
+//! 1. `/readyz` answers 503 at once;
+//! 2. the server keeps serving for `shutdown_delay` (default 5 s inside Kubernetes, 0
+//!    elsewhere) so that endpoint controllers stop sending traffic;
+//! 3. the listener closes; in-flight requests finish, and keep-alive connections close after
+//!    their current response;
+//! 4. after `shutdown_timeout` whatever is left is cut and the exit status becomes 1;
+//! 5. `run()` returns; `main` ends and the lifecycle runs the shutdown hooks.
+//!
+//! Each step is logged with its duration.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::symbol::Symbol;
+use cn_runtime::{Args, Fault, Value, Vm};
+
+use super::health::{HealthHandle, HealthRegistry};
+use super::router::Router;
+use super::serve;
+use crate::time::duration_option;
+
+/// Limits that protect the server.
+pub struct Limits {
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// Everything a server shares with its connections.
+pub struct ServerState {
+    pub addr: String,
+    pub router: RefCell<Router>,
+    pub middleware: RefCell<Vec<Value>>,
+    pub health: Rc<HealthRegistry>,
+    pub limits: Limits,
+    pub local_addr: Cell<Option<SocketAddr>>,
+    pub running: Cell<bool>,
+}
+
+/// The script-visible server.
+pub struct Server(pub Rc<ServerState>);
+
+/// `http.Server(...)`.
+pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[
+        "addr",
+        "body_limit",
+        "request_timeout",
+        "header_timeout",
+        "max_connections",
+    ])?;
+    args.expect_count(0, 1)?;
+    let addr = match args.get_or_named(0, "addr") {
+        None | Some(Value::Nil) => format!(":{}", std::env::var("PORT").unwrap_or("8080".into())),
+        Some(Value::Str(s)) => s.to_string(),
+        Some(other) => return Err(args.wrong_type(0, "str", other)),
+    };
+    let positive = |name: &str, default: usize| -> Result<usize, Fault> {
+        match args.named(name) {
+            None => Ok(default),
+            Some(Value::Int(n)) if *n > 0 => Ok(*n as usize),
+            Some(other) => Err(Fault::new(format!(
+                "http.Server: {name} must be a positive int, got {}",
+                cn_runtime::format::repr(other)
+            ))),
+        }
+    };
+    let limits = Limits {
+        body_limit: positive("body_limit", 1 << 20)?,
+        request_timeout: duration_option(
+            &args,
+            usize::MAX,
+            "request_timeout",
+            Duration::from_secs(30),
+        )?,
+        header_timeout: duration_option(
+            &args,
+            usize::MAX,
+            "header_timeout",
+            Duration::from_secs(10),
+        )?,
+        max_connections: positive("max_connections", 10_000)?,
+    };
+    Ok(NativeObject::value(Server(Rc::new(ServerState {
+        addr,
+        router: RefCell::new(Router::default()),
+        middleware: RefCell::new(Vec::new()),
+        health: Rc::new(HealthRegistry::default()),
+        limits,
+        local_addr: Cell::new(None),
+        running: Cell::new(false),
+    }))))
+}
+
+fn callable(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::Function(_) | Value::Native(_) | Value::Bound(_)
+    )
+}
+
+impl NativeType for Server {
+    fn type_name(&self) -> &str {
+        "http.Server"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn get_attr(
+        &self,
+        _this: &Rc<NativeObject>,
+        _vm: &mut Vm,
+        name: Symbol,
+    ) -> Option<Result<Value, Fault>> {
+        Some(Ok(match &*name.name() {
+            "health" => NativeObject::value(HealthHandle(self.0.health.clone())),
+            "addr" => match self.0.local_addr.get() {
+                Some(addr) => Value::str(addr.to_string()),
+                None => Value::str(&*self.0.addr),
+            },
+            "port" => match self.0.local_addr.get() {
+                Some(addr) => Value::Int(addr.port() as i64),
+                None => Value::Nil,
+            },
+            _ => return None,
+        }))
+    }
+
+    fn call_method(
+        &self,
+        _this: &Rc<NativeObject>,
+        vm: &mut Vm,
+        name: Symbol,
+        args: Args<'_>,
+    ) -> Option<Result<Value, Fault>> {
+        Some(match &*name.name() {
+            "route" => self.route(&args),
+            "use" => args.expect_count(1, 1).and_then(|()| {
+                let middleware = args.value(0)?.clone();
+                if !callable(&middleware) {
+                    return Err(args.wrong_type(0, "function", &middleware));
+                }
+                self.0.middleware.borrow_mut().push(middleware);
+                Ok(Value::Nil)
+            }),
+            "on_shutdown" => args.expect_count(1, 1).and_then(|()| {
+                let hook = args.value(0)?.clone();
+                if !callable(&hook) {
+                    return Err(args.wrong_type(0, "function", &hook));
+                }
+                vm.lifecycle.hooks.borrow_mut().push(hook.clone());
+                Ok(hook)
+            }),
+            "run" => self.run(vm, &args),
+            _ => return None,
+        })
+    }
+
+    fn display(&self) -> String {
+        format!("<http.Server {}>", self.0.addr)
+    }
+}
+
+impl Server {
+    fn route(&self, args: &Args<'_>) -> Result<Value, Fault> {
+        args.allow_named(&[])?;
+        args.expect_count(3, 3)?;
+        let handler = args.value(2)?.clone();
+        if !callable(&handler) {
+            return Err(args.wrong_type(2, "function", &handler));
+        }
+        self.0
+            .router
+            .borrow_mut()
+            .add(args.str(0)?, args.str(1)?, handler)
+            .map_err(|e| Fault::new(format!("server.route: {e}")))?;
+        Ok(Value::Nil)
+    }
+
+    fn run(&self, vm: &mut Vm, args: &Args<'_>) -> Result<Value, Fault> {
+        args.allow_named(&["shutdown_delay", "shutdown_timeout"])?;
+        args.expect_count(0, 0)?;
+        if self.0.running.replace(true) {
+            return Err(Fault::new("server.run: this server is already running"));
+        }
+        let in_kubernetes = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+        let default_delay = Duration::from_secs(if in_kubernetes { 5 } else { 0 });
+        let delay = duration_option(args, usize::MAX, "shutdown_delay", default_delay)?;
+        let timeout = duration_option(
+            args,
+            usize::MAX,
+            "shutdown_timeout",
+            Duration::from_secs(30),
+        )?;
+        let addr = parse_addr(&self.0.addr)?;
+        let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+            Fault::new(format!("server.run: cannot listen on {}: {e}", self.0.addr))
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Fault::new(format!("server.run: {e}")))?;
+        let local = listener.local_addr().ok();
+        self.0.local_addr.set(local);
+        let state = self.0.clone();
+        let handle = vm.handle();
+        let lifecycle = vm.lifecycle.clone();
+        Ok(vm.suspend(async move {
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| Fault::new(format!("server.run: {e}")))?;
+            let waiter = lifecycle.register_waiter();
+            log(&format!(
+                "http server listening on http://{}",
+                local.map_or(state.addr.clone(), |a| a.to_string())
+            ));
+            let drained =
+                serve::serve(handle, state.clone(), listener, &lifecycle, delay, timeout).await;
+            drop(waiter);
+            if !drained {
+                lifecycle.set_exit_status(1);
+            }
+            Ok(Value::Nil)
+        }))
+    }
+}
+
+/// `":8080"` → all interfaces; `"host:port"` as given.
+fn parse_addr(addr: &str) -> Result<SocketAddr, Fault> {
+    let full = if addr.starts_with(':') {
+        format!("0.0.0.0{addr}")
+    } else {
+        addr.to_string()
+    };
+    full.parse().map_err(|_| {
+        Fault::new(format!(
+            "http.Server: invalid address {addr:?} (expected \":8080\" or \"127.0.0.1:8080\")"
+        ))
+    })
+}
+
+/// One line on stderr; structured logging replaces this with the `log` module.
+pub fn log(message: &str) {
+    eprintln!("cn: {message}");
+}
+
+/// Logs a shutdown step with how long it took.
+pub fn log_step(step: &str, started: Instant) {
+    log(&format!(
+        "{step} ({:.1} ms)",
+        started.elapsed().as_secs_f64() * 1e3
+    ));
+}

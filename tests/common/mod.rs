@@ -1,0 +1,236 @@
+//! Shared by the process tests: a `cn run` child process whose stdout and stderr are read line
+//! by line, signals sent with `kill`, and a minimal raw HTTP/1.1 client (so the tests control
+//! every byte on the wire: oversized bodies, malformed requests, keep-alive).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+pub const CN: &str = env!("CARGO_BIN_EXE_cn");
+
+/// Longest any step may take before a test gives up (CI machines are slow).
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A running script.
+pub struct Script {
+    pub child: Child,
+    pub stdout: Receiver<String>,
+    pub stderr: Receiver<String>,
+    path: PathBuf,
+}
+
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+impl Script {
+    /// Writes `source` to a temporary file and starts `cn run` on it.
+    pub fn start(name: &str, source: &str) -> Script {
+        Script::start_with_env(name, source, &[])
+    }
+
+    /// Like [`Script::start`] with extra environment variables.
+    pub fn start_with_env(name: &str, source: &str, env: &[(&str, &str)]) -> Script {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("cn-test-{}-{unique}-{name}.cn", std::process::id()));
+        std::fs::write(&path, source).expect("script is writable");
+        let mut child = Command::new(CN)
+            .arg("run")
+            .arg(&path)
+            .env("NO_COLOR", "1")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the cn binary runs");
+        let stdout = lines(child.stdout.take().expect("stdout is piped"));
+        let stderr = lines(child.stderr.take().expect("stderr is piped"));
+        Script {
+            child,
+            stdout,
+            stderr,
+            path,
+        }
+    }
+
+    /// Waits for the script to print `expected` on stdout.
+    pub fn expect_line(&self, expected: &str) {
+        let line = self
+            .stdout
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("no line from the script; expected {expected:?}"));
+        assert_eq!(line, expected);
+    }
+
+    /// Waits for a stderr line containing `needle`; returns it. Lines before it are kept in
+    /// `skipped`.
+    pub fn wait_stderr(&self, needle: &str, skipped: &mut Vec<String>) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => skipped.push(line),
+                Err(_) => panic!("no stderr line containing {needle:?}; saw {skipped:?}"),
+            }
+        }
+    }
+
+    /// The port of the http server the script started (from its "listening on" line).
+    pub fn server_port(&self) -> u16 {
+        let line = self.wait_stderr("listening on http://", &mut Vec::new());
+        line.rsplit(':')
+            .next()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"))
+    }
+
+    /// Sends a signal (`TERM`, `INT`) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to end; returns its remaining stdout and stderr lines and status.
+    pub fn finish(mut self) -> (Vec<String>, Vec<String>, i32) {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                break status;
+            }
+            if start.elapsed() > PATIENCE {
+                let _ = self.child.kill();
+                panic!("the script did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let drain = |r: &Receiver<String>| -> Vec<String> {
+            std::iter::from_fn(|| r.recv_timeout(PATIENCE).ok()).collect()
+        };
+        let out = drain(&self.stdout);
+        let err = drain(&self.stderr);
+        (out, err, status.code().unwrap_or(-1))
+    }
+}
+
+impl Drop for Script {
+    /// A failed assertion must not leave the script running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends raw bytes to `127.0.0.1:port` and reads one response (the request should say
+/// `Connection: close`, or the response must carry a content-length).
+pub fn raw(port: u16, request: &[u8]) -> HttpResponse {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("server accepts");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream.write_all(request).expect("request sent");
+    read_response(&mut stream)
+}
+
+/// Reads one response from a stream (content-length or close-delimited bodies).
+pub fn read_response(stream: &mut TcpStream) -> HttpResponse {
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).expect("status line");
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    let mut body = Vec::new();
+    match length {
+        Some(n) => {
+            body.resize(n, 0);
+            reader.read_exact(&mut body).expect("body");
+        }
+        None => {
+            let _ = reader.read_to_end(&mut body);
+        }
+    }
+    HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// `GET path` with `Connection: close`.
+pub fn get(port: u16, path: &str) -> HttpResponse {
+    raw(
+        port,
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+/// A request with a body.
+pub fn send(port: u16, method: &str, path: &str, body: &str) -> HttpResponse {
+    raw(
+        port,
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+}

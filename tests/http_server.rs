@@ -1,0 +1,287 @@
+//! The http server as a client sees it: `cn run` of real services, driven over TCP with raw
+//! HTTP/1.1 and with curl (HTTP/2 cleartext), and stopped with real signals.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{get, raw, read_response, send, Script};
+
+/// A service using most of the server: params, query, JSON bodies, faults, slow handlers.
+const SERVICE: &str = r#"
+import http
+import time
+import context
+
+fn hello(req):
+    return http.Response.json({"hello": req.query.get("name", "world")})
+
+fn user(req):
+    return {"id": req.params["id"], "request_id": context.get("request_id")}
+
+fn files(req):
+    return "file " + req.params["path"]
+
+fn echo(req):
+    match req.json():
+        case Ok(value):
+            return ({"got": value, "type": req.headers.get("CONTENT-TYPE")}, 201)
+        case Err(message):
+            return ({"error": message}, 400)
+
+fn boom(req):
+    secret = "db-password-123"
+    return {}["missing"]
+
+fn slow(req):
+    time.sleep(float(req.query.get("s", "0.5")))
+    return "slow done"
+
+fn created(req):
+    resp = http.Response.text("made", status=201)
+    resp.headers["x-custom"] = "yes"
+    return resp
+
+fn main():
+    server = http.Server("127.0.0.1:0", body_limit=1000, request_timeout=2.seconds)
+    server.route("GET", "/", hello)
+    server.route("GET", "/users/{id}", user)
+    server.route("DELETE", "/users/{id}", user)
+    server.route("GET", "/files/{path...}", files)
+    server.route("POST", "/echo", echo)
+    server.route("GET", "/boom", boom)
+    server.route("GET", "/slow", slow)
+    server.route("GET", "/created", created)
+    server.on_shutdown(fn(): print("hook: shutdown ran"))
+    server.run()
+"#;
+
+#[test]
+fn routes_params_query_and_json() {
+    let script = Script::start("routes", SERVICE);
+    let port = script.server_port();
+
+    let r = get(port, "/?name=ann%20lee");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.body, r#"{"hello":"ann lee"}"#);
+    assert_eq!(get(port, "/").body, r#"{"hello":"world"}"#);
+
+    let r = get(port, "/users/42");
+    assert_eq!(r.status, 200);
+    let id = r.header("x-request-id").expect("a request id").to_string();
+    assert_eq!(r.body, format!(r#"{{"id":"42","request_id":"{id}"}}"#));
+
+    assert_eq!(get(port, "/files/a/b/c.txt").body, "file a/b/c.txt");
+
+    let r = send(port, "POST", "/echo", r#"{"n": [1, 2]}"#);
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body, r#"{"got":{"n":[1,2]},"type":"application/json"}"#);
+    let r = send(port, "POST", "/echo", "{oops");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("invalid JSON body"), "{}", r.body);
+
+    let r = get(port, "/created");
+    assert_eq!((r.status, r.header("x-custom")), (201, Some("yes")));
+}
+
+#[test]
+fn not_found_method_not_allowed_and_request_ids() {
+    let script = Script::start("errors", SERVICE);
+    let port = script.server_port();
+    let r = get(port, "/nope");
+    assert_eq!(r.status, 404);
+    let id = r.header("x-request-id").expect("a request id");
+    assert_eq!(
+        r.body,
+        format!(r#"{{"error":"not found","request_id":"{id}"}}"#)
+    );
+
+    let r = send(port, "PUT", "/users/7", "{}");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("DELETE, GET, HEAD"));
+
+    // A client's request id is kept and echoed.
+    let r = raw(
+        port,
+        b"GET /users/1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc-123\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.header("x-request-id"), Some("abc-123"));
+    assert!(r.body.contains(r#""request_id":"abc-123""#), "{}", r.body);
+}
+
+#[test]
+fn limits_answer_413_and_400() {
+    let script = Script::start("limits", SERVICE);
+    let port = script.server_port();
+    // Declared too large: refused before reading.
+    let big = "x".repeat(2000);
+    assert_eq!(send(port, "POST", "/echo", &big).status, 413);
+    // Chunked, growing past the limit while read.
+    let mut chunked = String::from(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    for _ in 0..3 {
+        chunked.push_str(&format!("{:x}\r\n{}\r\n", 600, "y".repeat(600)));
+    }
+    chunked.push_str("0\r\n\r\n");
+    assert_eq!(raw(port, chunked.as_bytes()).status, 413);
+    // Not HTTP at all.
+    assert_eq!(raw(port, b"HELLO THERE\r\n\r\n").status, 400);
+    // The server is still fine.
+    assert_eq!(get(port, "/").status, 200);
+}
+
+#[test]
+fn a_handler_fault_is_a_500_with_only_the_request_id_and_the_server_goes_on() {
+    let script = Script::start("fault", SERVICE);
+    let port = script.server_port();
+    let r = get(port, "/boom");
+    assert_eq!(r.status, 500);
+    let id = r.header("x-request-id").expect("a request id").to_string();
+    assert_eq!(
+        r.body,
+        format!(r#"{{"error":"internal server error","request_id":"{id}"}}"#)
+    );
+    assert!(!r.body.contains("missing") && !r.body.contains("db-password"));
+    // The stack trace is in the server's log, with the request id.
+    let mut log = Vec::new();
+    script.wait_stderr(&format!("request {id}: the handler faulted"), &mut log);
+    script.wait_stderr("boom at", &mut log);
+    script.wait_stderr(r#"fault: key not found: "missing""#, &mut log);
+    assert_eq!(get(port, "/").status, 200);
+}
+
+#[test]
+fn request_timeout_is_a_503() {
+    let script = Script::start("timeout", SERVICE);
+    let port = script.server_port();
+    let started = Instant::now();
+    let r = get(port, "/slow?s=30");
+    assert_eq!(r.status, 503);
+    assert!(r.body.contains("request timed out"));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let script = Script::start("keepalive", SERVICE);
+    let port = script.server_port();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    for i in 0..3 {
+        let request = format!("GET /users/{i} HTTP/1.1\r\nHost: x\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("sent");
+        let r = read_response(&mut stream);
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains(&format!(r#""id":"{i}""#)));
+    }
+}
+
+#[test]
+fn h2c_with_curl() {
+    let script = Script::start("h2c", SERVICE);
+    let port = script.server_port();
+    let output = Command::new("curl")
+        .args(["-s", "--http2-prior-knowledge", "-w", " %{http_version}"])
+        .arg(format!("http://127.0.0.1:{port}/users/9"))
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with(r#"{"id":"9""#), "{text}");
+    assert!(text.ends_with(" 2"), "{text}");
+}
+
+const HEALTH: &str = r#"
+import http
+import time
+
+ok = [true]
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.health.set_cache(0)
+    server.health.add_check("db", fn(): ok[0])
+    server.health.add_check("cache", fn(): Err("cache unreachable"), kind="readiness")
+    server.health.add_check("slow", fn(): time.sleep(10.seconds), timeout=300.ms, kind="liveness")
+    server.route("POST", "/db/{state}", fn(req):
+        ok[0] = req.params["state"] == "up"
+        return "ok"
+    )
+    server.run()
+"#;
+
+#[test]
+fn health_checks_pass_fail_and_time_out() {
+    let script = Script::start("health", HEALTH);
+    let port = script.server_port();
+
+    // Liveness: db passes, slow times out after 300 ms (run concurrently with db).
+    let started = Instant::now();
+    let r = get(port, "/healthz");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(r.status, 503);
+    let body: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+    assert_eq!(body["status"], "fail");
+    assert_eq!(body["checks"][0]["name"], "db");
+    assert_eq!(body["checks"][0]["status"], "ok");
+    assert_eq!(body["checks"][1]["name"], "slow");
+    assert_eq!(body["checks"][1]["status"], "timeout");
+
+    // Readiness: db and cache (cache fails with its message); liveness-only checks not run.
+    let r = get(port, "/readyz");
+    assert_eq!(r.status, 503);
+    let body: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+    assert_eq!(body["checks"].as_array().map(Vec::len), Some(2));
+    assert_eq!(body["checks"][1]["error"], "cache unreachable");
+
+    // A check that starts failing shows up at the next probe (cache disabled).
+    assert_eq!(send(port, "POST", "/db/down", "").status, 200);
+    let body: serde_json::Value = serde_json::from_str(&get(port, "/readyz").body).expect("JSON");
+    assert_eq!(body["checks"][0]["status"], "fail");
+    assert_eq!(body["checks"][0]["error"], "returned false");
+
+    assert_eq!(get(port, "/startupz").status, 200);
+}
+
+#[test]
+fn sigterm_drains_in_flight_requests_then_runs_hooks_and_exits_0() {
+    let script = Script::start(
+        "drain",
+        SERVICE
+            .replace("server.run()", "server.run(shutdown_delay=1.second)")
+            .as_str(),
+    );
+    let port = script.server_port();
+    assert_eq!(get(port, "/readyz").status, 200);
+
+    // A slow request in flight when the signal arrives.
+    let slow = std::thread::spawn(move || get(port, "/slow?s=1.5"));
+    std::thread::sleep(Duration::from_millis(200));
+    script.signal("TERM");
+    let mut log = Vec::new();
+    script.wait_stderr("/readyz now answers 503", &mut log);
+
+    // During the propagation delay: still serving, but not ready.
+    let r = get(port, "/readyz");
+    assert_eq!(r.status, 503);
+    assert!(r.body.contains("draining"), "{}", r.body);
+    assert_eq!(get(port, "/").status, 200);
+
+    let r = slow.join().expect("slow request thread");
+    assert_eq!((r.status, r.body.as_str()), (200, "slow done"));
+
+    let (out, err, status) = script.finish();
+    assert_eq!(out, ["hook: shutdown ran"], "{err:?}");
+    assert_eq!(status, 0, "{err:?}");
+    let err = err.join("\n");
+    assert!(err.contains("listener closed"), "{err}");
+    assert!(err.contains("every connection finished"), "{err}");
+    // After the listener closed, new connections are refused.
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}

@@ -285,3 +285,106 @@ fn sigterm_drains_in_flight_requests_then_runs_hooks_and_exits_0() {
     // After the listener closed, new connections are refused.
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// What one load connection saw.
+#[derive(Default)]
+struct LoadTally {
+    ok: usize,
+    failures: Vec<String>,
+}
+
+/// Sends keep-alive requests as fast as possible until the server stops accepting.
+fn hammer(port: u16) -> LoadTally {
+    use std::io::{BufRead, BufReader, Read};
+    let mut tally = LoadTally::default();
+    loop {
+        let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) else {
+            return tally; // the listener is closed: the end of the test
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+        let mut writer = stream.try_clone().expect("clone");
+        let mut reader = BufReader::new(stream);
+        loop {
+            if writer
+                .write_all(b"GET /users/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+                .is_err()
+            {
+                break; // closed while idle: this request was never accepted
+            }
+            let mut status_line = String::new();
+            match reader.read_line(&mut status_line) {
+                Ok(0) => break, // closed before answering: not accepted, reconnect
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => {
+                    tally.failures.push(format!("reading the status line: {e}"));
+                    break;
+                }
+            }
+            // From here on the server has started answering: it must finish.
+            let mut length = None;
+            let mut close = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    tally.failures.push("response cut in its headers".into());
+                    return tally;
+                }
+                let lower = line.trim_end().to_ascii_lowercase();
+                if lower.is_empty() {
+                    break;
+                }
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse::<usize>().ok();
+                }
+                close |= lower == "connection: close";
+            }
+            let mut body = vec![0; length.unwrap_or(0)];
+            if reader.read_exact(&mut body).is_err() {
+                tally.failures.push("response body truncated".into());
+                return tally;
+            }
+            if !status_line.starts_with("HTTP/1.1 200") {
+                tally.failures.push(format!("status {}", status_line.trim_end()));
+            } else {
+                tally.ok += 1;
+            }
+            if close {
+                break;
+            }
+        }
+    }
+}
+
+#[test]
+fn graceful_shutdown_under_load_loses_no_accepted_request() {
+    let delay_ms = 800;
+    let source = SERVICE.replace(
+        "server.run()",
+        &format!("server.run(shutdown_delay={delay_ms}.ms, shutdown_timeout=10.seconds)"),
+    );
+    let script = Script::start("load", &source);
+    let port = script.server_port();
+    let workers: Vec<_> = (0..6)
+        .map(|_| std::thread::spawn(move || hammer(port)))
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    script.signal("TERM");
+    let signalled = Instant::now();
+    let tallies: Vec<LoadTally> = workers
+        .into_iter()
+        .map(|w| w.join().expect("load thread"))
+        .collect();
+    let (out, err, status) = script.finish();
+    let elapsed = signalled.elapsed();
+    let ok: usize = tallies.iter().map(|t| t.ok).sum();
+    let failures: Vec<&String> = tallies.iter().flat_map(|t| &t.failures).collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert!(ok > 100, "only {ok} requests answered");
+    assert_eq!(status, 0, "{err:?}");
+    assert_eq!(out, ["hook: shutdown ran"]);
+    assert!(
+        elapsed < Duration::from_millis(delay_ms) + Duration::from_secs(10),
+        "took {elapsed:?}"
+    );
+}

@@ -345,7 +345,9 @@ fn hammer(port: u16) -> LoadTally {
                 return tally;
             }
             if !status_line.starts_with("HTTP/1.1 200") {
-                tally.failures.push(format!("status {}", status_line.trim_end()));
+                tally
+                    .failures
+                    .push(format!("status {}", status_line.trim_end()));
             } else {
                 tally.ok += 1;
             }
@@ -387,4 +389,55 @@ fn graceful_shutdown_under_load_loses_no_accepted_request() {
         elapsed < Duration::from_millis(delay_ms) + Duration::from_secs(10),
         "took {elapsed:?}"
     );
+}
+
+#[test]
+fn the_readme_hello_service_answers_and_stops_on_sigterm() {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hello.cn"))
+        .expect("examples/hello.cn");
+    let script = Script::start_with_env("hello", &source, &[("PORT", "0")]);
+    let port = script.server_port();
+    assert_eq!(get(port, "/?name=you").body, r#"{"hello":"you"}"#);
+    assert_eq!(get(port, "/healthz").status, 200);
+    script.signal("TERM");
+    let (_, err, status) = script.finish();
+    assert_eq!(status, 0, "{err:?}");
+}
+
+const TWO_SERVERS: &str = r#"
+import http
+
+fn main():
+    admin = http.Server("127.0.0.1:0")
+    admin.route("GET", "/admin", fn(req): "admin")
+    spawn admin.run()
+    public = http.Server("127.0.0.1:0")
+    public.route("GET", "/", fn(req): "public")
+    public.run()
+    print("public server stopped")
+"#;
+
+#[test]
+fn several_servers_in_one_process_shut_down_together() {
+    let script = Script::start("two", TWO_SERVERS);
+    let first = script.server_port();
+    let second = script.server_port();
+    // Which port is which depends on start order; each serves its own route.
+    let mut bodies: Vec<String> = [first, second]
+        .iter()
+        .flat_map(|&port| [get(port, "/admin"), get(port, "/")])
+        .filter(|r| r.status == 200)
+        .map(|r| r.body)
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, ["admin", "public"]);
+    script.signal("TERM");
+    let (out, err, status) = script.finish();
+    assert_eq!(out, ["public server stopped"], "{err:?}");
+    assert_eq!(status, 0);
+    let drained = err
+        .iter()
+        .filter(|l| l.contains("every connection finished"))
+        .count();
+    assert_eq!(drained, 2, "{err:?}");
 }

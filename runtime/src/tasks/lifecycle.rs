@@ -28,8 +28,9 @@ pub struct Lifecycle {
     stop_requested: Notify,
     /// The main task, cancelled when shutdown starts and nobody waits for the signal.
     pub(crate) main: RefCell<Option<Rc<Task>>>,
-    /// Tasks waiting in `signal.wait()`.
+    /// Tasks waiting in `signal.wait()` (and servers, which wait the same way).
     waiters: Cell<usize>,
+    waiter_left: Notify,
 }
 
 /// Counts a task as waiting in `signal.wait()` while it lives.
@@ -38,6 +39,7 @@ pub struct Waiter(Rc<Lifecycle>);
 impl Drop for Waiter {
     fn drop(&mut self) {
         self.0.waiters.set(self.0.waiters.get().saturating_sub(1));
+        self.0.waiter_left.notify_waiters();
     }
 }
 
@@ -95,6 +97,20 @@ impl Lifecycle {
             main.cancel();
         }
         self.begin_stop();
+    }
+
+    /// `main` has ended: tasks still waiting for shutdown (servers) are told to stop, and this
+    /// resolves once they have finished handling it.
+    pub(crate) async fn stop_waiters(&self) {
+        if self.waiters.get() == 0 {
+            return;
+        }
+        if !self.stopping.replace(true) {
+            self.stop_requested.notify_waiters();
+        }
+        while self.waiters.get() > 0 {
+            self.waiter_left.notified().await;
+        }
     }
 
     fn begin_stop(&self) {

@@ -120,6 +120,8 @@ async fn shut_down(
             result = Ok(());
         }
     }
+    // Tasks handling shutdown themselves (servers draining, `signal.wait()`) finish first.
+    lifecycle.stop_waiters().await;
     // Cancel every task still running and wait for their cleanups.
     let running: Vec<Rc<Task>> = vm.borrow().running.values().cloned().collect();
     running.iter().for_each(|t| t.cancel());

@@ -119,7 +119,7 @@ impl Fiber {
     /// idle tasks.
     pub fn for_task() -> Fiber {
         Fiber {
-            stack: Vec::with_capacity(16),
+            stack: Vec::with_capacity(8),
             frames: Vec::with_capacity(2),
             yieldable: true,
             ..Fiber::default()

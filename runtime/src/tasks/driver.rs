@@ -35,8 +35,9 @@ pub(crate) enum Resume {
     Continue,
     /// The awaited call returned this.
     Value(Value),
-    /// Raise this at the point where the fiber stopped.
-    Fault(Fault),
+    /// Raise this at the point where the fiber stopped (boxed: a resume value lives in every
+    /// waiting task's driver state).
+    Fault(Box<Fault>),
 }
 
 /// Why a fiber stopped running.
@@ -71,7 +72,7 @@ impl Vm {
                 fiber.stack.push(value);
                 self.dispatch(fiber, 0)
             }
-            Resume::Fault(fault) => Stop::Faulted(fault),
+            Resume::Fault(fault) => Stop::Faulted(*fault),
         };
         loop {
             let fault = match outcome {
@@ -141,7 +142,8 @@ impl Vm {
         let vm = self.handle();
         self.running.insert(task.id, task.clone());
         tokio::task::spawn_local(async move {
-            let result = drive(&vm, &task, fiber, Resume::Begin(argc)).await;
+            // Boxed so the driver's state holds a pointer, not the fiber itself twice.
+            let result = drive(&vm, &task, Box::new(fiber), Resume::Begin(argc)).await;
             finish_task(&vm, &task, result);
         });
     }
@@ -229,7 +231,7 @@ pub async fn yield_to_others() {
 pub(crate) async fn drive(
     vm: &VmRef,
     task: &Rc<Task>,
-    mut fiber: Fiber,
+    mut fiber: Box<Fiber>,
     mut resume: Resume,
 ) -> Result<Value, Fault> {
     loop {
@@ -238,7 +240,7 @@ pub(crate) async fn drive(
                 if matches!(resume, Resume::Begin(_)) {
                     return Err(fault);
                 }
-                resume = Resume::Fault(fault);
+                resume = Resume::Fault(Box::new(fault));
             }
         }
         let step = {
@@ -253,10 +255,10 @@ pub(crate) async fn drive(
             Step::Await(future) => {
                 let resume = tokio::select! {
                     biased;
-                    fault = task.interrupted() => Resume::Fault(fault),
+                    fault = task.interrupted() => Resume::Fault(Box::new(fault)),
                     result = future => match result {
                         Ok(value) => Resume::Value(value),
-                        Err(fault) => Resume::Fault(fault),
+                        Err(fault) => Resume::Fault(Box::new(fault)),
                     },
                 };
                 // Callbacks the abandoned wait had started finish their cleanups first.

@@ -102,7 +102,7 @@ async fn run_in_task(vm: &VmRef, task: &Rc<Task>, callee: Value) -> Result<Value
     fiber.yieldable = true;
     fiber.stack.push(callee);
     vm.borrow_mut().running.insert(task.id, task.clone());
-    let result = drive(vm, task, fiber, Resume::Begin(0)).await;
+    let result = drive(vm, task, Box::new(fiber), Resume::Begin(0)).await;
     vm.borrow_mut().running.remove(&task.id);
     result
 }

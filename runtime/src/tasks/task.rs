@@ -27,8 +27,9 @@ pub enum Outcome {
     Running,
     /// Returned a value.
     Returned(Value),
-    /// Faulted (including cancellation and `exit`).
-    Faulted(Fault),
+    /// Faulted (including cancellation and `exit`); boxed, since an idle task should not carry
+    /// room for a fault inline.
+    Faulted(Box<Fault>),
 }
 
 /// One script task.
@@ -39,7 +40,7 @@ pub struct Task {
     finished: Notify,
     /// A fault to raise at the task's next await point (cancellation, or a sibling's fault
     /// raised by a `concurrent:` block).
-    interrupt: RefCell<Option<Fault>>,
+    interrupt: RefCell<Option<Box<Fault>>>,
     interrupted: Notify,
     cancel_requested: Cell<bool>,
     /// Whether someone took the fault (a `join`, a `concurrent:` block): unclaimed faults are
@@ -83,7 +84,7 @@ impl Task {
     pub(crate) fn finish(&self, result: Result<Value, Fault>) {
         *self.outcome.borrow_mut() = match result {
             Ok(value) => Outcome::Returned(value),
-            Err(fault) => Outcome::Faulted(fault),
+            Err(fault) => Outcome::Faulted(Box::new(fault)),
         };
         self.finished.notify_waiters();
     }
@@ -102,7 +103,7 @@ impl Task {
             Outcome::Returned(value) => Some(Ok(value.clone())),
             Outcome::Faulted(fault) => {
                 self.claimed.set(true);
-                Some(Err(fault.clone()))
+                Some(Err((**fault).clone()))
             }
         }
     }
@@ -110,7 +111,7 @@ impl Task {
     /// The fault the task ended with, if any, without claiming it.
     pub(crate) fn fault(&self) -> Option<Fault> {
         match &*self.outcome.borrow() {
-            Outcome::Faulted(fault) => Some(fault.clone()),
+            Outcome::Faulted(fault) => Some((**fault).clone()),
             _ => None,
         }
     }
@@ -138,20 +139,20 @@ impl Task {
     pub(crate) fn interrupt_with(&self, fault: Fault) {
         let mut slot = self.interrupt.borrow_mut();
         if slot.is_none() {
-            *slot = Some(fault);
+            *slot = Some(Box::new(fault));
             self.interrupted.notify_one();
         }
     }
 
     /// The pending interrupt, if any (checked when the task resumes after yielding).
     pub(crate) fn take_interrupt(&self) -> Option<Fault> {
-        self.interrupt.borrow_mut().take()
+        self.interrupt.borrow_mut().take().map(|fault| *fault)
     }
 
     /// Drops the pending interrupt if `matches` says it is one already dealt with.
     pub(crate) fn take_interrupt_if(&self, matches: impl Fn(&Fault) -> bool) {
         let mut slot = self.interrupt.borrow_mut();
-        if slot.as_ref().is_some_and(matches) {
+        if slot.as_deref().is_some_and(matches) {
             *slot = None;
         }
     }

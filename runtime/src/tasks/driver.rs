@@ -10,6 +10,7 @@
 //! interrupt raised at its next await or yield.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -173,6 +174,78 @@ impl Vm {
     ) -> impl Future<Output = Result<Value, Fault>> {
         let callback = self.start_callback(callee, args);
         async move { callback.result().await }
+    }
+}
+
+impl Vm {
+    /// Prepares `callee(args)` as a task that the caller drives inside its own future (no
+    /// separate tokio task, no wake-up through a `Notify`): the cheapest way to run a callback
+    /// the caller waits for anyway, such as an http handler. `context` is the task's context.
+    pub fn inline_call(
+        &mut self,
+        callee: Value,
+        args: Vec<Value>,
+        context: HashMap<Rc<str>, Value>,
+    ) -> InlineCall {
+        let argc = args.len();
+        let mut fiber = Box::new(Fiber::for_task());
+        fiber.stack.push(callee);
+        fiber.stack.extend(args);
+        let task = Task::new(self.next_task_id(), context);
+        self.running.insert(task.id, task.clone());
+        let vm = self.handle();
+        let driven = task.clone();
+        let future = Box::pin(async move {
+            let result = drive(&vm, &driven, fiber, Resume::Begin(argc)).await;
+            let outcome = match &result {
+                Ok(value) => Ok(value.clone()),
+                Err(fault) => Err(fault.clone()),
+            };
+            finish_task(&vm, &driven, result);
+            driven.claim();
+            outcome
+        });
+        InlineCall {
+            task,
+            future: Some(future),
+        }
+    }
+}
+
+/// A task driven by its caller's future (see [`Vm::inline_call`]). If the caller drops it
+/// before it ends (the client went away), the task is cancelled and finishes its cleanups as a
+/// task of its own.
+pub struct InlineCall {
+    task: Rc<Task>,
+    future: Option<NativeFuture>,
+}
+
+impl InlineCall {
+    /// The task (to cancel it).
+    pub fn task(&self) -> &Rc<Task> {
+        &self.task
+    }
+
+    /// Drives the task until it ends and gives its result. After a result, calling it again
+    /// faults.
+    pub async fn result(&mut self) -> Result<Value, Fault> {
+        let Some(future) = self.future.as_mut() else {
+            return Err(Fault::new("internal error: an inline call was awaited twice"));
+        };
+        let result = future.as_mut().await;
+        self.future = None;
+        result
+    }
+}
+
+impl Drop for InlineCall {
+    fn drop(&mut self) {
+        if let Some(future) = self.future.take() {
+            self.task.cancel();
+            tokio::task::spawn_local(async move {
+                let _ = future.await;
+            });
+        }
     }
 }
 

@@ -11,7 +11,7 @@ pub mod runtime;
 pub mod scope;
 pub mod task;
 
-pub use driver::{yield_to_others, Callback, NativeFuture, VmRef};
+pub use driver::{yield_to_others, Callback, InlineCall, NativeFuture, VmRef};
 pub use lifecycle::Lifecycle;
 pub use runtime::Runtime;
 pub use task::{Task, TaskHandle};

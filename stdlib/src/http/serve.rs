@@ -244,15 +244,15 @@ async fn answer(
         request_id: request_id.clone(),
     });
     let callee = with_middleware(&state.middleware.borrow(), handler);
-    let callback = vm.borrow_mut().start_callback(callee, vec![request]);
-    callback
-        .task()
-        .context
-        .borrow_mut()
-        .insert("request_id".into(), Value::str(&**request_id));
+    let context = std::iter::once(("request_id".into(), Value::str(&**request_id))).collect();
+    let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
+    // Biased: a handler that answers without waiting never arms the timer.
+    let deadline = tokio::time::sleep(state.limits.request_timeout);
+    tokio::pin!(deadline);
     let result = tokio::select! {
-        result = callback.result() => Some(result),
-        _ = tokio::time::sleep(state.limits.request_timeout) => None,
+        biased;
+        result = call.result() => Some(result),
+        _ = &mut deadline => None,
     };
     match result {
         Some(Ok(value)) => match from_handler_value(&value) {
@@ -267,8 +267,9 @@ async fn answer(
             error(500, "internal server error", request_id)
         }
         None => {
-            callback.task().cancel();
-            callback.task().wait().await;
+            // Cancel, and let the handler's cleanups run before answering.
+            call.task().cancel();
+            let _ = call.result().await;
             log(&format!(
                 "request {request_id}: no response within {:?}; the handler was cancelled",
                 state.limits.request_timeout

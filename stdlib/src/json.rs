@@ -24,8 +24,14 @@ const MAX_DEPTH: usize = 512;
 /// The module's members.
 pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
     vec![
-        ("encode", NativeFunction::value("json.encode", encode_native)),
-        ("decode", NativeFunction::value("json.decode", decode_native)),
+        (
+            "encode",
+            NativeFunction::value("json.encode", encode_native),
+        ),
+        (
+            "decode",
+            NativeFunction::value("json.decode", decode_native),
+        ),
     ]
 }
 
@@ -39,7 +45,11 @@ fn encode_native(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         Some(other) => return Err(args.wrong_type(1, "int from 0 to 16", other)),
     };
     let mut out = String::new();
-    Encoder { out: &mut out, indent }.value(args.value(0)?, 0)?;
+    Encoder {
+        out: &mut out,
+        indent,
+    }
+    .value(args.value(0)?, 0)?;
     Ok(Value::str(out))
 }
 
@@ -84,7 +94,9 @@ struct Encoder<'a> {
 impl Encoder<'_> {
     fn value(&mut self, value: &Value, depth: usize) -> Result<(), Fault> {
         if depth > MAX_DEPTH {
-            return Err(Fault::new("json.encode: value nested too deeply (or contains itself)"));
+            return Err(Fault::new(
+                "json.encode: value nested too deeply (or contains itself)",
+            ));
         }
         match value {
             Value::Nil => self.out.push_str("null"),

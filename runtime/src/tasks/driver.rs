@@ -230,7 +230,9 @@ impl InlineCall {
     /// faults.
     pub async fn result(&mut self) -> Result<Value, Fault> {
         let Some(future) = self.future.as_mut() else {
-            return Err(Fault::new("internal error: an inline call was awaited twice"));
+            return Err(Fault::new(
+                "internal error: an inline call was awaited twice",
+            ));
         };
         let result = future.as_mut().await;
         self.future = None;

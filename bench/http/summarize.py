@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Tables for bench/http/run from one results directory.
 
-Usage: summarize.py DIR
+Usage: summarize.py [--clean PCT] DIR [DIR...]
 Reads DIR/wrk/<server>.<root|json>.r<N>.txt (wrk --latency output plus the runner's `# ...`
 lines), DIR/wrk/<server>.r<N>.{rss-idle,rss-loaded,exit} and DIR/startup.tsv; prints medians
-over the rounds and the cn targets.
+over the rounds (of all DIRs together) and the cn targets. --clean PCT keeps only the wrk runs
+during which other processes and hypervisor steal took at most PCT % of a core.
 """
 import glob
 import os
@@ -44,7 +45,14 @@ def parse(path):
         "server_cpu": float(extra.get("server_cpu", "nan").rstrip("%")),
         "client_core": float(extra.get("client_core", "nan").rstrip("%")),
         "other_cpu": float(extra.get("other_cpu", "nan").rstrip("%")),
+        "steal": float(extra.get("steal", "nan").rstrip("%")),
     }
+
+
+def noise(r):
+    """`other` CPU of a run, with the steal part in brackets where it was recorded."""
+    text = format(r["other_cpu"], ".0f")
+    return text if r["steal"] != r["steal"] else f"{text} [{r['steal']:.0f}]"
 
 
 def med(xs):
@@ -56,12 +64,22 @@ def rng(xs, fmt):
     return f"{fmt.format(min(xs))}-{fmt.format(max(xs))}" if len(xs) > 1 else ""
 
 
-def main(d):
+def files(dirs, pattern):
+    return [f for d in dirs for f in sorted(glob.glob(os.path.join(d, pattern)))]
+
+
+def main(dirs, clean=None):
     runs = {}
+    dropped = []
     for s in ORDER:
         for tag in ("root", "json"):
-            files = sorted(glob.glob(os.path.join(d, "wrk", f"{s}.{tag}.r*.txt")))
-            data = [p for p in (parse(f) for f in files) if p]
+            data = []
+            for f in files(dirs, f"wrk/{s}.{tag}.r*.txt"):
+                p = parse(f)
+                if p and clean is not None and not p["other_cpu"] <= clean:
+                    dropped.append(f"{s} {'/' if tag == 'root' else '/json'} ({p['other_cpu']:.0f}%)")
+                elif p:
+                    data.append(p)
             if data:
                 runs[(s, tag)] = data
     servers = [s for s in ORDER if (s, "root") in runs or (s, "json") in runs]
@@ -71,14 +89,16 @@ def main(d):
 
     def rss(s, kind):
         vals = [int(open(f).read().split()[0]) for f in
-                glob.glob(os.path.join(d, "wrk", f"{s}.r*.rss-{kind}")) if open(f).read().strip()]
+                files(dirs, f"wrk/{s}.r*.rss-{kind}") if open(f).read().strip()]
         return med(vals) / 1024 if vals else float("nan")
 
     go_root, go_json = m("go", "root", "rps"), m("go", "json", "rps")
     if servers:
         nrounds = max(len(v) for v in runs.values())
-        print(f"Medians of {nrounds} round(s); server on CPU {os.environ.get('SERVER_CPU', '1')}, "
+        print(f"Medians of {'up to ' if clean is not None else ''}{nrounds} run(s) from {len(dirs)} directory(ies); server on CPU {os.environ.get('SERVER_CPU', '1')}, "
               f"wrk -t1 -c50 on CPU {os.environ.get('CLIENT_CPU', '0')}.")
+        if clean is not None:
+            print(f"Only runs with other CPU <= {clean:g}% of a core; left out: {', '.join(dropped) or 'none'}.")
         print()
         print("| server | `/` req/s | vs Go | p50 / p99 ms | `/json` req/s | vs Go | `/json` p50 / p99 ms | idle RSS | RSS after load |")
         print("|---|---|---|---|---|---|---|---|---|")
@@ -86,13 +106,13 @@ def main(d):
             r, j = m(s, "root", "rps"), m(s, "json", "rps")
             print(f"| {NAMES[s]} | {r:,.0f} | {r / go_root:.2f} | {m(s, 'root', 'p50'):.2f} / {m(s, 'root', 'p99'):.2f} "
                   f"| {j:,.0f} | {j / go_json:.2f} | {m(s, 'json', 'p50'):.2f} / {m(s, 'json', 'p99'):.2f} "
-                  f"| {rss(s, 'idle'):.1f} MB | {rss(s, 'loaded'):.1f} MB |")
+                  f"| {rss(s, 'idle'):.1f} MiB | {rss(s, 'loaded'):.1f} MiB |")
         print()
         print("Per run: req/s and p99 of each round; medians of the server's CPU use (% of its core), the")
-        print("wrk core's busy share, and CPU used by other processes during the run (% of a core, noise);")
-        print("1-min load average at the start of each run.")
+        print("wrk core's busy share, busy CPU not charged to server or wrk (other processes + hypervisor")
+        print("steal, % of a core: the noise; steal alone in brackets where recorded); 1-min load at the start.")
         print()
-        print("| server | path | req/s (runs) | p99 ms (runs) | server CPU | wrk core | other CPU | load1 | errors |")
+        print("| server | path | req/s (runs) | p99 ms (runs) | server CPU | wrk core | other CPU % (runs) | load1 | errors |")
         print("|---|---|---|---|---|---|---|---|---|")
         for s in servers:
             for tag, path in (("root", "/"), ("json", "/json")):
@@ -102,27 +122,27 @@ def main(d):
                 errs = "; ".join(e for r in data for e in r["errors"]) or "-"
                 print(f"| {s} | {path} | {', '.join(format(r['rps'], ',.0f') for r in data)} "
                       f"| {', '.join(format(r['p99'], '.2f') for r in data)} "
-                      f"| {med([r['server_cpu'] for r in data]):.0f}% | {med([r['client_core'] for r in data]):.0f}% | {med([r['other_cpu'] for r in data]):.0f}% "
+                      f"| {med([r['server_cpu'] for r in data]):.0f}% | {med([r['client_core'] for r in data]):.0f}% | {', '.join(noise(r) for r in data)} "
                       f"| {', '.join(format(r['load1'], '.2f') for r in data)} | {errs} |")
-        noisy = sorted(glob.glob(os.path.join(d, "wrk", "*.txt.noisy*")))
+        noisy = files(dirs, "wrk/*.txt.noisy*")
         if noisy:
             print()
             print(f"Discarded and repeated because other processes used CPU during the run: {len(noisy)} run(s) "
                   f"({', '.join(os.path.basename(f) for f in noisy)}).")
         exits = {}
         for s in servers:
-            exits[s] = [open(f).read().strip() for f in sorted(glob.glob(os.path.join(d, "wrk", f"{s}.r*.exit")))]
+            exits[s] = [open(f).read().strip() for f in files(dirs, f"wrk/{s}.r*.exit")]
         print()
         print("Exit status after SIGTERM: " + "; ".join(f"{s} {','.join(v) or '?'}" for s, v in exits.items()))
 
     startup, listen = {}, {}
-    path = os.path.join(d, "startup.tsv")
-    if os.path.exists(path):
+    for path in files(dirs, "startup.tsv"):
         for line in open(path).read().splitlines()[1:]:
             f = line.split("\t")
             startup.setdefault(f[0], []).append((f[2], f[3]))
             if len(f) > 4 and f[4] not in ("-", ""):
                 listen.setdefault(f[0], []).append(float(f[4]))
+    if startup:
         print()
         print("Start-up: launch -> first 200 (cn: /healthz, others: /), polled every 1 ms:")
         print()
@@ -153,13 +173,13 @@ def main(d):
             checks.append((hr >= 0.7, f"`/` req/s >= 0.7x raw hyper: {hr:.2f}x ({m('cn', 'root', 'rps'):,.0f} vs {m('hyper', 'root', 'rps'):,.0f})"))
         if ("cn", "root") in runs:
             r = rss("cn", "idle")
-            checks.append((r < 15, f"idle RSS < 15 MB: {r:.1f} MB"))
+            checks.append((r < 15, f"idle RSS < 15 MB (read as MiB, like the reference table): {r:.2f} MiB = {r * 1.048576:.2f} MB decimal"))
             bad = [e for t in ("root", "json") for x in runs.get(("cn", t), []) for e in x["errors"]]
             checks.append((not bad, f"no socket errors / non-2xx under load: {'; '.join(bad) or 'none'}"))
         if "cn" in startup:
             ts = [float(t) for t, _ in startup["cn"] if t != "timeout"]
             checks.append((bool(ts) and med(ts) < 50, f"start-up to first 200 from /healthz < 50 ms: {med(ts):.1f} ms"))
-        exits = [open(f).read().strip() for f in glob.glob(os.path.join(d, "wrk", "cn.r*.exit"))]
+        exits = [open(f).read().strip() for f in files(dirs, "wrk/cn.r*.exit")]
         exits += [rc for _, rc in startup.get("cn", [])]
         if exits:
             checks.append((all(e == "0" for e in exits), f"exit 0 on SIGTERM: {len([e for e in exits if e == '0'])}/{len(exits)} stops"))
@@ -168,4 +188,8 @@ def main(d):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results", "latest"))
+    argv = sys.argv[1:]
+    clean = None
+    if argv[:1] == ["--clean"]:
+        clean, argv = float(argv[1]), argv[2:]
+    main(argv or [os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "latest")], clean)

@@ -191,6 +191,16 @@ impl Value {
         )
     }
 
+    /// Whether the value can be called as a function (script function, native, bound method).
+    /// Record types and enums construct values but are not "functions" to library code that
+    /// takes a callback.
+    pub fn is_callable(&self) -> bool {
+        matches!(
+            self,
+            Value::Function(_) | Value::Native(_) | Value::Bound(_)
+        )
+    }
+
     /// The string inside a `Str`, if it is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {

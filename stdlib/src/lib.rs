@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod http;
+pub mod ids;
 pub mod json;
 pub mod signal;
 pub mod sync;

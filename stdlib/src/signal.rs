@@ -29,10 +29,7 @@ fn on_shutdown(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.allow_named(&[])?;
     args.expect_count(1, 1)?;
     let hook = args.value(0)?.clone();
-    if !matches!(
-        hook,
-        Value::Function(_) | Value::Native(_) | Value::Bound(_)
-    ) {
+    if !hook.is_callable() {
         return Err(args.wrong_type(0, "function", &hook));
     }
     vm.lifecycle.hooks.borrow_mut().push(hook.clone());

@@ -20,7 +20,6 @@ mod transport;
 mod url;
 
 use std::any::Any;
-use std::hash::{BuildHasher, Hasher};
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -197,7 +196,7 @@ fn traceparent(vm: &Vm) -> Option<HeaderValue> {
     }
     let span_id = match context.get("span_id").and_then(Value::as_str) {
         Some(span) if is_trace_hex(span, 16) => span.to_ascii_lowercase(),
-        _ => format!("{:016x}", new_span_id()),
+        _ => crate::ids::random_hex16(),
     };
     HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-01")).ok()
 }
@@ -207,18 +206,6 @@ fn is_trace_hex(text: &str, len: usize) -> bool {
     text.len() == len
         && text.bytes().all(|b| b.is_ascii_hexdigit())
         && text.bytes().any(|b| b != b'0')
-}
-
-/// A random non-zero span id.
-fn new_span_id() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    hasher.finish().max(1)
 }
 
 /// `http.Client`: the request functions as methods, with the client's settings and pool.

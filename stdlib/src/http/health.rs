@@ -240,10 +240,7 @@ impl HealthHandle {
         args.expect_count(2, 4)?;
         let name = args.str(0)?.to_string();
         let func = args.value(1)?.clone();
-        if !matches!(
-            func,
-            Value::Function(_) | Value::Native(_) | Value::Bound(_)
-        ) {
+        if !func.is_callable() {
             return Err(args.wrong_type(1, "function", &func));
         }
         let timeout = duration_option(args, 2, "timeout", Duration::from_secs(1))?;

@@ -345,26 +345,5 @@ fn request_id(header: Option<&HeaderValue>) -> Rc<str> {
             return value.into();
         }
     }
-    new_request_id().into()
-}
-
-/// 16 hex digits from a per-thread xorshift generator seeded by the clock and the thread.
-fn new_request_id() -> String {
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            (nanos ^ (std::process::id() as u64).rotate_left(32)) | 1
-        });
-    }
-    let n = STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.set(x);
-        x
-    });
-    format!("{n:016x}")
+    crate::ids::random_hex16().into()
 }

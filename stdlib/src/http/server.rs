@@ -105,13 +105,6 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     }))))
 }
 
-fn callable(value: &Value) -> bool {
-    matches!(
-        value,
-        Value::Function(_) | Value::Native(_) | Value::Bound(_)
-    )
-}
-
 impl NativeType for Server {
     fn type_name(&self) -> &str {
         "http.Server"
@@ -152,7 +145,7 @@ impl NativeType for Server {
             "route" => self.route(&args),
             "use" => args.expect_count(1, 1).and_then(|()| {
                 let middleware = args.value(0)?.clone();
-                if !callable(&middleware) {
+                if !middleware.is_callable() {
                     return Err(args.wrong_type(0, "function", &middleware));
                 }
                 self.0.middleware.borrow_mut().push(middleware);
@@ -160,7 +153,7 @@ impl NativeType for Server {
             }),
             "on_shutdown" => args.expect_count(1, 1).and_then(|()| {
                 let hook = args.value(0)?.clone();
-                if !callable(&hook) {
+                if !hook.is_callable() {
                     return Err(args.wrong_type(0, "function", &hook));
                 }
                 vm.lifecycle.hooks.borrow_mut().push(hook.clone());
@@ -181,7 +174,7 @@ impl Server {
         args.allow_named(&[])?;
         args.expect_count(3, 3)?;
         let handler = args.value(2)?.clone();
-        if !callable(&handler) {
+        if !handler.is_callable() {
             return Err(args.wrong_type(2, "function", &handler));
         }
         self.0

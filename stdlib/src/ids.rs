@@ -1,0 +1,30 @@
+//! Random identifiers for requests, traces and spans: a per-thread xorshift generator seeded
+//! from the clock and the process id. Not cryptographic; ids only need to be unique enough to
+//! tell requests apart in logs and traces.
+
+use std::cell::Cell;
+
+/// A random non-zero 64-bit number.
+pub fn random_u64() -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            (nanos ^ (std::process::id() as u64).rotate_left(32)) | 1
+        });
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        x
+    })
+}
+
+/// 16 random hex digits.
+pub fn random_hex16() -> String {
+    format!("{:016x}", random_u64())
+}

@@ -102,6 +102,16 @@ fn route(request: &Request, connections: &AtomicUsize) -> Option<Reply> {
         "/redirect-307" => Reply::redirect(307, "/echo"),
         "/redirect-relative/a/b" => Reply::redirect(301, "../../text"),
         "/big" => Reply::text(&"x".repeat(2000)),
+        "/binary" => Reply::new(
+            200,
+            "application/octet-stream",
+            (0..=255u8).collect::<Vec<u8>>(),
+        ),
+        "/mirror" => Reply::new(
+            200,
+            request.header("content-type").unwrap_or("none"),
+            request.body.clone(),
+        ),
         "/big-chunked" => {
             let mut reply = Reply::text(&"y".repeat(5000));
             reply.chunked = true;
@@ -383,6 +393,29 @@ fn main():
          OPTIONS nil \"\"\n\
          200 \"\" 26\n\
          /echo?q=a%20b%26c&n=1&n=2&on=true\n",
+    );
+}
+
+#[test]
+fn binary_bodies() {
+    let server = Server::start();
+    check(
+        "binary",
+        &server.url(),
+        r#"
+import http
+
+fn main():
+    data = http.get("URL/binary").unwrap().bytes()
+    print(type(data), len(data), data[0], data[255], data[126:130].hex())
+    print(repr(http.get("URL/binary").unwrap().text()[0:2]))
+    sent = bytes([0, 159, 146, 150, 255])
+    back = http.post("URL/mirror", body=sent).unwrap()
+    print(back.bytes() == sent, back.headers.get("content-type"))
+"#,
+        "bytes 256 0 255 7e7f8081\n\
+         \"\\x00\\x01\"\n\
+         true application/octet-stream\n",
     );
 }
 

@@ -45,6 +45,10 @@ fn created(req):
     resp.headers["x-custom"] = "yes"
     return resp
 
+fn reverse(req):
+    data = req.bytes()
+    return http.Response.bytes(data[::-1], content_type="application/x-reversed")
+
 fn main():
     server = http.Server("127.0.0.1:0", body_limit=1000, request_timeout=2.seconds)
     server.route("GET", "/", hello)
@@ -55,6 +59,7 @@ fn main():
     server.route("GET", "/boom", boom)
     server.route("GET", "/slow", slow)
     server.route("GET", "/created", created)
+    server.route("POST", "/reverse", reverse)
     server.on_shutdown(fn(): print("hook: shutdown ran"))
     server.run()
 "#;
@@ -195,6 +200,29 @@ fn h2c_with_curl() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.starts_with(r#"{"id":"9""#), "{text}");
     assert!(text.ends_with(" 2"), "{text}");
+}
+
+#[test]
+fn binary_bodies_arrive_and_leave_byte_for_byte() {
+    let script = Script::start("binary", SERVICE);
+    let port = script.server_port();
+    let body: Vec<u8> = (0..=255u8).chain([0, 255, 13, 10]).collect();
+    let file = std::env::temp_dir().join(format!("cn-binary-{}.bin", std::process::id()));
+    std::fs::write(&file, &body).expect("temp file");
+    let output = Command::new("curl")
+        .args(["-s", "-D", "/dev/stderr", "--data-binary"])
+        .arg(format!("@{}", file.display()))
+        .arg(format!("http://127.0.0.1:{port}/reverse"))
+        .output()
+        .expect("curl runs");
+    let _ = std::fs::remove_file(&file);
+    let reversed: Vec<u8> = body.iter().rev().copied().collect();
+    assert_eq!(output.stdout, reversed);
+    let headers = String::from_utf8_lossy(&output.stderr).to_ascii_lowercase();
+    assert!(
+        headers.contains("content-type: application/x-reversed"),
+        "{headers}"
+    );
 }
 
 const HEALTH: &str = r#"

@@ -38,6 +38,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("list", convert::list),
         ("tuple", convert::tuple),
         ("dict", convert::dict),
+        ("bytes", convert::bytes),
         ("ord", convert::ord),
         ("chr", convert::chr),
         ("hex", convert::hex),

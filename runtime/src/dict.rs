@@ -61,7 +61,8 @@ fn hashable(value: &Value) -> bool {
         | Value::Int(_)
         | Value::Float(_)
         | Value::Duration(_)
-        | Value::Str(_) => true,
+        | Value::Str(_)
+        | Value::Bytes(_) => true,
         Value::Tuple(items) => items.iter().all(hashable),
         Value::Variant(v) => v.payload.iter().all(hashable),
         Value::Type(_) | Value::Enum(_) | Value::Function(_) | Value::Native(_) => true,
@@ -96,6 +97,10 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
             state.write_i64(*d);
         }
         Value::Str(s) => s.as_str().hash(state),
+        Value::Bytes(b) => {
+            state.write_u8(5);
+            b.as_ref().hash(state);
+        }
         Value::Tuple(items) => {
             state.write_u8(4);
             for item in items.iter() {

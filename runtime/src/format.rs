@@ -69,6 +69,7 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
         Value::Float(f) => write_float(out, *f),
         Value::Duration(nanos) => write_duration(out, *nanos),
         Value::Str(s) => write_quoted(out, s),
+        Value::Bytes(b) => write_bytes(out, b),
         Value::List(items) => write_seq(out, "[", "]", &items.borrow(), d),
         Value::Tuple(items) => {
             if items.len() == 1 {
@@ -244,6 +245,25 @@ fn write_quoted(out: &mut String, s: &str) {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
             c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `b"..."`: printable ASCII as is, everything else escaped, so binary data prints on one line.
+fn write_bytes(out: &mut String, bytes: &[u8]) {
+    out.push_str("b\"");
+    for &b in bytes {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
         }
     }
     out.push('"');

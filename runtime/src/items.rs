@@ -49,6 +49,12 @@ pub fn get(object: &Value, index: &Value) -> Result<Value, Fault> {
                 .map(|c| Value::str(c.to_string()))
                 .ok_or_else(|| out_of_range("str", i, count))
         }
+        Value::Bytes(data) => {
+            let i = int_index("bytes", index)?;
+            position(i, data.len())
+                .map(|p| Value::Int(i64::from(data[p])))
+                .ok_or_else(|| out_of_range("bytes", i, data.len()))
+        }
         Value::Dict(d) => {
             let key = Key::new(index.clone())?;
             d.borrow()
@@ -149,6 +155,18 @@ pub fn slice(object: &Value, lo: &Value, hi: &Value, step: &Value) -> Result<Val
             let picks = slice_positions(items.len(), lo, hi, step)?;
             Ok(Value::tuple(
                 picks.into_iter().map(|p| items[p].clone()).collect(),
+            ))
+        }
+        Value::Bytes(data) => {
+            let picks = slice_positions(data.len(), lo, hi, step)?;
+            // A contiguous slice shares the buffer instead of copying it.
+            if let (Some(&first), Some(&last)) = (picks.first(), picks.last()) {
+                if first <= last && last - first + 1 == picks.len() {
+                    return Ok(Value::bytes(data.slice(first..=last)));
+                }
+            }
+            Ok(Value::bytes(
+                picks.into_iter().map(|p| data[p]).collect::<Vec<u8>>(),
             ))
         }
         Value::Str(s) => {

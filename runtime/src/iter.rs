@@ -12,6 +12,7 @@ pub fn iterate(value: &Value) -> Result<Iter, Fault> {
         Value::List(items) => Iter::List(items.clone(), 0),
         Value::Tuple(items) => Iter::Tuple(items.clone(), 0),
         Value::Str(s) => Iter::Str(s.clone(), 0),
+        Value::Bytes(b) => Iter::Bytes(b.clone(), 0),
         Value::Dict(d) => {
             let len = d.borrow().len();
             Iter::Dict(d.clone(), 0, len)
@@ -46,6 +47,11 @@ impl Iter {
                     *offset += c.len_utf8();
                     Value::str(c.to_string())
                 })
+            }
+            Iter::Bytes(data, i) => {
+                let v = data.get(*i).map(|&byte| Value::Int(i64::from(byte)));
+                *i += 1;
+                v
             }
             Iter::Dict(d, i, len) => {
                 let d = d.borrow();

@@ -5,6 +5,7 @@
 //! methods and "did you mean" hints) and a `call` that returns `None` for unknown names, so
 //! [`has_method`] and [`call_method`] always agree.
 
+mod bytes;
 mod dict;
 mod duration;
 mod list;
@@ -27,6 +28,7 @@ pub fn method_names(receiver: &Value) -> &'static [&'static str] {
         Value::List(_) => list::NAMES,
         Value::Dict(_) => dict::NAMES,
         Value::Str(_) => string::NAMES,
+        Value::Bytes(_) => bytes::NAMES,
         Value::Tuple(_) => tuple::NAMES,
         Value::Duration(_) => duration::NAMES,
         Value::Variant(v) if v.is_ok() || v.is_err() => result::NAMES,
@@ -55,6 +57,7 @@ pub fn call_method(
         Value::List(items) => list::call(vm, items, name, args),
         Value::Dict(d) => dict::call(d, name, args),
         Value::Str(s) => string::call(receiver, s, name, args),
+        Value::Bytes(data) => bytes::call(data, name, args),
         Value::Tuple(items) => tuple::call(items, name, args),
         Value::Duration(nanos) => duration::call(*nanos, name, args),
         Value::Variant(v) if v.is_ok() || v.is_err() => result::call(vm, receiver, v, name, args),

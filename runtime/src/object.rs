@@ -296,6 +296,8 @@ pub enum Iter {
     Tuple(Rc<Vec<Value>>, usize),
     /// Over a string's characters (byte offset of the next one).
     Str(Rc<String>, usize),
+    /// Over a byte string's bytes, as ints.
+    Bytes(Rc<bytes::Bytes>, usize),
     /// Over a dict's keys, failing if the dict changes size.
     Dict(Rc<RefCell<crate::dict::Dict>>, usize, usize),
     /// Over a range.

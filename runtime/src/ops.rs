@@ -24,6 +24,7 @@ pub fn equal(a: &Value, b: &Value) -> bool {
         (Int(x), Float(y)) | (Float(y), Int(x)) => int_float_order(*x, *y) == Some(Ordering::Equal),
         (Duration(x), Duration(y)) => x == y,
         (Str(x), Str(y)) => x == y,
+        (Bytes(x), Bytes(y)) => x == y,
         (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow()),
         (Tuple(x), Tuple(y)) => seq_equal(x, y),
         (Dict(x), Dict(y)) => {
@@ -92,6 +93,7 @@ pub fn compare(a: &Value, b: &Value) -> Result<Ordering, Fault> {
             .map(Ordering::reverse)
             .ok_or_else(unordered),
         (Str(x), Str(y)) => Ok(x.as_str().cmp(y.as_str())),
+        (Bytes(x), Bytes(y)) => Ok(x.as_ref().cmp(y.as_ref())),
         (Duration(x), Duration(y)) => Ok(x.cmp(y)),
         (Bool(x), Bool(y)) => Ok(x.cmp(y)),
         (List(x), List(y)) => seq_compare(&x.borrow(), &y.borrow()),
@@ -123,6 +125,17 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
                 other.type_name()
             ))),
         },
+        Value::Bytes(data) => match needle {
+            Value::Bytes(part) => Ok(part.is_empty()
+                || data
+                    .windows(part.len())
+                    .any(|window| window == part.as_ref())),
+            Value::Int(n) => Ok(u8::try_from(*n).is_ok_and(|byte| data.contains(&byte))),
+            other => Err(Fault::new(format!(
+                "'in <bytes>' needs bytes or an int on the left, got {}",
+                other.type_name()
+            ))),
+        },
         Value::Range(r) => Ok(match needle {
             Value::Int(n) => {
                 let offset = n.wrapping_sub(r.start);
@@ -136,7 +149,7 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
             _ => false,
         }),
         other => Err(Fault::new(format!(
-            "'in' needs a list, tuple, dict, str or range, got {}",
+            "'in' needs a list, tuple, dict, str, bytes or range, got {}",
             other.type_name()
         ))),
     }
@@ -168,6 +181,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             s.push_str(x);
             s.push_str(y);
             Ok(Value::str(s))
+        }
+        (Bytes(x), Bytes(y)) if op == BinOp::Add => {
+            let mut joined = Vec::with_capacity(x.len() + y.len());
+            joined.extend_from_slice(x);
+            joined.extend_from_slice(y);
+            Ok(Value::bytes(joined))
         }
         (Str(s), Int(n)) | (Int(n), Str(s)) if op == BinOp::Mul => {
             Ok(Value::str(s.repeat(repeat_count(*n)?)))

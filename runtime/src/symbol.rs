@@ -112,6 +112,8 @@ well_known! {
     ISUPPER = "isupper", ISLOWER = "islower",
     TITLE = "title", CAPITALIZE = "capitalize", ZFILL = "zfill", CENTER = "center", LJUST = "ljust",
     RJUST = "rjust", PARTITION = "partition", RSPLIT = "rsplit", ENCODE = "encode",
+    // bytes
+    DECODE = "decode", DECODE_LOSSY = "decode_lossy", HEX = "hex",
     // results
     IS_OK = "is_ok", IS_ERR = "is_err", UNWRAP = "unwrap", UNWRAP_OR = "unwrap_or", EXPECT = "expect",
     UNWRAP_ERR = "unwrap_err", MAP = "map", MAP_ERR = "map_err",

@@ -30,6 +30,8 @@ pub enum Value {
     Duration(i64),
     /// An immutable string.
     Str(Rc<String>),
+    /// An immutable byte string (`bytes`): binary bodies, `s.encode()`.
+    Bytes(Rc<bytes::Bytes>),
     /// A mutable list.
     List(Rc<RefCell<Vec<Value>>>),
     /// An immutable tuple.
@@ -82,6 +84,7 @@ impl Clone for Value {
             | Value::Duration(_)
             | Value::Undefined => {}
             Value::Str(x) => std::mem::forget(Rc::clone(x)),
+            Value::Bytes(x) => std::mem::forget(Rc::clone(x)),
             Value::List(x) => std::mem::forget(Rc::clone(x)),
             Value::Tuple(x) => std::mem::forget(Rc::clone(x)),
             Value::Dict(x) => std::mem::forget(Rc::clone(x)),
@@ -109,6 +112,11 @@ impl Value {
     /// A string value.
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(Rc::new(s.into()))
+    }
+
+    /// A bytes value.
+    pub fn bytes(data: impl Into<bytes::Bytes>) -> Value {
+        Value::Bytes(Rc::new(data.into()))
     }
 
     /// A list value.
@@ -145,6 +153,7 @@ impl Value {
             Value::Float(_) => "float",
             Value::Duration(_) => "duration",
             Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
@@ -169,6 +178,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Duration(d) => *d != 0,
             Value::Str(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.borrow().is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::Dict(d) => !d.borrow().is_empty(),
@@ -217,6 +227,7 @@ impl Value {
             (Bool(a), Bool(b)) => a == b,
             (Int(a), Int(b)) => a == b,
             (Str(a), Str(b)) => Rc::ptr_eq(a, b),
+            (Bytes(a), Bytes(b)) => Rc::ptr_eq(a, b),
             (List(a), List(b)) => Rc::ptr_eq(a, b),
             (Dict(a), Dict(b)) => Rc::ptr_eq(a, b),
             (Record(a), Record(b)) => Rc::ptr_eq(a, b),

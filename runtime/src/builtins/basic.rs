@@ -48,6 +48,7 @@ pub(super) fn len(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
                 s.chars().count()
             }
         }
+        Value::Bytes(b) => b.len(),
         Value::List(items) => items.borrow().len(),
         Value::Tuple(items) => items.len(),
         Value::Dict(d) => d.borrow().len(),

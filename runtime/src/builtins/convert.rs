@@ -1,4 +1,4 @@
-//! Conversion builtins: `int`, `float`, `bool`, `list`, `tuple`, `dict`, and the character and
+//! Conversion builtins: `int`, `float`, `bool`, `list`, `tuple`, `dict`, `bytes`, and the character and
 //! radix helpers `ord`, `chr`, `hex`, `bin`, `oct`.
 
 use crate::args::Args;
@@ -233,6 +233,43 @@ pub(super) fn list(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         return Ok(Value::list(Vec::new()));
     }
     Ok(Value::list(collect_arg(&args, 0)?))
+}
+
+/// bytes(source=b""): a str's UTF-8 bytes, or an iterable of ints 0-255 as bytes.
+pub(super) fn bytes(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(0, 1)?;
+    args.allow_named(&[])?;
+    match args.get(0) {
+        None => Ok(Value::bytes(Vec::new())),
+        Some(b @ Value::Bytes(_)) => Ok(b.clone()),
+        Some(Value::Str(s)) => Ok(Value::bytes(s.as_bytes().to_vec())),
+        Some(Value::Int(_)) => Err(Fault::new(
+            "bytes() of an int is not supported; use bytes([n]) for one byte",
+        )),
+        Some(_) => {
+            let items = collect_arg(&args, 0)?;
+            let mut out = Vec::with_capacity(items.len());
+            for item in &items {
+                match item {
+                    Value::Int(n) => match u8::try_from(*n) {
+                        Ok(byte) => out.push(byte),
+                        Err(_) => {
+                            return Err(Fault::new(format!(
+                                "bytes() items must be in range 0-255, got {n}"
+                            )))
+                        }
+                    },
+                    other => {
+                        return Err(Fault::new(format!(
+                            "bytes() items must be ints, got {}",
+                            other.type_name()
+                        )))
+                    }
+                }
+            }
+            Ok(Value::bytes(out))
+        }
+    }
 }
 
 /// tuple(iterable=()): a new tuple of the iterable's items.

@@ -23,6 +23,7 @@ pub(crate) fn is_iterable(value: &Value) -> bool {
         Value::List(_)
             | Value::Tuple(_)
             | Value::Str(_)
+            | Value::Bytes(_)
             | Value::Dict(_)
             | Value::Range(_)
             | Value::Iterator(_)

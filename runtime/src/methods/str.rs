@@ -45,6 +45,7 @@ pub(super) const NAMES: &[&str] = &[
     "center",
     "partition",
     "format",
+    "encode",
 ];
 
 /// Calls str method `name`; `receiver` is the string value itself (returned when unchanged).
@@ -98,8 +99,33 @@ pub(super) fn call(
         symbol::CENTER => pad(receiver, s, args, Side::Both),
         symbol::PARTITION => partition(receiver, s, args),
         symbol::FORMAT => format_method(s, args).map(Value::str),
+        symbol::ENCODE => encode(s, &args),
         _ => return None,
     })
+}
+
+/// `s.encode(encoding="utf-8")`: the string's UTF-8 bytes (the only encoding cn strings have).
+fn encode(s: &str, args: &Args<'_>) -> Result<Value, Fault> {
+    args.expect_count(0, 1)?;
+    args.allow_named(&["encoding"])?;
+    if let Some(encoding) = args.get_or_named(0, "encoding") {
+        let name = match encoding {
+            Value::Str(name) => name.to_ascii_lowercase().replace(['-', '_'], ""),
+            other => {
+                return Err(Fault::new(format!(
+                    "encode() encoding must be a str, not {}",
+                    other.type_name()
+                )))
+            }
+        };
+        if name != "utf8" {
+            return Err(Fault::new(format!(
+                "encode() supports only \"utf-8\", not {}",
+                format::repr(encoding)
+            )));
+        }
+    }
+    Ok(Value::bytes(s.as_bytes().to_vec()))
 }
 
 /// Python's `str.isspace` characters: Unicode whitespace plus the ASCII separators 0x1c-0x1f.

@@ -4,7 +4,8 @@
 //! parameters), `query` (multi-valued: `get(name, default=nil)` gives the first value,
 //! `get_all(name)` every one), `headers` (case-insensitive), `remote_addr`, `request_id`. The body
 //! is read before the handler runs (bounded by the server's body limit): `text()` gives it as a
-//! string, `json()` as `Ok(value)` or `Err(message)`.
+//! string (invalid UTF-8 replaced), `bytes()` as it arrived, `json()` as `Ok(value)` or
+//! `Err(message)`.
 
 use std::any::Any;
 use std::net::SocketAddr;
@@ -78,6 +79,7 @@ impl NativeType for Request {
     ) -> Option<Result<Value, Fault>> {
         let result = match &*name.name() {
             "text" => Value::str(String::from_utf8_lossy(&self.body).into_owned()),
+            "bytes" => Value::bytes(self.body.clone()),
             "json" => match std::str::from_utf8(&self.body) {
                 Ok(text) => match crate::json::decode(text) {
                     Ok(value) => Value::ok(value),

@@ -1,13 +1,14 @@
 //! `http.Response` and how a handler's return value becomes an http response.
 //!
 //! Constructors: `http.Response.json(value, status=200)`, `.text(s, status=200)`,
-//! `.html(s, status=200)`, `.status(code)` (empty body), `.redirect(url, status=302)`. A response
-//! has a settable `status` and a `headers` dict that can be changed in place
-//! (`resp.headers["cache-control"] = "no-store"`); `with_header(name, value)` returns the response
-//! for chaining.
+//! `.html(s, status=200)`, `.bytes(data, status=200, content_type="application/octet-stream")`,
+//! `.status(code)` (empty body), `.redirect(url, status=302)`. A response has a settable `status`
+//! and a `headers` dict that can be changed in place (`resp.headers["cache-control"] =
+//! "no-store"`); `with_header(name, value)` returns the response for chaining.
 //!
-//! Shorthands a handler may return instead: a `str` (200, text/plain), a dict, list or record
-//! (200, JSON), `nil` (204), a tuple `(value, status)` of one of those and an int.
+//! Shorthands a handler may return instead: a `str` (200, text/plain), `bytes` (200,
+//! application/octet-stream), a dict, list or record (200, JSON), `nil` (204), a tuple
+//! `(value, status)` of one of those and an int.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -23,6 +24,7 @@ use cn_runtime::{Args, Fault, Value, Vm};
 pub const TEXT: &str = "text/plain; charset=utf-8";
 pub const JSON: &str = "application/json";
 const HTML: &str = "text/html; charset=utf-8";
+const BINARY: &str = "application/octet-stream";
 
 /// A response built by a script.
 pub struct Response {
@@ -62,7 +64,10 @@ fn status_arg(args: &Args<'_>, i: usize, default: u16) -> Result<u16, Fault> {
 }
 
 fn construct(name: &str, args: &Args<'_>) -> Option<Result<Response, Fault>> {
-    if !matches!(name, "json" | "text" | "html" | "status" | "redirect") {
+    if !matches!(
+        name,
+        "json" | "text" | "html" | "bytes" | "status" | "redirect"
+    ) {
         return None;
     }
     Some(build(name, args))
@@ -89,6 +94,24 @@ fn build(name: &str, args: &Args<'_>) -> Result<Response, Fault> {
                 status_arg(args, 1, 200)?,
                 Some(kind),
                 body.into(),
+            ))
+        }
+        "bytes" => {
+            args.allow_named(&["status", "content_type"])?;
+            args.expect_count(1, 3)?;
+            let body = match args.value(0)? {
+                Value::Bytes(data) => Bytes::clone(data),
+                other => return Err(args.wrong_type(0, "bytes", other)),
+            };
+            let content_type = match args.get_or_named(2, "content_type") {
+                None => BINARY,
+                Some(Value::Str(s)) => s.as_str(),
+                Some(other) => return Err(args.wrong_type(2, "str", other)),
+            };
+            Ok(Response::new(
+                status_arg(args, 1, 200)?,
+                Some(content_type),
+                body,
             ))
         }
         "status" => {
@@ -221,6 +244,7 @@ pub fn from_handler_value(value: &Value) -> Result<Response, String> {
             Some(TEXT),
             Bytes::from(text.as_bytes().to_vec()),
         )),
+        Value::Bytes(data) => Ok(Response::new(200, Some(BINARY), Bytes::clone(data))),
         Value::Nil => Ok(Response::new(204, None, Bytes::new())),
         Value::Dict(_) | Value::List(_) | Value::Record(_) => {
             let body = crate::json::encode(value).map_err(|f| f.message)?;
@@ -235,7 +259,7 @@ pub fn from_handler_value(value: &Value) -> Result<Response, String> {
             _ => Err("a handler returned a tuple that is not (value, status)".into()),
         },
         other => Err(format!(
-            "a handler returned {}; return an http.Response, str, dict, list, record or nil",
+            "a handler returned {}; return an http.Response, str, bytes, dict, list, record or nil",
             other.type_name()
         )),
     }

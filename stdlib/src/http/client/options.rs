@@ -134,6 +134,9 @@ impl RequestOptions {
             (Some(value), None) => {
                 Some((Bytes::from(crate::json::encode(value)?), "application/json"))
             }
+            (None, Some(Value::Bytes(data))) => {
+                Some((Bytes::clone(data), "application/octet-stream"))
+            }
             (None, Some(value)) => Some((
                 Bytes::from(string(f, "body", value)?.clone()),
                 "text/plain; charset=utf-8",

@@ -50,7 +50,7 @@ impl Response {
     }
 }
 
-const RESPONSE_METHODS: &[&str] = &["text", "json"];
+const RESPONSE_METHODS: &[&str] = &["text", "json", "bytes"];
 
 impl NativeType for Response {
     fn type_name(&self) -> &str {
@@ -89,6 +89,7 @@ impl NativeType for Response {
         let value = match &*name.name() {
             "text" => Value::Str(self.text()),
             "json" => self.json(),
+            "bytes" => Value::bytes(self.received.body.clone()),
             _ => return None,
         };
         Some(

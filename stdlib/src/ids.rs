@@ -26,5 +26,25 @@ pub fn random_u64() -> u64 {
 
 /// 16 random hex digits.
 pub fn random_hex16() -> String {
-    format!("{:016x}", random_u64())
+    hex16(random_u64())
+}
+
+/// `n` as 16 lowercase hex digits (ids are made on every request; this skips `fmt`).
+pub fn hex16(n: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(16);
+    for shift in (0..16).rev() {
+        out.push(DIGITS[((n >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex16_pads_and_lowercases() {
+        assert_eq!(super::hex16(0xab), "00000000000000ab");
+        assert_eq!(super::hex16(u64::MAX), "ffffffffffffffff");
+        assert_eq!(super::hex16(0x0123_4567_89ab_cdef), "0123456789abcdef");
+    }
 }

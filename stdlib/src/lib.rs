@@ -12,12 +12,14 @@ pub mod metrics;
 pub mod signal;
 pub mod sync;
 pub mod time;
+pub mod trace;
 
 use cn_runtime::Vm;
 
 /// Installs every standard-library module into `vm`.
 pub fn register(vm: &mut Vm) {
     vm.register_module("time", time::members);
+    vm.register_module("tracing", trace::members);
     vm.register_module("context", context::members);
     vm.register_module("http", http::members);
     vm.register_module("json", json::members);

@@ -4,22 +4,36 @@
 //! task, or SIGTERM/SIGINT arrives — and all three take the same orderly path: the main task
 //! ends (cancelled, if it is still running and not waiting in `signal.wait()`), every task still
 //! running is cancelled and waited for (their `defer`s run), the shutdown hooks run in reverse
-//! order of registration, output is flushed, and the process exits. A second signal during that
-//! path exits at once with 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+//! order of registration, output is flushed, the Rust-side finalizers run (library flushes such
+//! as the span exporter's, together bounded by [`FINALIZER_TIMEOUT`]), and the process exits. A
+//! second signal during that path exits at once with 128 + the signal number (130 for SIGINT,
+//! 143 for SIGTERM).
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use crate::tasks::task::Task;
 use crate::value::Value;
 
+/// A library's last step at exit: makes the future that flushes what it still holds (spans
+/// waiting for export, buffered log lines). Script code no longer runs when it is called.
+pub type Finalizer = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>>>;
+
+/// How long all finalizers together may take: an unreachable collector must not hang exit.
+pub const FINALIZER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Lifecycle state shared by the runtime and the `signal` module.
 #[derive(Default)]
 pub struct Lifecycle {
     /// `on_shutdown` hooks in registration order (they run in reverse).
     pub hooks: RefCell<Vec<Value>>,
+    /// Rust-side finalizers in registration order (they run in reverse, after the hooks).
+    finalizers: RefCell<Vec<Finalizer>>,
     /// The signal that started shutdown (`"SIGTERM"`), if one did.
     signal: Cell<Option<&'static str>>,
     /// Set by `exit(code)` in a task other than main.
@@ -70,6 +84,38 @@ impl Lifecycle {
     pub fn set_exit_status(&self, code: i32) {
         if self.exit_code.get().is_none() {
             self.exit_code.set(Some(code));
+        }
+    }
+
+    /// Registers `finalizer` to run at the end of every run that goes through the orderly path
+    /// (`main` returning or faulting, `exit(code)`, a signal), after the shutdown hooks.
+    pub fn add_finalizer(&self, finalizer: Finalizer) {
+        self.finalizers.borrow_mut().push(finalizer);
+    }
+
+    /// Runs the finalizers, last registered first (one registered meanwhile runs too), until
+    /// they are done or [`FINALIZER_TIMEOUT`] has passed; the ones left then are abandoned with a
+    /// note on stderr, since exiting late is worse than losing a last batch of telemetry.
+    pub(crate) async fn run_finalizers(&self) {
+        let deadline = tokio::time::Instant::now() + FINALIZER_TIMEOUT;
+        loop {
+            let next = self.finalizers.borrow_mut().pop();
+            let Some(finalizer) = next else {
+                return;
+            };
+            if tokio::time::timeout_at(deadline, finalizer())
+                .await
+                .is_err()
+            {
+                let left = self.finalizers.borrow_mut().drain(..).count();
+                eprintln!(
+                    "cn: exit flushing did not finish within {}s; {} step{} abandoned",
+                    FINALIZER_TIMEOUT.as_secs(),
+                    left + 1,
+                    if left == 0 { "" } else { "s" }
+                );
+                return;
+            }
         }
     }
 

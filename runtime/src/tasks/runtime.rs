@@ -107,7 +107,8 @@ async fn run_in_task(vm: &VmRef, task: &Rc<Task>, callee: Value) -> Result<Value
     result
 }
 
-/// The orderly end of a run: cancel what still runs, run the shutdown hooks, settle the status.
+/// The orderly end of a run: cancel what still runs, run the shutdown hooks, flush what
+/// libraries hold (the finalizers), settle the status.
 async fn shut_down(
     vm: &VmRef,
     lifecycle: &Rc<Lifecycle>,
@@ -146,6 +147,9 @@ async fn shut_down(
             }
         }
     }
+    // Script output is out before a finalizer may wait on the network.
+    vm.borrow_mut().flush();
+    lifecycle.run_finalizers().await;
     if let Some(code) = lifecycle.exit_code() {
         return Err(Fault::exit(code));
     }

@@ -1,0 +1,483 @@
+//! Span export end to end: a small OTLP/HTTP collector in the test (std `TcpListener`, minimal
+//! HTTP/1.1, bodies decoded with `opentelemetry-proto`) receives what `cn run` exports, and the
+//! tests check names, parent/child links, trace ids, statuses, attributes and the resource —
+//! and that spans ended just before the script did still arrive (flushed at exit).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
+use prost::Message;
+
+/// Longest a script may run (debug builds on a loaded machine are slow).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One export request as the collector saw it.
+struct Export {
+    path: String,
+    content_type: String,
+    body: ExportTraceServiceRequest,
+}
+
+/// How the collector answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Answer {
+    Ok,
+    /// Reads requests and never answers (a hung collector).
+    Never,
+}
+
+/// A collector on 127.0.0.1 that keeps every export request it receives.
+struct Collector {
+    url: String,
+    exports: Arc<Mutex<Vec<Export>>>,
+}
+
+impl Collector {
+    fn start(answer: Answer) -> Collector {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the collector");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let exports = Arc::new(Mutex::new(Vec::new()));
+        let kept = exports.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let kept = kept.clone();
+                std::thread::spawn(move || serve(stream, answer, &kept));
+            }
+        });
+        Collector { url, exports }
+    }
+
+    /// Every span received, in arrival order.
+    fn spans(&self) -> Vec<Span> {
+        let exports = self.exports.lock().expect("exports");
+        exports
+            .iter()
+            .flat_map(|e| &e.body.resource_spans)
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| s.spans.clone())
+            .collect()
+    }
+
+    fn requests(&self) -> usize {
+        self.exports.lock().expect("exports").len()
+    }
+}
+
+/// Answers export requests on one keep-alive connection.
+fn serve(stream: TcpStream, answer: Answer, exports: &Mutex<Vec<Export>>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
+        let (mut length, mut content_type) = (0usize, String::new());
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "content-type" => content_type = value.trim().to_string(),
+                    _ => {}
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body = ExportTraceServiceRequest::decode(body.as_slice()).expect("an OTLP request");
+        exports.lock().expect("exports").push(Export {
+            path,
+            content_type,
+            body,
+        });
+        if answer == Answer::Never {
+            continue;
+        }
+        let reply =
+            "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+        if writer.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// What a run printed, its exit status and how long it took.
+struct Run {
+    stdout: String,
+    stderr: String,
+    status: i32,
+    took: Duration,
+}
+
+/// Runs `source` as `<name>.cn` in a fresh directory with `env` added.
+fn run(name: &str, source: &str, env: &[(&str, &str)]) -> Run {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("cn-tracing-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    let file = format!("{name}.cn");
+    std::fs::write(dir.join(&file), source).expect("write the script");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cn"));
+    command
+        .args(["run", &file])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OTEL_") {
+            command.env_remove(key);
+        }
+    }
+    command.envs(env.iter().copied());
+    let started = Instant::now();
+    let mut child = command.spawn().expect("the cn binary runs");
+    while child.try_wait().expect("wait for cn").is_none() {
+        if started.elapsed() > SCRIPT_TIMEOUT {
+            let _ = child.kill();
+            panic!("script {name} timed out");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = started.elapsed();
+    let output = child.wait_with_output().expect("cn output");
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        status: output.status.code().unwrap_or(-1),
+        took,
+    }
+}
+
+fn named<'a>(spans: &'a [Span], name: &str) -> &'a Span {
+    spans
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no span {name:?} among {:?}", names(spans)))
+}
+
+fn names(spans: &[Span]) -> Vec<&str> {
+    spans.iter().map(|s| s.name.as_str()).collect()
+}
+
+fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a Any> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| v.value.as_ref())
+}
+
+fn text(value: &str) -> Option<Any> {
+    Some(Any::StringValue(value.to_string()))
+}
+
+const NESTED: &str = r#"import tracing
+
+fn child_task(n):
+    tracing.span("in-task", n=n):
+        return n * 2
+
+fn main():
+    tracing.span("root", user="bob", count=3, ratio=0.5, admin=false):
+        tracing.set_attribute("stage", "start")
+        tracing.span("inner"):
+            pass
+        t = spawn child_task(21)
+        print(t.join())
+    tracing.span("second"):
+        pass
+    print("done")
+"#;
+
+#[test]
+fn nested_spans_arrive_linked_to_their_parents() {
+    let collector = Collector::start(Answer::Ok);
+    let run = run(
+        "orders",
+        NESTED,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url)],
+    );
+    assert_eq!(run.stdout, "42\ndone\n", "stderr:\n{}", run.stderr);
+    assert_eq!(run.status, 0, "stderr:\n{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    // The schedule delay is 5 s; the script ended at once, so the spans came with the flush.
+    assert!(run.took < Duration::from_secs(5), "took {:?}", run.took);
+    let spans = collector.spans();
+    assert_eq!(spans.len(), 4, "{:?}", names(&spans));
+    let (root, inner, task, second) = (
+        named(&spans, "root"),
+        named(&spans, "inner"),
+        named(&spans, "in-task"),
+        named(&spans, "second"),
+    );
+    assert!(root.parent_span_id.is_empty());
+    assert_eq!(inner.parent_span_id, root.span_id);
+    assert_eq!(
+        task.parent_span_id, root.span_id,
+        "a spawned task keeps its parent"
+    );
+    assert_eq!(inner.trace_id, root.trace_id);
+    assert_eq!(task.trace_id, root.trace_id);
+    assert_ne!(
+        second.trace_id, root.trace_id,
+        "a span outside any other starts a trace"
+    );
+    assert!(second.parent_span_id.is_empty());
+    assert_eq!(root.trace_id.len(), 16);
+    assert_eq!(root.span_id.len(), 8);
+    for span in &spans {
+        assert_eq!(span.kind, SpanKind::Internal as i32);
+        assert!(span
+            .status
+            .as_ref()
+            .is_none_or(|s| s.code == StatusCode::Unset as i32));
+        assert!(span.end_time_unix_nano >= span.start_time_unix_nano);
+        assert!(span.start_time_unix_nano > 0);
+    }
+    assert!(root.end_time_unix_nano >= inner.end_time_unix_nano);
+    assert_eq!(attribute(&root.attributes, "user"), text("bob").as_ref());
+    assert_eq!(
+        attribute(&root.attributes, "count"),
+        Some(&Any::IntValue(3))
+    );
+    assert_eq!(
+        attribute(&root.attributes, "ratio"),
+        Some(&Any::DoubleValue(0.5))
+    );
+    assert_eq!(
+        attribute(&root.attributes, "admin"),
+        Some(&Any::BoolValue(false))
+    );
+    assert_eq!(attribute(&root.attributes, "stage"), text("start").as_ref());
+    assert_eq!(attribute(&task.attributes, "n"), Some(&Any::IntValue(21)));
+
+    let exports = collector.exports.lock().expect("exports");
+    assert_eq!(exports[0].path, "/v1/traces");
+    assert_eq!(exports[0].content_type, "application/x-protobuf");
+    let resource = exports[0].body.resource_spans[0]
+        .resource
+        .as_ref()
+        .expect("resource");
+    assert_eq!(
+        attribute(&resource.attributes, "service.name"),
+        text("orders").as_ref(),
+        "the script's name is the default service name"
+    );
+    assert_eq!(
+        attribute(&resource.attributes, "telemetry.sdk.name"),
+        text("cn").as_ref()
+    );
+}
+
+#[test]
+fn a_fault_marks_its_spans_failed_and_still_propagates() {
+    let collector = Collector::start(Answer::Ok);
+    let source = r#"import tracing
+
+fn main():
+    tracing.span("outer"):
+        tracing.span("failing", step=1):
+            print("before")
+            x = [1, 2][5]
+        print("not reached")
+"#;
+    let run = run(
+        "faulty",
+        source,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url),
+            ("OTEL_SERVICE_NAME", "billing"),
+        ],
+    );
+    assert_eq!(run.stdout, "before\n");
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("index"),
+        "the fault is reported:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("faulty.cn"),
+        "with its cn stack:\n{}",
+        run.stderr
+    );
+    let spans = collector.spans();
+    assert_eq!(spans.len(), 2, "{:?}", names(&spans));
+    let (outer, failing) = (named(&spans, "outer"), named(&spans, "failing"));
+    assert_eq!(failing.parent_span_id, outer.span_id);
+    for span in [outer, failing] {
+        let status = span.status.as_ref().expect("a status");
+        assert_eq!(status.code, StatusCode::Error as i32);
+        assert!(status.message.contains("index"), "{}", status.message);
+        let event = &span.events[0];
+        assert_eq!(event.name, "exception");
+        let message = attribute(&event.attributes, "exception.message");
+        assert_eq!(message, Some(&Any::StringValue(status.message.clone())));
+    }
+    let exports = collector.exports.lock().expect("exports");
+    let resource = exports[0].body.resource_spans[0]
+        .resource
+        .as_ref()
+        .expect("resource");
+    assert_eq!(
+        attribute(&resource.attributes, "service.name"),
+        text("billing").as_ref()
+    );
+}
+
+const SAMPLED: &str = r#"import tracing
+
+tracing.span("one"):
+    print(tracing.headers()["traceparent"][-2:])
+"#;
+
+#[test]
+fn samplers_decide_what_is_exported_and_the_flag_sent_on() {
+    for (sampler, arg, exported, flag) in [
+        ("always_off", "", 0, "00"),
+        ("traceidratio", "0", 0, "00"),
+        ("parentbased_traceidratio", "0.0", 0, "00"),
+        ("parentbased_always_off", "", 0, "00"),
+        ("traceidratio", "1", 1, "01"),
+        ("always_on", "", 1, "01"),
+    ] {
+        let collector = Collector::start(Answer::Ok);
+        let run = run(
+            "sampled",
+            SAMPLED,
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url),
+                ("OTEL_TRACES_SAMPLER", sampler),
+                ("OTEL_TRACES_SAMPLER_ARG", arg),
+            ],
+        );
+        assert_eq!(run.stdout, format!("{flag}\n"), "{sampler}: {}", run.stderr);
+        assert_eq!(run.status, 0);
+        assert_eq!(collector.spans().len(), exported, "{sampler} {arg}");
+        if exported == 0 {
+            assert_eq!(collector.requests(), 0, "{sampler}: no empty requests");
+        }
+    }
+}
+
+#[test]
+fn batches_hold_at_most_the_batch_size_and_a_full_queue_drops() {
+    let collector = Collector::start(Answer::Ok);
+    let source = r#"import tracing
+import time
+
+for i in range(5):
+    tracing.span(f"s{i}"):
+        pass
+time.sleep(0)
+"#;
+    let run_batched = run(
+        "batched",
+        source,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2"),
+        ],
+    );
+    assert_eq!(run_batched.status, 0, "{}", run_batched.stderr);
+    assert_eq!(collector.spans().len(), 5);
+    let exports = collector.exports.lock().expect("exports");
+    assert!(exports.len() >= 3);
+    for export in exports.iter() {
+        let count: usize = export.body.resource_spans[0].scope_spans[0].spans.len();
+        assert!((1..=2).contains(&count), "{count} spans in one request");
+    }
+    drop(exports);
+
+    // Ten spans made without waiting, a queue of three: seven are dropped and counted.
+    let collector = Collector::start(Answer::Ok);
+    let run_dropped = run(
+        "dropping",
+        &source.replace("range(5)", "range(10)"),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "3"),
+        ],
+    );
+    assert_eq!(run_dropped.status, 0);
+    assert_eq!(collector.spans().len(), 3);
+    assert!(
+        run_dropped.stderr.contains("dropped 7 spans"),
+        "{}",
+        run_dropped.stderr
+    );
+}
+
+#[test]
+fn an_unreachable_collector_neither_faults_nor_hangs_the_script() {
+    // A port nobody listens on: the export fails at once, with one warning.
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", closed.local_addr().expect("address"));
+    drop(closed);
+    let source = "import tracing\ntracing.span(\"a\"):\n    print(\"ran\")\n";
+    let refused = run("refused", source, &[("OTEL_EXPORTER_OTLP_ENDPOINT", &url)]);
+    assert_eq!(refused.stdout, "ran\n");
+    assert_eq!(refused.status, 0);
+    assert_eq!(
+        refused.stderr.matches("cn: tracing: cannot export").count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+
+    // A collector that takes the request and never answers: exit waits at most ~5 s.
+    let hung = Collector::start(Answer::Never);
+    let silent = run(
+        "silent",
+        source,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &hung.url),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "60000"),
+        ],
+    );
+    assert_eq!(silent.stdout, "ran\n");
+    assert_eq!(silent.status, 0);
+    assert!(
+        silent.took < Duration::from_secs(15),
+        "took {:?}",
+        silent.took
+    );
+    assert!(
+        silent.stderr.contains("did not finish"),
+        "{}",
+        silent.stderr
+    );
+    assert_eq!(hung.spans().len(), 1);
+}
+
+#[test]
+fn nothing_is_exported_without_an_endpoint() {
+    let run = run("plain", NESTED, &[]);
+    assert_eq!(run.stdout, "42\ndone\n");
+    assert_eq!(run.stderr, "");
+}

@@ -4,8 +4,11 @@
 //!
 //! A missing `.out` is written on the first run (outside CI); `CN_UPDATE_GOLDEN=1` rewrites them
 //! all. Programs run with their folder as the working directory and a relative path, so paths in
-//! diagnostics are stable. A first-line comment `# args: a b` passes script arguments and
-//! `# cmd: check` runs `cn check` instead of `cn run`.
+//! diagnostics are stable. A first-line comment `# args: a b` passes script arguments,
+//! `# cmd: check` runs `cn check` instead of `cn run`, and `# env: KEY=VALUE ...` sets
+//! environment variables. The log settings of the machine running the tests (`LOG_LEVEL`,
+//! `LOG_FORMAT`, `KUBERNETES_SERVICE_HOST`) are removed, and the timestamp at the start of a log
+//! line is replaced by `<time>` (see [`normalize_log_times`]).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -41,6 +44,14 @@ fn observe(path: &Path) -> String {
         .strip_prefix("# args: ")
         .map(|a| a.split_whitespace().collect())
         .unwrap_or_default();
+    let env: Vec<(&str, &str)> = first
+        .strip_prefix("# env: ")
+        .map(|e| {
+            e.split_whitespace()
+                .filter_map(|kv| kv.split_once('='))
+                .collect()
+        })
+        .unwrap_or_default();
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().unwrap_or_default();
     let mut child = Command::new(env!("CARGO_BIN_EXE_cn"))
@@ -50,6 +61,9 @@ fn observe(path: &Path) -> String {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("LOG_LEVEL")
+        .env_remove("LOG_FORMAT")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .envs(env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -91,7 +105,7 @@ fn observe(path: &Path) -> String {
     };
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
-    let mut seen = String::from_utf8_lossy(&stdout).into_owned();
+    let mut seen = normalize_log_times(&String::from_utf8_lossy(&stdout));
     let stderr = String::from_utf8_lossy(&stderr);
     if !stderr.is_empty() {
         seen.push_str("--- stderr ---\n");
@@ -103,6 +117,55 @@ fn observe(path: &Path) -> String {
         None => seen.push_str("--- killed by a signal ---\n"),
     }
     seen
+}
+
+/// Replaces the timestamp of log lines, and nothing else: `{"time":"2024-01-15T10:30:00.123Z",`
+/// at the start of a JSON line and `10:30:00.123 INFO ` (any level) at the start of a text line.
+fn normalize_log_times(stdout: &str) -> String {
+    const JSON_START: &str = "{\"time\":\"";
+    let digits_at = |line: &[u8], positions: &[usize]| {
+        positions
+            .iter()
+            .all(|&i| line.get(i).is_some_and(u8::is_ascii_digit))
+    };
+    let mut out = String::with_capacity(stdout.len());
+    for line in stdout.split_inclusive('\n') {
+        let bytes = line.as_bytes();
+        if let Some(rest) = line.strip_prefix(JSON_START) {
+            // 2024-01-15T10:30:00.123Z"
+            let r = rest.as_bytes();
+            let shape = r.len() > 25
+                && digits_at(
+                    r,
+                    &[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22],
+                )
+                && &r[4..5] == b"-"
+                && &r[10..11] == b"T"
+                && &r[23..25] == b"Z\"";
+            if shape {
+                out.push_str(JSON_START);
+                out.push_str("<time>");
+                out.push_str(&rest[24..]);
+                continue;
+            }
+        }
+        let text_shape = bytes.len() > 13
+            && digits_at(bytes, &[0, 1, 3, 4, 6, 7, 9, 10, 11])
+            && bytes[2] == b':'
+            && bytes[5] == b':'
+            && bytes[8] == b'.'
+            && bytes[12] == b' '
+            && ["DEBUG ", "INFO ", "WARN ", "ERROR "]
+                .iter()
+                .any(|level| line[13..].starts_with(level));
+        if text_shape {
+            out.push_str("<time>");
+            out.push_str(&line[12..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 fn check_dir(dir: &str) {

@@ -47,6 +47,10 @@ impl<'a> Args<'a> {
 
     /// Keyword argument `name`.
     pub fn named(&self, name: &str) -> Option<&'a Value> {
+        // Most calls pass no keywords: skip interning the name (a hash lookup) for them.
+        if self.names.is_empty() {
+            return None;
+        }
         let sym = Symbol::intern(name);
         self.names
             .iter()

@@ -23,6 +23,7 @@ pub mod methods;
 mod modules;
 pub mod object;
 pub mod ops;
+pub mod output;
 pub mod source;
 pub mod symbol;
 pub mod tasks;

@@ -1,13 +1,12 @@
 //! The virtual machine: process-wide interpreter state and the entry points the CLI uses.
 //!
 //! A [`Vm`] owns the global slot table shared by all modules, the builtins, loaded modules and
-//! buffered stdout. Code runs in [`Fiber`]s through the dispatch loop in `interpreter.rs`; this
-//! file loads compiled functions into runtime [`Code`], runs files and REPL lines, and lets native
-//! code call back into scripts.
+//! its view of stdout (the sink itself is `output.rs`). Code runs in [`Fiber`]s through the
+//! dispatch loop in `interpreter.rs`; this file loads compiled functions into runtime [`Code`],
+//! runs files and REPL lines, and lets native code call back into scripts.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 use std::rc::{Rc, Weak};
 
@@ -61,11 +60,19 @@ pub(crate) enum ModuleState {
     Loaded(Rc<Module>),
 }
 
-/// Buffered standard output that goes quiet when the reader goes away.
+/// The VM's view of standard output: the process-wide sink (`crate::output`), which goes quiet
+/// once its reader has gone away.
 struct Output {
-    out: std::io::BufWriter<std::io::Stdout>,
-    line_buffered: bool,
     closed: bool,
+}
+
+impl Drop for Output {
+    /// A VM that goes away (at exit, or unwinding from a panic) leaves nothing unwritten.
+    fn drop(&mut self) {
+        if !self.closed {
+            let _ = crate::output::flush_stdout();
+        }
+    }
 }
 
 /// The interpreter.
@@ -101,7 +108,6 @@ impl Vm {
     /// A VM with the builtins installed and no native modules.
     pub fn new(script_args: Vec<String>) -> Vm {
         let (builtin_names, builtins) = crate::builtins::all().into_iter().unzip();
-        use std::io::IsTerminal;
         Vm {
             globals: Vec::new(),
             global_names: Vec::new(),
@@ -111,11 +117,7 @@ impl Vm {
             modules: HashMap::new(),
             native_modules: HashMap::new(),
             repl: None,
-            output: Output {
-                out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
-                line_buffered: std::io::stdout().is_terminal(),
-                closed: false,
-            },
+            output: Output { closed: false },
             nested_calls: 0,
             script_args,
             suspended: None,
@@ -168,29 +170,28 @@ impl Vm {
 
     // ---- output ----
 
-    /// Writes script output (print); a closed pipe ends the program quietly.
+    /// Writes script output (print) to the stdout sink, waiting while it is far behind; a closed
+    /// pipe ends the program quietly.
     pub fn write_out(&mut self, text: &str) -> Result<(), Fault> {
         if self.output.closed {
             return Err(Fault::exit(0));
         }
-        let mut result = self.output.out.write_all(text.as_bytes());
-        if result.is_ok() && self.output.line_buffered && text.contains('\n') {
-            result = self.output.out.flush();
-        }
-        result.map_err(|e| self.output_failed(e))
+        crate::output::stdout()
+            .write(text.as_bytes())
+            .map_err(|e| self.output_failed(e))
     }
 
-    /// Flushes buffered output (before faults are printed, at exit).
+    /// Waits until everything written to stdout so far is out (before faults are printed to
+    /// stderr, so the two stay in order, and at exit).
     pub fn flush(&mut self) {
-        if self.output.out.buffer().is_empty() {
-            return;
-        }
-        if !self.output.closed && self.output.out.flush().is_err() {
+        if !self.output.closed && crate::output::flush_stdout().is_err() {
             self.output.closed = true;
         }
     }
 
-    fn output_failed(&mut self, error: std::io::Error) -> Fault {
+    /// The fault a failed stdout write raises in a script: a closed pipe ends the program
+    /// quietly (`cn run x.cn | head`), anything else is reported.
+    pub fn output_failed(&mut self, error: std::io::Error) -> Fault {
         self.output.closed = true;
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             Fault::exit(0)

@@ -974,8 +974,8 @@ fn unknown_methods_suggest_names() {
         "int has no method 'bit_length'"
     );
     assert_eq!(
-        m_fault(&s("x"), "encode", &[]),
-        "str has no method 'encode'"
+        m_fault(&s("x"), "decode", &[]),
+        "str has no method 'decode'; did you mean 'encode'?"
     );
 }
 
@@ -985,6 +985,7 @@ fn method_names_agree_with_call_method() {
         ints(&[1]),
         Value::dict(cn_runtime::dict::new_dict()),
         s("x"),
+        Value::bytes(b"x".to_vec()),
         tuple(vec![i(1)]),
         seconds(1),
         Value::ok(i(1)),

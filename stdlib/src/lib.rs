@@ -8,6 +8,7 @@ pub mod context;
 pub mod http;
 pub mod ids;
 pub mod json;
+pub mod log;
 pub mod metrics;
 pub mod signal;
 pub mod sync;
@@ -23,6 +24,8 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("context", context::members);
     vm.register_module("http", http::members);
     vm.register_module("json", json::members);
+    vm.register_module("log", log::members);
+    log::install();
     vm.register_module("metrics", metrics::members);
     vm.register_module("signal", signal::members);
     vm.register_module("sync", sync::members);

@@ -12,10 +12,10 @@ use crate::vm::Vm;
 /// print(*values, sep=" ", end="\n"): writes the values separated by `sep`, then `end`.
 pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.allow_named(&["sep", "end"])?;
-    let text_option = |name: &str, default: &'static str| -> Result<String, Fault> {
+    let text_option = |name: &str, default: &'static str| -> Result<&str, Fault> {
         match args.named(name) {
-            None | Some(Value::Nil) => Ok(default.to_string()),
-            Some(Value::Str(s)) => Ok(s.to_string()),
+            None | Some(Value::Nil) => Ok(default),
+            Some(Value::Str(s)) => Ok(s.as_str()),
             Some(other) => Err(Fault::new(format!(
                 "print() argument '{name}' must be str, not {}",
                 other.type_name()
@@ -27,11 +27,11 @@ pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let mut line = String::new();
     for (i, value) in args.positional.iter().enumerate() {
         if i > 0 {
-            line.push_str(&sep);
+            line.push_str(sep);
         }
         format::display_into(&mut line, value);
     }
-    line.push_str(&end);
+    line.push_str(end);
     vm.write_out(&line)?;
     Ok(Value::Nil)
 }

@@ -79,18 +79,12 @@ impl Vm {
             let fault = match outcome {
                 Stop::Returned(value) => return Step::Done(Ok(value)),
                 Stop::Await => match self.suspended.take() {
-                    Some(future) => {
-                        // What a task printed before it waits is visible while it waits
-                        // (`kubectl logs` of a service blocked on a socket shows its output).
-                        self.flush();
-                        return Step::Await(future);
-                    }
+                    // What a task printed before it waits needs no flush to become visible:
+                    // the output thread writes it (runtime/src/output.rs).
+                    Some(future) => return Step::Await(future),
                     None => Some(Fault::new("internal error: a wait without a future")),
                 },
-                Stop::Yield => {
-                    self.flush();
-                    return Step::Yield;
-                }
+                Stop::Yield => return Step::Yield,
                 Stop::Faulted(fault) => Some(fault),
                 Stop::CleanupDone => None,
             };
@@ -107,10 +101,7 @@ impl Vm {
             Err(fault) => Step::Done(Err(fault)),
             Ok(true) => self.step(fiber, Resume::Continue),
             Ok(false) => match self.suspended.take() {
-                Some(future) => {
-                    self.flush();
-                    Step::Await(future)
-                }
+                Some(future) => Step::Await(future),
                 None => Step::Done(Ok(fiber.stack.pop().unwrap_or_default())),
             },
         }

@@ -176,6 +176,8 @@ impl Drop for Task {
         }
         if let Outcome::Faulted(fault) = &*self.outcome.borrow() {
             if fault.kind == FaultKind::Error {
+                // What the program printed before comes first, as with any fault report.
+                let _ = crate::output::flush_stdout();
                 eprint!("{}", fault.report());
                 eprintln!("note: task {} faulted and was never joined", self.id);
             }

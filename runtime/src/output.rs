@@ -1,0 +1,424 @@
+//! The process's standard output: one sink shared by `print` and log lines, written by its own
+//! thread so that a slow reader never blocks the interpreter.
+//!
+//! The interpreter thread only appends bytes to a shared buffer under a mutex (uncontended, so
+//! about as cheap as a `BufWriter`); the writer thread swaps the whole buffer out and writes it
+//! outside the lock, so under load many lines go out in one `write`. Because `print` and log
+//! lines go through the same buffer, their order is kept. Pending bytes are bounded
+//! ([`PENDING_LIMIT`]): past the bound `print` waits (back-pressure is right for
+//! `cn run x.cn | head`), while log lines are dropped and counted ([`dropped_lines`]), because a
+//! service must keep serving when its log reader stalls. [`Sink::flush`] waits until everything
+//! appended so far is written; the VM calls it before a fault report goes to stderr and at exit.
+//!
+//! Waking a sleeping thread costs a system call, so appends wake the writer only when it sleeps;
+//! after a write the writer keeps polling a few times at [`POLL_INTERVAL`] before it sleeps, so a
+//! steady stream of output costs the interpreter no wake-ups at all, and a line waits at most one
+//! interval before it is written.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
+
+/// Bytes that may wait for the writer before `print` waits and log lines are dropped.
+pub const PENDING_LIMIT: usize = 8 << 20;
+
+/// How long the writer waits for more output after a write before it looks again.
+const POLL_INTERVAL: Duration = Duration::from_millis(1);
+
+/// Empty looks after which the writer sleeps until an append wakes it.
+const POLLS: u32 = 3;
+
+/// A batch buffer larger than this is released once output slows down (a batch of under a
+/// quarter of it), so a burst does not pin megabytes for the life of the process; while output
+/// stays heavy both buffers keep their size, since growing them again costs copies.
+const KEEP_CAPACITY: usize = 1 << 20;
+
+/// What the writer thread is doing, so appends know whether to wake it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Writer {
+    /// Waiting without a timeout: must be woken.
+    Sleeping,
+    /// Waiting with a short timeout: will look again by itself.
+    Polling,
+    /// Awake, or already woken: will look at the buffer before it waits again.
+    Writing,
+    /// Stopped (the output failed, or the thread could not start).
+    Gone,
+}
+
+struct State {
+    /// Bytes appended and not yet taken by the writer.
+    buf: Vec<u8>,
+    /// Total bytes ever appended.
+    appended: u64,
+    /// Total bytes written (or discarded after a failure).
+    written: u64,
+    writer: Writer,
+    /// Threads waiting on `progress` (for room or for a flush).
+    waiting: usize,
+    /// Why the output stopped: every later append and flush reports it.
+    failure: Option<(io::ErrorKind, String)>,
+    /// The sink was dropped: the writer drains what is left and ends.
+    closing: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// The writer waits here for work.
+    work: Condvar,
+    /// Appenders waiting for room and flushers wait here for the writer's progress.
+    progress: Condvar,
+    limit: usize,
+    dropped: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the state consistent (every update is a few
+        // plain assignments), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes sure the writer will look at the buffer, then waits until it reports progress.
+    fn wait_for_writer<'a>(&self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        if matches!(state.writer, Writer::Sleeping | Writer::Polling) {
+            state.writer = Writer::Writing;
+            self.work.notify_one();
+        }
+        state.waiting += 1;
+        let mut state = self
+            .progress
+            .wait(state)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.waiting -= 1;
+        state
+    }
+}
+
+/// A byte sink written by its own thread; see the module documentation.
+pub struct Sink {
+    shared: Arc<Shared>,
+}
+
+/// What an append does when the bytes do not fit under the limit.
+#[derive(Clone, Copy)]
+enum Overflow {
+    Wait,
+    Drop,
+}
+
+fn failure_error(failure: &(io::ErrorKind, String)) -> io::Error {
+    io::Error::new(failure.0, failure.1.clone())
+}
+
+impl Sink {
+    /// A sink writing to `dest` on a new thread, holding at most `limit` pending bytes.
+    pub fn new(dest: impl Write + Send + 'static, limit: usize) -> Sink {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                buf: Vec::new(),
+                appended: 0,
+                written: 0,
+                // The new thread looks at the buffer before it first waits.
+                writer: Writer::Writing,
+                waiting: 0,
+                failure: None,
+                closing: false,
+            }),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            limit,
+            dropped: AtomicU64::new(0),
+        });
+        let for_writer = shared.clone();
+        let started = std::thread::Builder::new()
+            .name("cn-output".into())
+            .spawn(move || run_writer(&for_writer, dest));
+        if let Err(error) = started {
+            let mut state = shared.lock();
+            state.writer = Writer::Gone;
+            state.failure = Some((
+                io::ErrorKind::Other,
+                format!("cannot start the output thread: {error}"),
+            ));
+        }
+        Sink { shared }
+    }
+
+    /// Appends `bytes`, waiting while the pending bytes are over the limit (`print`).
+    pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
+        self.append(bytes, Overflow::Wait).map(|_| ())
+    }
+
+    /// Appends one log line, or drops and counts it when the pending bytes are over the limit;
+    /// `Ok(false)` when it was dropped. Never waits for the writer.
+    pub fn write_or_drop(&self, line: &[u8]) -> io::Result<bool> {
+        self.append(line, Overflow::Drop)
+    }
+
+    fn append(&self, bytes: &[u8], overflow: Overflow) -> io::Result<bool> {
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        loop {
+            if let Some(failure) = &state.failure {
+                return Err(failure_error(failure));
+            }
+            let pending = (state.appended - state.written) as usize;
+            // An append larger than the whole limit goes through once nothing else waits.
+            if pending == 0 || pending + bytes.len() <= shared.limit {
+                break;
+            }
+            match overflow {
+                Overflow::Drop => {
+                    shared.dropped.fetch_add(1, Ordering::Relaxed);
+                    return Ok(false);
+                }
+                Overflow::Wait => state = shared.wait_for_writer(state),
+            }
+        }
+        state.buf.extend_from_slice(bytes);
+        state.appended += bytes.len() as u64;
+        if state.writer == Writer::Sleeping {
+            state.writer = Writer::Writing;
+            shared.work.notify_one();
+        }
+        Ok(true)
+    }
+
+    /// Waits until everything appended so far is written; fails if the output has failed.
+    pub fn flush(&self) -> io::Result<()> {
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        let target = state.appended;
+        while state.written < target && state.failure.is_none() {
+            state = shared.wait_for_writer(state);
+        }
+        match &state.failure {
+            Some(failure) => Err(failure_error(failure)),
+            None => Ok(()),
+        }
+    }
+
+    /// Log lines dropped because the output was too far behind.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Sink {
+    /// Lets the writer finish what is pending and end (without waiting for it).
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.closing = true;
+        self.shared.work.notify_one();
+    }
+}
+
+/// The writer thread: takes the whole buffer, writes it outside the lock, reports progress.
+fn run_writer(shared: &Shared, mut dest: impl Write) {
+    let mut batch = Vec::new();
+    let mut polls = 0;
+    let mut state = shared.lock();
+    loop {
+        if state.buf.is_empty() {
+            if state.closing {
+                state.writer = Writer::Gone;
+                return;
+            }
+            if polls < POLLS {
+                polls += 1;
+                state.writer = Writer::Polling;
+                state = match shared.work.wait_timeout(state, POLL_INTERVAL) {
+                    Ok((state, _)) => state,
+                    Err(poisoned) => poisoned.into_inner().0,
+                };
+            } else {
+                state.writer = Writer::Sleeping;
+                state = shared
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            continue;
+        }
+        polls = 0;
+        state.writer = Writer::Writing;
+        std::mem::swap(&mut state.buf, &mut batch);
+        drop(state);
+        let result = write_batch(&mut dest, &batch);
+        let taken = batch.len() as u64;
+        batch.clear();
+        if batch.capacity() > KEEP_CAPACITY && taken < (KEEP_CAPACITY / 4) as u64 {
+            batch = Vec::new();
+        }
+        state = shared.lock();
+        state.written += taken;
+        if let Err(error) = result {
+            // Nothing more can be written: what is pending is discarded so flushes end, and
+            // every later append reports the failure (a closed pipe ends the program quietly).
+            state.failure = Some((error.kind(), error.to_string()));
+            state.buf = Vec::new();
+            state.written = state.appended;
+            state.writer = Writer::Gone;
+            shared.progress.notify_all();
+            return;
+        }
+        if state.waiting > 0 {
+            shared.progress.notify_all();
+        }
+    }
+}
+
+/// Writes all of `bytes`; a non-blocking descriptor (left so by a parent process) is retried
+/// rather than treated as a failure.
+fn write_batch(dest: &mut impl Write, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match dest.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(POLL_INTERVAL),
+            Err(e) => return Err(e),
+        }
+    }
+    dest.flush()
+}
+
+static STDOUT: OnceLock<Sink> = OnceLock::new();
+
+/// The process's standard output sink, started on first use.
+pub fn stdout() -> &'static Sink {
+    STDOUT.get_or_init(|| {
+        // A duplicate of descriptor 1 is written directly, without std's line buffer in
+        // between; std's handle is the fallback when there is none to duplicate.
+        match io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => Sink::new(File::from(fd), PENDING_LIMIT),
+            Err(_) => Sink::new(io::stdout(), PENDING_LIMIT),
+        }
+    })
+}
+
+/// Waits until everything written to [`stdout`] so far is out; nothing to do if it never started.
+pub fn flush_stdout() -> io::Result<()> {
+    STDOUT.get().map_or(Ok(()), Sink::flush)
+}
+
+/// Log lines dropped from stdout because its reader was too far behind (for metrics).
+pub fn dropped_lines() -> u64 {
+    STDOUT.get().map_or(0, Sink::dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// A destination that writes only when the test allows it, and records what it wrote.
+    struct Gate {
+        open: mpsc::Receiver<()>,
+        seen: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Write for Gate {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.open
+                .recv()
+                .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
+            self.seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn gated(limit: usize) -> (Sink, mpsc::Sender<()>, Arc<Mutex<Vec<u8>>>) {
+        let (open, gate) = mpsc::channel();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let dest = Gate {
+            open: gate,
+            seen: seen.clone(),
+        };
+        (Sink::new(dest, limit), open, seen)
+    }
+
+    fn text(seen: &Arc<Mutex<Vec<u8>>>) -> String {
+        String::from_utf8_lossy(&seen.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+
+    #[test]
+    fn flush_waits_until_written_in_order() {
+        let (sink, open, seen) = gated(1 << 20);
+        for i in 0..100 {
+            sink.write(format!("line {i}\n").as_bytes()).ok();
+        }
+        let writes = std::thread::spawn(move || {
+            for _ in 0..200 {
+                if open.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        sink.flush().ok();
+        let expected: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(text(&seen), expected);
+        drop(sink);
+        writes.join().ok();
+    }
+
+    #[test]
+    fn log_lines_are_dropped_and_counted_when_the_reader_stalls() {
+        let (sink, open, seen) = gated(64);
+        // The writer takes the first line and blocks in its write: 40 bytes are in flight.
+        assert!(matches!(sink.write_or_drop(&[b'a'; 40]), Ok(true)));
+        // Nothing else is pending, yet the in-flight bytes count against the limit.
+        assert!(matches!(sink.write_or_drop(&[b'b'; 20]), Ok(true)));
+        assert!(matches!(sink.write_or_drop(&[b'c'; 20]), Ok(false)));
+        assert_eq!(sink.dropped(), 1);
+        open.send(()).ok();
+        open.send(()).ok();
+        sink.flush().ok();
+        assert_eq!(text(&seen), format!("{}{}", "a".repeat(40), "b".repeat(20)));
+    }
+
+    #[test]
+    fn print_waits_for_room_instead_of_dropping() {
+        let (sink, open, seen) = gated(64);
+        sink.write(&[b'a'; 60]).ok();
+        let opener = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            for _ in 0..10 {
+                if open.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        // Over the limit: returns only once the writer has made room.
+        sink.write(&[b'b'; 60]).ok();
+        sink.flush().ok();
+        assert_eq!(sink.dropped(), 0);
+        assert_eq!(text(&seen).len(), 120);
+        drop(sink);
+        opener.join().ok();
+    }
+
+    #[test]
+    fn a_failed_output_is_reported_to_later_writes_and_flushes() {
+        let (sink, open, _seen) = gated(1 << 20);
+        drop(open);
+        sink.write(b"lost\n").ok();
+        assert_eq!(
+            sink.flush().map_err(|e| e.kind()).err(),
+            Some(io::ErrorKind::BrokenPipe)
+        );
+        assert!(sink.write(b"more\n").is_err());
+        assert!(sink.write_or_drop(b"log\n").is_err());
+    }
+}

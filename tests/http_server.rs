@@ -154,9 +154,15 @@ fn a_handler_fault_is_a_500_with_only_the_request_id_and_the_server_goes_on() {
     assert!(!r.body.contains("missing") && !r.body.contains("db-password"));
     // The stack trace is in the server's log, with the request id.
     let mut log = Vec::new();
-    script.wait_stderr(&format!("request {id}: the handler faulted"), &mut log);
-    script.wait_stderr("boom at", &mut log);
-    script.wait_stderr(r#"fault: key not found: "missing""#, &mut log);
+    let line = script.wait_log_msg("the handler faulted", &mut log);
+    assert_eq!(line["level"], "error", "{line}");
+    assert_eq!(line["request_id"], id.as_str(), "{line}");
+    let stack = line["stack"].as_str().unwrap_or_default();
+    assert!(stack.contains("boom at"), "{stack}");
+    assert!(
+        stack.contains(r#"fault: key not found: "missing""#),
+        "{stack}"
+    );
     assert_eq!(get(port, "/").status, 200);
 }
 
@@ -293,7 +299,7 @@ fn sigterm_drains_in_flight_requests_then_runs_hooks_and_exits_0() {
     std::thread::sleep(Duration::from_millis(200));
     script.signal("TERM");
     let mut log = Vec::new();
-    script.wait_stderr("/readyz now answers 503", &mut log);
+    script.wait_log("/readyz now answers 503", &mut log);
 
     // During the propagation delay: still serving, but not ready.
     let r = get(port, "/readyz");

@@ -1,128 +1,23 @@
-//! Span export end to end: a small OTLP/HTTP collector in the test (std `TcpListener`, minimal
-//! HTTP/1.1, bodies decoded with `opentelemetry-proto`) receives what `cn run` exports, and the
-//! tests check names, parent/child links, trace ids, statuses, attributes and the resource —
-//! and that spans ended just before the script did still arrive (flushed at exit).
+//! Span export end to end: a small OTLP/HTTP collector (`common/otlp.rs`: std `TcpListener`,
+//! minimal HTTP/1.1, bodies decoded with `opentelemetry-proto`) receives what `cn run` exports,
+//! and the tests check names, parent/child links, trace ids, statuses, attributes and the
+//! resource — and that spans ended just before the script did still arrive (flushed at exit).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+#[path = "common/otlp.rs"]
+mod otlp;
+
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
-use prost::Message;
+use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode};
+
+use otlp::{attribute, named, names, text, Answer, Collector};
 
 /// Longest a script may run (debug builds on a loaded machine are slow).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// One export request as the collector saw it.
-struct Export {
-    path: String,
-    content_type: String,
-    body: ExportTraceServiceRequest,
-}
-
-/// How the collector answers.
-#[derive(Clone, Copy, PartialEq)]
-enum Answer {
-    Ok,
-    /// Reads requests and never answers (a hung collector).
-    Never,
-}
-
-/// A collector on 127.0.0.1 that keeps every export request it receives.
-struct Collector {
-    url: String,
-    exports: Arc<Mutex<Vec<Export>>>,
-}
-
-impl Collector {
-    fn start(answer: Answer) -> Collector {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the collector");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let exports = Arc::new(Mutex::new(Vec::new()));
-        let kept = exports.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().map_while(Result::ok) {
-                let kept = kept.clone();
-                std::thread::spawn(move || serve(stream, answer, &kept));
-            }
-        });
-        Collector { url, exports }
-    }
-
-    /// Every span received, in arrival order.
-    fn spans(&self) -> Vec<Span> {
-        let exports = self.exports.lock().expect("exports");
-        exports
-            .iter()
-            .flat_map(|e| &e.body.resource_spans)
-            .flat_map(|r| &r.scope_spans)
-            .flat_map(|s| s.spans.clone())
-            .collect()
-    }
-
-    fn requests(&self) -> usize {
-        self.exports.lock().expect("exports").len()
-    }
-}
-
-/// Answers export requests on one keep-alive connection.
-fn serve(stream: TcpStream, answer: Answer, exports: &Mutex<Vec<Export>>) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
-    let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("")
-            .to_string();
-        let (mut length, mut content_type) = (0usize, String::new());
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "content-type" => content_type = value.trim().to_string(),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let body = ExportTraceServiceRequest::decode(body.as_slice()).expect("an OTLP request");
-        exports.lock().expect("exports").push(Export {
-            path,
-            content_type,
-            body,
-        });
-        if answer == Answer::Never {
-            continue;
-        }
-        let reply =
-            "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
-        if writer.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
 
 /// What a run printed, its exit status and how long it took.
 struct Run {
@@ -171,29 +66,6 @@ fn run(name: &str, source: &str, env: &[(&str, &str)]) -> Run {
         status: output.status.code().unwrap_or(-1),
         took,
     }
-}
-
-fn named<'a>(spans: &'a [Span], name: &str) -> &'a Span {
-    spans
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no span {name:?} among {:?}", names(spans)))
-}
-
-fn names(spans: &[Span]) -> Vec<&str> {
-    spans.iter().map(|s| s.name.as_str()).collect()
-}
-
-fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a Any> {
-    attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|v| v.value.as_ref())
-}
-
-fn text(value: &str) -> Option<Any> {
-    Some(Any::StringValue(value.to_string()))
 }
 
 const NESTED: &str = r#"import tracing

@@ -47,7 +47,9 @@ fn set(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Ok(Value::Nil)
 }
 
-/// context.all(): a dict copy of every value, keys sorted.
+/// context.all(): a dict copy of every value, keys sorted. The tracing module's span handle is
+/// left out: it is there only when spans are exported, and scripts read the span through
+/// `trace_id`/`span_id` and the `tracing` functions.
 fn all(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.allow_named(&[])?;
     args.expect_count(0, 0)?;
@@ -56,6 +58,7 @@ fn all(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         .context
         .borrow()
         .iter()
+        .filter(|(k, _)| &***k != crate::trace::SPAN)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));

@@ -1,6 +1,10 @@
-//! Shared by the process tests: a `cn run` child process whose stdout and stderr are read line
-//! by line, signals sent with `kill`, and a minimal raw HTTP/1.1 client (so the tests control
-//! every byte on the wire: oversized bodies, malformed requests, keep-alive).
+//! Shared by the process tests: a `cn run` child process whose output is read line by line,
+//! signals sent with `kill`, and a minimal raw HTTP/1.1 client (so the tests control every byte
+//! on the wire: oversized bodies, malformed requests, keep-alive).
+//!
+//! A script's stdout carries both what it prints and its JSON log lines (stdout is a pipe, so
+//! logs are JSON); the two are separated here: `stdout` gets the printed lines, and `log` gets
+//! the JSON log lines together with everything on stderr.
 
 #![allow(dead_code)]
 
@@ -20,21 +24,37 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 /// A running script.
 pub struct Script {
     pub child: Child,
+    /// Printed lines.
     pub stdout: Receiver<String>,
-    pub stderr: Receiver<String>,
+    /// JSON log lines (from stdout) and stderr lines, as they arrive.
+    pub log: Receiver<String>,
     path: PathBuf,
 }
 
-fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
-    let (send, receive) = std::sync::mpsc::channel();
+/// Whether a stdout line is one of the log module's JSON lines.
+pub fn is_log_line(line: &str) -> bool {
+    line.starts_with(r#"{"time":"#)
+        && serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v.get("msg").is_some())
+}
+
+/// Reads `pipe` line by line; lines `to_log` accepts go to `log`, the others to `rest`.
+fn split_lines(
+    pipe: impl Read + Send + 'static,
+    rest: Option<std::sync::mpsc::Sender<String>>,
+    log: std::sync::mpsc::Sender<String>,
+    to_log: fn(&str) -> bool,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
+            let target = match &rest {
+                Some(rest) if !to_log(&line) => rest,
+                _ => &log,
+            };
+            if target.send(line).is_err() {
                 break;
             }
         }
     });
-    receive
 }
 
 impl Script {
@@ -61,12 +81,16 @@ impl Script {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the cn binary runs");
-        let stdout = lines(child.stdout.take().expect("stdout is piped"));
-        let stderr = lines(child.stderr.take().expect("stderr is piped"));
+        let (out_send, stdout) = std::sync::mpsc::channel();
+        let (log_send, log) = std::sync::mpsc::channel();
+        let pipe = child.stdout.take().expect("stdout is piped");
+        split_lines(pipe, Some(out_send), log_send.clone(), is_log_line);
+        let pipe = child.stderr.take().expect("stderr is piped");
+        split_lines(pipe, None, log_send, |_| true);
         Script {
             child,
             stdout,
-            stderr,
+            log,
             path,
         }
     }
@@ -80,27 +104,35 @@ impl Script {
         assert_eq!(line, expected);
     }
 
-    /// Waits for a stderr line containing `needle`; returns it. Lines before it are kept in
-    /// `skipped`.
-    pub fn wait_stderr(&self, needle: &str, skipped: &mut Vec<String>) -> String {
+    /// Waits for a log (or stderr) line containing `needle`; returns it. Lines before it are
+    /// kept in `skipped`.
+    pub fn wait_log(&self, needle: &str, skipped: &mut Vec<String>) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
+            match self.log.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return line,
                 Ok(line) => skipped.push(line),
-                Err(_) => panic!("no stderr line containing {needle:?}; saw {skipped:?}"),
+                Err(_) => panic!("no log line containing {needle:?}; saw {skipped:?}"),
             }
         }
     }
 
-    /// The port of the http server the script started (from its "listening on" line).
+    /// Waits for a JSON log line whose `msg` is `msg`; returns it parsed.
+    pub fn wait_log_msg(&self, msg: &str, skipped: &mut Vec<String>) -> serde_json::Value {
+        let needle = format!(r#""msg":{}"#, serde_json::Value::from(msg));
+        let line = self.wait_log(&needle, skipped);
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    /// The port of the http server the script started (from its "http server listening" line).
     pub fn server_port(&self) -> u16 {
-        let line = self.wait_stderr("listening on http://", &mut Vec::new());
-        line.rsplit(':')
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"))
+        let line = self.wait_log_msg("http server listening", &mut Vec::new());
+        line["url"]
+            .as_str()
+            .and_then(|url| url.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line}"))
     }
 
     /// Sends a signal (`TERM`, `INT`) with kill(1).
@@ -113,7 +145,8 @@ impl Script {
         assert!(status.success(), "kill -{name} failed");
     }
 
-    /// Waits for the process to end; returns its remaining stdout and stderr lines and status.
+    /// Waits for the process to end; returns its remaining printed lines, log and stderr lines,
+    /// and status.
     pub fn finish(mut self) -> (Vec<String>, Vec<String>, i32) {
         let start = Instant::now();
         let status = loop {
@@ -130,7 +163,7 @@ impl Script {
             std::iter::from_fn(|| r.recv_timeout(PATIENCE).ok()).collect()
         };
         let out = drain(&self.stdout);
-        let err = drain(&self.stderr);
+        let err = drain(&self.log);
         (out, err, status.code().unwrap_or(-1))
     }
 }

@@ -33,6 +33,8 @@ use cn_runtime::{Args, Fault, Value, Vm};
 use options::{ClientConfig, RequestOptions, REQUEST_OPTIONS};
 use transport::{HttpError, Prepared, Redirects, Transport};
 
+use crate::trace::ClientSpan;
+
 /// `User-Agent` sent unless the script sets one.
 const USER_AGENT: &str = concat!("cn/", env!("CARGO_PKG_VERSION"));
 
@@ -114,7 +116,7 @@ fn request(
     };
     let target = args.str(first)?;
     let options = RequestOptions::parse(&args)?;
-    let prepared = match prepare(vm, &state.config, method, target, options) {
+    let (prepared, span) = match prepare(vm, &state.config, method, target, options) {
         Ok(prepared) => prepared,
         Err(error) => return Ok(Value::err(error.into_value())),
     };
@@ -124,24 +126,30 @@ fn request(
             follow: state.config.follow_redirects,
             max: state.config.max_redirects,
         };
-        Ok(
-            match transport::exchange(&state.transport, redirects, prepared).await {
-                Ok(received) => Value::ok(response::Response::value(received)),
-                Err(error) => Value::err(error.into_value()),
-            },
-        )
+        let outcome = transport::exchange(&state.transport, redirects, prepared).await;
+        if let Some(span) = span {
+            match &outcome {
+                Ok(received) => span.finish(received.status.as_u16()),
+                Err(error) => span.fail(error.message()),
+            }
+        }
+        Ok(match outcome {
+            Ok(received) => Value::ok(response::Response::value(received)),
+            Err(error) => Value::err(error.into_value()),
+        })
     }))
 }
 
 /// The request as it goes out: the full URL, the client's headers overridden by the call's,
-/// the body's content type, `User-Agent`, and `traceparent` when traced.
+/// the body's content type, `User-Agent`, and, when traced, a client span whose context goes out
+/// in `traceparent`.
 fn prepare(
     vm: &Vm,
     config: &ClientConfig,
     method: Method,
     target: &str,
     options: RequestOptions,
-) -> Result<Prepared, HttpError> {
+) -> Result<(Prepared, Option<ClientSpan>), HttpError> {
     let full = url::with_params(
         url::join(config.base_url.as_deref(), target),
         &options.params,
@@ -167,45 +175,44 @@ fn prepare(
     if !headers.contains_key(header::USER_AGENT) {
         headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
     }
-    if config.traced && !headers.contains_key("traceparent") {
-        if let Some(traceparent) = traceparent(vm) {
-            headers.insert("traceparent", traceparent);
+    // A traced client makes a client span per request and sends its context along, unless the
+    // caller set a traceparent of their own.
+    let span = config.traced.then(|| {
+        let span = crate::trace::start_client_span(vm, method.as_str(), &uri);
+        if !headers.contains_key("traceparent") {
+            span.inject(&mut headers);
         }
-    }
-    Ok(Prepared {
+        forward_request_id(vm, &mut headers);
+        span
+    });
+    let prepared = Prepared {
         method,
         uri,
         headers,
         body,
         timeout: options.timeout.unwrap_or(config.timeout),
         max_body: options.max_body.unwrap_or(config.max_body),
-    })
-}
-
-/// The W3C `traceparent` for the current task: its context's `traceparent` as it is, or one
-/// made from its `trace_id` (32 hex digits) with its `span_id` (16 hex digits) or a new one.
-fn traceparent(vm: &Vm) -> Option<HeaderValue> {
-    let task = vm.current_task()?;
-    let context = task.context.borrow();
-    if let Some(Value::Str(value)) = context.get("traceparent") {
-        return HeaderValue::from_str(value).ok();
-    }
-    let trace_id = context.get("trace_id")?.as_str()?.to_ascii_lowercase();
-    if !is_trace_hex(&trace_id, 32) {
-        return None;
-    }
-    let span_id = match context.get("span_id").and_then(Value::as_str) {
-        Some(span) if is_trace_hex(span, 16) => span.to_ascii_lowercase(),
-        _ => crate::ids::random_hex16(),
     };
-    HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-01")).ok()
+    Ok((prepared, span))
 }
 
-/// `len` hex digits, not all zero (W3C's invalid id).
-fn is_trace_hex(text: &str, len: usize) -> bool {
-    text.len() == len
-        && text.bytes().all(|b| b.is_ascii_hexdigit())
-        && text.bytes().any(|b| b != b'0')
+/// Sends the current request's id along (`x-request-id`), so the service called logs the same id;
+/// a header the caller set wins.
+fn forward_request_id(vm: &Vm, headers: &mut hyper::HeaderMap) {
+    if headers.contains_key("x-request-id") {
+        return;
+    }
+    let Some(task) = vm.current_task() else {
+        return;
+    };
+    let context = task.context.borrow();
+    if let Some(value) = context
+        .get("request_id")
+        .and_then(Value::as_str)
+        .and_then(|id| HeaderValue::from_str(id).ok())
+    {
+        headers.insert("x-request-id", value);
+    }
 }
 
 /// `http.Client`: the request functions as methods, with the client's settings and pool.

@@ -1,11 +1,14 @@
 //! `http`: a server with cloud-native defaults and a client, on hyper 1.x.
 //!
 //! Server side: `server` (configuration, routes, `run` and shutdown), `serve` (connections and
-//! requests), `router`, `request`, `response`, `headers`, `health`. Client side: `client`.
+//! the drain), `exchange` (one request), `observe` (access log, server lines, metric labels),
+//! `router`, `request`, `response`, `headers`, `health`. Client side: `client`.
 
 pub mod client;
+mod exchange;
 mod headers;
 mod health;
+mod observe;
 mod request;
 mod response;
 mod router;

@@ -1,8 +1,10 @@
 //! `http.Server`: configuration, routes and middleware, and `run()` with the shutdown sequence.
 //!
 //! `http.Server(addr=nil, body_limit=1 MiB, request_timeout=30 s, header_timeout=10 s,
-//! max_connections=10000)`. `addr` is `":8080"` (all interfaces), `"127.0.0.1:0"` (any free
-//! port), or nil for `":$PORT"` (8080 when `PORT` is unset).
+//! max_connections=10000, metrics_path="/metrics", access_log=true)`. `addr` is `":8080"` (all
+//! interfaces), `"127.0.0.1:0"` (any free port), or nil for `":$PORT"` (8080 when `PORT` is
+//! unset). `metrics_path=nil` serves no metrics (another server, an admin port, can: every
+//! server exposes the same process-wide registry).
 //!
 //! `server.run(shutdown_delay=, shutdown_timeout=30.seconds)` serves until the process starts
 //! shutting down (SIGTERM/SIGINT, `exit`), then, in the order Kubernetes needs:
@@ -20,15 +22,18 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 use super::health::{HealthHandle, HealthRegistry};
+use super::observe::server_line;
 use super::router::Router;
 use super::serve;
+use crate::log::Field;
+use crate::metrics::HttpMetrics;
 use crate::time::duration_option;
 
 /// Limits that protect the server.
@@ -48,6 +53,12 @@ pub struct ServerState {
     pub limits: Limits,
     pub local_addr: Cell<Option<SocketAddr>>,
     pub running: Cell<bool>,
+    /// The automatic RED metrics.
+    pub metrics: HttpMetrics,
+    /// Where the metrics exposition is served, if anywhere.
+    pub metrics_path: Option<Rc<str>>,
+    /// Whether each request writes an access-log line.
+    pub access_log: bool,
 }
 
 /// The script-visible server.
@@ -61,6 +72,8 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         "request_timeout",
         "header_timeout",
         "max_connections",
+        "metrics_path",
+        "access_log",
     ])?;
     args.expect_count(0, 1)?;
     let addr = match args.get_or_named(0, "addr") {
@@ -94,6 +107,27 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         )?,
         max_connections: positive("max_connections", 10_000)?,
     };
+    let metrics_path = match args.named("metrics_path") {
+        None => Some("/metrics".into()),
+        Some(Value::Nil) => None,
+        Some(Value::Str(path)) if path.starts_with('/') => Some(path.as_str().into()),
+        Some(other) => {
+            return Err(Fault::new(format!(
+                "http.Server: metrics_path must be a path starting with / or nil, got {}",
+                cn_runtime::format::repr(other)
+            )))
+        }
+    };
+    let access_log = match args.named("access_log") {
+        None => true,
+        Some(Value::Bool(on)) => *on,
+        Some(other) => {
+            return Err(Fault::new(format!(
+                "http.Server: access_log must be true or false, got {}",
+                cn_runtime::format::repr(other)
+            )))
+        }
+    };
     Ok(NativeObject::value(Server(Rc::new(ServerState {
         addr,
         router: RefCell::new(Router::default()),
@@ -102,6 +136,9 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         limits,
         local_addr: Cell::new(None),
         running: Cell::new(false),
+        metrics: HttpMetrics::new(),
+        metrics_path,
+        access_log,
     }))))
 }
 
@@ -216,10 +253,15 @@ impl Server {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| Fault::new(format!("server.run: {e}")))?;
             let waiter = lifecycle.register_waiter();
-            log(&format!(
-                "http server listening on http://{}",
+            let url = format!(
+                "http://{}",
                 local.map_or(state.addr.clone(), |a| a.to_string())
-            ));
+            );
+            server_line(
+                &handle,
+                "http server listening",
+                &[("url", Field::Str(&url))],
+            );
             let drained =
                 serve::serve(handle, state.clone(), listener, &lifecycle, delay, timeout).await;
             drop(waiter);
@@ -243,17 +285,4 @@ fn parse_addr(addr: &str) -> Result<SocketAddr, Fault> {
             "http.Server: invalid address {addr:?} (expected \":8080\" or \"127.0.0.1:8080\")"
         ))
     })
-}
-
-/// One line on stderr; structured logging replaces this with the `log` module.
-pub fn log(message: &str) {
-    eprintln!("cn: {message}");
-}
-
-/// Logs a shutdown step with how long it took.
-pub fn log_step(step: &str, started: Instant) {
-    log(&format!(
-        "{step} ({:.1} ms)",
-        started.elapsed().as_secs_f64() * 1e3
-    ));
 }

@@ -42,6 +42,11 @@ pub(super) struct HttpError {
 }
 
 impl HttpError {
+    /// What went wrong, as the script's `Err` says it.
+    pub(super) fn message(&self) -> &str {
+        &self.message
+    }
+
     pub(super) fn new(kind: &'static str, message: impl Into<String>) -> HttpError {
         HttpError {
             kind,

@@ -1,0 +1,349 @@
+//! One request, from hyper's parsed head to the response: the request id, the built-in endpoints
+//! (`/healthz`, `/readyz`, `/startupz`, `/metrics`), routing, the body limit, the handler call
+//! with its deadline, and what every request leaves behind for operators — its RED metrics, its
+//! server span and its access-log line.
+//!
+//! The handler runs as a task driven by this request's own future (`Vm::inline_call`), so a
+//! handler that answers without waiting costs no task switch.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body, Incoming};
+use hyper::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::Method;
+
+use cn_runtime::object::NativeObject;
+use cn_runtime::tasks::VmRef;
+use cn_runtime::{Fault, Value};
+
+use super::health::Probe;
+use super::observe::{self, method_label, AccessRecord, RouteLabel};
+use super::request::Request;
+use super::response::{from_handler_value, Response, JSON, TEXT};
+use super::router::Lookup;
+use super::server::ServerState;
+use crate::trace::{self, ServerRequest};
+
+pub type HttpResponse = hyper::Response<Full<Bytes>>;
+
+/// How a request was answered, for its metrics and access-log line.
+struct Answered {
+    response: HttpResponse,
+    route: RouteLabel,
+    trace_id: Option<Value>,
+}
+
+impl Answered {
+    fn unrouted(response: HttpResponse) -> Answered {
+        Answered {
+            response,
+            route: RouteLabel::UNMATCHED,
+            trace_id: None,
+        }
+    }
+}
+
+/// Answers one request and records it.
+pub async fn handle(
+    vm: &VmRef,
+    state: &Rc<ServerState>,
+    remote: SocketAddr,
+    request: hyper::Request<Incoming>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let in_flight = state.metrics.in_flight();
+    let request_id = request_id(request.headers().get("x-request-id"));
+    let method = method_label(request.method());
+    let path: Rc<str> = request.uri().path().into();
+    let mut answered = answer(vm, state, remote, request, &path, &request_id).await;
+    drop(in_flight);
+    let seconds = started.elapsed().as_secs_f64();
+    let response = &mut answered.response;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let status = response.status().as_u16();
+    let trace_id = answered.trace_id.as_ref();
+    state.metrics.record(
+        method,
+        answered.route.as_str(),
+        status,
+        seconds,
+        trace_id.and_then(Value::as_str),
+    );
+    if state.access_log {
+        observe::access_log(
+            vm,
+            &AccessRecord {
+                method,
+                path: &path,
+                route: answered.route.as_str(),
+                status,
+                seconds,
+                bytes: response.body().size_hint().exact().unwrap_or(0),
+                request_id: &request_id,
+                trace_id,
+            },
+        );
+    }
+    answered.response
+}
+
+async fn answer(
+    vm: &VmRef,
+    state: &Rc<ServerState>,
+    remote: SocketAddr,
+    request: hyper::Request<Incoming>,
+    path: &str,
+    request_id: &Rc<str>,
+) -> Answered {
+    let method = request.method().clone();
+    if method == Method::GET || method == Method::HEAD {
+        if let Some(answered) = builtin(vm, state, &request, path).await {
+            return answered;
+        }
+    }
+    let (handler, route, params) = match state.router.borrow().lookup(method.as_str(), path) {
+        Lookup::Found { route, params } => (route.handler.clone(), route.pattern.clone(), params),
+        Lookup::MethodNotAllowed { allow } => {
+            let mut response = error(405, "method not allowed", request_id);
+            if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                response.headers_mut().insert("allow", value);
+            }
+            return Answered::unrouted(response);
+        }
+        Lookup::NotFound => return Answered::unrouted(error(404, "not found", request_id)),
+    };
+    let span = trace::start_server_span(
+        &vm.borrow(),
+        &ServerRequest {
+            method: method.as_str(),
+            route: Some(&route),
+            path,
+            headers: request.headers(),
+            local_addr: state.local_addr.get(),
+            peer_addr: Some(remote),
+        },
+    );
+    let trace_id = Some(span.trace_id().clone());
+    let routed = |response: HttpResponse| Answered {
+        response,
+        route: RouteLabel::Pattern(route.clone()),
+        trace_id: trace_id.clone(),
+    };
+    let body = match read_body(state, request, request_id).await {
+        Ok(body) => body,
+        Err(response) => {
+            span.finish(response.status().as_u16());
+            return routed(response);
+        }
+    };
+    let (parts, body) = body;
+    let request = NativeObject::value(Request {
+        method: method.as_str().to_string(),
+        path: path.to_string(),
+        query: parts.uri.query().map(str::to_string),
+        route: route.clone(),
+        params,
+        headers: Rc::new(parts.headers),
+        body,
+        remote,
+        request_id: request_id.clone(),
+    });
+    let callee = with_middleware(&state.middleware.borrow(), handler);
+    let mut context = std::collections::HashMap::with_capacity(4);
+    context.insert("request_id".into(), Value::str(&**request_id));
+    context.extend(span.context_entries());
+    let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
+    let result = within(state.limits.request_timeout, call.result()).await;
+    let response = match result {
+        Some(Ok(value)) => match from_handler_value(&value) {
+            Ok(response) => to_http(&response),
+            Err(problem) => {
+                span.record_fault(&problem);
+                observe::request_problem(vm, &problem, request_id, None);
+                error(500, "internal server error", request_id)
+            }
+        },
+        Some(Err(fault)) => {
+            span.record_fault(&fault.message);
+            handler_fault(vm, &fault, request_id);
+            error(500, "internal server error", request_id)
+        }
+        None => {
+            // Cancel, and let the handler's cleanups run before answering.
+            call.task().cancel();
+            let _ = call.result().await;
+            let message = format!(
+                "no response within {:?}; the handler was cancelled",
+                state.limits.request_timeout
+            );
+            span.record_fault(&message);
+            observe::request_problem(vm, &message, request_id, None);
+            error(503, "request timed out", request_id)
+        }
+    };
+    span.finish(response.status().as_u16());
+    routed(response)
+}
+
+/// The built-in endpoints: health probes and the metrics exposition.
+async fn builtin(
+    vm: &VmRef,
+    state: &Rc<ServerState>,
+    request: &hyper::Request<Incoming>,
+    path: &str,
+) -> Option<Answered> {
+    let probe = match path {
+        "/healthz" => Some((Probe::Live, "/healthz")),
+        "/readyz" => Some((Probe::Ready, "/readyz")),
+        "/startupz" => Some((Probe::Startup, "/startupz")),
+        _ => None,
+    };
+    if let Some((probe, label)) = probe {
+        let answer = state.health.probe(vm, probe).await;
+        return Some(Answered {
+            response: plain(answer.status, JSON, answer.body),
+            route: RouteLabel::Fixed(label),
+            trace_id: None,
+        });
+    }
+    let metrics_path = state.metrics_path.as_ref()?;
+    if path != &**metrics_path {
+        return None;
+    }
+    let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
+    let (content_type, body) = crate::metrics::render(accept);
+    Some(Answered {
+        response: plain(200, content_type, body),
+        route: RouteLabel::Pattern(metrics_path.clone()),
+        trace_id: None,
+    })
+}
+
+/// The body, read in full up to the server's limit (413 beyond it, 400 when it breaks off).
+async fn read_body(
+    state: &ServerState,
+    request: hyper::Request<Incoming>,
+    request_id: &str,
+) -> Result<(hyper::http::request::Parts, Bytes), HttpResponse> {
+    let limit = state.limits.body_limit;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(error(413, "request body too large", request_id));
+    }
+    let (parts, body) = request.into_parts();
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok((parts, collected.to_bytes())),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(error(413, "request body too large", request_id))
+        }
+        Err(_) => Err(error(400, "could not read the request body", request_id)),
+    }
+}
+
+/// `work`'s output, or `None` when it is not done within `timeout`.
+///
+/// Most handlers answer without waiting, so `work` is polled once before a timer is armed, and
+/// the timer is boxed: a `Sleep` held inline would make every request's future (which hyper boxes)
+/// larger and cache-line aligned, which costs an aligned allocation and copies per request.
+async fn within<T>(timeout: Duration, work: impl Future<Output = T>) -> Option<T> {
+    tokio::pin!(work);
+    if let Poll::Ready(output) =
+        std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await
+    {
+        return Some(output);
+    }
+    let deadline = Box::pin(tokio::time::sleep(timeout));
+    tokio::select! {
+        biased;
+        output = &mut work => Some(output),
+        _ = deadline => None,
+    }
+}
+
+/// Wraps `handler` in the middleware, first registered outermost: each is called as
+/// `middleware(req, next)`.
+fn with_middleware(middleware: &[Value], handler: Value) -> Value {
+    middleware.iter().rev().fold(handler, |next, outer| {
+        let outer = outer.clone();
+        cn_runtime::object::NativeFunction::closure("middleware", move |vm, args| {
+            let request = args.value(0)?.clone();
+            let callback = vm.start_callback(outer.clone(), vec![request, next.clone()]);
+            Ok(vm.suspend(async move { callback.result().await }))
+        })
+    })
+}
+
+fn handler_fault(vm: &VmRef, fault: &Fault, request_id: &str) {
+    let mut report = fault.report();
+    if report.ends_with('\n') {
+        report.pop();
+    }
+    observe::request_problem(vm, "the handler faulted", request_id, Some(&report));
+}
+
+/// The response for a script's `Response`. The content types the library sets itself are
+/// recognised so the common case parses no header.
+fn to_http(response: &Response) -> HttpResponse {
+    let mut http = hyper::Response::new(Full::new(response.body.clone()));
+    *http.status_mut() =
+        hyper::StatusCode::from_u16(response.status.get()).unwrap_or(hyper::StatusCode::OK);
+    let headers = http.headers_mut();
+    for (key, value) in response.headers.borrow().iter() {
+        if let (Some("content-type"), Some(value)) = (key.value().as_str(), value.as_str()) {
+            if let Some(known) = [TEXT, JSON].into_iter().find(|known| *known == value) {
+                headers.append(CONTENT_TYPE, HeaderValue::from_static(known));
+                continue;
+            }
+        }
+        let name = cn_runtime::format::display(key.value());
+        let value = cn_runtime::format::display(value);
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    http
+}
+
+pub fn plain(status: u16, content_type: &'static str, body: String) -> HttpResponse {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// An error answer: JSON with the message and the request id, nothing internal.
+fn error(status: u16, message: &str, request_id: &str) -> HttpResponse {
+    let body = serde_json::json!({"error": message, "request_id": request_id}).to_string();
+    plain(status, JSON, body)
+}
+
+/// The request's id: a sane `x-request-id` from the client, or a new random one.
+fn request_id(header: Option<&HeaderValue>) -> Rc<str> {
+    if let Some(value) = header.and_then(|v| v.to_str().ok()) {
+        if !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic()) {
+            return value.into();
+        }
+    }
+    crate::ids::random_hex16().into()
+}

@@ -1,0 +1,116 @@
+//! What the server tells operators: its lifecycle lines, one access-log line per request, and the
+//! labels its RED metrics use.
+//!
+//! Lines go through the `log` module, so they come out in the same format as the script's own
+//! (JSON in production, text in a terminal) and carry the same ids. Metric labels are bounded on
+//! purpose: the route is the pattern (`/users/{id}`) or a fixed name, and the method is one of the
+//! standard ones or `OTHER`, so a client sending odd paths or methods cannot create series.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use hyper::Method;
+
+use cn_runtime::tasks::VmRef;
+use cn_runtime::Value;
+
+use crate::log::{self, Field, Level};
+
+/// The `route` label and span name of a request.
+#[derive(Clone)]
+pub enum RouteLabel {
+    /// A script route's pattern, or the configured metrics path.
+    Pattern(Rc<str>),
+    /// A built-in endpoint (`/healthz`) or a fixed name for requests no route matched.
+    Fixed(&'static str),
+}
+
+impl RouteLabel {
+    /// Requests that matched no route (404, 405, malformed): one series, not one per path.
+    pub const UNMATCHED: RouteLabel = RouteLabel::Fixed("unmatched");
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            RouteLabel::Pattern(pattern) => pattern,
+            RouteLabel::Fixed(name) => name,
+        }
+    }
+}
+
+/// The `method` label: the standard methods as they are, anything else `OTHER`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// What the access log says about one finished request.
+pub struct AccessRecord<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub route: &'a str,
+    pub status: u16,
+    pub seconds: f64,
+    pub bytes: u64,
+    pub request_id: &'a str,
+    pub trace_id: Option<&'a Value>,
+}
+
+/// Writes the access-log line of one request (`msg` "request").
+pub fn access_log(vm: &VmRef, record: &AccessRecord<'_>) {
+    if !log::enabled(Level::Info) {
+        return;
+    }
+    let trace_id = record.trace_id.and_then(Value::as_str);
+    let mut fields = [
+        ("method", Field::Str(record.method)),
+        ("path", Field::Str(record.path)),
+        ("route", Field::Str(record.route)),
+        ("status", Field::Int(i64::from(record.status))),
+        ("duration", Field::Float(record.seconds)),
+        (
+            "bytes",
+            Field::Int(i64::try_from(record.bytes).unwrap_or(i64::MAX)),
+        ),
+        ("request_id", Field::Str(record.request_id)),
+        ("trace_id", Field::Str("")),
+    ];
+    let count = match trace_id {
+        Some(trace_id) => {
+            fields[7].1 = Field::Str(trace_id);
+            fields.len()
+        }
+        None => fields.len() - 1,
+    };
+    log::emit(&vm.borrow(), Level::Info, "request", &fields[..count]);
+}
+
+/// A server lifecycle line (listening, shutdown steps) at info level.
+pub fn server_line(vm: &VmRef, msg: &str, fields: &[(&str, Field<'_>)]) {
+    log::emit(&vm.borrow(), Level::Info, msg, fields);
+}
+
+/// A shutdown step with how long it took, in milliseconds.
+pub fn server_step(vm: &VmRef, msg: &str, started: Instant) {
+    let millis = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
+    server_line(vm, msg, &[("duration_ms", Field::Float(millis))]);
+}
+
+/// A problem with one request (a handler fault, a bad return value, a timeout) at error level,
+/// with the cn stack trace when there is one.
+pub fn request_problem(vm: &VmRef, msg: &str, request_id: &str, stack: Option<&str>) {
+    let mut fields = vec![("request_id", Field::Str(request_id))];
+    if let Some(stack) = stack {
+        fields.push(("stack", Field::Str(stack)));
+    }
+    log::emit(&vm.borrow(), Level::Error, msg, &fields);
+}

@@ -139,6 +139,7 @@ fn metrics_are_negotiated_and_keyed_by_route_pattern() {
         "raw paths leaked into labels"
     );
     assert!(line(&text.body, "process_resident_memory_bytes ").len() > 30);
+    assert_eq!(value(&text.body, "cn_log_lines_dropped_total"), 0.0);
     assert!(!text.body.contains("# EOF"));
 
     let request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\

@@ -2,14 +2,17 @@
 //! Python clients use, so existing dashboards and alerts work unchanged.
 //!
 //! A value that cannot be read (no `/proc`, as on macOS, or an unexpected format) is left out
-//! rather than exposed as a wrong number.
+//! rather than exposed as a wrong number. `cn_log_lines_dropped_total` joins them: log lines the
+//! output sink dropped because stdout was not read fast enough (an alert-worthy event that is
+//! otherwise invisible, since the lines saying so would be dropped too).
 
 use std::fs;
 
 use super::family::Kind;
 
 /// The process metrics' names and kinds; the registry reserves them.
-pub(crate) const NAMES: [(&str, Kind); 6] = [
+pub(crate) const NAMES: [(&str, Kind); 7] = [
+    ("cn_log_lines_dropped_total", Kind::Counter),
     ("process_cpu_seconds_total", Kind::Counter),
     ("process_max_fds", Kind::Gauge),
     ("process_open_fds", Kind::Gauge),
@@ -49,6 +52,11 @@ pub(crate) fn collect() -> Vec<Sample> {
             });
         }
     };
+    push(
+        "cn_log_lines_dropped_total",
+        "Log lines dropped because stdout was not read fast enough.",
+        Some(cn_runtime::output::dropped_lines() as f64),
+    );
     let stat = fs::read_to_string("/proc/self/stat").ok();
     let stat_fields = stat.as_deref().and_then(stat_fields);
     push(

@@ -30,6 +30,10 @@ struct Cli {
 enum Command {
     /// Run a script: its top-level code, then `main()` if it defines one.
     Run {
+        /// Read environment variables from a dotenv file (`KEY=value` lines) before the script
+        /// starts; the process environment wins over it, and later files over earlier ones.
+        #[arg(long = "env-file", value_name = "PATH")]
+        env_file: Vec<PathBuf>,
         /// The script to run.
         file: PathBuf,
         /// Arguments for the script, available as `args()`.
@@ -57,6 +61,11 @@ const INTERPRETER_STACK: usize = 256 << 20;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Run { env_file, .. }) = &cli.command {
+        if !load_env_files(env_file) {
+            return ExitCode::from(2);
+        }
+    }
     let worker = std::thread::Builder::new()
         .name("cn-interpreter".into())
         .stack_size(INTERPRETER_STACK);
@@ -76,7 +85,7 @@ fn main() -> ExitCode {
 fn run_command(cli: Cli) -> u8 {
     match cli.command {
         None | Some(Command::Repl) => repl::run(),
-        Some(Command::Run { file, args }) => {
+        Some(Command::Run { file, args, .. }) => {
             let runtime = match Runtime::new(new_vm(args)) {
                 Ok(runtime) => runtime,
                 Err(e) => {
@@ -131,6 +140,42 @@ fn run_command(cli: Cli) -> u8 {
             }
         },
     }
+}
+
+/// `cn run --env-file`: puts the variables of `files` into the environment, except those the
+/// process environment already has (a later file or line overrides an earlier one). Runs before
+/// the interpreter thread starts, while the process has one thread, since changing the
+/// environment races with any thread reading it. Reports every problem of every file and returns
+/// false if there was one.
+fn load_env_files(files: &[PathBuf]) -> bool {
+    let mut values = std::collections::HashMap::new();
+    let mut order = Vec::new();
+    let mut ok = true;
+    for file in files {
+        match cn_stdlib::config::dotenv::read_file(file) {
+            Ok(entries) => {
+                for entry in entries {
+                    if values.insert(entry.key.clone(), entry.value).is_none() {
+                        order.push(entry.key);
+                    }
+                }
+            }
+            Err(errors) => {
+                ok = false;
+                for error in errors {
+                    eprintln!("cn: --env-file: {error}");
+                }
+            }
+        }
+    }
+    if ok {
+        for key in order {
+            if let (None, Some(value)) = (std::env::var_os(&key), values.get(&key)) {
+                std::env::set_var(&key, value);
+            }
+        }
+    }
+    ok
 }
 
 /// A VM with the standard library registered.

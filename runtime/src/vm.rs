@@ -376,6 +376,20 @@ impl Vm {
         self.globals.get(slot as usize).cloned()
     }
 
+    /// Every defined module-level global called `name`, in whichever module defines it.
+    ///
+    /// For library code that resolves names kept as data: the `config` module finds the record
+    /// type a field annotation names (`db: Database`) this way, since annotations are not
+    /// compiled to slots.
+    pub fn globals_named(&self, name: &str) -> Vec<Value> {
+        self.global_names
+            .iter()
+            .zip(&self.globals)
+            .filter(|(n, v)| &***n == name && !matches!(v, Value::Undefined))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// Calls any callable value from native code and returns its result.
     ///
     /// Script functions run in a fresh fiber to completion; this is for natives that need a

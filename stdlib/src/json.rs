@@ -143,6 +143,13 @@ impl Encoder<'_> {
                 });
                 self.object(entries, fields.len(), depth)?;
             }
+            // A secret encodes as its mask, like a record's `@secret` field: JSON goes to logs
+            // and responses, where the value must never appear.
+            Value::Object(object)
+                if object.downcast::<crate::config::secret::Secret>().is_some() =>
+            {
+                self.out.push_str("\"***\"")
+            }
             other => {
                 return Err(Fault::new(format!(
                     "json.encode: {} cannot be encoded as JSON",

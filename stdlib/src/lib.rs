@@ -4,6 +4,7 @@
 //! Modules arrive with the issues that define them; [`register`] installs every module into a
 //! VM.
 
+pub mod config;
 pub mod context;
 pub mod http;
 pub mod ids;
@@ -22,6 +23,7 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("time", time::members);
     vm.register_module("tracing", trace::members);
     vm.register_module("context", context::members);
+    vm.register_module("config", config::members);
     vm.register_module("http", http::members);
     vm.register_module("json", json::members);
     vm.register_module("log", log::members);

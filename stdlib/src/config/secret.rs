@@ -1,0 +1,77 @@
+//! `config.Secret`: a value that must not leak into output. The loader wraps the value of every
+//! `@secret` field in one; it prints, reprs, formats in f-strings and logs as `***` (the log
+//! module and `json` fall back to an object's printed form), and `s.reveal()` gives the value
+//! back where the program really needs it (to connect to the database, say).
+//!
+//! Scripts can wrap values of their own with `config.Secret(value)`.
+
+use std::any::Any;
+use std::rc::Rc;
+
+use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::symbol::Symbol;
+use cn_runtime::{Args, Fault, Value, Vm};
+
+/// What a secret shows instead of its value.
+pub const MASK: &str = "***";
+
+/// A hidden value.
+pub struct Secret(pub Value);
+
+impl Secret {
+    /// `value` wrapped.
+    pub fn value(value: Value) -> Value {
+        NativeObject::value(Secret(value))
+    }
+
+    /// The hidden value of `value` if it is a secret.
+    pub fn revealed(value: &Value) -> Option<&Value> {
+        match value {
+            Value::Object(o) => o.downcast::<Secret>().map(|s| &s.0),
+            _ => None,
+        }
+    }
+}
+
+/// config.Secret(value): `value` hidden from print, f-strings and logs.
+pub fn new(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    args.allow_named(&[])?;
+    args.expect_count(1, 1)?;
+    let value = args.value(0)?;
+    // Wrapping twice would make reveal() give a secret back.
+    if Secret::revealed(value).is_some() {
+        return Ok(value.clone());
+    }
+    Ok(Secret::value(value.clone()))
+}
+
+impl NativeType for Secret {
+    fn type_name(&self) -> &str {
+        "config.Secret"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn call_method(
+        &self,
+        _this: &Rc<NativeObject>,
+        _vm: &mut Vm,
+        name: Symbol,
+        args: Args<'_>,
+    ) -> Option<Result<Value, Fault>> {
+        match &*name.name() {
+            "reveal" => Some(
+                args.allow_named(&[])
+                    .and_then(|()| args.expect_count(0, 0))
+                    .map(|()| self.0.clone()),
+            ),
+            _ => None,
+        }
+    }
+
+    fn display(&self) -> String {
+        MASK.to_string()
+    }
+}

@@ -10,14 +10,13 @@
 //! interrupt raised at its next await or yield.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
 use crate::fault::{Fault, FaultKind};
 use crate::fiber::Fiber;
-use crate::tasks::task::{Task, TaskHandle};
+use crate::tasks::task::{ContextValues, Task, TaskHandle};
 use crate::unwind::Stop;
 use crate::value::Value;
 use crate::vm::Vm;
@@ -176,7 +175,7 @@ impl Vm {
         &mut self,
         callee: Value,
         args: Vec<Value>,
-        context: HashMap<Rc<str>, Value>,
+        context: ContextValues,
     ) -> InlineCall {
         let argc = args.len();
         let mut fiber = Box::new(Fiber::for_task());

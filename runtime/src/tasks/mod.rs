@@ -14,4 +14,4 @@ pub mod task;
 pub use driver::{yield_to_others, Callback, InlineCall, NativeFuture, VmRef};
 pub use lifecycle::Lifecycle;
 pub use runtime::Runtime;
-pub use task::{Task, TaskHandle};
+pub use task::{ContextValues, Task, TaskHandle};

@@ -21,6 +21,11 @@ use crate::tasks::scope::Scope;
 use crate::value::Value;
 use crate::vm::Vm;
 
+/// A task's context values (`context.get/set`, the request id, the current span). Maps are made
+/// for every request and copied into every spawned task, and their keys are few and chosen by
+/// the program, so a fast hasher beats std's DoS-resistant default here.
+pub type ContextValues = HashMap<Rc<str>, Value, ahash::RandomState>;
+
 /// How a task ended, or that it has not.
 pub enum Outcome {
     /// Still running (or not started).
@@ -47,7 +52,7 @@ pub struct Task {
     /// reported when the task is dropped.
     claimed: Cell<bool>,
     /// `context.get` / `context.set` values; a spawned task starts with a copy of its parent's.
-    pub context: RefCell<HashMap<Rc<str>, Value>>,
+    pub context: RefCell<ContextValues>,
     /// Open `concurrent:` scopes, innermost last; `spawn` joins the innermost.
     pub scopes: RefCell<Vec<Rc<Scope>>>,
     /// The scope this task was spawned into, if any.
@@ -59,7 +64,7 @@ pub struct Task {
 
 impl Task {
     /// A new task with the given context values.
-    pub fn new(id: u64, context: HashMap<Rc<str>, Value>) -> Rc<Task> {
+    pub fn new(id: u64, context: ContextValues) -> Rc<Task> {
         Rc::new(Task {
             id,
             outcome: RefCell::new(Outcome::Running),

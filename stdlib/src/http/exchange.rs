@@ -157,7 +157,8 @@ async fn answer(
         request_id: request_id.clone(),
     });
     let callee = with_middleware(&state.middleware.borrow(), handler);
-    let mut context = std::collections::HashMap::with_capacity(4);
+    let mut context =
+        cn_runtime::tasks::ContextValues::with_capacity_and_hasher(4, Default::default());
     context.insert("request_id".into(), Value::str(&**request_id));
     context.extend(span.context_entries());
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);

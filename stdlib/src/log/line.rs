@@ -28,9 +28,6 @@ use super::settings::{self, EnvWarning, Format, Level};
 /// The context keys copied onto every line of a task that has them, in this order.
 const CONTEXT_KEYS: [&str; 3] = ["request_id", "trace_id", "span_id"];
 
-/// Keys every line starts with.
-const FIXED_KEYS: [&str; 3] = ["time", "level", "msg"];
-
 /// A field value as Rust callers pass it (no cn value needed for the common kinds).
 #[derive(Clone, Copy, Debug)]
 pub enum Field<'a> {
@@ -176,11 +173,14 @@ impl Line<'_> {
 
     /// The rule in the module documentation: a field named like a key already on the line.
     fn taken(&self, key: &str) -> bool {
-        FIXED_KEYS.contains(&key)
-            || CONTEXT_KEYS
-                .iter()
-                .zip(self.ids)
-                .any(|(k, id)| id.is_some() && *k == key)
+        // A match compares lengths first: most fields are rejected without reading a byte.
+        match key {
+            "time" | "level" | "msg" => true,
+            "request_id" => self.ids[0].is_some(),
+            "trace_id" => self.ids[1].is_some(),
+            "span_id" => self.ids[2].is_some(),
+            _ => false,
+        }
     }
 
     fn render_json<'f, K: AsRef<str>>(
@@ -277,11 +277,24 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// The bytes a JSON string cannot hold as they are: control characters, `"` and `\\`.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// The inside of a JSON string literal (the same escapes as the `json` module).
 fn json_escaped(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    // Most keys and values need no escape: one scan, then one copy.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    // Most keys and values need no escape: one table lookup per byte, then one copy.
+    if !bytes.iter().any(|&b| NEEDS_ESCAPE[b as usize]) {
         out.extend_from_slice(bytes);
         return;
     }

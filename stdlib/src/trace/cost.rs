@@ -3,7 +3,6 @@
 //! The budget is ~0.3 µs per request (at 100k requests/s); run it with `--release` and
 //! `--nocapture` to read the numbers (debug builds are checked against a loose bound only).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use hyper::header::{HeaderMap, HeaderValue};
@@ -76,11 +75,11 @@ fn a_request_costs_little_when_nothing_is_exported() {
         });
         let server = per_call(100_000, || {
             let span = start_server_span(&vm, &request);
-            let mut context: Context = HashMap::with_capacity(4);
+            let mut context: Context = Context::with_capacity_and_hasher(4, Default::default());
             context.extend(span.context_entries());
             span.finish(200);
         });
-        let mut context: Context = HashMap::with_capacity(4);
+        let mut context: Context = Context::with_capacity_and_hasher(4, Default::default());
         context.extend(start_server_span(&vm, &request).context_entries());
         let mut outgoing = HeaderMap::new();
         let inject = per_call(100_000, || {

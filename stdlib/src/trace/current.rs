@@ -7,7 +7,6 @@
 //! records, is not sampled, or carries a `tracestate`): when nothing is exported, a request's
 //! span then costs two strings in its context and nothing else.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use cn_runtime::object::NativeObject;
@@ -24,7 +23,7 @@ pub const SPAN_ID: &str = "span_id";
 pub const SPAN: &str = "tracing.span";
 
 /// A task context, as `Task.context` holds it.
-pub type Context = HashMap<Rc<str>, Value>;
+pub type Context = cn_runtime::tasks::ContextValues;
 
 thread_local! {
     /// The keys, made once: inserting into a context then clones an `Rc` instead of allocating.
@@ -132,7 +131,7 @@ mod tests {
 
     #[test]
     fn strings_alone_make_a_sampled_parent() {
-        let mut context = Context::new();
+        let mut context = Context::default();
         assert_eq!(current(&context), None);
         context.insert(
             "trace_id".into(),
@@ -149,7 +148,7 @@ mod tests {
 
     #[test]
     fn restore_puts_back_and_removes() {
-        let mut context = Context::new();
+        let mut context = Context::default();
         context.insert("trace_id".into(), Value::str("a"));
         let saved = save(&context);
         context.insert("trace_id".into(), Value::str("b"));

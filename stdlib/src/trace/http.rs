@@ -300,7 +300,7 @@ mod tests {
 
     #[test]
     fn inject_uses_the_context_ids() {
-        let mut context = Context::new();
+        let mut context = Context::default();
         let mut headers = HeaderMap::new();
         assert!(!inject(&context, &mut headers));
         assert!(headers.is_empty());

@@ -23,7 +23,7 @@ use cn_runtime::tasks::VmRef;
 use cn_runtime::{Fault, Value};
 
 use super::health::Probe;
-use super::observe::{self, method_label, AccessRecord, RouteLabel};
+use super::observe::{self, method_label, RouteLabel};
 use super::request::Request;
 use super::response::{from_handler_value, Response, JSON, TEXT};
 use super::router::Lookup;
@@ -80,7 +80,7 @@ pub async fn handle(
     if state.access_log {
         observe::access_log(
             vm,
-            &AccessRecord {
+            &crate::log::Access {
                 method,
                 path: &path,
                 route: answered.route.as_str(),
@@ -88,7 +88,7 @@ pub async fn handle(
                 seconds,
                 bytes: response.body().size_hint().exact().unwrap_or(0),
                 request_id: &request_id,
-                trace_id,
+                trace_id: trace_id.and_then(Value::as_str),
             },
         );
     }

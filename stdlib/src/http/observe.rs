@@ -12,7 +12,6 @@ use std::time::Instant;
 use hyper::Method;
 
 use cn_runtime::tasks::VmRef;
-use cn_runtime::Value;
 
 use crate::log::{self, Field, Level};
 
@@ -53,45 +52,9 @@ pub fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// What the access log says about one finished request.
-pub struct AccessRecord<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub route: &'a str,
-    pub status: u16,
-    pub seconds: f64,
-    pub bytes: u64,
-    pub request_id: &'a str,
-    pub trace_id: Option<&'a Value>,
-}
-
 /// Writes the access-log line of one request (`msg` "request").
-pub fn access_log(vm: &VmRef, record: &AccessRecord<'_>) {
-    if !log::enabled(Level::Info) {
-        return;
-    }
-    let trace_id = record.trace_id.and_then(Value::as_str);
-    let mut fields = [
-        ("method", Field::Str(record.method)),
-        ("path", Field::Str(record.path)),
-        ("route", Field::Str(record.route)),
-        ("status", Field::Int(i64::from(record.status))),
-        ("duration", Field::Float(record.seconds)),
-        (
-            "bytes",
-            Field::Int(i64::try_from(record.bytes).unwrap_or(i64::MAX)),
-        ),
-        ("request_id", Field::Str(record.request_id)),
-        ("trace_id", Field::Str("")),
-    ];
-    let count = match trace_id {
-        Some(trace_id) => {
-            fields[7].1 = Field::Str(trace_id);
-            fields.len()
-        }
-        None => fields.len() - 1,
-    };
-    log::emit(&vm.borrow(), Level::Info, "request", &fields[..count]);
+pub fn access_log(vm: &VmRef, record: &log::Access<'_>) {
+    log::access(&vm.borrow(), record);
 }
 
 /// A server lifecycle line (listening, shutdown steps) at info level.

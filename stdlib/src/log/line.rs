@@ -149,6 +149,25 @@ pub(crate) fn env_warning(warning: &EnvWarning) {
     let _ = write(None, Level::Warn, &msg, fields.into_iter());
 }
 
+/// A JSON info line with no context ids, rendered as `write` would (for comparing renderers).
+#[cfg(test)]
+pub(super) fn render_json_line(
+    time: SystemTime,
+    msg: &str,
+    fields: &[(&str, Field<'_>)],
+) -> Vec<u8> {
+    let line = Line {
+        format: Format::Json,
+        time,
+        level: Level::Info,
+        msg,
+        ids: [None; 3],
+    };
+    let mut out = Vec::new();
+    line.render(&mut out, fields.iter().copied());
+    out
+}
+
 /// Everything on a line except the fields.
 struct Line<'a> {
     format: Format,
@@ -291,7 +310,7 @@ const NEEDS_ESCAPE: [bool; 256] = {
 };
 
 /// The inside of a JSON string literal (the same escapes as the `json` module).
-fn json_escaped(out: &mut Vec<u8>, s: &str) {
+pub(super) fn json_escaped(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     // Most keys and values need no escape: one table lookup per byte, then one copy.
     if !bytes.iter().any(|&b| NEEDS_ESCAPE[b as usize]) {

@@ -16,8 +16,10 @@
 //! access log must stay lean; both share one renderer (`line.rs`).
 //!
 //! Files: `settings` (level and format), `line` (rendering and the append), `clock`
-//! (timestamps), `native` (the script functions), `layer` (the tracing subscriber).
+//! (timestamps), `native` (the script functions), `layer` (the tracing subscriber), `access`
+//! (the http access line, rendered by hand because every request writes one).
 
+mod access;
 mod clock;
 mod layer;
 mod line;
@@ -26,6 +28,7 @@ mod settings;
 
 use cn_runtime::Vm;
 
+pub use access::{access, Access};
 pub use layer::install;
 pub use line::Field;
 pub use native::members;

@@ -33,7 +33,7 @@ pub struct HttpMetrics {
     durations: Arc<Family>,
     in_flight: GaugeHandle,
     /// Route pattern -> one entry per method seen on it.
-    routes: RefCell<HashMap<Box<str>, Vec<MethodEntry>>>,
+    routes: RefCell<HashMap<Box<str>, Vec<MethodEntry>, ahash::RandomState>>,
 }
 
 struct MethodEntry {
@@ -95,7 +95,7 @@ impl HttpMetrics {
             requests,
             durations,
             in_flight,
-            routes: RefCell::new(HashMap::new()),
+            routes: RefCell::new(HashMap::default()),
         }
     }
 

@@ -24,9 +24,10 @@ impl SpanContext {
     pub fn traceparent(&self) -> String {
         let mut out = [0u8; 55];
         out[..3].copy_from_slice(b"00-");
-        write_hex(&mut out[3..35], self.trace_id);
+        write_hex(&mut out[3..19], (self.trace_id >> 64) as u64);
+        write_hex(&mut out[19..35], self.trace_id as u64);
         out[35] = b'-';
-        write_hex(&mut out[36..52], self.span_id as u128);
+        write_hex(&mut out[36..52], self.span_id);
         out[52..].copy_from_slice(if self.sampled { b"-01" } else { b"-00" });
         ascii(&out)
     }
@@ -45,32 +46,40 @@ pub fn new_span_id() -> u64 {
 /// The 32 lowercase hex digits of a trace id.
 pub fn trace_hex(id: u128) -> String {
     let mut out = [0u8; 32];
-    write_hex(&mut out, id);
+    write_hex(&mut out[..16], (id >> 64) as u64);
+    write_hex(&mut out[16..], id as u64);
     ascii(&out)
 }
 
 /// The 16 lowercase hex digits of a span id.
 pub fn span_hex(id: u64) -> String {
     let mut out = [0u8; 16];
-    write_hex(&mut out, id as u128);
+    write_hex(&mut out, id);
     ascii(&out)
 }
 
-/// Fills `out` with the low `out.len()` hex digits of `value`, zero-padded. Hand-rolled into a
-/// stack buffer because ids are formatted on every request: `format!` with a width, or pushing
-/// characters one by one, costs several times more.
-fn write_hex(out: &mut [u8], value: u128) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digits = out.len();
-    for (i, byte) in out.iter_mut().enumerate() {
-        let shift = (digits - 1 - i) * 4;
-        *byte = HEX[((value >> shift) & 0xf) as usize];
+/// Fills the 16 bytes of `out` with the hex digits of `value`, two per table lookup. Hand-rolled
+/// into a stack buffer because ids are formatted on every request: `format!` with a width, or
+/// pushing characters one by one, costs several times more.
+fn write_hex(out: &mut [u8], value: u64) {
+    const PAIRS: [[u8; 2]; 256] = {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut table = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+            i += 1;
+        }
+        table
+    };
+    for (pair, byte) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
+        pair.copy_from_slice(&PAIRS[byte as usize]);
     }
 }
 
 /// The buffer as a `String` (it holds only ASCII, so the check always passes).
 fn ascii(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    String::from_utf8(bytes.to_vec()).unwrap_or_default()
 }
 
 /// Parses exactly `len` hex digits (at most 32). W3C ids must be lowercase; B3 is read leniently,

@@ -151,6 +151,20 @@ fn past_the_bound_log_lines_are_dropped_but_prints_wait() {
     );
     let (logged, printed): (Vec<&String>, Vec<&String>) =
         lines.iter().partition(|line| line.starts_with('{'));
+    // The gap is announced once output flows again, with how many lines it lost.
+    let (warnings, logged): (Vec<&String>, Vec<&String>) = logged
+        .into_iter()
+        .partition(|line| line.contains("log lines dropped"));
+    let announced: i64 = warnings
+        .iter()
+        .map(|line| parse(line)["dropped"].as_i64().expect("dropped is an int"))
+        .sum();
+    assert!(!warnings.is_empty(), "no warning about the dropped lines");
+    assert_eq!(
+        announced + logged.len() as i64,
+        120_000,
+        "every dropped line is counted in a warning"
+    );
     assert!(
         logged.len() > 50_000 && logged.len() < 120_000,
         "some log lines are dropped, most are kept: {} of 120000",

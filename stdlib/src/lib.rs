@@ -28,6 +28,7 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("json", json::members);
     vm.register_module("log", log::members);
     log::install();
+    log::report_drops_at_exit(vm);
     vm.register_module("metrics", metrics::members);
     vm.register_module("signal", signal::members);
     vm.register_module("sync", sync::members);

@@ -85,7 +85,39 @@ pub(crate) type Append = fn(&[u8]) -> std::io::Result<bool>;
 
 /// Appends a line to the process's stdout sink, dropping it when stdout is too far behind.
 pub(crate) fn to_stdout(line: &[u8]) -> std::io::Result<bool> {
-    cn_runtime::output::stdout().write_or_drop(line)
+    let written = cn_runtime::output::stdout().write_or_drop(line)?;
+    if written {
+        report_drops();
+    }
+    Ok(written)
+}
+
+/// After lines were dropped, the next line that gets through is followed by a warning with how
+/// many, so whoever reads the log knows where it has a gap (`cn_log_lines_dropped_total` counts
+/// them too).
+pub(crate) fn report_drops() {
+    thread_local! {
+        static REPORTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    let dropped = cn_runtime::output::dropped_lines();
+    let gap = REPORTED.with(|reported| {
+        let gap = dropped.saturating_sub(reported.get());
+        reported.set(dropped.max(reported.get()));
+        gap
+    });
+    if gap > 0 {
+        let fields = [(
+            "dropped",
+            Field::Int(i64::try_from(gap).unwrap_or(i64::MAX)),
+        )];
+        // The warning goes through this same function; the count is already marked reported.
+        let _ = write(
+            None,
+            Level::Warn,
+            "log lines dropped: stdout is not read fast enough",
+            fields.into_iter(),
+        );
+    }
 }
 
 /// Renders one line (the caller checked the level) and appends it to stdout. `Ok(false)` when

@@ -34,6 +34,16 @@ pub use line::Field;
 pub use native::members;
 pub use settings::{Format, Level};
 
+/// Makes the end of a run report log lines dropped since the last report, so a gap at the end
+/// of the log (no line came after it to carry the warning) is announced too.
+pub fn report_drops_at_exit(vm: &Vm) {
+    vm.lifecycle.add_finalizer(Box::new(|| {
+        Box::pin(async {
+            line::report_drops();
+        })
+    }));
+}
+
 /// Whether a line at `level` would be written; check it before building costly fields.
 #[inline]
 pub fn enabled(level: Level) -> bool {

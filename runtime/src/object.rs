@@ -334,17 +334,26 @@ impl NativeObject {
 
     /// Downcasts to a concrete library type.
     pub fn downcast<T: NativeType>(&self) -> Option<&T> {
-        self.inner.as_any().downcast_ref()
+        // Through the trait object, not the box: `Box<dyn NativeType>` is itself `Any`.
+        (*self.inner).as_any().downcast_ref()
     }
 }
 
-/// Behaviour of a native object; every method has a sensible default.
-pub trait NativeType: Any {
+/// Downcasting support, implemented for every type so native types need not each write it.
+pub trait AsAny: Any {
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Any> AsAny for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Behaviour of a native object; every method but `type_name` has a sensible default.
+pub trait NativeType: AsAny {
     /// The type name scripts see (`http.Server`).
     fn type_name(&self) -> &str;
-
-    /// For downcasting.
-    fn as_any(&self) -> &dyn Any;
 
     /// `obj.name`; `None` when there is no such attribute.
     fn get_attr(

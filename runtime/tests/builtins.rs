@@ -1023,10 +1023,6 @@ impl cn_runtime::object::NativeType for Counter {
         "Counter"
     }
 
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
     fn call_method(
         &self,
         _this: &std::rc::Rc<cn_runtime::object::NativeObject>,

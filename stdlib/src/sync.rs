@@ -6,7 +6,6 @@
 //! Both ends take the fast path without waiting whenever they can, so a busy channel costs no
 //! scheduler round trip per message.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -150,10 +149,6 @@ impl Channel {
 impl NativeType for Channel {
     fn type_name(&self) -> &str {
         "sync.Channel"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

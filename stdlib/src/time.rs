@@ -4,7 +4,6 @@
 //! one also takes a number of seconds. `time.now()` is a `time.Time` that prints as RFC 3339 in
 //! UTC. `time.timeout(d, f)` runs `f` as a task and cancels it when the deadline passes.
 
-use std::any::Any;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -165,10 +164,6 @@ impl Time {
 impl NativeType for Time {
     fn type_name(&self) -> &str {
         "time.Time"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

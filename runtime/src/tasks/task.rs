@@ -5,7 +5,6 @@
 //! look at or poke — the outcome, cancellation, the context values, the `concurrent:` scopes it
 //! has open — lives here behind an `Rc`.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -220,10 +219,6 @@ pub(crate) async fn join(task: Rc<Task>) -> Result<Value, Fault> {
 impl NativeType for TaskHandle {
     fn type_name(&self) -> &str {
         "Task"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn get_attr(

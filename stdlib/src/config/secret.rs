@@ -5,7 +5,6 @@
 //!
 //! Scripts can wrap values of their own with `config.Secret(value)`.
 
-use std::any::Any;
 use std::rc::Rc;
 
 use cn_runtime::object::{NativeObject, NativeType};
@@ -48,10 +47,6 @@ pub fn new(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 impl NativeType for Secret {
     fn type_name(&self) -> &str {
         "config.Secret"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

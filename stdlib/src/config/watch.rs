@@ -22,7 +22,6 @@
 //! never keeps the process alive: it is a background future, not a task, and it ends when
 //! shutdown starts.
 
-use std::any::Any;
 use std::cell::Cell;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -278,10 +277,6 @@ struct Handle(Rc<State>);
 impl NativeType for Handle {
     fn type_name(&self) -> &str {
         "config.Watcher"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

@@ -19,7 +19,6 @@ mod response;
 mod transport;
 mod url;
 
-use std::any::Any;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -221,10 +220,6 @@ struct Client(Rc<ClientState>);
 impl NativeType for Client {
     fn type_name(&self) -> &str {
         "http.Client"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn get_attr(

@@ -2,7 +2,6 @@
 //! `has(name)` and `items()`, over hyper's `HeaderMap` (values that are not UTF-8 read as lossy
 //! text).
 
-use std::any::Any;
 use std::rc::Rc;
 
 use hyper::header::HeaderMap;
@@ -28,10 +27,6 @@ fn text(value: &hyper::header::HeaderValue) -> Value {
 impl NativeType for Headers {
     fn type_name(&self) -> &str {
         "http.Headers"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

@@ -8,7 +8,6 @@
 //! storm of probes cannot overload a dependency. `/readyz` is 503 before the server serves and
 //! from the first moment of shutdown; `/startupz` is 200 once the server serves.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -210,10 +209,6 @@ pub struct HealthHandle(pub Rc<HealthRegistry>);
 impl NativeType for HealthHandle {
     fn type_name(&self) -> &str {
         "http.Health"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

@@ -7,7 +7,6 @@
 //! string (invalid UTF-8 replaced), `bytes()` as it arrived, `json()` as `Ok(value)` or
 //! `Err(message)`.
 
-use std::any::Any;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
@@ -38,10 +37,6 @@ pub struct Request {
 impl NativeType for Request {
     fn type_name(&self) -> &str {
         "http.Request"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn get_attr(
@@ -119,10 +114,6 @@ struct Query(Vec<(String, String)>);
 impl NativeType for Query {
     fn type_name(&self) -> &str {
         "http.Query"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

@@ -10,7 +10,6 @@
 //! application/octet-stream), a dict, list or record (200, JSON), `nil` (204), a tuple
 //! `(value, status)` of one of those and an int.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -147,10 +146,6 @@ impl NativeType for ResponseType {
         "http.Response"
     }
 
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn call_method(
         &self,
         _this: &Rc<NativeObject>,
@@ -165,10 +160,6 @@ impl NativeType for ResponseType {
 impl NativeType for Response {
     fn type_name(&self) -> &str {
         "http.Response"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn get_attr(

@@ -18,7 +18,6 @@
 //!
 //! Each step is logged with its duration.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -145,10 +144,6 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 impl NativeType for Server {
     fn type_name(&self) -> &str {
         "http.Server"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn get_attr(

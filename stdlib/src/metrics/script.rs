@@ -8,7 +8,6 @@
 //! Values are ints, floats or durations (counted in seconds) and must be finite; counters and
 //! histograms take none below 0.
 
-use std::any::Any;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -283,10 +282,6 @@ impl NativeType for Metric {
             Kind::Gauge => "metrics.Gauge",
             Kind::Histogram => "metrics.Histogram",
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn call_method(

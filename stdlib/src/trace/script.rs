@@ -6,7 +6,6 @@
 //! ends it when the block is left; a fault leaving the block marks the span failed and records
 //! an `exception` event, and then goes on unwinding unchanged.
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -121,10 +120,6 @@ struct SpanBlock {
 impl NativeType for SpanBlock {
     fn type_name(&self) -> &str {
         "tracing.SpanBlock"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn enter(&self, _this: &Rc<NativeObject>, vm: &mut Vm) -> Result<(), Fault> {

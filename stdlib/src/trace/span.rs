@@ -6,7 +6,6 @@
 //! The same type is the handle kept in a task's context (see `current.rs`), so scripts and the
 //! http server find the current span with one lookup.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -268,10 +267,6 @@ pub fn now_nanos() -> u64 {
 impl NativeType for Span {
     fn type_name(&self) -> &str {
         "tracing.Span"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn get_attr(

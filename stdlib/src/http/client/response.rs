@@ -2,7 +2,6 @@
 //! `headers`, `text()`, `json()`) and its `http.Headers` (case-insensitive `get`, `get_all`,
 //! `has`, `items`).
 
-use std::any::Any;
 use std::cell::OnceCell;
 use std::rc::Rc;
 
@@ -55,10 +54,6 @@ const RESPONSE_METHODS: &[&str] = &["text", "json", "bytes"];
 impl NativeType for Response {
     fn type_name(&self) -> &str {
         "http.Response"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn get_attr(

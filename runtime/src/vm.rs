@@ -94,7 +94,7 @@ pub struct Vm {
     /// The task whose fiber is running.
     pub(crate) current: Option<Rc<Task>>,
     /// Every task that has started and not ended, by id.
-    pub(crate) running: HashMap<u64, Rc<Task>>,
+    pub(crate) running: HashMap<u64, Rc<Task>, ahash::RandomState>,
     next_task: u64,
     /// The process lifecycle (signals, shutdown hooks, exit).
     pub lifecycle: Rc<Lifecycle>,
@@ -122,7 +122,7 @@ impl Vm {
             script_args,
             suspended: None,
             current: None,
-            running: HashMap::new(),
+            running: HashMap::default(),
             next_task: 0,
             lifecycle: Rc::default(),
             this: Weak::new(),

@@ -16,7 +16,8 @@ use std::rc::{Rc, Weak};
 
 use crate::fault::{Fault, FaultKind};
 use crate::fiber::Fiber;
-use crate::tasks::task::{ContextValues, Task, TaskHandle};
+use crate::tasks::context::ContextValues;
+use crate::tasks::task::{Task, TaskHandle};
 use crate::unwind::Stop;
 use crate::value::Value;
 use crate::vm::Vm;

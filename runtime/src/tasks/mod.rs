@@ -5,13 +5,15 @@
 //! `concurrent:`, `lifecycle` the orderly end of a run, and `runtime` the entry points the CLI
 //! calls.
 
+pub mod context;
 pub mod driver;
 pub mod lifecycle;
 pub mod runtime;
 pub mod scope;
 pub mod task;
 
+pub use context::ContextValues;
 pub use driver::{yield_to_others, Callback, InlineCall, NativeFuture, VmRef};
 pub use lifecycle::Lifecycle;
 pub use runtime::Runtime;
-pub use task::{ContextValues, Task, TaskHandle};
+pub use task::{Task, TaskHandle};

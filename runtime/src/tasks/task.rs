@@ -6,7 +6,6 @@
 //! has open — lives here behind an `Rc`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use tokio::sync::Notify;
@@ -16,14 +15,10 @@ use crate::builtins::params::no_args;
 use crate::fault::{Fault, FaultKind};
 use crate::object::{NativeObject, NativeType};
 use crate::symbol::Symbol;
+use crate::tasks::context::ContextValues;
 use crate::tasks::scope::Scope;
 use crate::value::Value;
 use crate::vm::Vm;
-
-/// A task's context values (`context.get/set`, the request id, the current span). Maps are made
-/// for every request and copied into every spawned task, and their keys are few and chosen by
-/// the program, so a fast hasher beats std's DoS-resistant default here.
-pub type ContextValues = HashMap<Rc<str>, Value, ahash::RandomState>;
 
 /// How a task ended, or that it has not.
 pub enum Outcome {

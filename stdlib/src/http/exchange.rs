@@ -157,8 +157,7 @@ async fn answer(
         request_id: request_id.clone(),
     });
     let callee = with_middleware(&state.middleware.borrow(), handler);
-    let mut context =
-        cn_runtime::tasks::ContextValues::with_capacity_and_hasher(4, Default::default());
+    let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
     context.insert("request_id".into(), Value::str(&**request_id));
     context.extend(span.context_entries());
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);

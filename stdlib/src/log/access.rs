@@ -59,7 +59,10 @@ fn generic(vm: &Vm, record: &Access<'_>) {
         ("path", Field::Str(record.path)),
         ("route", Field::Str(record.route)),
         ("status", Field::Int(i64::from(record.status))),
-        ("duration", Field::Float(record.seconds)),
+        (
+            "duration",
+            Field::Float(micros(record.seconds) as f64 / 1e6),
+        ),
         (
             "bytes",
             Field::Int(i64::try_from(record.bytes).unwrap_or(i64::MAX)),
@@ -70,6 +73,36 @@ fn generic(vm: &Vm, record: &Access<'_>) {
         fields.push(("trace_id", Field::Str(trace_id)));
     }
     super::emit(vm, Level::Info, "request", &fields);
+}
+
+/// A duration in whole microseconds: the precision the line gives (NaN and negatives are 0).
+fn micros(seconds: f64) -> u64 {
+    // The cast saturates, and turns NaN into 0.
+    (seconds * 1e6).round() as u64
+}
+
+/// `micros` as seconds in decimal notation with the trailing zeros left out (`0.000231`,
+/// `1.5`, `2.0`). Shortest-float formatting gave the same digits for ~10x the instructions on
+/// every request; it differs only below 10 us, where it writes `9e-6` for `0.000009`.
+fn write_seconds(out: &mut Vec<u8>, micros: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(micros / 1_000_000).as_bytes());
+    out.push(b'.');
+    let mut fraction = micros % 1_000_000;
+    if fraction == 0 {
+        out.push(b'0');
+        return;
+    }
+    let mut digits = 6;
+    while fraction % 10 == 0 {
+        fraction /= 10;
+        digits -= 1;
+    }
+    let mut text = [b'0'; 6];
+    for slot in text[..digits].iter_mut().rev() {
+        *slot = b'0' + (fraction % 10) as u8;
+        fraction /= 10;
+    }
+    out.extend_from_slice(&text[..digits]);
 }
 
 fn render(out: &mut Vec<u8>, time: SystemTime, record: &Access<'_>) {
@@ -84,12 +117,7 @@ fn render(out: &mut Vec<u8>, time: SystemTime, record: &Access<'_>) {
     out.extend_from_slice(b"\",\"status\":");
     out.extend_from_slice(itoa::Buffer::new().format(record.status).as_bytes());
     out.extend_from_slice(b",\"duration\":");
-    let seconds = if record.seconds.is_finite() {
-        record.seconds
-    } else {
-        0.0
-    };
-    out.extend_from_slice(ryu::Buffer::new().format_finite(seconds).as_bytes());
+    write_seconds(out, micros(record.seconds));
     out.extend_from_slice(b",\"bytes\":");
     out.extend_from_slice(itoa::Buffer::new().format(record.bytes).as_bytes());
     out.extend_from_slice(b",\"request_id\":\"");
@@ -105,17 +133,26 @@ fn render(out: &mut Vec<u8>, time: SystemTime, record: &Access<'_>) {
 mod tests {
     use super::*;
 
-    /// The hand-rendered line is exactly the line the generic renderer writes.
+    /// The hand-rendered line is exactly the line the generic renderer writes (for durations
+    /// of 10 us and more; see `write_seconds`).
     #[test]
     fn the_fast_line_is_the_generic_line() {
         let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
-        for trace_id in [None, Some("0af7651916cd43dd8448eb211c80319c")] {
+        let cases = [
+            (None, 0.000231),
+            (Some("0af7651916cd43dd8448eb211c80319c"), 0.0002314999),
+            (None, 1.5),
+            (None, 2.0),
+            (None, 0.04),
+            (None, 123.456789),
+        ];
+        for (trace_id, seconds) in cases {
             let record = Access {
                 method: "GET",
                 path: "/users/7\"x",
                 route: "/users/{id}",
                 status: 200,
-                seconds: 0.000231,
+                seconds,
                 bytes: 10,
                 request_id: "req-abc",
                 trace_id,
@@ -127,7 +164,7 @@ mod tests {
                 ("path", Field::Str(record.path)),
                 ("route", Field::Str(record.route)),
                 ("status", Field::Int(200)),
-                ("duration", Field::Float(record.seconds)),
+                ("duration", Field::Float(micros(seconds) as f64 / 1e6)),
                 ("bytes", Field::Int(10)),
                 ("request_id", Field::Str(record.request_id)),
             ];
@@ -140,5 +177,21 @@ mod tests {
                 String::from_utf8_lossy(&generic)
             );
         }
+    }
+
+    #[test]
+    fn durations_are_written_to_the_microsecond() {
+        let written = |seconds: f64| {
+            let mut out = Vec::new();
+            write_seconds(&mut out, micros(seconds));
+            String::from_utf8(out).unwrap_or_default()
+        };
+        assert_eq!(written(0.0), "0.0");
+        assert_eq!(written(0.000009), "0.000009");
+        assert_eq!(written(0.0000004), "0.0");
+        assert_eq!(written(0.1234567), "0.123457");
+        assert_eq!(written(3.0), "3.0");
+        assert_eq!(written(f64::NAN), "0.0");
+        assert_eq!(written(-1.0), "0.0");
     }
 }

@@ -5,27 +5,26 @@ use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 thread_local! {
-    /// The last date written and its text (`2024-01-15T`); day `u64::MAX` means none yet.
-    static DATE: Cell<(u64, [u8; 11])> = const { Cell::new((u64::MAX, [0; 11])) };
+    /// The last second written and its text up to the milliseconds (`2024-01-15T10:30:00.`);
+    /// second `u64::MAX` means none yet.
+    static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
 }
 
 /// `2024-01-15T10:30:00.123Z`: RFC 3339 in UTC with milliseconds, written without `fmt`.
 /// Times before 1970 are written as 1970.
 pub(super) fn write_rfc3339(out: &mut Vec<u8>, time: SystemTime) {
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let day = seconds / 86_400;
-    // The date changes once a day: it is computed then and copied on every other line.
-    let date = DATE.with(|cached| {
-        let (cached_day, text) = cached.get();
-        if cached_day == day {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs();
+    // A busy server writes many lines a second: the text up to the second is made once a second
+    // and copied for every other line.
+    let prefix = SECOND.with(|cached| {
+        let (cached_second, text) = cached.get();
+        if cached_second == seconds {
             return text;
         }
-        let (year, month, day_of_month) = civil_from_days(day);
+        let (year, month, day_of_month) = civil_from_days(seconds / 86_400);
         let year = year.min(9999);
-        let mut text = Vec::with_capacity(11);
+        let mut text = Vec::with_capacity(20);
         two_digits(&mut text, year / 100);
         two_digits(&mut text, year % 100);
         text.push(b'-');
@@ -33,12 +32,14 @@ pub(super) fn write_rfc3339(out: &mut Vec<u8>, time: SystemTime) {
         text.push(b'-');
         two_digits(&mut text, day_of_month);
         text.push(b'T');
-        let text: [u8; 11] = text.try_into().unwrap_or(*b"1970-01-01T");
-        cached.set((day, text));
+        write_clock(&mut text, seconds);
+        text.push(b'.');
+        let text: [u8; 20] = text.try_into().unwrap_or(*b"1970-01-01T00:00:00.");
+        cached.set((seconds, text));
         text
     });
-    out.extend_from_slice(&date);
-    write_time_of_day(out, time);
+    out.extend_from_slice(&prefix);
+    write_millis(out, since_epoch.subsec_millis());
     out.push(b'Z');
 }
 
@@ -64,14 +65,22 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 /// `10:30:00.123` in UTC.
 pub(super) fn write_time_of_day(out: &mut Vec<u8>, time: SystemTime) {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let day_seconds = since_epoch.as_secs() % 86_400;
+    write_clock(out, since_epoch.as_secs());
+    out.push(b'.');
+    write_millis(out, since_epoch.subsec_millis());
+}
+
+/// `10:30:00`, the UTC time of day of `seconds` since the epoch.
+fn write_clock(out: &mut Vec<u8>, seconds: u64) {
+    let day_seconds = seconds % 86_400;
     two_digits(out, day_seconds / 3600);
     out.push(b':');
     two_digits(out, day_seconds / 60 % 60);
     out.push(b':');
     two_digits(out, day_seconds % 60);
-    out.push(b'.');
-    let millis = since_epoch.subsec_millis();
+}
+
+fn write_millis(out: &mut Vec<u8>, millis: u32) {
     two_digits(out, u64::from(millis / 10));
     out.push(b'0' + (millis % 10) as u8);
 }

@@ -93,7 +93,7 @@ fn write_seconds(out: &mut Vec<u8>, micros: u64) {
         return;
     }
     let mut digits = 6;
-    while fraction % 10 == 0 {
+    while fraction.is_multiple_of(10) {
         fraction /= 10;
         digits -= 1;
     }

@@ -181,3 +181,48 @@ fn the_metrics_path_can_move_or_go() {
     assert_eq!(get(port, "/metrics").status, 404);
     assert_eq!(get(port, "/healthz").status, 200);
 }
+
+#[test]
+fn metrics_and_tracing_switch_off_per_server() {
+    let source = SERVICE.replace(
+        r#"http.Server("127.0.0.1:0")"#,
+        r#"http.Server("127.0.0.1:0", metrics=false, tracing=false)"#,
+    );
+    let script = Script::start("dark", &source);
+    let port = script.server_port();
+    let request = format!(
+        "GET /users/7 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         traceparent: 00-{TRACE}-b7ad6b7169203331-01\r\nx-request-id: req-dark\r\n\r\n"
+    );
+    let r = raw(port, request.as_bytes());
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-request-id"), Some("req-dark"));
+
+    // The request id stays; no span, so no trace ids (the caller's trace is not continued).
+    let mut skipped = Vec::new();
+    for msg in ["looking up user", "request"] {
+        let line = script.wait_log_msg(msg, &mut skipped);
+        assert_eq!(line["request_id"], "req-dark", "{line}");
+        assert!(line.get("trace_id").is_none(), "{line}");
+        assert!(line.get("span_id").is_none(), "{line}");
+    }
+
+    // The exposition is still served, but this server's requests are not counted.
+    let metrics = get(port, "/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains("process_resident_memory_bytes "),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        !metrics.body.contains("http_requests_total{"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        !metrics.body.contains("http_requests_in_flight 1"),
+        "{}",
+        metrics.body
+    );
+}

@@ -28,7 +28,7 @@ use super::request::Request;
 use super::response::{from_handler_value, Response, JSON, TEXT};
 use super::router::Lookup;
 use super::server::ServerState;
-use crate::trace::{self, ServerRequest};
+use crate::trace::{self, ServerRequest, ServerSpan};
 
 pub type HttpResponse = hyper::Response<Full<Bytes>>;
 
@@ -57,7 +57,7 @@ pub async fn handle(
     request: hyper::Request<Incoming>,
 ) -> HttpResponse {
     let started = Instant::now();
-    let in_flight = state.metrics.in_flight();
+    let in_flight = state.record_metrics.then(|| state.metrics.in_flight());
     let request_id = request_id(request.headers().get("x-request-id"));
     let method = method_label(request.method());
     let path: Rc<str> = request.uri().path().into();
@@ -70,13 +70,15 @@ pub async fn handle(
     }
     let status = response.status().as_u16();
     let trace_id = answered.trace_id.as_ref();
-    state.metrics.record(
-        method,
-        answered.route.as_str(),
-        status,
-        seconds,
-        trace_id.and_then(Value::as_str),
-    );
+    if state.record_metrics {
+        state.metrics.record(
+            method,
+            answered.route.as_str(),
+            status,
+            seconds,
+            trace_id.and_then(Value::as_str),
+        );
+    }
     if state.access_log {
         observe::access_log(
             vm,
@@ -120,18 +122,22 @@ async fn answer(
         }
         Lookup::NotFound => return Answered::unrouted(error(404, "not found", request_id)),
     };
-    let span = trace::start_server_span(
-        &vm.borrow(),
-        &ServerRequest {
-            method: method.as_str(),
-            route: Some(&route),
-            path,
-            headers: request.headers(),
-            local_addr: state.local_addr.get(),
-            peer_addr: Some(remote),
-        },
-    );
-    let trace_id = Some(span.trace_id().clone());
+    let span = if state.tracing {
+        trace::start_server_span(
+            &vm.borrow(),
+            &ServerRequest {
+                method: method.as_str(),
+                route: Some(&route),
+                path,
+                headers: request.headers(),
+                local_addr: state.local_addr.get(),
+                peer_addr: Some(remote),
+            },
+        )
+    } else {
+        ServerSpan::off()
+    };
+    let trace_id = span.trace_id().cloned();
     let routed = |response: HttpResponse| Answered {
         response,
         route: RouteLabel::Pattern(route.clone()),

@@ -1,10 +1,13 @@
 //! `http.Server`: configuration, routes and middleware, and `run()` with the shutdown sequence.
 //!
 //! `http.Server(addr=nil, body_limit=1 MiB, request_timeout=30 s, header_timeout=10 s,
-//! max_connections=10000, metrics_path="/metrics", access_log=true)`. `addr` is `":8080"` (all
-//! interfaces), `"127.0.0.1:0"` (any free port), or nil for `":$PORT"` (8080 when `PORT` is
-//! unset). `metrics_path=nil` serves no metrics (another server, an admin port, can: every
-//! server exposes the same process-wide registry).
+//! max_connections=10000, metrics_path="/metrics", access_log=true, metrics=true, tracing=true)`.
+//! `addr` is `":8080"` (all interfaces), `"127.0.0.1:0"` (any free port), or nil for `":$PORT"`
+//! (8080 when `PORT` is unset). `metrics_path=nil` serves no metrics (another server, an admin
+//! port, can: every server exposes the same process-wide registry). `access_log`, `metrics` and
+//! `tracing` switch off the access-log line, the RED metrics and the server span of each request;
+//! all three on is the default, off is for a server whose requests nobody should see (an admin
+//! port) and for measuring what observability costs.
 //!
 //! `server.run(shutdown_delay=, shutdown_timeout=30.seconds)` serves until the process starts
 //! shutting down (SIGTERM/SIGINT, `exit`), then, in the order Kubernetes needs:
@@ -58,6 +61,10 @@ pub struct ServerState {
     pub metrics_path: Option<Rc<str>>,
     /// Whether each request writes an access-log line.
     pub access_log: bool,
+    /// Whether each request counts in the RED metrics.
+    pub record_metrics: bool,
+    /// Whether each request gets a server span (and trace ids in its context and log lines).
+    pub tracing: bool,
 }
 
 /// The script-visible server.
@@ -73,6 +80,8 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         "max_connections",
         "metrics_path",
         "access_log",
+        "metrics",
+        "tracing",
     ])?;
     args.expect_count(0, 1)?;
     let addr = match args.get_or_named(0, "addr") {
@@ -117,14 +126,14 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             )))
         }
     };
-    let access_log = match args.named("access_log") {
-        None => true,
-        Some(Value::Bool(on)) => *on,
-        Some(other) => {
-            return Err(Fault::new(format!(
-                "http.Server: access_log must be true or false, got {}",
+    let switch = |name: &str| -> Result<bool, Fault> {
+        match args.named(name) {
+            None => Ok(true),
+            Some(Value::Bool(on)) => Ok(*on),
+            Some(other) => Err(Fault::new(format!(
+                "http.Server: {name} must be true or false, got {}",
                 cn_runtime::format::repr(other)
-            )))
+            ))),
         }
     };
     Ok(NativeObject::value(Server(Rc::new(ServerState {
@@ -137,7 +146,9 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         running: Cell::new(false),
         metrics: HttpMetrics::new(),
         metrics_path,
-        access_log,
+        access_log: switch("access_log")?,
+        record_metrics: switch("metrics")?,
+        tracing: switch("tracing")?,
     }))))
 }
 

@@ -39,7 +39,8 @@ pub struct ServerRequest<'a> {
 /// task's context, then call [`ServerSpan::finish`] with the response status; dropped without
 /// finishing (the client went away), it ends as failed.
 pub struct ServerSpan {
-    entries: Entries,
+    /// `None` for a server with tracing switched off.
+    entries: Option<Entries>,
     finished: bool,
 }
 
@@ -55,7 +56,7 @@ pub fn start_server_span(vm: &Vm, request: &ServerRequest<'_>) -> ServerSpan {
     });
     span.with_recording(|recording| server_attributes(recording, request));
     ServerSpan {
-        entries: Entries::new(span),
+        entries: Some(Entries::new(span)),
         finished: false,
     }
 }
@@ -98,19 +99,28 @@ fn server_attributes(recording: &mut Recording, request: &ServerRequest<'_>) {
 }
 
 impl ServerSpan {
+    /// No span, for a server with tracing switched off: the request's context and log lines get
+    /// no trace ids, and the caller's trace context is not continued.
+    pub fn off() -> ServerSpan {
+        ServerSpan {
+            entries: None,
+            finished: false,
+        }
+    }
+
     /// `trace_id`, `span_id` and (when needed) the span object, for the handler task's fresh
     /// context.
     pub fn context_entries(&self) -> impl Iterator<Item = (Rc<str>, Value)> + '_ {
-        self.entries.iter().cloned()
+        self.entries.iter().flat_map(Entries::iter).cloned()
     }
 
     /// The trace id as the context holds it (32 hex digits), for log lines about the request.
-    pub fn trace_id(&self) -> &Value {
-        &self.entries.ids[0].1
+    pub fn trace_id(&self) -> Option<&Value> {
+        self.entries.as_ref().map(|entries| &entries.ids[0].1)
     }
 
     fn span(&self) -> Option<&Span> {
-        self.entries.span()
+        self.entries.as_ref()?.span()
     }
 
     /// Records that the handler faulted: status error and an `exception` event with `message`.

@@ -13,7 +13,7 @@ import re
 import statistics
 import sys
 
-NAMES = ["cn-off", "cn-on", "cn-quiet", "go"]
+ORDER = ["cn-on", "cn-off", "cn-quiet", "go", "cn-pre"]
 
 
 def read_slice(path):
@@ -32,14 +32,16 @@ def main(out):
     for path in glob.glob(os.path.join(out, "*.txt")):
         name, tag, round_ = os.path.basename(path)[: -len(".txt")].rsplit(".", 2)
         slices.setdefault((tag, round_), {})[name] = read_slice(path)
+    present = {name for figures in slices.values() for name in figures}
+    names = [n for n in ORDER if n in present]
     print(f"results: {out}\n")
     print("| path | server | req/s | vs cn-off (paired) | vs go (paired) | p99 ms "
           "| CPU us/request | CPU per request vs cn-off (paired) |")
     print("|---|---|---|---|---|---|---|---|")
     for tag in sorted({t for t, _ in slices}):
-        rounds = [s for (t, _), s in slices.items() if t == tag and all(n in s for n in NAMES)]
+        rounds = [s for (t, _), s in slices.items() if t == tag and all(n in s for n in names)]
         med = lambda f: statistics.median(f(r) for r in rounds)
-        for name in NAMES:
+        for name in names:
             print(
                 f"| /{'' if tag == 'root' else tag} | {name} "
                 f"| {med(lambda r: r[name]['rps']):,.0f} "

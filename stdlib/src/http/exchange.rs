@@ -28,6 +28,7 @@ use super::request::Request;
 use super::response::{from_handler_value, Response, JSON, TEXT};
 use super::router::Lookup;
 use super::server::ServerState;
+use crate::metrics::Finished;
 use crate::trace::{self, ServerRequest, ServerSpan};
 
 pub type HttpResponse = hyper::Response<Full<Bytes>>;
@@ -63,7 +64,8 @@ pub async fn handle(
     let path: Rc<str> = request.uri().path().into();
     let mut answered = answer(vm, state, remote, request, &path, &request_id).await;
     drop(in_flight);
-    let seconds = started.elapsed().as_secs_f64();
+    let finished = Instant::now();
+    let seconds = finished.saturating_duration_since(started).as_secs_f64();
     let response = &mut answered.response;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
@@ -71,13 +73,14 @@ pub async fn handle(
     let status = response.status().as_u16();
     let trace_id = answered.trace_id.as_ref();
     if state.record_metrics {
-        state.metrics.record(
+        state.metrics.record(&Finished {
             method,
-            answered.route.as_str(),
+            route: answered.route.as_str(),
             status,
             seconds,
-            trace_id.and_then(Value::as_str),
-        );
+            at: finished,
+            trace_id: trace_id.and_then(Value::as_str),
+        });
     }
     if state.access_log {
         observe::access_log(

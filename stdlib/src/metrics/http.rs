@@ -7,16 +7,24 @@
 //! a kind, recording is a hash lookup of the route, two short scans and three atomic updates,
 //! with no allocation. `route` is the route pattern (`/users/{id}`), never the raw path, so the
 //! number of series stays bounded by the routes a script defines.
+//!
+//! A bucket's exemplar is replaced at most every [`EXEMPLAR_REFRESH`]: storing one costs more
+//! than the rest of the recording (the metrics crate hashes it into a map), and a scrape only
+//! ever shows the latest, so under load nearly every replacement would be thrown away unseen.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::exemplar::TraceExemplar;
 use super::family::{
     Child, CounterHandle, Definition, Family, GaugeHandle, HistogramHandle, Kind, DEFAULT_BUCKETS,
 };
 use super::registry;
+
+/// The shortest time between two exemplars of one duration bucket (see the module docs).
+pub const EXEMPLAR_REFRESH: Duration = Duration::from_millis(100);
 
 /// The automatic http metrics' names and kinds; the registry reserves them.
 pub(crate) const NAMES: [(&str, Kind); 3] = [
@@ -42,6 +50,40 @@ struct MethodEntry {
     /// One counter per status seen; a route answers with few distinct statuses, so a scan beats
     /// hashing.
     statuses: Vec<(u16, CounterHandle)>,
+    /// When each duration bucket (the last is `+Inf`) last took an exemplar.
+    exemplar_at: [Option<Instant>; DEFAULT_BUCKETS.len() + 1],
+}
+
+impl MethodEntry {
+    /// Whether an observation of `seconds` at `now` should replace its bucket's exemplar.
+    fn exemplar_due(&mut self, seconds: f64, now: Instant) -> bool {
+        let bucket = DEFAULT_BUCKETS
+            .iter()
+            .position(|bound| seconds <= *bound)
+            .unwrap_or(DEFAULT_BUCKETS.len());
+        let last = &mut self.exemplar_at[bucket];
+        let due = last.is_none_or(|at| now.saturating_duration_since(at) >= EXEMPLAR_REFRESH);
+        if due {
+            *last = Some(now);
+        }
+        due
+    }
+}
+
+/// One answered request, as the metrics see it.
+#[derive(Clone, Copy)]
+pub struct Finished<'a> {
+    /// The method label (`GET`, ..., `OTHER`).
+    pub method: &'a str,
+    /// The route label: the pattern, a built-in path or `unmatched`.
+    pub route: &'a str,
+    pub status: u16,
+    /// How long the request took.
+    pub seconds: f64,
+    /// When it finished.
+    pub at: Instant,
+    /// The request's trace id, for the duration bucket's exemplar.
+    pub trace_id: Option<&'a str>,
 }
 
 /// Counts one request as in flight until dropped.
@@ -105,37 +147,28 @@ impl HttpMetrics {
         InFlightGuard(self.in_flight.clone())
     }
 
-    /// Records one finished request: counts it under (method, route, status) and observes its
-    /// duration under (method, route), keeping `trace_id` as the bucket's exemplar. A trace id
-    /// that is not a plain id of at most 64 letters, digits, `-` or `_` is not kept.
-    pub fn record(
-        &self,
-        method: &str,
-        route: &str,
-        status: u16,
-        seconds: f64,
-        trace_id: Option<&str>,
-    ) {
-        let exemplar = trace_id.and_then(TraceExemplar::new);
+    /// Records one request that finished at `finished`: counts it under (method, route, status)
+    /// and observes its duration under (method, route), keeping `trace_id` as the bucket's
+    /// exemplar when the last one is old enough. A trace id that is not a plain id of at most 64
+    /// letters, digits, `-` or `_` is not kept.
+    pub fn record(&self, request: &Finished<'_>) {
         // `max` also turns NaN into 0: a duration is never negative or undefined.
-        let seconds = seconds.max(0.0);
+        let seconds = request.seconds.max(0.0);
         let mut routes = self.routes.borrow_mut();
-        if let Some(methods) = routes.get_mut(route) {
-            return self.record_in(methods, method, route, status, seconds, exemplar);
+        if let Some(methods) = routes.get_mut(request.route) {
+            return self.record_in(methods, request, seconds);
         }
-        let methods = routes.entry(route.into()).or_default();
-        self.record_in(methods, method, route, status, seconds, exemplar);
+        let methods = routes.entry(request.route.into()).or_default();
+        self.record_in(methods, request, seconds);
     }
 
-    fn record_in(
-        &self,
-        methods: &mut Vec<MethodEntry>,
-        method: &str,
-        route: &str,
-        status: u16,
-        seconds: f64,
-        exemplar: Option<TraceExemplar>,
-    ) {
+    fn record_in(&self, methods: &mut Vec<MethodEntry>, request: &Finished<'_>, seconds: f64) {
+        let Finished {
+            method,
+            route,
+            status,
+            ..
+        } = *request;
         let index = match methods.iter().position(|m| &*m.method == method) {
             Some(index) => index,
             None => {
@@ -148,6 +181,7 @@ impl HttpMetrics {
                     method: method.into(),
                     duration,
                     statuses: Vec::new(),
+                    exemplar_at: Default::default(),
                 });
                 methods.len() - 1
             }
@@ -168,6 +202,10 @@ impl HttpMetrics {
                 entry.statuses.push((status, counter));
             }
         }
+        let exemplar = request
+            .trace_id
+            .filter(|_| entry.exemplar_due(seconds, request.at))
+            .and_then(TraceExemplar::new);
         entry.duration.observe(seconds, exemplar, None);
     }
 }
@@ -192,22 +230,13 @@ mod tests {
             let text = expose(Format::Text);
             assert!(text.contains("\nhttp_requests_in_flight "), "{text}");
         }
-        metrics.record(
-            "GET",
-            route,
-            200,
-            0.003,
-            Some("4bf92f3577b34da6a3ce929d0e0e4736"),
-        );
-        metrics.record("GET", route, 200, 0.2, None);
-        metrics.record("GET", route, 404, 0.001, None);
-        metrics.record(
-            "POST",
-            route,
-            201,
-            7.0,
-            Some("0af7651916cd43dd8448eb211c80319c"),
-        );
+        let now = Instant::now();
+        let trace = Some("4bf92f3577b34da6a3ce929d0e0e4736");
+        metrics.record(&finished("GET", route, 200, 0.003, trace, now));
+        metrics.record(&finished("GET", route, 200, 0.2, None, now));
+        metrics.record(&finished("GET", route, 404, 0.001, None, now));
+        let trace = Some("0af7651916cd43dd8448eb211c80319c");
+        metrics.record(&finished("POST", route, 201, 7.0, trace, now));
 
         let text = expose(Format::Text);
         assert_eq!(
@@ -240,36 +269,52 @@ mod tests {
         ), "{open}");
     }
 
-    /// Not a pass/fail test: prints what recording costs (run with `--release --nocapture`).
     #[test]
-    fn record_cost() {
+    fn a_bucket_takes_a_new_exemplar_once_the_last_is_old_enough() {
         let metrics = HttpMetrics::new();
-        let routes = [
-            "/cost/a",
-            "/cost/users/{id}",
-            "/cost/orders/{id}/items",
-            "/cost/b",
-        ];
-        let trace = Some("4bf92f3577b34da6a3ce929d0e0e4736");
-        let n = 500_000;
-        let time = |label: &str, f: &dyn Fn(usize)| {
-            let start = Instant::now();
-            for i in 0..n {
-                f(i);
-            }
-            let per_call = start.elapsed().as_nanos() as f64 / n as f64;
-            println!("{label}: {per_call:.0} ns");
+        let route = "/test/exemplar/refresh";
+        let bucket = |open: &str| {
+            lines_with(open, "route=\"/test/exemplar/refresh\"")
+                .into_iter()
+                .find(|l| l.contains("le=\"0.01\""))
+                .map(str::to_string)
+                .unwrap_or_default()
         };
-        time("record, no trace id", &|i| {
-            metrics.record("GET", routes[i % 4], 200, 0.0123, None)
-        });
-        time("record with a trace id", &|i| {
-            metrics.record("GET", routes[i % 4], 200, 0.0123, trace)
-        });
-        time("in_flight guard", &|_| drop(metrics.in_flight()));
-        time("in_flight + record with a trace id", &|i| {
-            let _guard = metrics.in_flight();
-            metrics.record("GET", routes[i % 4], 200, 0.0123, trace);
-        });
+        let start = Instant::now();
+        for (id, after, kept) in [
+            ("aaaa", Duration::ZERO, "aaaa"),
+            ("bbbb", EXEMPLAR_REFRESH / 2, "aaaa"),
+            ("cccc", EXEMPLAR_REFRESH, "cccc"),
+            ("dddd", EXEMPLAR_REFRESH * 3 / 2, "cccc"),
+        ] {
+            metrics.record(&finished("GET", route, 200, 0.007, Some(id), start + after));
+            let line = bucket(&expose(Format::OpenMetrics));
+            assert!(
+                line.contains(&format!("{{trace_id=\"{kept}\"}}")),
+                "{id}: {line}"
+            );
+        }
+        // Another bucket has its own clock.
+        metrics.record(&finished("GET", route, 200, 0.3, Some("eeee"), start));
+        let open = expose(Format::OpenMetrics);
+        assert!(open.contains("le=\"0.5\",method=\"GET\",route=\"/test/exemplar/refresh\"} 5 # {trace_id=\"eeee\"}"), "{open}");
+    }
+
+    fn finished<'a>(
+        method: &'a str,
+        route: &'a str,
+        status: u16,
+        seconds: f64,
+        trace_id: Option<&'a str>,
+        at: Instant,
+    ) -> Finished<'a> {
+        Finished {
+            method,
+            route,
+            status,
+            seconds,
+            at,
+            trace_id,
+        }
     }
 }

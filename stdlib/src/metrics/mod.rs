@@ -19,7 +19,7 @@ use cn_runtime::object::NativeFunction;
 use cn_runtime::{Value, Vm};
 
 pub use exposition::{render, OPENMETRICS, PROMETHEUS_TEXT};
-pub use http::{HttpMetrics, InFlightGuard};
+pub use http::{Finished, HttpMetrics, InFlightGuard, EXEMPLAR_REFRESH};
 
 /// The module's members.
 pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {

@@ -267,22 +267,30 @@ fn openmetrics_passes_the_strict_parser_and_reads_back() {
 
 #[test]
 fn http_metrics_carry_trace_exemplars_under_openmetrics() {
-    use cn_stdlib::metrics::{render, HttpMetrics, OPENMETRICS, PROMETHEUS_TEXT};
+    use cn_stdlib::metrics::{render, Finished, HttpMetrics, OPENMETRICS, PROMETHEUS_TEXT};
 
     let http = HttpMetrics::new();
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let request = |method, route, status, seconds, trace_id| Finished {
+        method,
+        route,
+        status,
+        seconds,
+        at: std::time::Instant::now(),
+        trace_id,
+    };
     {
         let _in_flight = http.in_flight();
-        http.record("GET", "/users/{id}", 200, 0.012, Some(trace));
+        http.record(&request("GET", "/users/{id}", 200, 0.012, Some(trace)));
     }
-    http.record("GET", "/users/{id}", 200, 0.3, None);
-    http.record(
+    http.record(&request("GET", "/users/{id}", 200, 0.3, None));
+    http.record(&request(
         "POST",
         "/users",
         503,
         1.5,
         Some("0af7651916cd43dd8448eb211c80319c"),
-    );
+    ));
 
     let accept =
         "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";

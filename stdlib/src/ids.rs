@@ -29,14 +29,31 @@ pub fn random_hex16() -> String {
     hex16(random_u64())
 }
 
-/// `n` as 16 lowercase hex digits (ids are made on every request; this skips `fmt`).
+/// `n` as 16 lowercase hex digits.
 pub fn hex16(n: u64) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(16);
-    for shift in (0..16).rev() {
-        out.push(DIGITS[((n >> (shift * 4)) & 0xf) as usize] as char);
+    let mut out = [0u8; 16];
+    write_hex(&mut out, n);
+    // Only ASCII digits were written, so this never falls back.
+    std::str::from_utf8(&out).unwrap_or_default().to_string()
+}
+
+/// Fills the 16 bytes of `out` with the lowercase hex digits of `value`, two per table lookup.
+/// Hand-rolled into a stack buffer because ids are formatted on every request: `format!` with a
+/// width, or pushing characters one by one, costs several times more.
+pub fn write_hex(out: &mut [u8], value: u64) {
+    const PAIRS: [[u8; 2]; 256] = {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut table = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+            i += 1;
+        }
+        table
+    };
+    for (pair, byte) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
+        pair.copy_from_slice(&PAIRS[byte as usize]);
     }
-    out
 }
 
 #[cfg(test)]

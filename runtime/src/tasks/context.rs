@@ -29,10 +29,9 @@ impl ContextValues {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|(k, _)| std::ptr::eq(k.as_ptr(), key.as_ptr()) && k.len() == key.len())
-            .or_else(|| self.entries.iter().position(|(k, _)| &**k == key))
+        self.entries.iter().position(|(k, _)| {
+            (std::ptr::eq(k.as_ptr(), key.as_ptr()) && k.len() == key.len()) || &**k == key
+        })
     }
 
     /// The value under `key`.

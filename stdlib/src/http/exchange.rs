@@ -33,6 +33,11 @@ use crate::trace::{self, ServerRequest, ServerSpan};
 
 pub type HttpResponse = hyper::Response<Full<Bytes>>;
 
+thread_local! {
+    /// The context key of the request id, made once rather than per request.
+    static REQUEST_ID_KEY: Rc<str> = "request_id".into();
+}
+
 /// How a request was answered, for its metrics and access-log line.
 struct Answered {
     response: HttpResponse,
@@ -167,7 +172,7 @@ async fn answer(
     });
     let callee = with_middleware(&state.middleware.borrow(), handler);
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
-    context.insert("request_id".into(), Value::str(&**request_id));
+    context.insert(REQUEST_ID_KEY.with(Rc::clone), Value::str(&**request_id));
     context.extend(span.context_entries());
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
     let result = within(state.limits.request_timeout, call.result()).await;

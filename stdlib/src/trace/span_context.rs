@@ -6,6 +6,8 @@
 
 use std::rc::Rc;
 
+use crate::ids::write_hex;
+
 /// The identity of one span and what its children inherit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpanContext {
@@ -58,28 +60,9 @@ pub fn span_hex(id: u64) -> String {
     ascii(&out)
 }
 
-/// Fills the 16 bytes of `out` with the hex digits of `value`, two per table lookup. Hand-rolled
-/// into a stack buffer because ids are formatted on every request: `format!` with a width, or
-/// pushing characters one by one, costs several times more.
-fn write_hex(out: &mut [u8], value: u64) {
-    const PAIRS: [[u8; 2]; 256] = {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut table = [[0u8; 2]; 256];
-        let mut i = 0;
-        while i < 256 {
-            table[i] = [HEX[i >> 4], HEX[i & 0xf]];
-            i += 1;
-        }
-        table
-    };
-    for (pair, byte) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
-        pair.copy_from_slice(&PAIRS[byte as usize]);
-    }
-}
-
 /// The buffer as a `String` (it holds only ASCII, so the check always passes).
 fn ascii(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap_or_default()
+    std::str::from_utf8(bytes).unwrap_or_default().to_string()
 }
 
 /// Parses exactly `len` hex digits (at most 32). W3C ids must be lowercase; B3 is read leniently,

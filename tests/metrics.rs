@@ -270,7 +270,7 @@ fn http_metrics_carry_trace_exemplars_under_openmetrics() {
     use cn_stdlib::metrics::{render, Finished, HttpMetrics, OPENMETRICS, PROMETHEUS_TEXT};
 
     let http = HttpMetrics::new();
-    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let trace = 0x4bf92f3577b34da6a3ce929d0e0e4736;
     let request = |method, route, status, seconds, trace_id| Finished {
         method,
         route,
@@ -289,7 +289,7 @@ fn http_metrics_carry_trace_exemplars_under_openmetrics() {
         "/users",
         503,
         1.5,
-        Some("0af7651916cd43dd8448eb211c80319c"),
+        Some(0x0af7651916cd43dd8448eb211c80319c),
     ));
 
     let accept =
@@ -326,6 +326,9 @@ fn http_metrics_carry_trace_exemplars_under_openmetrics() {
         })
         .expect("the GET bucket for 25 ms");
     assert_eq!(bucket["value"], 1.0);
-    assert_eq!(bucket["exemplar"]["labels"]["trace_id"], trace);
+    assert_eq!(
+        bucket["exemplar"]["labels"]["trace_id"],
+        format!("{trace:032x}")
+    );
     assert_eq!(bucket["exemplar"]["value"], 0.012);
 }

@@ -37,6 +37,14 @@ pub fn hex16(n: u64) -> String {
     std::str::from_utf8(&out).unwrap_or_default().to_string()
 }
 
+/// The 32 lowercase hex digits of a 128-bit id (a W3C trace id).
+pub fn hex32_bytes(id: u128) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    write_hex(&mut out[..16], (id >> 64) as u64);
+    write_hex(&mut out[16..], id as u64);
+    out
+}
+
 /// Fills the 16 bytes of `out` with the lowercase hex digits of `value`, two per table lookup.
 /// Hand-rolled into a stack buffer because ids are formatted on every request: `format!` with a
 /// width, or pushing characters one by one, costs several times more.

@@ -42,7 +42,7 @@ thread_local! {
 struct Answered {
     response: HttpResponse,
     route: RouteLabel,
-    trace_id: Option<Value>,
+    trace_id: Option<u128>,
 }
 
 impl Answered {
@@ -76,7 +76,7 @@ pub async fn handle(
         response.headers_mut().insert("x-request-id", value);
     }
     let status = response.status().as_u16();
-    let trace_id = answered.trace_id.as_ref();
+    let trace_id = answered.trace_id;
     if state.record_metrics {
         state.metrics.record(&Finished {
             method,
@@ -84,7 +84,7 @@ pub async fn handle(
             status,
             seconds,
             at: finished,
-            trace_id: trace_id.and_then(Value::as_str),
+            trace_id,
         });
     }
     if state.access_log {
@@ -98,7 +98,7 @@ pub async fn handle(
                 seconds,
                 bytes: response.body().size_hint().exact().unwrap_or(0),
                 request_id: &request_id,
-                trace_id: trace_id.and_then(Value::as_str),
+                trace_id,
             },
         );
     }
@@ -145,11 +145,11 @@ async fn answer(
     } else {
         ServerSpan::off()
     };
-    let trace_id = span.trace_id().cloned();
+    let trace_id = span.trace_id();
     let routed = |response: HttpResponse| Answered {
         response,
         route: RouteLabel::Pattern(route.clone()),
-        trace_id: trace_id.clone(),
+        trace_id,
     };
     let body = match read_body(state, request, request_id).await {
         Ok(body) => body,

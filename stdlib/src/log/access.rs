@@ -19,14 +19,16 @@ use super::Field;
 
 /// What one access-log line says.
 pub struct Access<'a> {
-    pub method: &'a str,
+    /// A method label (`GET`, ..., `OTHER`): plain letters, written as they are.
+    pub method: &'static str,
     pub path: &'a str,
     pub route: &'a str,
     pub status: u16,
     pub seconds: f64,
     pub bytes: u64,
     pub request_id: &'a str,
-    pub trace_id: Option<&'a str>,
+    /// Written as 32 hex digits.
+    pub trace_id: Option<u128>,
 }
 
 thread_local! {
@@ -69,7 +71,8 @@ fn generic(vm: &Vm, record: &Access<'_>) {
         ),
         ("request_id", Field::Str(record.request_id)),
     ];
-    if let Some(trace_id) = record.trace_id {
+    let trace_id = record.trace_id.map(crate::trace::trace_hex);
+    if let Some(trace_id) = &trace_id {
         fields.push(("trace_id", Field::Str(trace_id)));
     }
     super::emit(vm, Level::Info, "request", &fields);
@@ -97,19 +100,18 @@ fn write_seconds(out: &mut Vec<u8>, micros: u64) {
         fraction /= 10;
         digits -= 1;
     }
-    let mut text = [b'0'; 6];
-    for slot in text[..digits].iter_mut().rev() {
-        *slot = b'0' + (fraction % 10) as u8;
-        fraction /= 10;
-    }
-    out.extend_from_slice(&text[..digits]);
+    let mut buffer = itoa::Buffer::new();
+    let text = buffer.format(fraction);
+    // The zeros after the point that the integer leaves out.
+    out.resize(out.len() + digits - text.len(), b'0');
+    out.extend_from_slice(text.as_bytes());
 }
 
 fn render(out: &mut Vec<u8>, time: SystemTime, record: &Access<'_>) {
     out.extend_from_slice(b"{\"time\":\"");
     write_rfc3339(out, time);
     out.extend_from_slice(b"\",\"level\":\"info\",\"msg\":\"request\",\"method\":\"");
-    json_escaped(out, record.method);
+    out.extend_from_slice(record.method.as_bytes());
     out.extend_from_slice(b"\",\"path\":\"");
     json_escaped(out, record.path);
     out.extend_from_slice(b"\",\"route\":\"");
@@ -124,7 +126,7 @@ fn render(out: &mut Vec<u8>, time: SystemTime, record: &Access<'_>) {
     json_escaped(out, record.request_id);
     if let Some(trace_id) = record.trace_id {
         out.extend_from_slice(b"\",\"trace_id\":\"");
-        json_escaped(out, trace_id);
+        out.extend_from_slice(&crate::ids::hex32_bytes(trace_id));
     }
     out.extend_from_slice(b"\"}\n");
 }
@@ -140,7 +142,7 @@ mod tests {
         let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
         let cases = [
             (None, 0.000231),
-            (Some("0af7651916cd43dd8448eb211c80319c"), 0.0002314999),
+            (Some(0x0af7651916cd43dd8448eb211c80319c), 0.0002314999),
             (None, 1.5),
             (None, 2.0),
             (None, 0.04),
@@ -168,7 +170,8 @@ mod tests {
                 ("bytes", Field::Int(10)),
                 ("request_id", Field::Str(record.request_id)),
             ];
-            if let Some(trace_id) = trace_id {
+            let trace_hex = trace_id.map(crate::trace::trace_hex);
+            if let Some(trace_id) = &trace_hex {
                 fields.push(("trace_id", Field::Str(trace_id)));
             }
             let generic = super::super::line::render_json_line(time, "request", &fields);

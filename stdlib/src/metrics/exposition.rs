@@ -290,11 +290,13 @@ mod tests {
     fn exemplars_appear_only_in_openmetrics() {
         let histogram = family("wait_seconds", "Wait", Kind::Histogram, &["op"]);
         if let Child::Histogram(h) = histogram.child(vec!["#1".into()]) {
-            h.observe(0.05, TraceExemplar::new("abc"), None);
+            h.observe(0.05, Some(TraceExemplar(0xabc)), None);
         }
         let open = encode(vec![histogram.clone()], Vec::new(), Format::OpenMetrics);
-        assert!(open
-            .contains("wait_seconds_bucket{le=\"0.1\",op=\"#1\"} 1 # {trace_id=\"abc\"} 0.05\n"));
+        let exemplar = "# {trace_id=\"00000000000000000000000000000abc\"} 0.05\n";
+        assert!(open.contains(&format!(
+            "wait_seconds_bucket{{le=\"0.1\",op=\"#1\"}} 1 {exemplar}"
+        )));
         let text = encode(vec![histogram], Vec::new(), Format::Text);
         assert!(
             text.contains("wait_seconds_bucket{le=\"0.1\",op=\"#1\"} 1\n"),

@@ -83,7 +83,7 @@ pub struct Finished<'a> {
     /// When it finished.
     pub at: Instant,
     /// The request's trace id, for the duration bucket's exemplar.
-    pub trace_id: Option<&'a str>,
+    pub trace_id: Option<u128>,
 }
 
 /// Counts one request as in flight until dropped.
@@ -149,8 +149,7 @@ impl HttpMetrics {
 
     /// Records one request that finished at `finished`: counts it under (method, route, status)
     /// and observes its duration under (method, route), keeping `trace_id` as the bucket's
-    /// exemplar when the last one is old enough. A trace id that is not a plain id of at most 64
-    /// letters, digits, `-` or `_` is not kept.
+    /// exemplar when the last one is old enough.
     pub fn record(&self, request: &Finished<'_>) {
         // `max` also turns NaN into 0: a duration is never negative or undefined.
         let seconds = request.seconds.max(0.0);
@@ -205,7 +204,7 @@ impl HttpMetrics {
         let exemplar = request
             .trace_id
             .filter(|_| entry.exemplar_due(seconds, request.at))
-            .and_then(TraceExemplar::new);
+            .map(TraceExemplar);
         entry.duration.observe(seconds, exemplar, None);
     }
 }
@@ -231,11 +230,11 @@ mod tests {
             assert!(text.contains("\nhttp_requests_in_flight "), "{text}");
         }
         let now = Instant::now();
-        let trace = Some("4bf92f3577b34da6a3ce929d0e0e4736");
+        let trace = Some(0x4bf92f3577b34da6a3ce929d0e0e4736);
         metrics.record(&finished("GET", route, 200, 0.003, trace, now));
         metrics.record(&finished("GET", route, 200, 0.2, None, now));
         metrics.record(&finished("GET", route, 404, 0.001, None, now));
-        let trace = Some("0af7651916cd43dd8448eb211c80319c");
+        let trace = Some(0x0af7651916cd43dd8448eb211c80319c);
         metrics.record(&finished("POST", route, 201, 7.0, trace, now));
 
         let text = expose(Format::Text);
@@ -282,22 +281,22 @@ mod tests {
         };
         let start = Instant::now();
         for (id, after, kept) in [
-            ("aaaa", Duration::ZERO, "aaaa"),
-            ("bbbb", EXEMPLAR_REFRESH / 2, "aaaa"),
-            ("cccc", EXEMPLAR_REFRESH, "cccc"),
-            ("dddd", EXEMPLAR_REFRESH * 3 / 2, "cccc"),
+            (0xa, Duration::ZERO, 0xa),
+            (0xb, EXEMPLAR_REFRESH / 2, 0xa),
+            (0xc, EXEMPLAR_REFRESH, 0xc),
+            (0xd, EXEMPLAR_REFRESH * 3 / 2, 0xc),
         ] {
             metrics.record(&finished("GET", route, 200, 0.007, Some(id), start + after));
             let line = bucket(&expose(Format::OpenMetrics));
             assert!(
-                line.contains(&format!("{{trace_id=\"{kept}\"}}")),
+                line.contains(&format!("{{trace_id=\"{kept:032x}\"}}")),
                 "{id}: {line}"
             );
         }
         // Another bucket has its own clock.
-        metrics.record(&finished("GET", route, 200, 0.3, Some("eeee"), start));
+        metrics.record(&finished("GET", route, 200, 0.3, Some(0xe), start));
         let open = expose(Format::OpenMetrics);
-        assert!(open.contains("le=\"0.5\",method=\"GET\",route=\"/test/exemplar/refresh\"} 5 # {trace_id=\"eeee\"}"), "{open}");
+        assert!(open.contains("le=\"0.5\",method=\"GET\",route=\"/test/exemplar/refresh\"} 5 # {trace_id=\"0000000000000000000000000000000e\"}"), "{open}");
     }
 
     fn finished<'a>(
@@ -305,7 +304,7 @@ mod tests {
         route: &'a str,
         status: u16,
         seconds: f64,
-        trace_id: Option<&'a str>,
+        trace_id: Option<u128>,
         at: Instant,
     ) -> Finished<'a> {
         Finished {

@@ -32,6 +32,8 @@ thread_local! {
 
 /// The context entries that make a span current.
 pub struct Entries {
+    /// The trace id `ids` holds in hex.
+    pub trace_id: u128,
     /// `trace_id` and `span_id`.
     pub ids: [(Rc<str>, Value); 2],
     /// `tracing.span` and the span object, when the span needs it (see the module docs).
@@ -49,6 +51,7 @@ impl Entries {
         let needed =
             span.is_recording() || !span.context.sampled || span.context.trace_state.is_some();
         Entries {
+            trace_id: span.context.trace_id,
             ids,
             object: needed.then(|| (handle, NativeObject::value(span))),
         }

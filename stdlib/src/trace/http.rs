@@ -114,9 +114,9 @@ impl ServerSpan {
         self.entries.iter().flat_map(Entries::iter).cloned()
     }
 
-    /// The trace id as the context holds it (32 hex digits), for log lines about the request.
-    pub fn trace_id(&self) -> Option<&Value> {
-        self.entries.as_ref().map(|entries| &entries.ids[0].1)
+    /// The trace id, for the request's access-log line and metrics exemplar.
+    pub fn trace_id(&self) -> Option<u128> {
+        Some(self.entries.as_ref()?.trace_id)
     }
 
     fn span(&self) -> Option<&Span> {

@@ -33,7 +33,7 @@ pub use http::{
 };
 pub use propagation::{extract, Remote};
 pub use script::members;
-pub use span_context::SpanContext;
+pub use span_context::{trace_hex, SpanContext};
 
 #[cfg(test)]
 mod cost;

@@ -47,10 +47,7 @@ pub fn new_span_id() -> u64 {
 
 /// The 32 lowercase hex digits of a trace id.
 pub fn trace_hex(id: u128) -> String {
-    let mut out = [0u8; 32];
-    write_hex(&mut out[..16], (id >> 64) as u64);
-    write_hex(&mut out[16..], id as u64);
-    ascii(&out)
+    ascii(&crate::ids::hex32_bytes(id))
 }
 
 /// The 16 lowercase hex digits of a span id.

@@ -116,6 +116,17 @@ fn not_found_method_not_allowed_and_request_ids() {
     );
     assert_eq!(r.header("x-request-id"), Some("abc-123"));
     assert!(r.body.contains(r#""request_id":"abc-123""#), "{}", r.body);
+
+    // One that could break out of a JSON string (or a log line) is replaced by a fresh id.
+    let r = raw(
+        port,
+        b"GET /users/1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: a\"b\r\nConnection: close\r\n\r\n",
+    );
+    let id = r.header("x-request-id").expect("a request id");
+    assert!(
+        id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
 }
 
 #[test]

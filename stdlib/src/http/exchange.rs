@@ -352,10 +352,13 @@ fn error(status: u16, message: &str, request_id: &str) -> HttpResponse {
     plain(status, JSON, body)
 }
 
-/// The request's id: a sane `x-request-id` from the client, or a new random one.
+/// The request's id: a sane `x-request-id` from the client (1 to 128 printable ASCII
+/// characters other than `"` and `\`, so it goes into log lines and JSON bodies as it is), or a
+/// new random one.
 fn request_id(header: Option<&HeaderValue>) -> Rc<str> {
     if let Some(value) = header.and_then(|v| v.to_str().ok()) {
-        if !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic()) {
+        let sane = |b: u8| b.is_ascii_graphic() && b != b'"' && b != b'\\';
+        if !value.is_empty() && value.len() <= 128 && value.bytes().all(sane) {
             return value.into();
         }
     }

@@ -26,6 +26,7 @@ pub struct Access<'a> {
     pub status: u16,
     pub seconds: f64,
     pub bytes: u64,
+    /// Printable ASCII without `"` or `\\` (see `http::exchange::request_id`): written as it is.
     pub request_id: &'a str,
     /// Written as 32 hex digits.
     pub trace_id: Option<u128>,
@@ -123,7 +124,8 @@ fn render(out: &mut Vec<u8>, time: SystemTime, record: &Access<'_>) {
     out.extend_from_slice(b",\"bytes\":");
     out.extend_from_slice(itoa::Buffer::new().format(record.bytes).as_bytes());
     out.extend_from_slice(b",\"request_id\":\"");
-    json_escaped(out, record.request_id);
+    debug_assert!(!super::line::needs_escape(record.request_id.as_bytes()));
+    out.extend_from_slice(record.request_id.as_bytes());
     if let Some(trace_id) = record.trace_id {
         out.extend_from_slice(b"\",\"trace_id\":\"");
         out.extend_from_slice(&crate::ids::hex32_bytes(trace_id));

@@ -345,7 +345,7 @@ const NEEDS_ESCAPE: [bool; 256] = {
 /// checked on every access-log line, so whole words are tested at once: a byte is below 0x20,
 /// or equal to `"` or `\\`, exactly when the classic "has a zero / has a byte less than n" bit
 /// tricks set its top bit (bytes of 0x80 and above are masked out, as UTF-8 never needs escaping).
-fn needs_escape(bytes: &[u8]) -> bool {
+pub(super) fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;

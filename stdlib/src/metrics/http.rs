@@ -88,9 +88,9 @@ pub struct Finished<'a> {
 
 /// Counts one request as in flight until dropped.
 #[must_use = "the request stops counting as in flight when the guard is dropped"]
-pub struct InFlightGuard(GaugeHandle);
+pub struct InFlightGuard<'a>(&'a GaugeHandle);
 
-impl Drop for InFlightGuard {
+impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
         self.0.dec();
     }
@@ -142,9 +142,9 @@ impl HttpMetrics {
     }
 
     /// Counts a request as in flight until the guard is dropped (hold it across the handler).
-    pub fn in_flight(&self) -> InFlightGuard {
+    pub fn in_flight(&self) -> InFlightGuard<'_> {
         self.in_flight.inc();
-        InFlightGuard(self.in_flight.clone())
+        InFlightGuard(&self.in_flight)
     }
 
     /// Records one request that finished at `finished`: counts it under (method, route, status)

@@ -203,6 +203,8 @@ async fn answer(
             error(503, "request timed out", request_id)
         }
     };
+    // The handler's task (and its context) goes first, so the span's id strings can be reused.
+    drop(call);
     span.finish(response.status().as_u16());
     routed(response)
 }

@@ -7,13 +7,14 @@
 //! records, is not sampled, or carries a `tracestate`): when nothing is exported, a request's
 //! span then costs two strings in its context and nothing else.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use cn_runtime::object::NativeObject;
 use cn_runtime::Value;
 
 use super::span::Span;
-use super::span_context::{parse_span_hex, parse_trace_hex, span_hex, trace_hex, SpanContext};
+use super::span_context::{parse_span_hex, parse_trace_hex, SpanContext};
 
 /// Context key of the trace id (32 hex digits).
 pub const TRACE_ID: &str = "trace_id";
@@ -28,6 +29,26 @@ pub type Context = cn_runtime::tasks::ContextValues;
 thread_local! {
     /// The keys, made once: inserting into a context then clones an `Rc` instead of allocating.
     static KEYS: [Rc<str>; 3] = [TRACE_ID.into(), SPAN_ID.into(), SPAN.into()];
+    /// Id strings nothing refers to any more, for the next span's ids: a server makes two per
+    /// request, and reusing them saves four allocations and frees on every request.
+    static SPARE_IDS: RefCell<Vec<Rc<String>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many spare id strings are kept at most.
+const SPARE_LIMIT: usize = 64;
+
+/// A string value holding the ASCII hex digits `hex`, in a spare string when there is one.
+fn id_value(hex: &[u8]) -> Value {
+    // Hex digits are ASCII, so this never falls back.
+    let text = std::str::from_utf8(hex).unwrap_or_default();
+    if let Some(mut spare) = SPARE_IDS.with(|spare| spare.borrow_mut().pop()) {
+        if let Some(string) = Rc::get_mut(&mut spare) {
+            string.clear();
+            string.push_str(text);
+            return Value::Str(spare);
+        }
+    }
+    Value::str(text)
 }
 
 /// The context entries that make a span current.
@@ -44,9 +65,14 @@ impl Entries {
     /// The entries making `span` current.
     pub fn new(span: Span) -> Entries {
         let [trace, id, handle] = KEYS.with(|keys| keys.clone());
+        let mut span_digits = [0u8; 16];
+        crate::ids::write_hex(&mut span_digits, span.context.span_id);
         let ids = [
-            (trace, Value::str(trace_hex(span.context.trace_id))),
-            (id, Value::str(span_hex(span.context.span_id))),
+            (
+                trace,
+                id_value(&crate::ids::hex32_bytes(span.context.trace_id)),
+            ),
+            (id, id_value(&span_digits)),
         ];
         let needed =
             span.is_recording() || !span.context.sampled || span.context.trace_state.is_some();
@@ -77,6 +103,25 @@ impl Entries {
         }
         if self.object.is_none() {
             context.remove(SPAN);
+        }
+    }
+}
+
+impl Drop for Entries {
+    /// Keeps the id strings for the next span when no context holds them any more.
+    fn drop(&mut self) {
+        // In reverse, so the next span takes the trace id's 32-byte string for its trace id.
+        for (_, value) in self.ids.iter_mut().rev() {
+            if let Value::Str(string) = std::mem::take(value) {
+                if Rc::strong_count(&string) == 1 && Rc::weak_count(&string) == 0 {
+                    SPARE_IDS.with(|spare| {
+                        let mut spare = spare.borrow_mut();
+                        if spare.len() < SPARE_LIMIT {
+                            spare.push(string);
+                        }
+                    });
+                }
+            }
         }
     }
 }
@@ -147,6 +192,58 @@ mod tests {
         assert!(parent.sampled);
         context.insert("span_id".into(), Value::str("not hex"));
         assert_eq!(current(&context), None);
+    }
+
+    fn new_entries() -> Entries {
+        let tracer = Rc::new(super::super::tracer::Tracer {
+            sampler: Default::default(),
+            exporter: None,
+        });
+        let span = Span::start(
+            &tracer,
+            super::super::span::Parent::Root,
+            super::super::span::SpanKind::Internal,
+            String::new,
+        );
+        Entries::new(span)
+    }
+
+    fn trace_string(entries: &Entries) -> Rc<String> {
+        match &entries.ids[0].1 {
+            Value::Str(string) => string.clone(),
+            other => panic!("not a string: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn id_strings_are_reused_only_once_nothing_holds_them() {
+        let first = new_entries();
+        let mut context = Context::default();
+        first.install(&mut context);
+        let held = trace_string(&first);
+        let first_id = format!("{:032x}", first.trace_id);
+        drop(held);
+        drop(first);
+        // The context still holds the first span's ids: they are not handed out again.
+        let second = new_entries();
+        assert_eq!(
+            context.get(TRACE_ID).and_then(Value::as_str),
+            Some(first_id.as_str())
+        );
+        assert_eq!(
+            second.ids[0].1.as_str(),
+            Some(format!("{:032x}", second.trace_id).as_str())
+        );
+        // Once nothing holds them, the next span writes its ids into the same strings.
+        let second_string = Rc::as_ptr(&trace_string(&second));
+        drop(second);
+        let third = new_entries();
+        assert_eq!(Rc::as_ptr(&trace_string(&third)), second_string);
+        assert_eq!(
+            third.ids[0].1.as_str(),
+            Some(format!("{:032x}", third.trace_id).as_str())
+        );
+        assert_eq!(third.ids[1].1.as_str().map(str::len), Some(16));
     }
 
     #[test]

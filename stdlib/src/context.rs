@@ -58,8 +58,8 @@ fn all(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         .context
         .borrow()
         .iter()
-        .filter(|(k, _)| &***k != crate::trace::SPAN)
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .filter(|(k, _)| *k != crate::trace::SPAN)
+        .map(|(k, v)| (Rc::from(k), v.clone()))
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let mut dict = new_dict();

@@ -12,7 +12,7 @@ pub mod runtime;
 pub mod scope;
 pub mod task;
 
-pub use context::ContextValues;
+pub use context::{ContextValues, DerivedEntries};
 pub use driver::{yield_to_others, Callback, InlineCall, NativeFuture, VmRef};
 pub use lifecycle::Lifecycle;
 pub use runtime::Runtime;

@@ -173,7 +173,7 @@ async fn answer(
     let callee = with_middleware(&state.middleware.borrow(), handler);
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
     context.insert(REQUEST_ID_KEY.with(Rc::clone), Value::str(&**request_id));
-    context.extend(span.context_entries());
+    span.install(&mut context);
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
     let result = within(state.limits.request_timeout, call.result()).await;
     let response = match result {

@@ -76,11 +76,11 @@ fn a_request_costs_little_when_nothing_is_exported() {
         let server = per_call(100_000, || {
             let span = start_server_span(&vm, &request);
             let mut context: Context = Context::with_capacity(4);
-            context.extend(span.context_entries());
+            span.install(&mut context);
             span.finish(200);
         });
         let mut context: Context = Context::with_capacity(4);
-        context.extend(start_server_span(&vm, &request).context_entries());
+        start_server_span(&vm, &request).install(&mut context);
         let mut outgoing = HeaderMap::new();
         let inject = per_call(100_000, || {
             inject(&context, &mut outgoing);

@@ -1,16 +1,20 @@
 //! The current span of a task, kept in the task's context (copied into spawned tasks, so they
 //! keep their parent span): `trace_id` and `span_id` as lowercase hex strings, which logs and
-//! metrics read, and the span itself under `tracing.span`, which tracing reads.
+//! scripts read, and the span itself under `tracing.span`, which tracing reads.
 //!
-//! When a context holds only the two strings they are taken as a sampled parent without a
-//! `tracestate`. The span object is therefore stored only when it says more than that (it
-//! records, is not sampled, or carries a `tracestate`): when nothing is exported, a request's
-//! span then costs two strings in its context and nothing else.
+//! A span's entries are derived entries of the context ([`DerivedEntries`]): one object holding
+//! the binary ids, whose hex strings are made when something reads them (a log line, a script).
+//! An http server sets a span on every request and most handlers never read its ids, so it
+//! costs a request no strings. When a context holds only the two ids they are taken as a sampled
+//! parent without a `tracestate`; the span object is therefore stored only when it says more
+//! than that (it records, is not sampled, or carries a `tracestate`).
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use cn_runtime::object::NativeObject;
+use cn_runtime::tasks::DerivedEntries;
 use cn_runtime::Value;
 
 use super::span::Span;
@@ -27,101 +31,120 @@ pub const SPAN: &str = "tracing.span";
 pub type Context = cn_runtime::tasks::ContextValues;
 
 thread_local! {
-    /// The keys, made once: inserting into a context then clones an `Rc` instead of allocating.
-    static KEYS: [Rc<str>; 3] = [TRACE_ID.into(), SPAN_ID.into(), SPAN.into()];
-    /// Id strings nothing refers to any more, for the next span's ids: a server makes two per
-    /// request, and reusing them saves four allocations and frees on every request.
-    static SPARE_IDS: RefCell<Vec<Rc<String>>> = const { RefCell::new(Vec::new()) };
+    /// Span entries nothing refers to any more, for the next span: a server makes one per
+    /// request, and reusing it saves an allocation and a free on every request.
+    static SPARE: RefCell<Vec<Rc<SpanEntries>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// How many spare id strings are kept at most.
-const SPARE_LIMIT: usize = 64;
+/// How many spare span entries are kept at most.
+const SPARE_LIMIT: usize = 16;
 
-/// A string value holding the ASCII hex digits `hex`, in a spare string when there is one.
-fn id_value(hex: &[u8]) -> Value {
-    // Hex digits are ASCII, so this never falls back.
-    let text = std::str::from_utf8(hex).unwrap_or_default();
-    if let Some(mut spare) = SPARE_IDS.with(|spare| spare.borrow_mut().pop()) {
-        if let Some(string) = Rc::get_mut(&mut spare) {
-            string.clear();
-            string.push_str(text);
-            return Value::Str(spare);
+/// The context entries of one span (see the module docs).
+struct SpanEntries {
+    trace_id: u128,
+    span_id: u64,
+    trace_hex: OnceCell<Value>,
+    span_hex: OnceCell<Value>,
+    /// The span object, when the span needs it (see the module docs).
+    object: Option<Value>,
+}
+
+impl DerivedEntries for SpanEntries {
+    fn keys(&self) -> &'static [&'static str] {
+        &[TRACE_ID, SPAN_ID, SPAN]
+    }
+
+    fn value(&self, key: &str) -> Option<&Value> {
+        match key {
+            TRACE_ID => Some(
+                self.trace_hex
+                    .get_or_init(|| id_value(&crate::ids::hex32_bytes(self.trace_id))),
+            ),
+            SPAN_ID => Some(self.span_hex.get_or_init(|| {
+                let mut digits = [0u8; 16];
+                crate::ids::write_hex(&mut digits, self.span_id);
+                id_value(&digits)
+            })),
+            SPAN => self.object.as_ref(),
+            _ => None,
         }
     }
-    Value::str(text)
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }
 
-/// The context entries that make a span current.
-pub struct Entries {
-    /// The trace id `ids` holds in hex.
-    pub trace_id: u128,
-    /// `trace_id` and `span_id`.
-    pub ids: [(Rc<str>, Value); 2],
-    /// `tracing.span` and the span object, when the span needs it (see the module docs).
-    pub object: Option<(Rc<str>, Value)>,
+/// A string value holding the ASCII hex digits `hex`.
+fn id_value(hex: &[u8]) -> Value {
+    // Hex digits are ASCII, so this never falls back.
+    Value::str(std::str::from_utf8(hex).unwrap_or_default())
 }
+
+/// The span entries of `context`, when its current span was set by [`Entries::install`].
+fn span_entries(context: &Context) -> Option<&SpanEntries> {
+    context.derived()?.as_any().downcast_ref::<SpanEntries>()
+}
+
+/// What makes a span current in a context.
+pub struct Entries(Rc<SpanEntries>);
 
 impl Entries {
     /// The entries making `span` current.
     pub fn new(span: Span) -> Entries {
-        let [trace, id, handle] = KEYS.with(|keys| keys.clone());
-        let mut span_digits = [0u8; 16];
-        crate::ids::write_hex(&mut span_digits, span.context.span_id);
-        let ids = [
-            (
-                trace,
-                id_value(&crate::ids::hex32_bytes(span.context.trace_id)),
-            ),
-            (id, id_value(&span_digits)),
-        ];
         let needed =
             span.is_recording() || !span.context.sampled || span.context.trace_state.is_some();
-        Entries {
-            trace_id: span.context.trace_id,
-            ids,
-            object: needed.then(|| (handle, NativeObject::value(span))),
+        let (trace_id, span_id) = (span.context.trace_id, span.context.span_id);
+        let object = needed.then(|| NativeObject::value(span));
+        if let Some(mut spare) = SPARE.with(|spare| spare.borrow_mut().pop()) {
+            if let Some(entries) = Rc::get_mut(&mut spare) {
+                entries.trace_id = trace_id;
+                entries.span_id = span_id;
+                entries.trace_hex.take();
+                entries.span_hex.take();
+                entries.object = object;
+                return Entries(spare);
+            }
         }
+        Entries(Rc::new(SpanEntries {
+            trace_id,
+            span_id,
+            trace_hex: OnceCell::new(),
+            span_hex: OnceCell::new(),
+            object,
+        }))
     }
 
-    /// Every entry, to add to a fresh context.
-    pub fn iter(&self) -> impl Iterator<Item = &(Rc<str>, Value)> {
-        self.ids.iter().chain(&self.object)
+    /// The trace id.
+    pub fn trace_id(&self) -> u128 {
+        self.0.trace_id
     }
 
     /// The span, if it is kept as an object.
     pub fn span(&self) -> Option<&Span> {
-        match &self.object {
-            Some((_, Value::Object(object))) => object.downcast::<Span>(),
+        match &self.0.object {
+            Some(Value::Object(object)) => object.downcast::<Span>(),
             _ => None,
         }
     }
 
     /// Makes the span current in `context`, replacing the current one.
     pub fn install(&self, context: &mut Context) {
-        for (key, value) in self.iter() {
-            context.insert(key.clone(), value.clone());
-        }
-        if self.object.is_none() {
-            context.remove(SPAN);
-        }
+        context.set_derived(Some(self.0.clone()));
     }
 }
 
 impl Drop for Entries {
-    /// Keeps the id strings for the next span when no context holds them any more.
+    /// Keeps the entries for the next span when no context holds them any more.
     fn drop(&mut self) {
-        // In reverse, so the next span takes the trace id's 32-byte string for its trace id.
-        for (_, value) in self.ids.iter_mut().rev() {
-            if let Value::Str(string) = std::mem::take(value) {
-                if Rc::strong_count(&string) == 1 && Rc::weak_count(&string) == 0 {
-                    SPARE_IDS.with(|spare| {
-                        let mut spare = spare.borrow_mut();
-                        if spare.len() < SPARE_LIMIT {
-                            spare.push(string);
-                        }
-                    });
+        if Rc::strong_count(&self.0) == 1 && Rc::weak_count(&self.0) == 0 {
+            let entries = self.0.clone();
+            SPARE.with(|spare| {
+                let mut spare = spare.borrow_mut();
+                if spare.len() < SPARE_LIMIT {
+                    spare.push(entries);
                 }
-            }
+            });
         }
     }
 }
@@ -137,6 +160,16 @@ pub fn span_object(context: &Context) -> Option<Rc<NativeObject>> {
 /// The context of the current span: the span object's, or else one made from valid
 /// `trace_id`/`span_id` strings.
 pub fn current(context: &Context) -> Option<SpanContext> {
+    if let Some(entries) = span_entries(context) {
+        if entries.object.is_none() {
+            return Some(SpanContext {
+                trace_id: entries.trace_id,
+                span_id: entries.span_id,
+                sampled: true,
+                trace_state: None,
+            });
+        }
+    }
     if let Some(object) = span_object(context) {
         return object.downcast::<Span>().map(|span| span.context.clone());
     }
@@ -150,24 +183,37 @@ pub fn current(context: &Context) -> Option<SpanContext> {
     })
 }
 
-/// The values the three keys had before a span block changed them.
-pub struct Saved([Option<Value>; 3]);
+/// What a span block replaced in its task's context.
+pub enum Saved {
+    /// The span entries of the enclosing span.
+    Derived(Rc<dyn DerivedEntries>),
+    /// The three keys' ordinary values (a context without a span, or one a script set).
+    Plain([Option<Value>; 3]),
+}
 
-/// Remembers the three entries of `context`.
+/// Remembers the current span entries of `context`.
 pub fn save(context: &Context) -> Saved {
-    Saved([TRACE_ID, SPAN_ID, SPAN].map(|key| context.get(key).cloned()))
+    match context.derived() {
+        Some(derived) => Saved::Derived(derived.clone()),
+        None => Saved::Plain([TRACE_ID, SPAN_ID, SPAN].map(|key| context.get(key).cloned())),
+    }
 }
 
 /// Puts back what [`save`] remembered (removing keys that were absent).
 pub fn restore(context: &mut Context, saved: Saved) {
-    let keys = KEYS.with(|keys| keys.clone());
-    for (key, value) in keys.into_iter().zip(saved.0) {
-        match value {
-            Some(value) => {
-                context.insert(key, value);
-            }
-            None => {
-                context.remove(&key);
+    match saved {
+        Saved::Derived(derived) => context.set_derived(Some(derived)),
+        Saved::Plain(values) => {
+            context.set_derived(None);
+            for (key, value) in [TRACE_ID, SPAN_ID, SPAN].into_iter().zip(values) {
+                match value {
+                    Some(value) => {
+                        context.insert(key.into(), value);
+                    }
+                    None => {
+                        context.remove(key);
+                    }
+                }
             }
         }
     }
@@ -208,42 +254,61 @@ mod tests {
         Entries::new(span)
     }
 
-    fn trace_string(entries: &Entries) -> Rc<String> {
-        match &entries.ids[0].1 {
-            Value::Str(string) => string.clone(),
-            other => panic!("not a string: {other:?}"),
-        }
-    }
-
     #[test]
-    fn id_strings_are_reused_only_once_nothing_holds_them() {
+    fn span_ids_read_as_hex_strings_and_entries_are_reused_once_free() {
         let first = new_entries();
         let mut context = Context::default();
         first.install(&mut context);
-        let held = trace_string(&first);
-        let first_id = format!("{:032x}", first.trace_id);
-        drop(held);
-        drop(first);
-        // The context still holds the first span's ids: they are not handed out again.
-        let second = new_entries();
+        let trace = format!("{:032x}", first.trace_id());
         assert_eq!(
             context.get(TRACE_ID).and_then(Value::as_str),
-            Some(first_id.as_str())
+            Some(trace.as_str())
         );
         assert_eq!(
-            second.ids[0].1.as_str(),
-            Some(format!("{:032x}", second.trace_id).as_str())
+            context.get(SPAN_ID).and_then(Value::as_str).map(str::len),
+            Some(16)
         );
-        // Once nothing holds them, the next span writes its ids into the same strings.
-        let second_string = Rc::as_ptr(&trace_string(&second));
+        assert!(context.get(SPAN).is_none());
+        let parent = current(&context).expect("parent");
+        assert_eq!(parent.trace_id, first.trace_id());
+        let first_entries = Rc::as_ptr(&first.0);
+        drop(first);
+        // The context still holds the first span's entries: they are not handed out again.
+        let second = new_entries();
+        assert_ne!(Rc::as_ptr(&second.0), first_entries);
+        assert_eq!(
+            context.get(TRACE_ID).and_then(Value::as_str),
+            Some(trace.as_str())
+        );
+        // Once nothing holds them, the next span takes them, with its own ids.
+        drop(context);
+        let second_entries = Rc::as_ptr(&second.0);
         drop(second);
         let third = new_entries();
-        assert_eq!(Rc::as_ptr(&trace_string(&third)), second_string);
+        assert_eq!(Rc::as_ptr(&third.0), second_entries);
+        let mut context = Context::default();
+        third.install(&mut context);
         assert_eq!(
-            third.ids[0].1.as_str(),
-            Some(format!("{:032x}", third.trace_id).as_str())
+            context.get(TRACE_ID).and_then(Value::as_str),
+            Some(format!("{:032x}", third.trace_id()).as_str())
         );
-        assert_eq!(third.ids[1].1.as_str().map(str::len), Some(16));
+    }
+
+    #[test]
+    fn a_span_block_puts_back_the_enclosing_span() {
+        let outer = new_entries();
+        let mut context = Context::default();
+        context.insert("user".into(), Value::Int(1));
+        outer.install(&mut context);
+        let saved = save(&context);
+        let inner = new_entries();
+        inner.install(&mut context);
+        assert_eq!(current(&context).map(|c| c.span_id), Some(inner.0.span_id));
+        // A script setting an id inside the block does not outlive it.
+        context.insert("span_id".into(), Value::str("00f067aa0ba902b7"));
+        restore(&mut context, saved);
+        assert_eq!(current(&context).map(|c| c.span_id), Some(outer.0.span_id));
+        assert!(matches!(context.get("user"), Some(Value::Int(1))));
     }
 
     #[test]

@@ -6,12 +6,11 @@
 //! built only when the span records.
 
 use std::net::SocketAddr;
-use std::rc::Rc;
 
 use hyper::header::{HeaderMap, HOST, USER_AGENT};
 use hyper::Uri;
 
-use cn_runtime::{Value, Vm};
+use cn_runtime::Vm;
 
 use super::current::{self, Context, Entries};
 use super::propagation;
@@ -108,15 +107,17 @@ impl ServerSpan {
         }
     }
 
-    /// `trace_id`, `span_id` and (when needed) the span object, for the handler task's fresh
-    /// context.
-    pub fn context_entries(&self) -> impl Iterator<Item = (Rc<str>, Value)> + '_ {
-        self.entries.iter().flat_map(Entries::iter).cloned()
+    /// Makes the span current in the handler task's fresh context (nothing for a server with
+    /// tracing off).
+    pub fn install(&self, context: &mut Context) {
+        if let Some(entries) = &self.entries {
+            entries.install(context);
+        }
     }
 
     /// The trace id, for the request's access-log line and metrics exemplar.
     pub fn trace_id(&self) -> Option<u128> {
-        Some(self.entries.as_ref()?.trace_id)
+        Some(self.entries.as_ref()?.trace_id())
     }
 
     fn span(&self) -> Option<&Span> {
@@ -296,6 +297,7 @@ pub fn inject(context: &Context, headers: &mut HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cn_runtime::Value;
 
     #[test]
     fn credentials_are_left_out_of_urls() {

@@ -168,16 +168,37 @@ impl Sink {
 
     /// Appends `bytes`, waiting while the pending bytes are over the limit (`print`).
     pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
-        self.append(bytes, Overflow::Wait).map(|_| ())
+        self.append(bytes.len(), Overflow::Wait, |buf| {
+            buf.extend_from_slice(bytes)
+        })
+        .map(|_| ())
     }
 
     /// Appends one log line, or drops and counts it when the pending bytes are over the limit;
     /// `Ok(false)` when it was dropped. Never waits for the writer.
     pub fn write_or_drop(&self, line: &[u8]) -> io::Result<bool> {
-        self.append(line, Overflow::Drop)
+        self.append(line.len(), Overflow::Drop, |buf| {
+            buf.extend_from_slice(line)
+        })
     }
 
-    fn append(&self, bytes: &[u8], overflow: Overflow) -> io::Result<bool> {
+    /// [`Sink::write_or_drop`] for a line that `render` writes straight into the pending bytes
+    /// (saving a copy, for the access log); `size` is about how long it will be, for the limit.
+    /// `render` runs under the sink's lock, so it must not write to the sink itself.
+    pub fn write_or_drop_with(
+        &self,
+        size: usize,
+        render: impl FnOnce(&mut Vec<u8>),
+    ) -> io::Result<bool> {
+        self.append(size, Overflow::Drop, render)
+    }
+
+    fn append(
+        &self,
+        size: usize,
+        overflow: Overflow,
+        fill: impl FnOnce(&mut Vec<u8>),
+    ) -> io::Result<bool> {
         let shared = &*self.shared;
         let mut state = shared.lock();
         loop {
@@ -186,7 +207,7 @@ impl Sink {
             }
             let pending = (state.appended - state.written) as usize;
             // An append larger than the whole limit goes through once nothing else waits.
-            if pending == 0 || pending + bytes.len() <= shared.limit {
+            if pending == 0 || pending + size <= shared.limit {
                 break;
             }
             match overflow {
@@ -197,8 +218,9 @@ impl Sink {
                 Overflow::Wait => state = shared.wait_for_writer(state),
             }
         }
-        state.buf.extend_from_slice(bytes);
-        state.appended += bytes.len() as u64;
+        let before = state.buf.len();
+        fill(&mut state.buf);
+        state.appended += (state.buf.len() - before) as u64;
         let wake = match state.writer {
             Writer::Sleeping => true,
             Writer::Gathering => state.buf.len() >= BATCH_BYTES,

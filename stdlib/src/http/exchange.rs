@@ -172,8 +172,9 @@ async fn answer(
     });
     let callee = with_middleware(&state.middleware.borrow(), handler);
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
-    context.insert(REQUEST_ID_KEY.with(Rc::clone), Value::str(&**request_id));
+    // The span first, while there are no entries for it to look through.
     span.install(&mut context);
+    context.insert(REQUEST_ID_KEY.with(Rc::clone), Value::str(&**request_id));
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
     let result = within(state.limits.request_timeout, call.result()).await;
     let response = match result {

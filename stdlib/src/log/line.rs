@@ -92,6 +92,19 @@ pub(crate) fn to_stdout(line: &[u8]) -> std::io::Result<bool> {
     Ok(written)
 }
 
+/// [`to_stdout`] for a line `render` writes straight into the output buffer; `size` is about
+/// how long it will be.
+pub(crate) fn to_stdout_with(
+    size: usize,
+    render: impl FnOnce(&mut Vec<u8>),
+) -> std::io::Result<bool> {
+    let written = cn_runtime::output::stdout().write_or_drop_with(size, render)?;
+    if written {
+        report_drops();
+    }
+    Ok(written)
+}
+
 /// After lines were dropped, the next line that gets through is followed by a warning with how
 /// many, so whoever reads the log knows where it has a gap (`cn_log_lines_dropped_total` counts
 /// them too).

@@ -50,8 +50,9 @@ struct MethodEntry {
     /// One counter per status seen; a route answers with few distinct statuses, so a scan beats
     /// hashing.
     statuses: Vec<(u16, CounterHandle)>,
-    /// When each duration bucket (the last is `+Inf`) last took an exemplar.
-    exemplar_at: [Option<Instant>; DEFAULT_BUCKETS.len() + 1],
+    /// When each duration bucket (the last is `+Inf`) may next take an exemplar: a deadline,
+    /// so the check on every request is a comparison rather than a subtraction.
+    exemplar_due_at: [Option<Instant>; DEFAULT_BUCKETS.len() + 1],
 }
 
 impl MethodEntry {
@@ -61,10 +62,10 @@ impl MethodEntry {
             .iter()
             .position(|bound| seconds <= *bound)
             .unwrap_or(DEFAULT_BUCKETS.len());
-        let last = &mut self.exemplar_at[bucket];
-        let due = last.is_none_or(|at| now.saturating_duration_since(at) >= EXEMPLAR_REFRESH);
+        let next = &mut self.exemplar_due_at[bucket];
+        let due = next.is_none_or(|at| now >= at);
         if due {
-            *last = Some(now);
+            *next = now.checked_add(EXEMPLAR_REFRESH);
         }
         due
     }
@@ -180,7 +181,7 @@ impl HttpMetrics {
                     method: method.into(),
                     duration,
                     statuses: Vec::new(),
-                    exemplar_at: Default::default(),
+                    exemplar_due_at: Default::default(),
                 });
                 methods.len() - 1
             }

@@ -22,6 +22,15 @@ fn main():
 
 const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 
+/// The service with `options` added to its `http.Server(...)` call.
+fn start_with(name: &str, options: &str) -> Script {
+    let source = SERVICE.replace(
+        r#"http.Server("127.0.0.1:0")"#,
+        &format!(r#"http.Server("127.0.0.1:0", {options})"#),
+    );
+    Script::start(name, &source)
+}
+
 #[test]
 fn every_request_leaves_an_access_log_line_and_handler_logs_carry_its_ids() {
     let script = Script::start("access", SERVICE);
@@ -70,11 +79,7 @@ fn every_request_leaves_an_access_log_line_and_handler_logs_carry_its_ids() {
 
 #[test]
 fn the_access_log_has_one_switch() {
-    let source = SERVICE.replace(
-        r#"http.Server("127.0.0.1:0")"#,
-        r#"http.Server("127.0.0.1:0", access_log=false)"#,
-    );
-    let script = Script::start("quiet", &source);
+    let script = start_with("quiet", "access_log=false");
     let port = script.server_port();
     for _ in 0..3 {
         assert_eq!(get(port, "/users/1").status, 200);
@@ -163,20 +168,12 @@ fn metrics_are_negotiated_and_keyed_by_route_pattern() {
 
 #[test]
 fn the_metrics_path_can_move_or_go() {
-    let moved = SERVICE.replace(
-        r#"http.Server("127.0.0.1:0")"#,
-        r#"http.Server("127.0.0.1:0", metrics_path="/internal/metrics")"#,
-    );
-    let script = Script::start("moved", &moved);
+    let script = start_with("moved", r#"metrics_path="/internal/metrics""#);
     let port = script.server_port();
     assert_eq!(get(port, "/metrics").status, 404);
     assert_eq!(get(port, "/internal/metrics").status, 200);
 
-    let gone = SERVICE.replace(
-        r#"http.Server("127.0.0.1:0")"#,
-        r#"http.Server("127.0.0.1:0", metrics_path=nil)"#,
-    );
-    let script = Script::start("gone", &gone);
+    let script = start_with("gone", "metrics_path=nil");
     let port = script.server_port();
     assert_eq!(get(port, "/metrics").status, 404);
     assert_eq!(get(port, "/healthz").status, 200);
@@ -184,11 +181,7 @@ fn the_metrics_path_can_move_or_go() {
 
 #[test]
 fn metrics_and_tracing_switch_off_per_server() {
-    let source = SERVICE.replace(
-        r#"http.Server("127.0.0.1:0")"#,
-        r#"http.Server("127.0.0.1:0", metrics=false, tracing=false)"#,
-    );
-    let script = Script::start("dark", &source);
+    let script = start_with("dark", "metrics=false, tracing=false");
     let port = script.server_port();
     let request = format!(
         "GET /users/7 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\

@@ -94,26 +94,33 @@ fn parse(line: &str) -> serde_json::Map<String, serde_json::Value> {
     }
 }
 
-#[test]
-fn a_stalled_stdout_reader_does_not_block_logging() {
+/// Runs a script that logs `count` lines of ~110 bytes while nobody reads its stdout, then
+/// requests a marker from this test and runs `after` (cn statements). Returns whether the
+/// marker arrived before stdout was read (no log call waited for the pipe) and every line.
+fn log_while_unread(name: &str, count: usize, after: &str) -> (bool, Vec<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("listener binds");
     let port = listener.local_addr().expect("bound address").port();
-    // 50k lines of ~110 bytes: far more than a pipe holds, less than the sink's bound.
     let path = script_file(
-        "stalled",
+        name,
         &format!(
             "import http\nimport log\n\
-             for i in range(50000):\n    \
+             for i in range({count}):\n    \
                  log.info(\"line\", i=i, padding=\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\")\n\
              http.get(\"http://127.0.0.1:{port}/logged\")\n\
-             print(\"end\")\n"
+             {after}"
         ),
     );
     let child = start(&path, &[]);
-    // Nobody reads stdout yet: the request can only come if no log call waited for the pipe.
     let arrived = marker_arrives(&listener);
     let lines = finish(child);
     let _ = std::fs::remove_file(&path);
+    (arrived, lines)
+}
+
+#[test]
+fn a_stalled_stdout_reader_does_not_block_logging() {
+    // 50k lines: far more than a pipe holds, less than the sink's bound.
+    let (arrived, lines) = log_while_unread("stalled", 50_000, "print(\"end\")\n");
     assert!(
         arrived,
         "the script did not get past its logging while stdout was not read"
@@ -128,23 +135,12 @@ fn a_stalled_stdout_reader_does_not_block_logging() {
 
 #[test]
 fn past_the_bound_log_lines_are_dropped_but_prints_wait() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("listener binds");
-    let port = listener.local_addr().expect("bound address").port();
-    // 120k lines of ~110 bytes is well over the sink's 8 MiB bound.
-    let path = script_file(
+    // 120k lines is well over the sink's 8 MiB bound.
+    let (arrived, lines) = log_while_unread(
         "dropped",
-        &format!(
-            "import http\nimport log\n\
-             for i in range(120000):\n    \
-                 log.info(\"line\", i=i, padding=\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\")\n\
-             http.get(\"http://127.0.0.1:{port}/logged\")\n\
-             for i in range(20000):\n    print(\"printed\", i)\n"
-        ),
+        120_000,
+        "for i in range(20000):\n    print(\"printed\", i)\n",
     );
-    let child = start(&path, &[]);
-    let arrived = marker_arrives(&listener);
-    let lines = finish(child);
-    let _ = std::fs::remove_file(&path);
     assert!(
         arrived,
         "the script did not get past its logging while stdout was not read"

@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use cn_compiler::bytecode::{Capture, Op};
+use cn_compiler::bytecode::{Capture, Cmp, Op};
 use cn_compiler::syntax::ast::BinOp;
 
 use crate::dict::{new_dict, Key};
@@ -578,5 +578,20 @@ impl Vm {
         };
         fiber.stack.push(Value::Function(Rc::new(made)));
         Ok(())
+    }
+
+    /// A comparison of non-int operands for a fused compare-and-branch (pops both).
+    #[inline(never)]
+    pub(crate) fn compare_slow(&mut self, fiber: &mut Fiber, cmp: Cmp) -> Result<bool, Fault> {
+        let b = fiber.stack.pop().unwrap_or_default();
+        let a = fiber.stack.pop().unwrap_or_default();
+        Ok(match cmp {
+            Cmp::Eq => ops::equal(&a, &b),
+            Cmp::Ne => !ops::equal(&a, &b),
+            Cmp::Lt => ops::compare(&a, &b)?.is_lt(),
+            Cmp::Le => ops::compare(&a, &b)?.is_le(),
+            Cmp::Gt => ops::compare(&a, &b)?.is_gt(),
+            Cmp::Ge => ops::compare(&a, &b)?.is_ge(),
+        })
     }
 }

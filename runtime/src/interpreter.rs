@@ -643,19 +643,4 @@ impl Vm {
             }
         }
     }
-
-    /// A comparison of non-int operands for a fused compare-and-branch (pops both).
-    #[inline(never)]
-    fn compare_slow(&mut self, fiber: &mut Fiber, cmp: Cmp) -> Result<bool, crate::Fault> {
-        let b = fiber.stack.pop().unwrap_or_default();
-        let a = fiber.stack.pop().unwrap_or_default();
-        Ok(match cmp {
-            Cmp::Eq => crate::ops::equal(&a, &b),
-            Cmp::Ne => !crate::ops::equal(&a, &b),
-            Cmp::Lt => crate::ops::compare(&a, &b)?.is_lt(),
-            Cmp::Le => crate::ops::compare(&a, &b)?.is_le(),
-            Cmp::Gt => crate::ops::compare(&a, &b)?.is_gt(),
-            Cmp::Ge => crate::ops::compare(&a, &b)?.is_ge(),
-        })
-    }
 }

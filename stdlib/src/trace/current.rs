@@ -98,10 +98,9 @@ impl Entries {
         let object = needed.then(|| NativeObject::value(span));
         if let Some(mut spare) = SPARE.with(|spare| spare.borrow_mut().pop()) {
             if let Some(entries) = Rc::get_mut(&mut spare) {
+                // Emptied when they became spare.
                 entries.trace_id = trace_id;
                 entries.span_id = span_id;
-                entries.trace_hex.take();
-                entries.span_hex.take();
                 entries.object = object;
                 return Entries(spare);
             }
@@ -137,7 +136,12 @@ impl Entries {
 impl Drop for Entries {
     /// Keeps the entries for the next span when no context holds them any more.
     fn drop(&mut self) {
-        if Rc::strong_count(&self.0) == 1 && Rc::weak_count(&self.0) == 0 {
+        if let Some(entries) = Rc::get_mut(&mut self.0) {
+            // What they hold goes now (the span object may own a recording); the allocation
+            // stays for the next span.
+            entries.object = None;
+            entries.trace_hex.take();
+            entries.span_hex.take();
             let entries = self.0.clone();
             SPARE.with(|spare| {
                 let mut spare = spare.borrow_mut();

@@ -139,14 +139,6 @@ impl ContextValues {
     }
 }
 
-impl Extend<(Rc<str>, Value)> for ContextValues {
-    fn extend<I: IntoIterator<Item = (Rc<str>, Value)>>(&mut self, entries: I) {
-        for (key, value) in entries {
-            self.insert(key, value);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

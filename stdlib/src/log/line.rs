@@ -85,11 +85,7 @@ pub(crate) type Append = fn(&[u8]) -> std::io::Result<bool>;
 
 /// Appends a line to the process's stdout sink, dropping it when stdout is too far behind.
 pub(crate) fn to_stdout(line: &[u8]) -> std::io::Result<bool> {
-    let written = cn_runtime::output::stdout().write_or_drop(line)?;
-    if written {
-        report_drops();
-    }
-    Ok(written)
+    to_stdout_with(line.len(), |out| out.extend_from_slice(line))
 }
 
 /// [`to_stdout`] for a line `render` writes straight into the output buffer; `size` is about

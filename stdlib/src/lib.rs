@@ -11,6 +11,7 @@ pub mod ids;
 pub mod json;
 pub mod log;
 pub mod metrics;
+pub mod percent;
 pub mod signal;
 pub mod sync;
 pub mod time;

@@ -70,12 +70,19 @@ impl Script {
         let path =
             std::env::temp_dir().join(format!("cn-test-{}-{unique}-{name}.cn", std::process::id()));
         std::fs::write(&path, source).expect("script is writable");
-        let mut child = Command::new(CN)
-            .arg("run")
-            .arg(&path)
+        let mut command = Command::new(CN);
+        command.arg("run").arg(&path).envs(env.iter().copied());
+        let mut script = Script::start_command(&mut command);
+        script.path = path;
+        script
+    }
+
+    /// Starts `command` (which runs a script some other way: under a shell's `ulimit`, say)
+    /// with the environment and pipes of [`Script::start`].
+    pub fn start_command(command: &mut Command) -> Script {
+        let mut child = command
             .env("NO_COLOR", "1")
             .env_remove("KUBERNETES_SERVICE_HOST")
-            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -91,7 +98,7 @@ impl Script {
             child,
             stdout,
             log,
-            path,
+            path: PathBuf::new(),
         }
     }
 
@@ -173,7 +180,9 @@ impl Drop for Script {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.path);
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

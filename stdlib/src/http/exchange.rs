@@ -15,9 +15,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Incoming};
-use hyper::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
-use hyper::Method;
+use hyper::header::{
+    HeaderName, HeaderValue, ACCEPT, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST,
+};
+use hyper::{Method, Version};
 
+use cn_runtime::fault::FaultKind;
 use cn_runtime::object::NativeObject;
 use cn_runtime::tasks::VmRef;
 use cn_runtime::{Fault, Value};
@@ -65,6 +68,7 @@ pub async fn handle(
     let started = Instant::now();
     let in_flight = state.record_metrics.then(|| state.metrics.in_flight());
     let request_id = request_id(request.headers().get("x-request-id"));
+    let http1 = request.version() < Version::HTTP_2;
     let method = method_label(request.method());
     let path: Rc<str> = request.uri().path().into();
     let mut answered = answer(vm, state, remote, request, &path, &request_id).await;
@@ -74,6 +78,12 @@ pub async fn handle(
     let response = &mut answered.response;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
+    }
+    if http1 && state.health.draining.get() {
+        // Shutting down: a keep-alive client should send its next request elsewhere.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     let status = response.status().as_u16();
     let trace_id = answered.trace_id;
@@ -114,6 +124,16 @@ async fn answer(
     request_id: &Rc<str>,
 ) -> Answered {
     let method = request.method().clone();
+    if request.version() == Version::HTTP_11 && request.headers().get_all(HOST).iter().count() != 1
+    {
+        // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is malformed.
+        let response = error(
+            400,
+            "an HTTP/1.1 request needs exactly one Host header",
+            request_id,
+        );
+        return Answered::unrouted(response);
+    }
     if method == Method::GET || method == Method::HEAD {
         if let Some(answered) = builtin(vm, state, &request, path).await {
             return answered;
@@ -186,6 +206,13 @@ async fn answer(
                 error(500, "internal server error", request_id)
             }
         },
+        Some(Err(fault)) if fault.kind == FaultKind::Cancelled => {
+            // Not a fault of the handler: the server stopped (the drain ran out of time).
+            let message = "the handler was cancelled: the server stopped before it finished";
+            span.record_fault(message);
+            observe::request_problem(vm, message, request_id, None);
+            closing(error(503, "the server is shutting down", request_id))
+        }
         Some(Err(fault)) => {
             span.record_fault(&fault.message);
             handler_fault(vm, &fault, request_id);
@@ -244,7 +271,8 @@ async fn builtin(
     })
 }
 
-/// The body, read in full up to the server's limit (413 beyond it, 400 when it breaks off).
+/// The body, read in full up to the server's limit (413 beyond it, 400 when it breaks off) and
+/// within its deadline (408, and the connection closes: the rest of the body may still come).
 async fn read_body(
     state: &ServerState,
     request: hyper::Request<Incoming>,
@@ -260,7 +288,18 @@ async fn read_body(
         return Err(error(413, "request body too large", request_id));
     }
     let (parts, body) = request.into_parts();
-    match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(
+        state.limits.body_timeout,
+        Limited::new(body, limit).collect(),
+    );
+    let Ok(read) = read.await else {
+        return Err(closing(error(
+            408,
+            "the request body did not arrive in time",
+            request_id,
+        )));
+    };
+    match read {
         Ok(collected) => Ok((parts, collected.to_bytes())),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -333,10 +372,69 @@ fn to_http(response: &Response) -> HttpResponse {
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
         ) {
-            headers.append(name, value);
+            if !is_framing(&name) {
+                headers.append(name, value);
+            }
         }
     }
     http
+}
+
+/// Headers that frame the message or manage the connection. They are the server's to write:
+/// one copied from a handler (a proxying handler copies upstream headers) could declare a length
+/// the body does not have and poison the next response on the connection.
+fn is_framing(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "content-length"
+            | "transfer-encoding"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "upgrade"
+            | "te"
+            | "trailer"
+    )
+}
+
+/// `response` with `Connection: close` (HTTP/1.1; hyper leaves it out on HTTP/2).
+fn closing(mut response: HttpResponse) -> HttpResponse {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Counts and logs a request hyper (or the connection's first read) rejected before it was
+/// parsed, with the status it was answered: such requests have no method or path to speak of.
+pub fn record_rejected(vm: &VmRef, state: &ServerState, status: u16) {
+    let request_id = crate::ids::random_hex16();
+    if state.record_metrics {
+        let at = Instant::now();
+        state.metrics.record(&Finished {
+            method: "OTHER",
+            route: RouteLabel::UNMATCHED.as_str(),
+            status,
+            seconds: 0.0,
+            at,
+            trace_id: None,
+        });
+    }
+    if state.access_log {
+        observe::access_log(
+            vm,
+            &crate::log::Access {
+                method: "OTHER",
+                path: "",
+                route: RouteLabel::UNMATCHED.as_str(),
+                status,
+                seconds: 0.0,
+                bytes: 0,
+                request_id: &request_id,
+                trace_id: None,
+            },
+        );
+    }
 }
 
 pub fn plain(status: u16, content_type: &'static str, body: String) -> HttpResponse {

@@ -1,14 +1,16 @@
 //! `http`: a server with cloud-native defaults and a client, on hyper 1.x.
 //!
-//! Server side: `server` (configuration, routes, `run` and shutdown), `serve` (connections and
-//! the drain), `exchange` (one request), `observe` (access log, server lines, metric labels),
+//! Server side: `server` (configuration, routes, `run` and shutdown), `serve` (the accept loop and
+//! the drain), `connection` (one connection's protocol and timeouts), `prefixed`, `exchange` (one request), `observe` (access log, server lines, metric labels),
 //! `router`, `request`, `response`, `headers`, `health`. Client side: `client`.
 
 pub mod client;
+mod connection;
 mod exchange;
 mod headers;
 mod health;
 mod observe;
+mod prefixed;
 mod request;
 mod response;
 mod router;

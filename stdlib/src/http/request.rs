@@ -19,7 +19,6 @@ use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 use super::headers::Headers;
-use super::router::percent_decode;
 
 /// A request as handlers see it.
 pub struct Request {
@@ -102,7 +101,7 @@ fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode(&s.replace('+', " "));
+            let decode = |s: &str| crate::percent::decode(&s.replace('+', " "));
             (decode(key), decode(value))
         })
         .collect()

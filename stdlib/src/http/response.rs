@@ -25,6 +25,11 @@ pub const JSON: &str = "application/json";
 const HTML: &str = "text/html; charset=utf-8";
 const BINARY: &str = "application/octet-stream";
 
+/// The statuses a handler may answer with. 1xx are interim (hyper sends `100 Continue` itself,
+/// and a `101` would hand the connection to a protocol nobody speaks), and 600-999 have no
+/// meaning any client knows.
+const FINAL_STATUSES: std::ops::RangeInclusive<i64> = 200..=599;
+
 /// A response built by a script.
 pub struct Response {
     pub status: Cell<u16>,
@@ -53,9 +58,9 @@ pub struct ResponseType;
 fn status_arg(args: &Args<'_>, i: usize, default: u16) -> Result<u16, Fault> {
     match args.get_or_named(i, "status") {
         None => Ok(default),
-        Some(Value::Int(code)) if (100..=999).contains(code) => Ok(*code as u16),
+        Some(Value::Int(code)) if FINAL_STATUSES.contains(code) => Ok(*code as u16),
         Some(Value::Int(code)) => Err(Fault::new(format!(
-            "{}: status must be from 100 to 999, got {code}",
+            "{}: status must be a final status from 200 to 599, got {code}",
             args.function
         ))),
         Some(other) => Err(args.wrong_type(i, "int", other)),
@@ -180,12 +185,12 @@ impl NativeType for Response {
 
     fn set_attr(&self, _vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
         match (&*name.name(), &value) {
-            ("status", Value::Int(code)) if (100..=999).contains(code) => {
+            ("status", Value::Int(code)) if FINAL_STATUSES.contains(code) => {
                 self.status.set(*code as u16);
                 Ok(())
             }
             ("status", _) => Err(Fault::new(format!(
-                "http.Response.status must be an int from 100 to 999, got {}",
+                "http.Response.status must be an int from 200 to 599, got {}",
                 cn_runtime::format::repr(&value)
             ))),
             (other, _) => Err(Fault::new(format!(
@@ -242,7 +247,7 @@ pub fn from_handler_value(value: &Value) -> Result<Response, String> {
             Ok(Response::new(200, Some(JSON), body.into()))
         }
         Value::Tuple(items) => match items.as_slice() {
-            [body, Value::Int(code)] if (100..=999).contains(code) => {
+            [body, Value::Int(code)] if FINAL_STATUSES.contains(code) => {
                 let response = from_handler_value(body)?;
                 response.status.set(*code as u16);
                 Ok(response)

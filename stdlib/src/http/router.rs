@@ -169,34 +169,11 @@ fn match_segments(segments: &[Segment], parts: &[&str]) -> Option<(Params, Rank)
             }
             Segment::Param(name) => {
                 let part = parts.get(i)?;
-                params.push((name.clone(), percent_decode(part)));
+                params.push((name.clone(), crate::percent::decode(part)));
             }
         }
     }
     (segments.len() == parts.len()).then_some((params, (literals, exact)))
-}
-
-/// Decodes `%XX` escapes (invalid ones stay as written; invalid UTF-8 is replaced).
-pub fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_string();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

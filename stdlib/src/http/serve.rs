@@ -1,55 +1,136 @@
-//! Serving: the accept loop, one local task per connection (HTTP/1.1 with keep-alive, or h2c),
-//! and the shutdown sequence of `server.run()`. Each request is answered by `exchange`.
+//! Serving: the accept loop and the shutdown sequence of `server.run()`. Each accepted socket
+//! becomes a local task (`connection`), and each request on it is answered by `exchange`.
+//!
+//! At `max_connections` the loop asks the connection idle the longest to close before it
+//! accepts again, so silent or idle clients cannot keep a kubelet's probes out; a failed accept
+//! (out of file descriptors) is counted, logged at most once per interval, and retried after a
+//! growing pause instead of in a spin.
 //!
 //! Everything runs on the interpreter thread: hyper parses on the same `LocalSet` the script
 //! tasks run on, so a request reaches its handler without crossing threads.
 
-use std::cell::Cell;
-use std::convert::Infallible;
-use std::future::Future;
-use std::net::SocketAddr;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::sync::{watch, Notify};
 
 use cn_runtime::tasks::{Lifecycle, VmRef};
 
-use super::exchange::handle;
+use super::connection::{connection, Phase, Tracked};
 use super::observe::{server_line, server_step};
 use super::server::ServerState;
 use crate::log::Field;
 
-/// Runs hyper's background futures (HTTP/2 streams) as local tasks.
-#[derive(Clone, Copy)]
-struct LocalExec;
+/// The first pause after a failed accept; it doubles up to [`ACCEPT_BACKOFF_MAX`] while
+/// accepting keeps failing (out of file descriptors, say), as Go's server does, rather than
+/// spinning on the error.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// At most one log line about failing accepts per this long; the metric counts every one.
+const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
-impl<F> hyper::rt::Executor<F> for LocalExec
-where
-    F: Future + 'static,
-{
-    fn execute(&self, future: F) {
-        tokio::task::spawn_local(future);
-    }
-}
-
-/// Open connections, so the drain knows when it is done and `max_connections` can hold accept.
+/// Open connections, so the drain knows when it is done and `max_connections` can make room.
 #[derive(Default)]
 struct Connections {
-    open: Cell<usize>,
+    open: RefCell<HashMap<u64, Rc<Tracked>>>,
+    next_id: Cell<u64>,
     closed: Notify,
 }
 
-/// Decrements the open count when a connection ends, however it ends.
-struct ConnectionGuard(Rc<Connections>);
+impl Connections {
+    fn count(&self) -> usize {
+        self.open.borrow().len()
+    }
+
+    fn add(self: &Rc<Self>, tracked: Rc<Tracked>) -> ConnectionGuard {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        self.open.borrow_mut().insert(id, tracked);
+        ConnectionGuard(self.clone(), id)
+    }
+
+    /// Asks the connection idle the longest to close, as Go and Envoy do at their connection
+    /// limit, so a full server still answers its probes. Returns whether there was one.
+    fn evict_idlest(&self) -> bool {
+        let open = self.open.borrow();
+        let idlest = open
+            .values()
+            .filter_map(|c| c.idle_since().map(|since| (since, c)))
+            .min_by_key(|(since, _)| *since);
+        match idlest {
+            Some((_, tracked)) => {
+                tracked.evict();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Forgets a connection when it ends, however it ends.
+struct ConnectionGuard(Rc<Connections>, u64);
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        self.0.open.set(self.0.open.get() - 1);
+        self.0.open.borrow_mut().remove(&self.1);
         self.0.closed.notify_waiters();
+    }
+}
+
+/// Failed accepts since the last line about them.
+struct AcceptFailures {
+    backoff: Duration,
+    unreported: u64,
+    last_line: Option<Instant>,
+}
+
+impl AcceptFailures {
+    fn new() -> AcceptFailures {
+        AcceptFailures {
+            backoff: ACCEPT_BACKOFF_MIN,
+            unreported: 0,
+            last_line: None,
+        }
+    }
+
+    /// Counts a failure, logs it if no line went out lately, and returns how long to pause.
+    fn failed(
+        &mut self,
+        vm: &VmRef,
+        state: &ServerState,
+        error: &std::io::Error,
+        open: usize,
+    ) -> Duration {
+        state.metrics.accept_failed();
+        self.unreported += 1;
+        let now = Instant::now();
+        if self
+            .last_line
+            .is_none_or(|at| now.duration_since(at) >= ACCEPT_LOG_INTERVAL)
+        {
+            let message = error.to_string();
+            crate::log::emit(
+                &vm.borrow(),
+                crate::log::Level::Warn,
+                "http server: accepting a connection failed; backing off",
+                &[
+                    ("error", Field::Str(&message)),
+                    ("failures", Field::Int(self.unreported as i64)),
+                    ("open_connections", Field::Int(open as i64)),
+                ],
+            );
+            self.unreported = 0;
+            self.last_line = Some(now);
+        }
+        let pause = self.backoff;
+        self.backoff = (self.backoff * 2).min(ACCEPT_BACKOFF_MAX);
+        pause
+    }
+
+    fn succeeded(&mut self) {
+        self.backoff = ACCEPT_BACKOFF_MIN;
     }
 }
 
@@ -63,12 +144,14 @@ pub async fn serve(
     timeout: Duration,
 ) -> bool {
     let connections = Rc::new(Connections::default());
-    let (drain, draining) = watch::channel(false);
+    let (phase, phases) = watch::channel(Phase::Serving);
     state.health.serving.set(true);
-    // 1-2: serve until shutdown starts, then keep serving through the propagation delay.
+    // 1-2: serve until shutdown starts, then keep serving through the propagation delay, telling
+    // keep-alive clients to reconnect (to a pod that is not going away).
     let stop = async {
         lifecycle.wait_for_stop().await;
         state.health.draining.set(true);
+        let _ = phase.send(Phase::Stopping);
         let started = Instant::now();
         server_line(
             &vm,
@@ -79,42 +162,63 @@ pub async fn serve(
         server_step(&vm, "shutdown: propagation delay over", started);
     };
     tokio::pin!(stop);
-    loop {
-        while connections.open.get() >= state.limits.max_connections {
+    let mut failures = AcceptFailures::new();
+    'serving: loop {
+        while connections.count() >= state.limits.max_connections {
+            connections.evict_idlest();
             tokio::select! {
                 _ = connections.closed.notified() => {}
-                _ = &mut stop => break,
+                _ = &mut stop => break 'serving,
             }
         }
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, remote)) = accepted else { continue };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stop => break 'serving,
+        };
+        match accepted {
+            Ok((stream, remote)) => {
+                failures.succeeded();
                 let _ = stream.set_nodelay(true);
-                connections.open.set(connections.open.get() + 1);
-                let guard = ConnectionGuard(connections.clone());
-                let conn = connection(vm.clone(), state.clone(), stream, remote, draining.clone());
+                let tracked = Rc::new(Tracked::new(Instant::now()));
+                let guard = connections.add(tracked.clone());
+                let conn = connection(
+                    vm.clone(),
+                    state.clone(),
+                    stream,
+                    remote,
+                    tracked,
+                    phases.clone(),
+                );
                 tokio::task::spawn_local(async move {
                     conn.await;
                     drop(guard);
                 });
             }
-            _ = &mut stop => break,
+            Err(error) => {
+                // Out of file descriptors, most likely: an idle connection gives one back.
+                connections.evict_idlest();
+                let pause = failures.failed(&vm, &state, &error, connections.count());
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = &mut stop => break 'serving,
+                }
+            }
         }
     }
     // 3: stop accepting; ask every connection to finish its current exchange.
     drop(listener);
     let started = Instant::now();
-    let _ = drain.send(true);
+    let _ = phase.send(Phase::Draining);
     server_line(
         &vm,
         "shutdown: listener closed; draining connections",
         &[
-            ("connections", Field::Int(connections.open.get() as i64)),
+            ("connections", Field::Int(connections.count() as i64)),
             ("timeout_s", Field::Float(timeout.as_secs_f64())),
         ],
     );
     let drained = tokio::time::timeout(timeout, async {
-        while connections.open.get() > 0 {
+        while connections.count() > 0 {
             connections.closed.notified().await;
         }
     })
@@ -126,37 +230,8 @@ pub async fn serve(
         server_line(
             &vm,
             "shutdown: drain timed out; cutting connections",
-            &[("connections", Field::Int(connections.open.get() as i64))],
+            &[("connections", Field::Int(connections.count() as i64))],
         );
     }
     drained
-}
-
-/// One connection: HTTP/1.1 or h2c, until the client leaves or the drain asks it to finish.
-async fn connection(
-    vm: VmRef,
-    state: Rc<ServerState>,
-    stream: tokio::net::TcpStream,
-    remote: SocketAddr,
-    mut draining: watch::Receiver<bool>,
-) {
-    let mut builder = auto::Builder::new(LocalExec);
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(state.limits.header_timeout)
-        .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
-    let service = service_fn(move |request| {
-        let (vm, state) = (vm.clone(), state.clone());
-        async move { Ok::<_, Infallible>(handle(&vm, &state, remote, request).await) }
-    });
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = draining.wait_for(|d| *d) => {}
-    }
-    conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
 }

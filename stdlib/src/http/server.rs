@@ -1,7 +1,7 @@
 //! `http.Server`: configuration, routes and middleware, and `run()` with the shutdown sequence.
 //!
 //! `http.Server(addr=nil, body_limit=1 MiB, request_timeout=30 s, header_timeout=10 s,
-//! max_connections=10000, metrics_path="/metrics", access_log=true, metrics=true, tracing=true)`.
+//! body_timeout=30 s, max_connections=10000, metrics_path="/metrics", access_log=true, metrics=true, tracing=true)`.
 //! `addr` is `":8080"` (all interfaces), `"127.0.0.1:0"` (any free port), or nil for `":$PORT"`
 //! (8080 when `PORT` is unset). `metrics_path=nil` serves no metrics (another server, an admin
 //! port, can: every server exposes the same process-wide registry). `access_log`, `metrics` and
@@ -42,7 +42,10 @@ use crate::time::duration_option;
 pub struct Limits {
     pub body_limit: usize,
     pub request_timeout: Duration,
+    /// Bounds the wait for a request's head, and how long a connection may sit idle.
     pub header_timeout: Duration,
+    /// Bounds the reading of a request's body.
+    pub body_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -77,6 +80,7 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         "body_limit",
         "request_timeout",
         "header_timeout",
+        "body_timeout",
         "max_connections",
         "metrics_path",
         "access_log",
@@ -113,6 +117,7 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             "header_timeout",
             Duration::from_secs(10),
         )?,
+        body_timeout: duration_option(&args, usize::MAX, "body_timeout", Duration::from_secs(30))?,
         max_connections: positive("max_connections", 10_000)?,
     };
     let metrics_path = match args.named("metrics_path") {

@@ -1,6 +1,7 @@
 //! The http server's automatic RED metrics: `http_requests_total{method,route,status}`,
 //! `http_request_duration_seconds{method,route}` (with the request's trace id as an exemplar)
-//! and `http_requests_in_flight`.
+//! and `http_requests_in_flight`; and `http_accept_errors_total`, connections the listener
+//! failed to accept (out of file descriptors, most often).
 //!
 //! `record` runs on every request of a server doing ~100k requests a second, so each server
 //! keeps its own cache of metric handles per (route, method, status): after the first request of
@@ -27,7 +28,8 @@ use super::registry;
 pub const EXEMPLAR_REFRESH: Duration = Duration::from_millis(100);
 
 /// The automatic http metrics' names and kinds; the registry reserves them.
-pub(crate) const NAMES: [(&str, Kind); 3] = [
+pub(crate) const NAMES: [(&str, Kind); 4] = [
+    ("http_accept_errors_total", Kind::Counter),
     ("http_request_duration_seconds", Kind::Histogram),
     ("http_requests_in_flight", Kind::Gauge),
     ("http_requests_total", Kind::Counter),
@@ -40,6 +42,7 @@ pub struct HttpMetrics {
     requests: Arc<Family>,
     durations: Arc<Family>,
     in_flight: GaugeHandle,
+    accept_errors: CounterHandle,
     /// Route pattern -> one entry per method seen on it.
     routes: RefCell<HashMap<Box<str>, Vec<MethodEntry>, ahash::RandomState>>,
 }
@@ -134,10 +137,25 @@ impl HttpMetrics {
             // Defined as a gauge just above; a detached gauge keeps this total all the same.
             _ => GaugeHandle::default(),
         };
+        let accept_errors = registry::register_automatic(Definition {
+            name: "http_accept_errors_total".into(),
+            help: "Connections the HTTP server failed to accept (out of file descriptors, most \
+                   often)."
+                .into(),
+            kind: Kind::Counter,
+            labels: Vec::new(),
+            buckets: Vec::new(),
+        });
+        let accept_errors = match accept_errors.child(Vec::new()) {
+            Child::Counter(counter) => counter,
+            // Defined as a counter just above.
+            _ => CounterHandle::default(),
+        };
         HttpMetrics {
             requests,
             durations,
             in_flight,
+            accept_errors,
             routes: RefCell::new(HashMap::default()),
         }
     }
@@ -146,6 +164,11 @@ impl HttpMetrics {
     pub fn in_flight(&self) -> InFlightGuard<'_> {
         self.in_flight.inc();
         InFlightGuard(&self.in_flight)
+    }
+
+    /// Counts a failed accept.
+    pub fn accept_failed(&self) {
+        self.accept_errors.inc();
     }
 
     /// Records one request that finished at `finished`: counts it under (method, route, status)

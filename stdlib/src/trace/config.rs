@@ -182,37 +182,12 @@ fn pairs(text: Option<&str>, warnings: &mut Vec<String>) -> Vec<(String, String)
         }
         match item.split_once('=') {
             Some((key, value)) if !key.trim().is_empty() => {
-                out.push((key.trim().to_string(), percent_decode(value.trim())));
+                out.push((key.trim().to_string(), crate::percent::decode(value.trim())));
             }
             _ => warnings.push(format!("ignoring {item:?}: expected key=value")),
         }
     }
     out
-}
-
-/// Decodes `%XX` escapes; a malformed escape is kept as written.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -333,10 +308,5 @@ mod tests {
             ]
         );
         assert_eq!(config.warnings.len(), 2, "{:?}", config.warnings);
-    }
-
-    #[test]
-    fn percent_decoding_keeps_malformed_escapes() {
-        assert_eq!(percent_decode("a%2Cb%zz%4"), "a,b%zz%4");
     }
 }

@@ -210,7 +210,7 @@ async fn answer(
             // Not a fault of the handler: the server stopped (the drain ran out of time).
             let message = "the handler was cancelled: the server stopped before it finished";
             span.record_fault(message);
-            observe::request_problem(vm, message, request_id, None);
+            observe::request_cut(vm, message, request_id);
             closing(error(503, "the server is shutting down", request_id))
         }
         Some(Err(fault)) => {

@@ -77,3 +77,14 @@ pub fn request_problem(vm: &VmRef, msg: &str, request_id: &str, stack: Option<&s
     }
     log::emit(&vm.borrow(), Level::Error, msg, &fields);
 }
+
+/// A request cut short by shutdown (the drain ran out of time) at warn level: not a fault of the
+/// handler, but an operator should know a client got a 503.
+pub fn request_cut(vm: &VmRef, msg: &str, request_id: &str) {
+    log::emit(
+        &vm.borrow(),
+        Level::Warn,
+        msg,
+        &[("request_id", Field::Str(request_id))],
+    );
+}

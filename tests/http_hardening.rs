@@ -380,3 +380,45 @@ fn malformed_requests_are_answered_logged_and_counted() {
         "{metrics}"
     );
 }
+
+#[test]
+fn a_handler_looping_in_a_builtin_does_not_freeze_the_server() {
+    let script = Script::start(
+        "busy",
+        r#"
+import http
+
+fn busy(req):
+    print("busy started")
+    return str(sum(range(2000000000)))
+
+fn main():
+    server = http.Server("127.0.0.1:0", request_timeout=1.second)
+    server.route("GET", "/busy", busy)
+    server.run()
+"#,
+    );
+    let port = script.server_port();
+    let mut busy = connect(port);
+    busy.write_all(b"GET /busy HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("sent");
+    script.expect_line("busy started");
+    // Probes are answered while the builtin runs (before: not until it ended, 30 s later).
+    assert_eq!(get(port, "/healthz").status, 200);
+    // The request timeout stops it.
+    let r = read_response(&mut busy);
+    assert_eq!(r.status, 503, "{r:?}");
+    // SIGTERM is heard meanwhile: the drain waits for the handler's timeout, then ends.
+    busy.write_all(b"GET /busy HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("sent");
+    script.expect_line("busy started");
+    script.signal("TERM");
+    script.wait_log_msg(
+        "shutdown: listener closed; draining connections",
+        &mut Vec::new(),
+    );
+    let r = read_response(&mut busy);
+    assert_eq!((r.status, r.header("connection")), (503, Some("close")));
+    let (_, _, status) = script.finish();
+    assert_eq!(status, 0);
+}

@@ -3,13 +3,15 @@
 //! [`all`] lists them by name; the compiler resolves builtin names to indexes into it. The
 //! implementations live in submodules by concept: `basic` (printing, text, program), `convert`
 //! (type conversions), `numeric` (arithmetic helpers), `sequence` (iteration and sorting).
-//! `params` holds the argument checks they share with `methods`.
+//! `params` holds the argument checks they share with `methods`; `sliced` runs the ones that walk
+//! an iterable of any length in slices, so they cannot freeze the process.
 
 mod basic;
 mod convert;
 mod numeric;
 pub(crate) mod params;
 mod sequence;
+mod sliced;
 
 pub(crate) use sequence::sort_values;
 

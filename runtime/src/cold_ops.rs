@@ -224,7 +224,7 @@ impl Vm {
             Op::Eq | Op::Ne => {
                 let b = pop(stack);
                 let a = pop(stack);
-                stack.push(Value::Bool(ops::equal(&a, &b) == (op == Op::Eq)));
+                stack.push(Value::Bool(ops::equal(&a, &b)? == (op == Op::Eq)));
             }
             Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                 let b = pop(stack);
@@ -586,8 +586,8 @@ impl Vm {
         let b = fiber.stack.pop().unwrap_or_default();
         let a = fiber.stack.pop().unwrap_or_default();
         Ok(match cmp {
-            Cmp::Eq => ops::equal(&a, &b),
-            Cmp::Ne => !ops::equal(&a, &b),
+            Cmp::Eq => ops::equal(&a, &b)?,
+            Cmp::Ne => !ops::equal(&a, &b)?,
             Cmp::Lt => ops::compare(&a, &b)?.is_lt(),
             Cmp::Le => ops::compare(&a, &b)?.is_le(),
             Cmp::Gt => ops::compare(&a, &b)?.is_gt(),

@@ -42,7 +42,7 @@ impl Vm {
                 .iter()
                 .map(|name| {
                     let args = match values.next() {
-                        Some(Value::Tuple(items)) => items.as_ref().clone(),
+                        Some(Value::Tuple(items)) => items.to_vec(),
                         _ => Vec::new(),
                     };
                     (name.clone(), args)

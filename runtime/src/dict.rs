@@ -2,13 +2,15 @@
 //!
 //! Keys follow Python's rules where they matter to scripts: `1` and `1.0` are the same key,
 //! strings, numbers, bools, nil, durations, tuples of hashable values and payload-free variants
-//! are hashable; lists, dicts and records are not (a fault says so).
+//! are hashable; lists, dicts and records are not (a fault says so). A key nests at most
+//! `MAX_NESTING` deep, so hashing and comparing keys never fault or exhaust the stack.
 
 use std::hash::{Hash, Hasher};
 
 use indexmap::IndexMap;
 
 use crate::fault::Fault;
+use crate::ops::MAX_NESTING;
 use crate::value::Value;
 
 /// The dict representation.
@@ -27,13 +29,18 @@ impl Key {
     /// Checks that `value` can be a key.
     #[inline]
     pub fn new(value: Value) -> Result<Key, Fault> {
-        if hashable(&value) {
-            Ok(Key(value))
-        } else {
-            Err(Fault::new(format!(
+        if let Value::Str(_) | Value::Int(_) = value {
+            return Ok(Key(value));
+        }
+        match hashable(&value, 0) {
+            Hashable::Yes => Ok(Key(value)),
+            Hashable::No => Err(Fault::new(format!(
                 "unhashable type: '{}' cannot be a dict key",
                 value.type_name()
-            )))
+            ))),
+            Hashable::TooDeep => Err(Fault::new(format!(
+                "a dict key cannot nest more than {MAX_NESTING} deep"
+            ))),
         }
     }
 
@@ -53,8 +60,26 @@ impl Key {
     }
 }
 
+#[derive(PartialEq)]
+enum Hashable {
+    Yes,
+    No,
+    /// Nested past [`MAX_NESTING`]: hashing and comparing it would recurse too deep.
+    TooDeep,
+}
+
 #[inline]
-fn hashable(value: &Value) -> bool {
+fn hashable(value: &Value, depth: usize) -> Hashable {
+    let all = |items: &[Value]| {
+        if depth >= MAX_NESTING {
+            return Hashable::TooDeep;
+        }
+        items
+            .iter()
+            .map(|item| hashable(item, depth + 1))
+            .find(|h| *h != Hashable::Yes)
+            .unwrap_or(Hashable::Yes)
+    };
     match value {
         Value::Nil
         | Value::Bool(_)
@@ -62,11 +87,11 @@ fn hashable(value: &Value) -> bool {
         | Value::Float(_)
         | Value::Duration(_)
         | Value::Str(_)
-        | Value::Bytes(_) => true,
-        Value::Tuple(items) => items.iter().all(hashable),
-        Value::Variant(v) => v.payload.iter().all(hashable),
-        Value::Type(_) | Value::Enum(_) | Value::Function(_) | Value::Native(_) => true,
-        _ => false,
+        | Value::Bytes(_) => Hashable::Yes,
+        Value::Tuple(items) => all(items),
+        Value::Variant(v) => all(&v.payload),
+        Value::Type(_) | Value::Enum(_) | Value::Function(_) | Value::Native(_) => Hashable::Yes,
+        _ => Hashable::No,
     }
 }
 
@@ -127,7 +152,8 @@ impl PartialEq for Key {
         match (&self.0, &other.0) {
             (Value::Str(a), Value::Str(b)) => std::rc::Rc::ptr_eq(a, b) || a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
-            (a, b) => crate::ops::equal(a, b),
+            // Keys nest at most MAX_NESTING deep (checked by `Key::new`), so this cannot fault.
+            (a, b) => crate::ops::equal(a, b).unwrap_or(false),
         }
     }
 }

@@ -6,11 +6,22 @@
 
 use std::fmt::Write;
 
+use std::rc::Rc;
+
 use crate::fault::Fault;
+use crate::object::Record;
 use crate::value::Value;
 
-/// Containers nested deeper than this print as `...` (also stops self-referencing lists).
+/// Containers nested deeper than this print as `...`.
 const MAX_DEPTH: usize = 64;
+
+/// The most text `str`, `repr` and `print` make of one value: past it the text ends with
+/// [`TRUNCATED`]. A list that holds the same list twice, thirty levels down, would otherwise
+/// print a billion elements.
+pub const MAX_TEXT: usize = 64 << 20;
+
+/// What ends a text cut at its limit.
+pub const TRUNCATED: &str = "...<truncated>";
 
 /// `str(value)`.
 pub fn display(value: &Value) -> String {
@@ -20,12 +31,37 @@ pub fn display(value: &Value) -> String {
 }
 
 /// Appends `str(value)` to `out`.
+#[inline]
 pub fn display_into(out: &mut String, value: &Value) {
     match value {
         Value::Str(s) => out.push_str(s),
         Value::Int(i) => write_int(out, *i),
-        other => write_repr(out, other, 0),
+        other => write_repr(out, other),
     }
+}
+
+/// Appends `repr(value)` to `out`; kept out of line so the common cases above stay small.
+#[inline(never)]
+fn write_repr(out: &mut String, value: &Value) {
+    Repr::new(out, MAX_TEXT).value(value, 0)
+}
+
+/// `str(value)` cut at about `limit` bytes (log fields, error messages).
+pub fn display_limited(value: &Value, limit: usize) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Str(s) if s.len() > limit => {
+            let mut end = limit;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push_str(&s[..end]);
+            out.push_str(TRUNCATED);
+        }
+        Value::Str(s) => out.push_str(s),
+        other => Repr::new(&mut out, limit).value(other, 0),
+    }
+    out
 }
 
 /// Appends an integer in decimal without going through `fmt` (f-strings format many ints).
@@ -52,74 +88,165 @@ pub fn write_int(out: &mut String, i: i64) {
 /// `repr(value)`.
 pub fn repr(value: &Value) -> String {
     let mut out = String::new();
-    write_repr(&mut out, value, 0);
+    Repr::new(&mut out, MAX_TEXT).value(value, 0);
     out
 }
 
-fn write_repr(out: &mut String, value: &Value, depth: usize) {
-    if depth > MAX_DEPTH {
-        out.push_str("...");
-        return;
+/// Writes a value's `repr`: mutable containers already being written (a list that contains
+/// itself) print as `[...]`, `{...}` or `Name(...)` as in Python, and writing stops at the limit.
+struct Repr<'a> {
+    out: &'a mut String,
+    /// Where the text must end.
+    end: usize,
+    /// The lists, dicts and records being written, outermost first.
+    open: Vec<*const ()>,
+    full: bool,
+}
+
+impl<'a> Repr<'a> {
+    fn new(out: &'a mut String, limit: usize) -> Repr<'a> {
+        let end = out.len().saturating_add(limit);
+        Repr {
+            out,
+            end,
+            open: Vec::new(),
+            full: false,
+        }
     }
-    let d = depth + 1;
-    match value {
-        Value::Nil => out.push_str("nil"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => write_int(out, *i),
-        Value::Float(f) => write_float(out, *f),
-        Value::Duration(nanos) => write_duration(out, *nanos),
-        Value::Str(s) => write_quoted(out, s),
-        Value::Bytes(b) => write_bytes(out, b),
-        Value::List(items) => write_seq(out, "[", "]", &items.borrow(), d),
-        Value::Tuple(items) => {
-            if items.len() == 1 {
-                out.push('(');
-                write_repr(out, &items[0], d);
-                out.push_str(",)");
-            } else {
-                write_seq(out, "(", ")", items, d);
+
+    /// Whether the limit is reached (and the text was ended with [`TRUNCATED`]).
+    fn full(&mut self) -> bool {
+        if !self.full && self.out.len() > self.end {
+            let mut cut = self.end;
+            while !self.out.is_char_boundary(cut) {
+                cut -= 1;
             }
+            self.out.truncate(cut);
+            self.out.push_str(TRUNCATED);
+            self.full = true;
         }
-        Value::Dict(dict) => {
-            out.push('{');
-            for (i, (k, v)) in dict.borrow().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_repr(out, k.value(), d);
-                out.push_str(": ");
-                write_repr(out, v, d);
-            }
-            out.push('}');
+        self.full
+    }
+
+    /// Writes the container at `id` with `write`, or `placeholder` if it is being written already.
+    fn container(&mut self, id: *const (), placeholder: &str, write: impl FnOnce(&mut Self)) {
+        if self.open.contains(&id) {
+            self.out.push_str(placeholder);
+            return;
         }
-        Value::Record(record) => {
-            out.push_str(&record.ty.name);
-            out.push('(');
-            for (i, (field, v)) in record
-                .ty
-                .fields
-                .iter()
-                .zip(record.fields.borrow().iter())
-                .enumerate()
-            {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                let _ = write!(out, "{}=", field.name);
-                if field.decorator("secret").is_some() {
-                    out.push_str("***");
+        self.open.push(id);
+        write(self);
+        self.open.pop();
+    }
+
+    fn value(&mut self, value: &Value, depth: usize) {
+        if self.full() {
+            return;
+        }
+        if depth > MAX_DEPTH {
+            self.out.push_str("...");
+            return;
+        }
+        let d = depth + 1;
+        match value {
+            Value::Nil => self.out.push_str("nil"),
+            Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => write_int(self.out, *i),
+            Value::Float(f) => write_float(self.out, *f),
+            Value::Duration(nanos) => write_duration(self.out, *nanos),
+            Value::Str(s) => write_quoted(self.out, s),
+            Value::Bytes(b) => write_bytes(self.out, b),
+            Value::List(items) => self.container(Rc::as_ptr(items).cast(), "[...]", |w| {
+                w.seq("[", "]", &items.borrow(), d)
+            }),
+            Value::Tuple(items) => {
+                if items.len() == 1 {
+                    self.out.push('(');
+                    self.value(&items[0], d);
+                    self.close(",)");
                 } else {
-                    write_repr(out, v, d);
+                    self.seq("(", ")", items, d);
                 }
             }
-            out.push(')');
+            Value::Dict(dict) => self.container(Rc::as_ptr(dict).cast(), "{...}", |w| {
+                w.out.push('{');
+                for (i, (k, v)) in dict.borrow().iter().enumerate() {
+                    if w.full() {
+                        break;
+                    }
+                    if i > 0 {
+                        w.out.push_str(", ");
+                    }
+                    w.value(k.value(), d);
+                    w.out.push_str(": ");
+                    w.value(v, d);
+                }
+                w.close("}");
+            }),
+            Value::Record(record) => {
+                let placeholder = format!("{}(...)", record.ty.name);
+                self.container(Rc::as_ptr(record).cast(), &placeholder, |w| {
+                    w.record(record, d)
+                })
+            }
+            Value::Variant(variant) => {
+                let _ = write!(self.out, "{}", variant.name);
+                if !variant.payload.is_empty() {
+                    self.seq("(", ")", &variant.payload, d);
+                }
+            }
+            Value::Cell(c) => self.value(&c.borrow(), d),
+            other => write_opaque(self.out, other),
         }
-        Value::Variant(variant) => {
-            let _ = write!(out, "{}", variant.name);
-            if !variant.payload.is_empty() {
-                write_seq(out, "(", ")", &variant.payload, d);
+        self.full();
+    }
+
+    fn record(&mut self, record: &Record, d: usize) {
+        self.out.push_str(&record.ty.name);
+        self.out.push('(');
+        let fields = record.fields.borrow();
+        for (i, (field, v)) in record.ty.fields.iter().zip(fields.iter()).enumerate() {
+            if self.full() {
+                break;
+            }
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            let _ = write!(self.out, "{}=", field.name);
+            if field.decorator("secret").is_some() {
+                self.out.push_str("***");
+            } else {
+                self.value(v, d);
             }
         }
+        self.close(")");
+    }
+
+    fn seq(&mut self, open: &str, close: &str, items: &[Value], depth: usize) {
+        self.out.push_str(open);
+        for (i, item) in items.iter().enumerate() {
+            if self.full() {
+                break;
+            }
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            self.value(item, depth);
+        }
+        self.close(close);
+    }
+
+    /// Closes a bracket, unless the text was cut (it then ends with the marker).
+    fn close(&mut self, bracket: &str) {
+        if !self.full {
+            self.out.push_str(bracket);
+        }
+    }
+}
+
+/// Values that print as a name, not their contents: functions, types, modules, objects.
+fn write_opaque(out: &mut String, value: &Value) {
+    match value {
         Value::Function(f) => {
             let _ = write!(out, "<fn {}>", f.name());
         }
@@ -156,20 +283,10 @@ fn write_repr(out: &mut String, value: &Value, depth: usize) {
         }
         Value::Iterator(_) => out.push_str("<iterator>"),
         Value::Object(o) => out.push_str(&o.inner.display()),
-        Value::Cell(c) => write_repr(out, &c.borrow(), d),
         Value::Undefined => out.push_str("<undefined>"),
+        // Containers and scalars are written by `Repr::value`.
+        _ => {}
     }
-}
-
-fn write_seq(out: &mut String, open: &str, close: &str, items: &[Value], depth: usize) {
-    out.push_str(open);
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        write_repr(out, item, depth);
-    }
-    out.push_str(close);
 }
 
 /// Floats print like Python's `repr`: shortest round-trip digits, always with a `.` or exponent.

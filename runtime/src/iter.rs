@@ -98,7 +98,7 @@ impl Iter {
 pub fn collect(value: &Value) -> Result<Vec<Value>, Fault> {
     match value {
         Value::List(items) => Ok(items.borrow().clone()),
-        Value::Tuple(items) => Ok(items.as_ref().clone()),
+        Value::Tuple(items) => Ok(items.to_vec()),
         _ => {
             let mut it = iterate(value)?;
             let mut out = Vec::new();

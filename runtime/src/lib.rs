@@ -27,6 +27,7 @@ pub mod output;
 pub mod source;
 pub mod symbol;
 pub mod tasks;
+pub mod teardown;
 mod unwind;
 pub mod value;
 pub mod vm;

@@ -291,15 +291,15 @@ impl Range {
 /// The state of an iteration.
 pub enum Iter {
     /// Over a list by index (sees appends made during the loop, like Python).
-    List(Rc<RefCell<Vec<Value>>>, usize),
+    List(Rc<crate::teardown::ListCell>, usize),
     /// Over a tuple.
-    Tuple(Rc<Vec<Value>>, usize),
+    Tuple(Rc<crate::teardown::TupleItems>, usize),
     /// Over a string's characters (byte offset of the next one).
     Str(Rc<String>, usize),
     /// Over a byte string's bytes, as ints.
     Bytes(Rc<bytes::Bytes>, usize),
     /// Over a dict's keys, failing if the dict changes size.
-    Dict(Rc<RefCell<crate::dict::Dict>>, usize, usize),
+    Dict(Rc<crate::teardown::DictCell>, usize, usize),
     /// Over a range.
     Range(Range, usize),
     /// `enumerate(inner, start)`.
@@ -412,5 +412,19 @@ pub trait NativeType: AsAny {
 impl fmt::Debug for NativeObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.inner.display())
+    }
+}
+
+impl Drop for Record {
+    /// Frees nested fields without recursion (see `teardown`).
+    fn drop(&mut self) {
+        crate::teardown::release_items(self.fields.get_mut());
+    }
+}
+
+impl Drop for Variant {
+    /// Frees a nested payload without recursion (see `teardown`).
+    fn drop(&mut self) {
+        crate::teardown::release_items(&mut self.payload);
     }
 }

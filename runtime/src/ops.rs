@@ -8,15 +8,39 @@ use std::rc::Rc;
 
 use cn_compiler::syntax::ast::BinOp;
 
+use crate::builtins::params::{MAX_ITEMS, MAX_RESULT_BYTES};
 use crate::dict::Key;
 use crate::fault::Fault;
 use crate::value::Value;
 
+/// How deeply `==`, ordering and `in` follow nested containers before they fault instead: as
+/// deep as Python's default recursion limit. A value that contains itself gets there at once,
+/// and the Rust stack never runs out.
+pub const MAX_NESTING: usize = 1000;
+
+fn too_deep(what: &str) -> Fault {
+    Fault::new(format!(
+        "{what}: values nested more than {MAX_NESTING} deep (does one contain itself?)"
+    ))
+}
+
 /// Structural equality (`==`): numbers compare by value across int and float; containers,
-/// records and variants compare element-wise; functions and objects by identity.
-pub fn equal(a: &Value, b: &Value) -> bool {
+/// records and variants compare element-wise; functions and objects by identity. Faults only
+/// when the values nest deeper than [`MAX_NESTING`].
+pub fn equal(a: &Value, b: &Value) -> Result<bool, Fault> {
+    equal_at(a, b, 0)
+}
+
+fn equal_at(a: &Value, b: &Value, depth: usize) -> Result<bool, Fault> {
     use Value::*;
-    match (a, b) {
+    let nested = || {
+        if depth >= MAX_NESTING {
+            Err(too_deep("=="))
+        } else {
+            Ok(depth + 1)
+        }
+    };
+    Ok(match (a, b) {
         (Nil, Nil) => true,
         (Bool(x), Bool(y)) => x == y,
         (Int(x), Int(y)) => x == y,
@@ -25,28 +49,41 @@ pub fn equal(a: &Value, b: &Value) -> bool {
         (Duration(x), Duration(y)) => x == y,
         (Str(x), Str(y)) => x == y,
         (Bytes(x), Bytes(y)) => x == y,
-        (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow()),
-        (Tuple(x), Tuple(y)) => seq_equal(x, y),
+        (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow(), nested()?)?,
+        (Tuple(x), Tuple(y)) => seq_equal(x, y, nested()?)?,
         (Dict(x), Dict(y)) => {
             if Rc::ptr_eq(x, y) {
-                return true;
+                return Ok(true);
             }
+            let depth = nested()?;
             let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (k, v) in x.iter() {
+                match y.get(k) {
+                    Some(w) if equal_at(v, w, depth)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
         }
         (Record(x), Record(y)) => {
             Rc::ptr_eq(x, y)
-                || (Rc::ptr_eq(&x.ty, &y.ty) && seq_equal(&x.fields.borrow(), &y.fields.borrow()))
+                || (Rc::ptr_eq(&x.ty, &y.ty)
+                    && seq_equal(&x.fields.borrow(), &y.fields.borrow(), nested()?)?)
         }
         (Variant(x), Variant(y)) => {
-            x.name == y.name && x.type_name == y.type_name && seq_equal(&x.payload, &y.payload)
+            x.name == y.name
+                && x.type_name == y.type_name
+                && seq_equal(&x.payload, &y.payload, nested()?)?
         }
         (Range(x), Range(y)) => (x.start, x.stop, x.step) == (y.start, y.stop, y.step),
         (Type(x), Type(y)) => Rc::ptr_eq(x, y),
         (Enum(x), Enum(y)) => Rc::ptr_eq(x, y),
         (Module(x), Module(y)) => Rc::ptr_eq(x, y),
         _ => a.same(b),
-    }
+    })
 }
 
 /// Exact comparison of an int with a float, as Python does (no rounding of the int to a float):
@@ -70,14 +107,34 @@ fn int_float_order(i: i64, f: f64) -> Option<Ordering> {
     }
 }
 
-fn seq_equal(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y))
+fn seq_equal(a: &[Value], b: &[Value], depth: usize) -> Result<bool, Fault> {
+    if a.len() != b.len() {
+        return Ok(false);
+    }
+    for (x, y) in a.iter().zip(b) {
+        if !equal_at(x, y, depth)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Ordering for `<`, `<=`, `>`, `>=` and `sorted`: numbers, strings, durations, and lists or
-/// tuples lexicographically. Anything else is a fault naming both types.
+/// tuples lexicographically. Anything else is a fault naming both types, as is nesting deeper
+/// than [`MAX_NESTING`].
 pub fn compare(a: &Value, b: &Value) -> Result<Ordering, Fault> {
+    compare_at(a, b, 0)
+}
+
+fn compare_at(a: &Value, b: &Value, depth: usize) -> Result<Ordering, Fault> {
     use Value::*;
+    let nested = || {
+        if depth >= MAX_NESTING {
+            Err(too_deep("comparison"))
+        } else {
+            Ok(depth + 1)
+        }
+    };
     let unordered = || {
         Fault::new(format!(
             "cannot compare {} with {}",
@@ -96,15 +153,15 @@ pub fn compare(a: &Value, b: &Value) -> Result<Ordering, Fault> {
         (Bytes(x), Bytes(y)) => Ok(x.as_ref().cmp(y.as_ref())),
         (Duration(x), Duration(y)) => Ok(x.cmp(y)),
         (Bool(x), Bool(y)) => Ok(x.cmp(y)),
-        (List(x), List(y)) => seq_compare(&x.borrow(), &y.borrow()),
-        (Tuple(x), Tuple(y)) => seq_compare(x, y),
+        (List(x), List(y)) => seq_compare(&x.borrow(), &y.borrow(), nested()?),
+        (Tuple(x), Tuple(y)) => seq_compare(x, y, nested()?),
         _ => Err(unordered()),
     }
 }
 
-fn seq_compare(a: &[Value], b: &[Value]) -> Result<Ordering, Fault> {
+fn seq_compare(a: &[Value], b: &[Value], depth: usize) -> Result<Ordering, Fault> {
     for (x, y) in a.iter().zip(b) {
-        match compare(x, y)? {
+        match compare_at(x, y, depth)? {
             Ordering::Equal => continue,
             other => return Ok(other),
         }
@@ -115,8 +172,8 @@ fn seq_compare(a: &[Value], b: &[Value]) -> Result<Ordering, Fault> {
 /// `needle in haystack`.
 pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
     match haystack {
-        Value::List(items) => Ok(items.borrow().iter().any(|v| equal(v, needle))),
-        Value::Tuple(items) => Ok(items.iter().any(|v| equal(v, needle))),
+        Value::List(items) => position(&items.borrow(), needle).map(|at| at.is_some()),
+        Value::Tuple(items) => position(items, needle).map(|at| at.is_some()),
         Value::Dict(d) => Ok(Key::new(needle.clone()).is_ok_and(|k| d.borrow().contains_key(&k))),
         Value::Str(s) => match needle {
             Value::Str(n) => Ok(s.contains(n.as_str())),
@@ -155,6 +212,25 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
     }
 }
 
+/// Where `needle` first is in `items` (`==`), for `in`, `index` and `remove`.
+pub fn position(items: &[Value], needle: &Value) -> Result<Option<usize>, Fault> {
+    for (at, item) in items.iter().enumerate() {
+        if equal(item, needle)? {
+            return Ok(Some(at));
+        }
+    }
+    Ok(None)
+}
+
+/// How many of `items` equal `needle`, for `count`.
+pub fn count(items: &[Value], needle: &Value) -> Result<usize, Fault> {
+    let mut n = 0;
+    for item in items {
+        n += equal(item, needle)? as usize;
+    }
+    Ok(n)
+}
+
 fn overflow(op: BinOp) -> Fault {
     Fault::new(format!("integer overflow in '{op}'"))
 }
@@ -189,7 +265,8 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             Ok(Value::bytes(joined))
         }
         (Str(s), Int(n)) | (Int(n), Str(s)) if op == BinOp::Mul => {
-            Ok(Value::str(s.repeat(repeat_count(*n)?)))
+            let count = repeat_count(*n, s.len(), MAX_RESULT_BYTES, "a str of", "bytes")?;
+            Ok(Value::str(s.repeat(count)))
         }
         (List(x), List(y)) if op == BinOp::Add => {
             let mut items = x.borrow().clone();
@@ -197,8 +274,8 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             Ok(Value::list(items))
         }
         (List(x), Int(n)) | (Int(n), List(x)) if op == BinOp::Mul => {
-            let count = repeat_count(*n)?;
             let items = x.borrow();
+            let count = repeat_count(*n, items.len(), MAX_ITEMS, "a list of", "items")?;
             let mut out = Vec::with_capacity(items.len() * count);
             for _ in 0..count {
                 out.extend(items.iter().cloned());
@@ -244,11 +321,18 @@ fn float_duration(nanos: f64) -> Option<Value> {
     (nanos.is_finite() && nanos.abs() < i64::MAX as f64).then_some(Value::Duration(nanos as i64))
 }
 
-fn repeat_count(n: i64) -> Result<usize, Fault> {
-    if n > 100_000_000 {
-        return Err(Fault::new(format!("repetition count {n} is too large")));
+/// How many times to repeat a sequence of `unit` bytes or items `n` times, if the result stays
+/// within `max`: the result's size is what is limited, not the count (`("x" * 100000) * 100000`
+/// has a small count and a 10 GB result).
+fn repeat_count(n: i64, unit: usize, max: usize, what: &str, units: &str) -> Result<usize, Fault> {
+    let count = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    match unit.checked_mul(count) {
+        Some(total) if total <= max => Ok(count),
+        total => Err(Fault::new(format!(
+            "repetition would make {what} {} {units}, over the limit of {max}",
+            total.map_or_else(|| format!("{unit} x {count}"), |t| t.to_string())
+        ))),
     }
-    Ok(n.max(0) as usize)
 }
 
 fn as_f64(v: &Value) -> f64 {

@@ -13,6 +13,7 @@ use crate::object::{
     BoundMethod, Closure, EnumType, Iter, Module, NativeFunction, NativeObject, Range, Record,
     RecordType, Variant,
 };
+use crate::teardown::{DictCell, ListCell, TupleItems};
 
 /// A cn value.
 #[derive(Default)]
@@ -33,11 +34,11 @@ pub enum Value {
     /// An immutable byte string (`bytes`): binary bodies, `s.encode()`.
     Bytes(Rc<bytes::Bytes>),
     /// A mutable list.
-    List(Rc<RefCell<Vec<Value>>>),
+    List(Rc<ListCell>),
     /// An immutable tuple.
-    Tuple(Rc<Vec<Value>>),
+    Tuple(Rc<TupleItems>),
     /// A mutable dict keeping insertion order.
-    Dict(Rc<RefCell<Dict>>),
+    Dict(Rc<DictCell>),
     /// An instance of a `type` definition.
     Record(Rc<Record>),
     /// An enum variant or result (`Ok(x)`, `Err(e)`, `Circle(2.0)`, `Empty`).
@@ -121,17 +122,17 @@ impl Value {
 
     /// A list value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(ListCell::new(items)))
     }
 
     /// A tuple value.
     pub fn tuple(items: Vec<Value>) -> Value {
-        Value::Tuple(Rc::new(items))
+        Value::Tuple(Rc::new(TupleItems::new(items)))
     }
 
     /// A dict value.
     pub fn dict(dict: Dict) -> Value {
-        Value::Dict(Rc::new(RefCell::new(dict)))
+        Value::Dict(Rc::new(DictCell::new(dict)))
     }
 
     /// `Ok(value)`.

@@ -390,6 +390,12 @@ impl Vm {
             .collect()
     }
 
+    /// Whether a native may hand a future to `suspend` now: not inside a callback that a
+    /// native runs to completion (a sort key), where waiting is impossible.
+    pub fn can_suspend(&self) -> bool {
+        self.nested_calls == 0
+    }
+
     /// Calls any callable value from native code and returns its result.
     ///
     /// Script functions run in a fresh fiber to completion; this is for natives that need a

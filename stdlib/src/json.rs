@@ -6,9 +6,7 @@
 //! of their fields, with `@secret` fields as `"***"`; durations encode as their printed form
 //! (`"1m30s"`). The http module uses the same two functions for bodies.
 
-use std::cell::RefCell;
 use std::fmt::{self, Write};
-use std::rc::Rc;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -20,6 +18,10 @@ use cn_runtime::{Args, Fault, Value, Vm};
 /// Containers nested deeper than this are refused in both directions (and cannot overflow the
 /// Rust stack).
 const MAX_DEPTH: usize = 512;
+
+/// The most text one `encode` makes: a value that holds the same list twice at every level
+/// (no cycle, but exponentially many elements) faults here instead of exhausting memory.
+pub const MAX_TEXT: usize = 64 << 20;
 
 /// The module's members.
 pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
@@ -48,6 +50,7 @@ fn encode_native(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Encoder {
         out: &mut out,
         indent,
+        limit: MAX_TEXT,
     }
     .value(args.value(0)?, 0)?;
     Ok(Value::str(out))
@@ -65,10 +68,16 @@ fn decode_native(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// Encodes `value` as compact JSON.
 pub fn encode(value: &Value) -> Result<String, Fault> {
+    encode_limited(value, MAX_TEXT)
+}
+
+/// Encodes `value` as compact JSON of at most about `limit` bytes; a fault beyond that.
+pub fn encode_limited(value: &Value, limit: usize) -> Result<String, Fault> {
     let mut out = String::new();
     Encoder {
         out: &mut out,
         indent: 0,
+        limit,
     }
     .value(value, 0)?;
     Ok(out)
@@ -89,6 +98,8 @@ pub fn decode(text: &str) -> Result<Value, String> {
 struct Encoder<'a> {
     out: &'a mut String,
     indent: usize,
+    /// The text may grow to about this many bytes.
+    limit: usize,
 }
 
 impl Encoder<'_> {
@@ -97,6 +108,12 @@ impl Encoder<'_> {
             return Err(Fault::new(
                 "json.encode: value nested too deeply (or contains itself)",
             ));
+        }
+        if self.out.len() > self.limit {
+            return Err(Fault::new(format!(
+                "json.encode: the text would be over {} MiB",
+                self.limit >> 20
+            )));
         }
         match value {
             Value::Nil => self.out.push_str("null"),
@@ -306,7 +323,7 @@ impl<'de> Visitor<'de> for ValueSeed {
         while let Some(item) = seq.next_element_seed(ValueSeed { depth })? {
             items.push(item);
         }
-        Ok(Value::List(Rc::new(RefCell::new(items))))
+        Ok(Value::list(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {

@@ -12,6 +12,7 @@ use crate::vm::Vm;
 
 use super::convert::float_to_int;
 use super::params::{collect_arg, iterate_arg, key_fn};
+use super::sliced;
 
 /// abs(x): the absolute value of an int, float or duration.
 pub(super) fn abs(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
@@ -171,11 +172,11 @@ impl Total {
 }
 
 /// sum(iterable, start=0): `start` plus every item (ints, floats, durations, ...).
-pub(super) fn sum(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+pub(super) fn sum(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.expect_count(1, 2)?;
     args.allow_named(&["start"])?;
     let start = args.get_or_named(1, "start");
-    let mut total = match start {
+    let total = match start {
         None => Total::Int(0),
         Some(Value::Int(n)) => Total::Int(*n),
         Some(Value::Float(f)) => Total::Float {
@@ -189,18 +190,41 @@ pub(super) fn sum(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         }
         Some(other) => Total::Other(other.clone()),
     };
-    let mut it = iterate_arg(&args, 0)?;
-    let mut first = true;
-    while let Some(item) = it.next_value()? {
+    let it = iterate_arg(&args, 0)?;
+    sliced::fold(
+        vm,
+        it,
+        Sum {
+            total: Some(total),
+            first: start.is_none(),
+        },
+    )
+}
+
+/// `sum`'s fold.
+struct Sum {
+    /// `None` only while an item is being added.
+    total: Option<Total>,
+    /// Before the first item, when no `start` was given.
+    first: bool,
+}
+
+impl sliced::Fold for Sum {
+    fn step(&mut self, _vm: &mut Vm, item: Value) -> Result<sliced::Flow, Fault> {
+        let total = self.total.take().unwrap_or(Total::Int(0));
         // Durations sum without an explicit `start=0.seconds`.
-        if first && start.is_none() && matches!(item, Value::Duration(_)) {
-            total = Total::Other(item);
+        self.total = Some(if self.first && matches!(item, Value::Duration(_)) {
+            Total::Other(item)
         } else {
-            total = total.add(item)?;
-        }
-        first = false;
+            total.add(item)?
+        });
+        self.first = false;
+        Ok(sliced::Flow::Continue)
     }
-    Ok(total.value())
+
+    fn finish(self, _vm: &mut Vm) -> Result<Value, Fault> {
+        Ok(self.total.unwrap_or(Total::Int(0)).value())
+    }
 }
 
 /// min(iterable, key=nil, default=...) or min(a, b, ...): the smallest item (the first of equals).

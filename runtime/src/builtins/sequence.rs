@@ -11,7 +11,8 @@ use crate::ops;
 use crate::value::Value;
 use crate::vm::Vm;
 
-use super::params::{collect_arg, flag, iterate_arg, key_fn, opt_int};
+use super::params::{collect_arg, flag, iterate_arg, key_fn, opt_int, MAX_ITEMS};
+use super::sliced::{self, Flow, Fold};
 
 /// sorted(iterable, key=nil, reverse=false): a new sorted list (stable).
 pub(super) fn sorted(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
@@ -225,29 +226,36 @@ pub(super) fn zip(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// any(iterable): whether some item is truthy (false for an empty iterable).
-pub(super) fn any(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+pub(super) fn any(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.expect_count(1, 1)?;
     args.allow_named(&[])?;
-    let mut it = iterate_arg(&args, 0)?;
-    while let Some(v) = it.next_value()? {
-        if v.truthy() {
-            return Ok(Value::Bool(true));
-        }
+    sliced::fold(vm, iterate_arg(&args, 0)?, Truthy { stop_at: true })
+}
+
+/// `any` (stops at the first truthy item) and `all` (at the first falsy one).
+struct Truthy {
+    stop_at: bool,
+}
+
+impl Fold for Truthy {
+    fn step(&mut self, _vm: &mut Vm, item: Value) -> Result<Flow, Fault> {
+        Ok(if item.truthy() == self.stop_at {
+            Flow::Stop(Value::Bool(self.stop_at))
+        } else {
+            Flow::Continue
+        })
     }
-    Ok(Value::Bool(false))
+
+    fn finish(self, _vm: &mut Vm) -> Result<Value, Fault> {
+        Ok(Value::Bool(!self.stop_at))
+    }
 }
 
 /// all(iterable): whether every item is truthy (true for an empty iterable).
-pub(super) fn all(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+pub(super) fn all(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.expect_count(1, 1)?;
     args.allow_named(&[])?;
-    let mut it = iterate_arg(&args, 0)?;
-    while let Some(v) = it.next_value()? {
-        if !v.truthy() {
-            return Ok(Value::Bool(false));
-        }
-    }
-    Ok(Value::Bool(true))
+    sliced::fold(vm, iterate_arg(&args, 0)?, Truthy { stop_at: false })
 }
 
 /// map(f, iterable, *more): a list of `f(item)`; with several iterables, `f(a, b, ...)` pairwise.
@@ -259,46 +267,84 @@ pub(super) fn map(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         )));
     }
     args.allow_named(&[])?;
-    let f = args.value(0)?;
-    let mut out = Vec::new();
+    let f = args.value(0)?.clone();
     if args.len() == 2 {
-        let mut it = iterate_arg(&args, 1)?;
-        while let Some(v) = it.next_value()? {
-            out.push(vm.call_value(f, std::slice::from_ref(&v))?);
-        }
-        return Ok(Value::list(out));
+        let it = iterate_arg(&args, 1)?;
+        return sliced::fold(vm, it, Mapped::new(f, Keep::Results, false));
     }
-    let mut iters = (1..args.len())
+    // Several iterables: their items, zipped, are the arguments of each call.
+    let iters = (1..args.len())
         .map(|i| iterate_arg(&args, i))
         .collect::<Result<Vec<_>, _>>()?;
-    'outer: loop {
-        let mut call_args = Vec::with_capacity(iters.len());
-        for it in iters.iter_mut() {
-            match it.next_value()? {
-                Some(v) => call_args.push(v),
-                None => break 'outer,
+    sliced::fold(vm, Iter::Zip(iters), Mapped::new(f, Keep::Results, true))
+}
+
+/// What `map` and `filter` keep of each item.
+enum Keep {
+    /// `f(item)` (map).
+    Results,
+    /// The item, when `f(item)` (or, with `f` nil, the item itself) is truthy (filter).
+    Truthy,
+}
+
+/// `map` and `filter`: a list built by calling `f` on each item.
+struct Mapped {
+    f: Value,
+    keep: Keep,
+    /// Items are tuples to spread into `f`'s arguments (map over several iterables).
+    spread: bool,
+    out: Vec<Value>,
+}
+
+impl Mapped {
+    fn new(f: Value, keep: Keep, spread: bool) -> Mapped {
+        Mapped {
+            f,
+            keep,
+            spread,
+            out: Vec::new(),
+        }
+    }
+}
+
+impl Fold for Mapped {
+    fn step(&mut self, vm: &mut Vm, item: Value) -> Result<Flow, Fault> {
+        if self.out.len() >= MAX_ITEMS {
+            return Err(Fault::new(format!(
+                "map()/filter() would make a list of more than {MAX_ITEMS} items"
+            )));
+        }
+        match self.keep {
+            Keep::Results => {
+                let result = match (&item, self.spread) {
+                    (Value::Tuple(items), true) => vm.call_value(&self.f, items)?,
+                    _ => vm.call_value(&self.f, std::slice::from_ref(&item))?,
+                };
+                self.out.push(result);
+            }
+            Keep::Truthy => {
+                let keep = match &self.f {
+                    Value::Nil => item.truthy(),
+                    f => vm.call_value(f, std::slice::from_ref(&item))?.truthy(),
+                };
+                if keep {
+                    self.out.push(item);
+                }
             }
         }
-        out.push(vm.call_value(f, &call_args)?);
+        Ok(Flow::Continue)
     }
-    Ok(Value::list(out))
+
+    fn finish(self, _vm: &mut Vm) -> Result<Value, Fault> {
+        Ok(Value::list(self.out))
+    }
 }
 
 /// filter(f, iterable): a list of the items for which `f(item)` is truthy (`f` nil: the item).
 pub(super) fn filter(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     args.expect_count(2, 2)?;
     args.allow_named(&[])?;
-    let f = args.value(0)?;
-    let mut it = iterate_arg(&args, 1)?;
-    let mut out = Vec::new();
-    while let Some(v) = it.next_value()? {
-        let keep = match f {
-            Value::Nil => v.truthy(),
-            _ => vm.call_value(f, std::slice::from_ref(&v))?.truthy(),
-        };
-        if keep {
-            out.push(v);
-        }
-    }
-    Ok(Value::list(out))
+    let f = args.value(0)?.clone();
+    let it = iterate_arg(&args, 1)?;
+    sliced::fold(vm, it, Mapped::new(f, Keep::Truthy, false))
 }

@@ -1,19 +1,18 @@
 //! Dict methods: `keys`, `values`, `items`, `get`, `pop`, `setdefault`, `update`, `clear` and
 //! `copy`, plus the (key, value) pair reading that `dict()` shares.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::args::Args;
 use crate::builtins::params::{is_iterable, no_args};
-use crate::dict::{Dict, Key};
+use crate::dict::Key;
 use crate::fault::Fault;
 use crate::format;
 use crate::iter;
 use crate::symbol::{self, Symbol};
 use crate::value::Value;
 
-type DictRef = Rc<RefCell<Dict>>;
+type DictRef = Rc<crate::teardown::DictCell>;
 
 /// Every dict method.
 pub(super) const NAMES: &[&str] = &[
@@ -125,7 +124,7 @@ pub(crate) fn pairs_of(source: &Value, function: &str) -> Result<Vec<(Key, Value
     let mut i = 0usize;
     while let Some(item) = it.next_value()? {
         let pair = match &item {
-            Value::Tuple(t) => t.as_ref().clone(),
+            Value::Tuple(t) => t.to_vec(),
             Value::List(l) => l.borrow().clone(),
             other => {
                 return Err(Fault::new(format!(

@@ -1,7 +1,6 @@
 //! List methods: `append`, `pop`, `extend`, `insert`, `remove`, `index`, `count`, `sort`,
 //! `reverse`, `clear` and `copy`.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::args::Args;
@@ -16,7 +15,7 @@ use crate::symbol::{self, Symbol};
 use crate::value::Value;
 use crate::vm::Vm;
 
-type List = Rc<RefCell<Vec<Value>>>;
+type List = Rc<crate::teardown::ListCell>;
 
 /// Every list method.
 pub(super) const NAMES: &[&str] = &[
@@ -113,7 +112,7 @@ fn remove(list: &List, args: Args<'_>) -> Result<Value, Fault> {
     args.expect_count(1, 1)?;
     args.allow_named(&[])?;
     let x = args.value(0)?;
-    let position = list.borrow().iter().position(|v| ops::equal(v, x));
+    let position = ops::position(&list.borrow(), x)?;
     match position {
         Some(i) => {
             list.borrow_mut().remove(i);
@@ -134,9 +133,9 @@ fn index(list: &List, args: Args<'_>) -> Result<Value, Fault> {
     let (start, end) = (opt_int(&args, 1, "start")?, opt_int(&args, 2, "end")?);
     let items = list.borrow();
     let (start, end) = slice_bounds(items.len(), start, end);
-    (start..end)
-        .find(|&i| items.get(i).is_some_and(|v| ops::equal(v, x)))
-        .map(|i| Value::Int(i as i64))
+    let found = ops::position(items.get(start..end).unwrap_or_default(), x)?;
+    found
+        .map(|i| Value::Int((start + i) as i64))
         .ok_or_else(|| Fault::new(format!("list.index(x): {} not in list", format::repr(x))))
 }
 
@@ -145,7 +144,7 @@ fn count(list: &List, args: Args<'_>) -> Result<Value, Fault> {
     args.expect_count(1, 1)?;
     args.allow_named(&[])?;
     let x = args.value(0)?;
-    let n = list.borrow().iter().filter(|v| ops::equal(v, x)).count();
+    let n = ops::count(&list.borrow(), x)?;
     Ok(Value::Int(n as i64))
 }
 

@@ -15,7 +15,7 @@ pub(super) const NAMES: &[&str] = &["index", "count"];
 
 /// Calls tuple method `name`; `None` if there is no such method.
 pub(super) fn call(
-    items: &Rc<Vec<Value>>,
+    items: &Rc<crate::teardown::TupleItems>,
     name: Symbol,
     args: Args<'_>,
 ) -> Option<Result<Value, Fault>> {
@@ -36,9 +36,9 @@ fn index(items: &[Value], args: Args<'_>) -> Result<Value, Fault> {
         opt_int(&args, 1, "start")?,
         opt_int(&args, 2, "end")?,
     );
-    (start..end)
-        .find(|&i| items.get(i).is_some_and(|v| ops::equal(v, x)))
-        .map(|i| Value::Int(i as i64))
+    let found = ops::position(items.get(start..end).unwrap_or_default(), x)?;
+    found
+        .map(|i| Value::Int((start + i) as i64))
         .ok_or_else(|| Fault::new(format!("tuple.index(x): {} not in tuple", format::repr(x))))
 }
 
@@ -47,7 +47,5 @@ fn count(items: &[Value], args: Args<'_>) -> Result<Value, Fault> {
     args.expect_count(1, 1)?;
     args.allow_named(&[])?;
     let x = args.value(0)?;
-    Ok(Value::Int(
-        items.iter().filter(|v| ops::equal(v, x)).count() as i64,
-    ))
+    Ok(Value::Int(ops::count(items, x)? as i64))
 }

@@ -223,7 +223,7 @@ fn default_value(field: &Field, value: &Value) -> Result<Value, Vec<String>> {
         Kind::List(item) => {
             let items: Vec<Value> = match value {
                 Value::List(items) => items.borrow().clone(),
-                Value::Tuple(items) => items.as_ref().clone(),
+                Value::Tuple(items) => items.to_vec(),
                 other => return Err(vec![value_mismatch(&name, "a list", other)]),
             };
             let mut values = Vec::with_capacity(items.len());

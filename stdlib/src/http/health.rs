@@ -159,7 +159,7 @@ async fn finish(callback: &Callback, started: Instant, timeout: Duration) -> Out
         _ = tokio::time::sleep_until(deadline) => None,
     };
     let duration = started.elapsed();
-    match result {
+    match &result {
         None => {
             callback.task().cancel();
             Outcome {

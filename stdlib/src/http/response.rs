@@ -10,12 +10,12 @@
 //! application/octet-stream), a dict, list or record (200, JSON), `nil` (204), a tuple
 //! `(value, status)` of one of those and an int.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use bytes::Bytes;
 
-use cn_runtime::dict::{new_dict, Dict, Key};
+use cn_runtime::dict::{new_dict, Key};
 use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
@@ -33,7 +33,7 @@ const FINAL_STATUSES: std::ops::RangeInclusive<i64> = 200..=599;
 /// A response built by a script.
 pub struct Response {
     pub status: Cell<u16>,
-    pub headers: Rc<RefCell<Dict>>,
+    pub headers: Rc<cn_runtime::teardown::DictCell>,
     pub body: Bytes,
 }
 
@@ -46,7 +46,7 @@ impl Response {
         }
         Response {
             status: Cell::new(status),
-            headers: Rc::new(RefCell::new(headers)),
+            headers: Rc::new(cn_runtime::teardown::DictCell::new(headers)),
             body,
         }
     }

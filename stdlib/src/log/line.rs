@@ -299,6 +299,11 @@ impl Line<'_> {
     }
 }
 
+/// The most text one structured field value makes in a line: a log line is for people and
+/// collectors (most cut lines at 16 KiB to 1 MiB), not a way to dump a data structure; a value
+/// past this is written as its text, cut and marked `...<truncated>`.
+const MAX_VALUE_TEXT: usize = 64 << 10;
+
 /// A field value in a JSON line.
 fn json_field(out: &mut Vec<u8>, field: Field<'_>) {
     match field {
@@ -322,9 +327,9 @@ fn json_field(out: &mut Vec<u8>, field: Field<'_>) {
             // Structured values as `json.encode` writes them (secrets masked there); a value
             // JSON cannot hold (a function, a nan inside a list) is logged as its text rather
             // than making the log call fault.
-            other => match crate::json::encode(other) {
+            other => match crate::json::encode_limited(other, MAX_VALUE_TEXT) {
                 Ok(json) => out.extend_from_slice(json.as_bytes()),
-                Err(_) => json_string(out, &format::display(other)),
+                Err(_) => json_string(out, &format::display_limited(other, MAX_VALUE_TEXT)),
             },
         },
     }
@@ -423,7 +428,7 @@ fn text_pair(out: &mut Vec<u8>, key: &str, taken: bool, field: Field<'_>) {
             text_value(out, &text);
         }
         // `str()` of the value: what `print` shows, with `@secret` fields masked.
-        Field::Value(value) => text_value(out, &format::display(value)),
+        Field::Value(value) => text_value(out, &format::display_limited(value, MAX_VALUE_TEXT)),
     }
 }
 
@@ -570,5 +575,29 @@ mod tests {
             line.ends_with(",\"ratio\":\"nan\",\"big\":1e300}\n"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_huge_or_self_referencing_value_is_cut_not_written_whole() {
+        // A list that holds the same list twice at every level: 2^30 elements, no cycle.
+        let mut value = Value::list(vec![Value::Int(1)]);
+        for _ in 0..30 {
+            value = Value::list(vec![value.clone(), value]);
+        }
+        let looped = Value::list(vec![Value::Int(1)]);
+        if let Value::List(items) = &looped {
+            items.borrow_mut().push(looped.clone());
+        }
+        for format in [Format::Json, Format::Text] {
+            let fields = [("v", Field::Value(&value)), ("loop", Field::Value(&looped))];
+            let line = render(format, [None; 3], &fields);
+            assert!(line.len() < MAX_VALUE_TEXT + 1024, "{}", line.len());
+            assert!(line.contains("...<truncated>"), "{line}");
+            assert!(line.contains("[1, [...]]"), "{line}");
+        }
+        // The cycle has to be broken for the list to be freed.
+        if let Value::List(items) = &looped {
+            items.borrow_mut().clear();
+        }
     }
 }

@@ -1,0 +1,176 @@
+//! The storage of lists, tuples and dicts, and freeing nested values without exhausting the
+//! stack: a list nested five million deep (`a = [a]` in a loop) must not take five million
+//! nested `drop` calls.
+//!
+//! Freeing a container's elements recurses as usual up to [`MAX_DROP_DEPTH`] containers deep
+//! (the common case costs a counter); below that, the elements that are containers about to be
+//! freed are moved onto a per-thread queue instead, which the outermost drop empties in a loop.
+//! Records and variants do the same in their own `Drop` (`object.rs`).
+
+use std::cell::{Cell, RefCell};
+use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
+
+use crate::dict::Dict;
+use crate::value::Value;
+
+/// A list's storage (`Value::List`).
+pub struct ListCell(RefCell<Vec<Value>>);
+
+impl ListCell {
+    pub fn new(items: Vec<Value>) -> ListCell {
+        ListCell(RefCell::new(items))
+    }
+}
+
+impl Deref for ListCell {
+    type Target = RefCell<Vec<Value>>;
+
+    fn deref(&self) -> &RefCell<Vec<Value>> {
+        &self.0
+    }
+}
+
+impl Drop for ListCell {
+    fn drop(&mut self) {
+        release_items(self.0.get_mut());
+    }
+}
+
+/// A tuple's items (`Value::Tuple`).
+pub struct TupleItems(Vec<Value>);
+
+impl TupleItems {
+    pub fn new(items: Vec<Value>) -> TupleItems {
+        TupleItems(items)
+    }
+}
+
+impl Deref for TupleItems {
+    type Target = Vec<Value>;
+
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl DerefMut for TupleItems {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl Drop for TupleItems {
+    fn drop(&mut self) {
+        release_items(&mut self.0);
+    }
+}
+
+/// A dict's storage (`Value::Dict`).
+pub struct DictCell(RefCell<Dict>);
+
+impl DictCell {
+    pub fn new(dict: Dict) -> DictCell {
+        DictCell(RefCell::new(dict))
+    }
+}
+
+impl Deref for DictCell {
+    type Target = RefCell<Dict>;
+
+    fn deref(&self) -> &RefCell<Dict> {
+        &self.0
+    }
+}
+
+impl Drop for DictCell {
+    fn drop(&mut self) {
+        release(self.0.get_mut(), Dict::clear, |dict, queue| {
+            queue.extend(
+                dict.values_mut()
+                    .filter(|v| frees_container(v))
+                    .map(std::mem::take),
+            )
+        });
+    }
+}
+
+/// How many containers deep freeing recurses before it queues instead: far less stack than any
+/// thread has, and deeper than real data nests.
+const MAX_DROP_DEPTH: u32 = 1000;
+
+/// This thread's freeing in progress.
+struct Teardown {
+    /// Containers being freed, nested in one another, right now.
+    depth: Cell<u32>,
+    /// Containers queued to be freed from the top.
+    queue: RefCell<Vec<Value>>,
+    /// Whether the queue is being emptied (further up the stack).
+    emptying: Cell<bool>,
+}
+
+thread_local! {
+    static TEARDOWN: Teardown = const {
+        Teardown {
+            depth: Cell::new(0),
+            queue: RefCell::new(Vec::new()),
+            emptying: Cell::new(false),
+        }
+    };
+}
+
+/// Whether dropping `value` frees a container whose elements may nest.
+fn frees_container(value: &Value) -> bool {
+    match value {
+        Value::List(x) => Rc::strong_count(x) == 1,
+        Value::Tuple(x) => Rc::strong_count(x) == 1,
+        Value::Dict(x) => Rc::strong_count(x) == 1,
+        Value::Record(x) => Rc::strong_count(x) == 1,
+        Value::Variant(x) => Rc::strong_count(x) == 1,
+        _ => false,
+    }
+}
+
+/// Frees `items` (a container's elements, as the container is freed).
+pub(crate) fn release_items(items: &mut Vec<Value>) {
+    release(items, Vec::clear, |items, queue| {
+        queue.extend(
+            items
+                .iter_mut()
+                .filter(|v| frees_container(v))
+                .map(std::mem::take),
+        )
+    });
+}
+
+/// Frees the contents of `storage` with `clear`, or, too deep for that, first moves the
+/// containers among them that would be freed onto the queue with `take_nested`.
+fn release<T>(
+    storage: &mut T,
+    clear: impl FnOnce(&mut T),
+    take_nested: impl FnOnce(&mut T, &mut Vec<Value>),
+) {
+    TEARDOWN.with(|teardown| {
+        let depth = teardown.depth.get();
+        if depth < MAX_DROP_DEPTH {
+            teardown.depth.set(depth + 1);
+            clear(storage);
+            teardown.depth.set(depth);
+        } else {
+            take_nested(storage, &mut teardown.queue.borrow_mut());
+            clear(storage);
+        }
+        if depth == 0 && !teardown.emptying.get() && !teardown.queue.borrow().is_empty() {
+            teardown.emptying.set(true);
+            loop {
+                // Popped before it is dropped: dropping it may queue more.
+                let next = teardown.queue.borrow_mut().pop();
+                match next {
+                    Some(value) => drop(value),
+                    None => break,
+                }
+            }
+            teardown.emptying.set(false);
+        }
+    });
+}

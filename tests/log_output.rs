@@ -280,3 +280,36 @@ fn a_terminal_gets_text_unless_running_in_kubernetes() {
         assert_eq!(fields["status"], 200);
     }
 }
+
+#[test]
+fn a_print_waiting_for_a_stalled_reader_stops_only_its_own_task() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listener binds");
+    let port = listener.local_addr().expect("bound address").port();
+    // 20 MB of prints: over the sink's 8 MiB bound, so the printing task has to wait.
+    let path = script_file(
+        "print-task",
+        &format!(
+            "import http\nimport time\n\
+             fn printer():\n    \
+                 for i in range(20000):\n        \
+                     print(\"x\" * 1000, i)\n\
+             t = spawn printer()\n\
+             time.sleep(0.2)\n\
+             http.get(\"http://127.0.0.1:{port}/printing\")\n\
+             t.join()\n\
+             print(\"end\")\n"
+        ),
+    );
+    let child = start(&path, &[]);
+    assert!(
+        marker_arrives(&listener),
+        "the other task did not run while the printer waited for the reader"
+    );
+    let lines = finish(child);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(lines.len(), 20_001, "every printed line arrives");
+    for (i, line) in lines[..20_000].iter().enumerate() {
+        assert!(line.ends_with(&format!(" {i}")), "out of order at {i}");
+    }
+    assert_eq!(lines[20_000], "end");
+}

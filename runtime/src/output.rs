@@ -7,7 +7,9 @@
 //! lines go through the same buffer, their order is kept. Pending bytes are bounded
 //! ([`PENDING_LIMIT`]): past the bound `print` waits (back-pressure is right for
 //! `cn run x.cn | head`), while log lines are dropped and counted ([`dropped_lines`]), because a
-//! service must keep serving when its log reader stalls. [`Sink::flush`] waits until everything
+//! service must keep serving when its log reader stalls. `print` waits as a task
+//! ([`Sink::room`]): only the printing task stops, the server's other requests and its probes go
+//! on. [`Sink::flush`] waits until everything
 //! appended so far is written; the VM calls it before a fault report goes to stderr and at exit.
 //!
 //! Waking a sleeping thread costs a system call, so appends wake the writer only when it sleeps.
@@ -21,7 +23,9 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 /// Bytes that may wait for the writer before `print` waits and log lines are dropped.
@@ -74,6 +78,8 @@ struct State {
     writer: Writer,
     /// Threads waiting on `progress` (for room or for a flush).
     waiting: usize,
+    /// Tasks waiting for room ([`Sink::room`]), woken after each write.
+    room_wakers: Vec<Waker>,
     /// Why the output stopped: every later append and flush reports it.
     failure: Option<(io::ErrorKind, String)>,
     /// The sink was dropped: the writer drains what is left and ends.
@@ -126,6 +132,8 @@ pub struct Sink {
 enum Overflow {
     Wait,
     Drop,
+    /// Neither: report it, so the caller can wait as a task ([`Sink::room`]).
+    Refuse,
 }
 
 fn failure_error(failure: &(io::ErrorKind, String)) -> io::Error {
@@ -143,6 +151,7 @@ impl Sink {
                 // The new thread looks at the buffer before it first waits.
                 writer: Writer::Writing,
                 waiting: 0,
+                room_wakers: Vec::new(),
                 failure: None,
                 closing: false,
             }),
@@ -172,6 +181,37 @@ impl Sink {
             buf.extend_from_slice(bytes)
         })
         .map(|_| ())
+    }
+
+    /// Appends `bytes` if they fit under the limit now; `Ok(false)` if not (nothing appended).
+    pub fn try_write(&self, bytes: &[u8]) -> io::Result<bool> {
+        self.append(bytes.len(), Overflow::Refuse, |buf| {
+            buf.extend_from_slice(bytes)
+        })
+    }
+
+    /// Resolves once `size` more bytes fit under the limit (or the output failed): a task waits
+    /// on this instead of blocking the thread every task runs on.
+    pub fn room(&self, size: usize) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let shared = &*self.shared;
+            let mut state = shared.lock();
+            let pending = (state.appended - state.written) as usize;
+            if state.failure.is_some() || pending == 0 || pending + size <= shared.limit {
+                return Poll::Ready(());
+            }
+            if !state.room_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                state.room_wakers.push(cx.waker().clone());
+            }
+            if matches!(
+                state.writer,
+                Writer::Sleeping | Writer::Polling | Writer::Gathering
+            ) {
+                state.writer = Writer::Writing;
+                shared.work.notify_one();
+            }
+            Poll::Pending
+        })
     }
 
     /// Appends one log line, or drops and counts it when the pending bytes are over the limit;
@@ -215,6 +255,7 @@ impl Sink {
                     shared.dropped.fetch_add(1, Ordering::Relaxed);
                     return Ok(false);
                 }
+                Overflow::Refuse => return Ok(false),
                 Overflow::Wait => state = shared.wait_for_writer(state),
             }
         }
@@ -275,7 +316,12 @@ fn run_writer(shared: &Shared, mut dest: impl Write) {
         // interpreter cannot run while the writer writes, so the buffer is always empty right
         // after a write, and waiting only POLL_INTERVAL made the writer wake (and preempt the
         // interpreter) ~1,250 times a second under an access log instead of ~100.
-        if just_wrote && state.buf.len() < BATCH_BYTES && state.waiting == 0 && !state.closing {
+        if just_wrote
+            && state.buf.len() < BATCH_BYTES
+            && state.waiting == 0
+            && state.room_wakers.is_empty()
+            && !state.closing
+        {
             just_wrote = false;
             state.writer = Writer::Gathering;
             state = match shared.work.wait_timeout(state, GATHER_INTERVAL) {
@@ -318,6 +364,13 @@ fn run_writer(shared: &Shared, mut dest: impl Write) {
         }
         state = shared.lock();
         state.written += taken;
+        // Tasks waiting for room look again (outside the lock: a waker may run code).
+        let room = std::mem::take(&mut state.room_wakers);
+        if !room.is_empty() {
+            drop(state);
+            room.into_iter().for_each(Waker::wake);
+            state = shared.lock();
+        }
         if let Err(error) = result {
             // Nothing more can be written: what is pending is discarded so flushes end, and
             // every later append reports the failure (a closed pipe ends the program quietly).
@@ -326,6 +379,9 @@ fn run_writer(shared: &Shared, mut dest: impl Write) {
             state.written = state.appended;
             state.writer = Writer::Gone;
             shared.progress.notify_all();
+            let room = std::mem::take(&mut state.room_wakers);
+            drop(state);
+            room.into_iter().for_each(Waker::wake);
             return;
         }
         if state.waiting > 0 {

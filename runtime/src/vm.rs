@@ -181,6 +181,33 @@ impl Vm {
             .map_err(|e| self.output_failed(e))
     }
 
+    /// `print`: writes `text` to stdout, or, when the output is too far behind (a stalled
+    /// reader), waits for room as the printing task, so every other task goes on meanwhile.
+    /// Where a task cannot wait (inside a sort key) the thread waits, as before.
+    pub fn print(&mut self, text: String) -> Result<Value, Fault> {
+        if self.output.closed {
+            return Err(Fault::exit(0));
+        }
+        let sink = crate::output::stdout();
+        match sink.try_write(text.as_bytes()) {
+            Ok(true) => return Ok(Value::Nil),
+            Ok(false) if self.can_suspend() => {}
+            Ok(false) => return self.write_out(&text).map(|()| Value::Nil),
+            Err(error) => return Err(self.output_failed(error)),
+        }
+        let handle = self.handle();
+        Ok(self.suspend(async move {
+            loop {
+                sink.room(text.len()).await;
+                match sink.try_write(text.as_bytes()) {
+                    Ok(true) => return Ok(Value::Nil),
+                    Ok(false) => {}
+                    Err(error) => return Err(handle.borrow_mut().output_failed(error)),
+                }
+            }
+        }))
+    }
+
     /// Waits until everything written to stdout so far is out (before faults are printed to
     /// stderr, so the two stay in order, and at exit).
     pub fn flush(&mut self) {

@@ -32,8 +32,7 @@ pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         format::display_into(&mut line, value);
     }
     line.push_str(end);
-    vm.write_out(&line)?;
-    Ok(Value::Nil)
+    vm.print(line)
 }
 
 /// len(x): the number of items of a list, tuple, dict or range, or of characters of a string.

@@ -4,6 +4,7 @@
 //! errors and usage errors. The interpreter runs on a thread with a large stack so that the
 //! recursive compiler passes and native callbacks have room on any input.
 
+mod memory;
 mod repl;
 mod report;
 
@@ -181,6 +182,7 @@ fn load_env_files(files: &[PathBuf]) -> bool {
 /// A VM with the standard library registered.
 pub(crate) fn new_vm(args: Vec<String>) -> Vm {
     let mut vm = Vm::new(args);
+    vm.memory_release = Some(memory::release);
     cn_stdlib::register(&mut vm);
     vm
 }

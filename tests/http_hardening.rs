@@ -422,3 +422,44 @@ fn main():
     let (_, _, status) = script.finish();
     assert_eq!(status, 0);
 }
+
+#[test]
+fn memory_goes_back_to_the_system_after_a_burst() {
+    let script = Script::start(
+        "burst",
+        r#"
+import http
+
+fn burst(req):
+    xs = [str(i) for i in range(10000000)]
+    return str(len(xs))
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/burst", burst)
+    server.run()
+"#,
+    );
+    let port = script.server_port();
+    let resident = || -> f64 {
+        let metrics = get(port, "/metrics").body;
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no resident size in {metrics}"))
+    };
+    let before = resident();
+    assert_eq!(get(port, "/burst").body, "10000000");
+    // The burst took hundreds of MB; within a few seconds of idling they are given back.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let mut now = resident();
+    while now > before + 64e6 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        now = resident();
+    }
+    assert!(
+        now < before + 64e6,
+        "resident {now} bytes after the burst (before: {before})"
+    );
+}

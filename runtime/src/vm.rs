@@ -98,6 +98,9 @@ pub struct Vm {
     next_task: u64,
     /// The process lifecycle (signals, shutdown hooks, exit).
     pub lifecycle: Rc<Lifecycle>,
+    /// Returns freed memory to the system (set by the binary, which owns the allocator); run
+    /// after the resident size grew (`tasks::memory`).
+    pub memory_release: Option<fn()>,
     /// This VM as tasks share it; set by [`crate::Runtime::new`].
     pub(crate) this: Weak<RefCell<Vm>>,
     /// `fn(leave, error): leave(error)`, the frame in which native cleanups that may wait run.
@@ -118,6 +121,7 @@ impl Vm {
             native_modules: HashMap::new(),
             repl: None,
             output: Output { closed: false },
+            memory_release: None,
             nested_calls: 0,
             script_args,
             suspended: None,

@@ -2,12 +2,13 @@
 //! and the process lifecycle that ends them in order.
 //!
 //! `task` is the state other tasks can see, `driver` runs a fiber and awaits for it, `scope` is
-//! `concurrent:`, `lifecycle` the orderly end of a run, and `runtime` the entry points the CLI
-//! calls.
+//! `concurrent:`, `lifecycle` the orderly end of a run, `memory` giving memory back after bursts,
+//! and `runtime` the entry points the CLI calls.
 
 pub mod context;
 pub mod driver;
 pub mod lifecycle;
+mod memory;
 pub mod runtime;
 pub mod scope;
 pub mod task;

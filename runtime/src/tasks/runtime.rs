@@ -16,6 +16,7 @@ use crate::fault::{Fault, FaultKind};
 use crate::fiber::Fiber;
 use crate::tasks::driver::{drive, Resume, VmRef};
 use crate::tasks::lifecycle::Lifecycle;
+use crate::tasks::memory::release_after_growth;
 use crate::tasks::task::Task;
 use crate::value::Value;
 use crate::vm::{RunError, Vm};
@@ -64,6 +65,10 @@ impl Runtime {
             );
             let signals =
                 tokio::task::spawn_local(watch_signals(vm.clone(), lifecycle.clone(), handlers));
+            let memory = vm
+                .borrow()
+                .memory_release
+                .map(|release| tokio::task::spawn_local(release_after_growth(release)));
             let main = Task::new(vm.borrow_mut().next_task_id(), Default::default());
             *lifecycle.main.borrow_mut() = Some(main.clone());
             let mut result = run_in_task(&vm, &main, Value::Function(program.body.clone())).await;
@@ -76,6 +81,9 @@ impl Runtime {
             vm.borrow_mut().finish_main(&program);
             let result = shut_down(&vm, &lifecycle, result).await;
             signals.abort();
+            if let Some(memory) = memory {
+                memory.abort();
+            }
             result
         });
         self.vm.borrow_mut().flush();

@@ -435,3 +435,35 @@ fn dis_of_a_broken_file_reports_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("E0"), "{}", stderr(&out));
 }
+
+#[test]
+fn check_reports_every_error_of_a_large_file_at_its_own_line() {
+    // 320 KB with 5,000 errors: each report shows only its own lines (rendering against the
+    // whole file once took 33 s here), with the line numbers of the file.
+    let dir = std::env::temp_dir().join(format!("cn-check-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut source = String::new();
+    for i in 0..10_000 {
+        if i % 2 == 0 {
+            source.push_str(&format!("x{i} = {i} +\n"));
+        } else {
+            source.push_str(&format!("y{i} = {i} * 3 + len([1, 2, 3]) + {i}\n"));
+        }
+    }
+    source.push_str(&"# padding to 320 KB\n".repeat(5_000));
+    std::fs::write(dir.join("large.cn"), &source).expect("written");
+    let output = cn(&["check", "large.cn"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.ends_with("5000 errors\n"),
+        "{}",
+        &err[err.len().saturating_sub(300)..]
+    );
+    assert!(
+        err.contains("╭─[large.cn:9999:15]\n  9998 │ y9997 = 9997 * 3 + len([1, 2, 3]) + 9997\n  9999 │ x9998 = 9998 +\n"),
+        "{}",
+        &err[err.len().saturating_sub(600)..]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

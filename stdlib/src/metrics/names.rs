@@ -3,8 +3,9 @@
 //! Names follow the Prometheus data model: metric names `[a-zA-Z_:][a-zA-Z0-9_:]*`, label names
 //! `[a-zA-Z_][a-zA-Z0-9_]*` without the `__` prefix Prometheus keeps for itself. cn adds the
 //! rules that keep both exposition formats valid for the same name: a counter's name ends in
-//! `_total` (OpenMetrics exposes a counter family `x` as the sample `x_total`, so requiring the
-//! suffix makes the exposed sample exactly the name the script asked for, in both formats), a
+//! `_total` (OpenMetrics exposes a counter family `x` as the sample `x_total`); a name given
+//! without it gets it appended ([`counter_name`]), as the Prometheus client libraries for Python
+//! and Java do, so `metrics.counter("users_listed")` is exposed as `users_listed_total`; a
 //! histogram has no `le` label (its buckets use it) and no two families may claim the same
 //! sample name (a histogram `x` claims `x_bucket`, `x_count` and `x_sum`).
 
@@ -38,6 +39,29 @@ pub(crate) fn check_metric_name(name: &str, kind: Kind) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A counter's name as exposed: `name` with `_total` appended unless it ends in it already.
+pub(crate) fn counter_name(name: &str) -> String {
+    if name.ends_with("_total") {
+        name.to_string()
+    } else {
+        format!("{name}_total")
+    }
+}
+
+/// The help text of a metric created without one: its name in words (`users_listed_total` ->
+/// "users listed"), which is what promtool and readers need (a help line), and no more.
+pub(crate) fn default_help(name: &str, kind: Kind) -> String {
+    let base = match kind {
+        Kind::Counter => name.strip_suffix("_total").unwrap_or(name),
+        _ => name,
+    };
+    let words = base.replace(['_', ':'], " ");
+    match words.trim() {
+        "" => name.to_string(),
+        words => words.to_string(),
+    }
 }
 
 /// Checks the label names of a new metric of `kind`.

@@ -42,6 +42,14 @@ fn registry() -> std::sync::MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The help text of the family registered as `name`, if there is one.
+pub(crate) fn help_of(name: &str) -> Option<String> {
+    registry()
+        .families
+        .get(name)
+        .map(|family| family.definition.help.clone())
+}
+
 /// Registers a script's family, or returns the existing one with an identical definition.
 pub(crate) fn register(definition: Definition) -> Result<Arc<Family>, String> {
     definition.check()?;

@@ -18,19 +18,20 @@ use cn_runtime::{Args, Fault, Value, Vm};
 
 use super::exposition::{expose as render, Format};
 use super::family::{Child, Definition, Family, Kind, DEFAULT_BUCKETS};
-use super::registry;
+use super::{names, registry};
 
-/// metrics.counter(name, help, labels=[]): a counter; its name must end in `_total`.
+/// metrics.counter(name, help=nil, labels=[]): a counter; `_total` is appended to a name
+/// without it.
 pub(crate) fn counter(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     create(&args, Kind::Counter)
 }
 
-/// metrics.gauge(name, help, labels=[]): a gauge.
+/// metrics.gauge(name, help=nil, labels=[]): a gauge.
 pub(crate) fn gauge(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     create(&args, Kind::Gauge)
 }
 
-/// metrics.histogram(name, help, labels=[], buckets=[.005, ..., 10]): a histogram.
+/// metrics.histogram(name, help=nil, labels=[], buckets=[.005, ..., 10]): a histogram.
 pub(crate) fn histogram(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     create(&args, Kind::Histogram)
 }
@@ -49,14 +50,24 @@ pub(crate) fn expose(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 fn create(args: &Args<'_>, kind: Kind) -> Result<Value, Fault> {
     if kind == Kind::Histogram {
-        args.allow_named(&["labels", "buckets"])?;
-        args.expect_count(2, 4)?;
+        args.allow_named(&["help", "labels", "buckets"])?;
+        args.expect_count(1, 4)?;
     } else {
-        args.allow_named(&["labels"])?;
-        args.expect_count(2, 3)?;
+        args.allow_named(&["help", "labels"])?;
+        args.expect_count(1, 3)?;
     }
-    let name = args.str(0)?.to_string();
-    let help = args.str(1)?.to_string();
+    let name = match kind {
+        Kind::Counter => names::counter_name(args.str(0)?),
+        _ => args.str(0)?.to_string(),
+    };
+    // No help: the existing family's (a metric looked up by name where it is used, as in
+    // `metrics.counter("users_listed").inc()` per request), or one made from the name.
+    let help = match args.get_or_named(1, "help") {
+        None | Some(Value::Nil) => registry::help_of(&name)
+            .unwrap_or_else(|| names::default_help(&name, kind)),
+        Some(Value::Str(help)) => help.to_string(),
+        Some(other) => return Err(args.wrong_type(1, "str", other)),
+    };
     let labels = match args.get_or_named(2, "labels") {
         None | Some(Value::Nil) => Vec::new(),
         Some(value) => label_names(args, value)?,

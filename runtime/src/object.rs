@@ -407,6 +407,12 @@ pub trait NativeType: AsAny {
     fn display(&self) -> String {
         format!("<{}>", self.type_name())
     }
+
+    /// The value `json.encode` (and structured log fields) write for the object; `None` when it
+    /// cannot be encoded.
+    fn json_value(&self) -> Option<Value> {
+        None
+    }
 }
 
 impl fmt::Debug for NativeObject {

@@ -160,13 +160,16 @@ impl Encoder<'_> {
                 });
                 self.object(entries, fields.len(), depth)?;
             }
-            // A secret encodes as its mask, like a record's `@secret` field: JSON goes to logs
-            // and responses, where the value must never appear.
-            Value::Object(object)
-                if object.downcast::<crate::config::secret::Secret>().is_some() =>
-            {
-                self.out.push_str("\"***\"")
-            }
+            // A secret encodes as its mask (`Secret::json_value`), an http.Error as its message.
+            Value::Object(object) => match object.inner.json_value() {
+                Some(value) => self.value(&value, depth + 1)?,
+                None => {
+                    return Err(Fault::new(format!(
+                        "json.encode: {} cannot be encoded as JSON",
+                        object.type_name()
+                    )))
+                }
+            },
             other => {
                 return Err(Fault::new(format!(
                     "json.encode: {} cannot be encoded as JSON",

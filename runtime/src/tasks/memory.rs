@@ -6,7 +6,9 @@
 //! has little of. So while a script runs, the resident size is looked at every
 //! [`CHECK_INTERVAL`]; when it has grown by [`GROWTH`] since the last release, the binary's
 //! release function (`mi_collect`, see `src/memory.rs`) runs on the interpreter thread, whose
-//! heap it is. A process whose size stays put is never disturbed.
+//! heap it is, and runs once more at the first look without further growth: a release in the
+//! middle of a burst frees little, the one after it is over frees the burst. A process whose
+//! size stays put is never disturbed.
 
 use std::time::Duration;
 
@@ -23,12 +25,15 @@ pub(crate) async fn release_after_growth(release: fn()) {
     };
     let mut ticks = tokio::time::interval(CHECK_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A release happened during growth: release again once growth stops.
+    let mut follow_up = false;
     loop {
         ticks.tick().await;
         let Some(now) = resident_bytes() else {
             return;
         };
-        if now > baseline + GROWTH {
+        if now > baseline + GROWTH || follow_up {
+            follow_up = now > baseline + GROWTH;
             release();
             baseline = resident_bytes().unwrap_or(now);
         } else if now < baseline {

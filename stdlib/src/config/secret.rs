@@ -69,4 +69,9 @@ impl NativeType for Secret {
     fn display(&self) -> String {
         MASK.to_string()
     }
+
+    /// JSON goes to logs and responses, where the value must never appear.
+    fn json_value(&self) -> Option<Value> {
+        Some(Value::str(MASK))
+    }
 }

@@ -23,14 +23,15 @@ use hyper::{Method, Version};
 use cn_runtime::fault::FaultKind;
 use cn_runtime::object::NativeObject;
 use cn_runtime::tasks::VmRef;
-use cn_runtime::{Fault, Value};
+use cn_runtime::Value;
 
 use super::health::Probe;
-use super::observe::{self, method_label, RouteLabel};
+use super::observe::{self, method_label, Problem, RouteLabel};
 use super::request::Request;
-use super::response::{from_handler_value, Response, JSON, TEXT};
+use super::response::{answer_of, Answer, Response, JSON, TEXT};
 use super::router::Lookup;
 use super::server::ServerState;
+use crate::log::Level;
 use crate::metrics::Finished;
 use crate::trace::{self, ServerRequest, ServerSpan};
 
@@ -198,11 +199,50 @@ async fn answer(
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
     let result = within(state.limits.request_timeout, call.result()).await;
     let response = match result {
-        Some(Ok(value)) => match from_handler_value(&value) {
-            Ok(response) => to_http(&response),
-            Err(problem) => {
-                span.record_fault(&problem);
-                observe::request_problem(vm, &problem, request_id, None);
+        Some(Ok(value)) => match answer_of(&value) {
+            Answer::Respond(response) => to_http(&response),
+            Answer::Error {
+                status,
+                message,
+                detail,
+            } => {
+                // A 4xx is the client's doing: worth a line, not an alarm.
+                let level = if status >= 500 {
+                    Level::Error
+                } else {
+                    Level::Info
+                };
+                if status >= 500 {
+                    span.record_fault(&detail);
+                }
+                observe::request_problem(
+                    vm,
+                    &Problem {
+                        error: Some(&detail),
+                        ..Problem::new(
+                            level,
+                            request_id,
+                            trace_id,
+                            "the handler answered with an error",
+                        )
+                    },
+                );
+                error(status, &message, request_id)
+            }
+            Answer::Invalid(invalid) => {
+                span.record_fault(&invalid);
+                observe::request_problem(
+                    vm,
+                    &Problem {
+                        error: Some(&invalid),
+                        ..Problem::new(
+                            Level::Error,
+                            request_id,
+                            trace_id,
+                            "the handler returned no response",
+                        )
+                    },
+                );
                 error(500, "internal server error", request_id)
             }
         },
@@ -210,12 +250,26 @@ async fn answer(
             // Not a fault of the handler: the server stopped (the drain ran out of time).
             let message = "the handler was cancelled: the server stopped before it finished";
             span.record_fault(message);
-            observe::request_cut(vm, message, request_id);
+            observe::request_problem(
+                vm,
+                &Problem::new(Level::Warn, request_id, trace_id, message),
+            );
             closing(error(503, "the server is shutting down", request_id))
         }
         Some(Err(fault)) => {
             span.record_fault(&fault.message);
-            handler_fault(vm, &fault, request_id);
+            let mut report = fault.report();
+            if report.ends_with('\n') {
+                report.pop();
+            }
+            observe::request_problem(
+                vm,
+                &Problem {
+                    error: Some(&fault.message),
+                    stack: Some(&report),
+                    ..Problem::new(Level::Error, request_id, trace_id, "the handler faulted")
+                },
+            );
             error(500, "internal server error", request_id)
         }
         None => {
@@ -227,7 +281,10 @@ async fn answer(
                 state.limits.request_timeout
             );
             span.record_fault(&message);
-            observe::request_problem(vm, &message, request_id, None);
+            observe::request_problem(
+                vm,
+                &Problem::new(Level::Error, request_id, trace_id, &message),
+            );
             error(503, "request timed out", request_id)
         }
     };
@@ -342,14 +399,6 @@ fn with_middleware(middleware: &[Value], handler: Value) -> Value {
             Ok(vm.suspend(async move { callback.result().await }))
         })
     })
-}
-
-fn handler_fault(vm: &VmRef, fault: &Fault, request_id: &str) {
-    let mut report = fault.report();
-    if report.ends_with('\n') {
-        report.pop();
-    }
-    observe::request_problem(vm, "the handler faulted", request_id, Some(&report));
 }
 
 /// The response for a script's `Response`. The content types the library sets itself are

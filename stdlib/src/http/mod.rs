@@ -6,6 +6,7 @@
 
 pub mod client;
 mod connection;
+mod error;
 mod exchange;
 mod headers;
 mod health;
@@ -28,6 +29,10 @@ pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
             NativeFunction::value("http.Server", server::new_server),
         ),
         ("Response", NativeObject::value(response::ResponseType)),
+        (
+            "Error",
+            NativeFunction::value("http.Error", error::new_error),
+        ),
     ];
     members.extend(client::members());
     members

@@ -68,23 +68,46 @@ pub fn server_step(vm: &VmRef, msg: &str, started: Instant) {
     server_line(vm, msg, &[("duration_ms", Field::Float(millis))]);
 }
 
-/// A problem with one request (a handler fault, a bad return value, a timeout) at error level,
-/// with the cn stack trace when there is one.
-pub fn request_problem(vm: &VmRef, msg: &str, request_id: &str, stack: Option<&str>) {
-    let mut fields = vec![("request_id", Field::Str(request_id))];
-    if let Some(stack) = stack {
-        fields.push(("stack", Field::Str(stack)));
-    }
-    log::emit(&vm.borrow(), Level::Error, msg, &fields);
+/// A problem with one request, for its log line.
+pub struct Problem<'a> {
+    pub level: Level,
+    pub msg: &'a str,
+    pub request_id: &'a str,
+    pub trace_id: Option<u128>,
+    /// The error value or fault message.
+    pub error: Option<&'a str>,
+    /// The cn stack trace of a fault (in text format written as lines below the line).
+    pub stack: Option<&'a str>,
 }
 
-/// A request cut short by shutdown (the drain ran out of time) at warn level: not a fault of the
-/// handler, but an operator should know a client got a 503.
-pub fn request_cut(vm: &VmRef, msg: &str, request_id: &str) {
-    log::emit(
-        &vm.borrow(),
-        Level::Warn,
-        msg,
-        &[("request_id", Field::Str(request_id))],
-    );
+impl<'a> Problem<'a> {
+    /// A problem with no error value or stack.
+    pub fn new(level: Level, request_id: &'a str, trace_id: Option<u128>, msg: &'a str) -> Self {
+        Problem {
+            level,
+            msg,
+            request_id,
+            trace_id,
+            error: None,
+            stack: None,
+        }
+    }
+}
+
+/// Logs a problem with one request: a handler fault, an error it answered with, a bad return
+/// value, a timeout, a cut by the drain. The line carries the request and trace ids (it is
+/// written outside the handler's task, so they are given here) and the error and stack.
+pub fn request_problem(vm: &VmRef, problem: &Problem<'_>) {
+    let trace = problem.trace_id.map(crate::trace::trace_hex);
+    let mut fields = vec![("request_id", Field::Str(problem.request_id))];
+    if let Some(trace) = &trace {
+        fields.push(("trace_id", Field::Str(trace)));
+    }
+    if let Some(error) = problem.error {
+        fields.push(("error", Field::Str(error)));
+    }
+    if let Some(stack) = problem.stack {
+        fields.push(("stack", Field::Str(stack)));
+    }
+    log::emit(&vm.borrow(), problem.level, problem.msg, &fields);
 }

@@ -18,6 +18,7 @@ use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
 
+use super::error::HttpError;
 use super::headers::Headers;
 
 /// A request as handlers see it.
@@ -77,9 +78,12 @@ impl NativeType for Request {
             "json" => match std::str::from_utf8(&self.body) {
                 Ok(text) => match crate::json::decode(text) {
                     Ok(value) => Value::ok(value),
-                    Err(message) => Value::err(Value::str(format!("invalid JSON body: {message}"))),
+                    Err(message) => Value::err(HttpError::value(
+                        400,
+                        format!("invalid JSON body: {message}"),
+                    )),
                 },
-                Err(_) => Value::err(Value::str("invalid JSON body: not UTF-8")),
+                Err(_) => Value::err(HttpError::value(400, "invalid JSON body: not UTF-8")),
             },
             _ => return None,
         };

@@ -8,7 +8,9 @@
 //!
 //! Shorthands a handler may return instead: a `str` (200, text/plain), `bytes` (200,
 //! application/octet-stream), a dict, list or record (200, JSON), `nil` (204), a tuple
-//! `(value, status)` of one of those and an int.
+//! `(value, status)` of one of those and an int, and `Ok(any of these)`. Errors: an
+//! `http.Error` or `Err(http.Error)` is answered with its status and message; `Err(anything
+//! else)` is a 500 whose value is logged, not sent ([`answer_of`]).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -19,6 +21,8 @@ use cn_runtime::dict::{new_dict, Key};
 use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
+
+use super::error::HttpError;
 
 pub const TEXT: &str = "text/plain; charset=utf-8";
 pub const JSON: &str = "application/json";
@@ -222,6 +226,63 @@ impl NativeType for Response {
     fn display(&self) -> String {
         format!("<http.Response {}>", self.status.get())
     }
+}
+
+/// How a handler answered.
+pub enum Answer {
+    /// With a response (or a shorthand for one).
+    Respond(Response),
+    /// With an error: an `http.Error` (its status and message) or `Err(e)` of anything else
+    /// (500; `e` is logged, never sent).
+    Error {
+        status: u16,
+        /// What the client is told.
+        message: String,
+        /// What the log line says.
+        detail: String,
+    },
+    /// With a value that is not a response: a bug in the handler, named here.
+    Invalid(String),
+}
+
+/// What a handler's return value means.
+pub fn answer_of(value: &Value) -> Answer {
+    if let Value::Variant(variant) = value {
+        let payload = variant.payload.first();
+        if variant.is_err() {
+            return match payload.map(http_error) {
+                Some(Some(error)) => error,
+                _ => Answer::Error {
+                    status: 500,
+                    message: "internal server error".into(),
+                    detail: payload.map(cn_runtime::format::display).unwrap_or_default(),
+                },
+            };
+        }
+        if variant.is_ok() {
+            return answer_of(payload.unwrap_or(&Value::Nil));
+        }
+    }
+    if let Some(error) = http_error(value) {
+        return error;
+    }
+    match from_handler_value(value) {
+        Ok(response) => Answer::Respond(response),
+        Err(problem) => Answer::Invalid(problem),
+    }
+}
+
+/// The answer for an `http.Error` value.
+fn http_error(value: &Value) -> Option<Answer> {
+    let Value::Object(object) = value else {
+        return None;
+    };
+    let error = object.downcast::<HttpError>()?;
+    Some(Answer::Error {
+        status: error.status,
+        message: error.message.clone(),
+        detail: error.message.clone(),
+    })
 }
 
 /// What a handler returned, as status, headers and body; `Err` names what was wrong with it.

@@ -292,9 +292,20 @@ impl Line<'_> {
                 text_pair(out, key, false, Field::Value(id));
             }
         }
+        let mut stack = None;
         for (key, field) in fields {
             let key = key.as_ref();
-            text_pair(out, key, self.taken(key), field);
+            match (key, field) {
+                // A cn stack trace reads as lines, under the line, as a terminal shows a fault.
+                ("stack", Field::Str(trace)) => stack = Some(trace),
+                _ => text_pair(out, key, self.taken(key), field),
+            }
+        }
+        if let Some(trace) = stack {
+            for line in trace.lines() {
+                out.extend_from_slice(b"\n    ");
+                escaped(out, line, false);
+            }
         }
     }
 }
@@ -599,5 +610,26 @@ mod tests {
         if let Value::List(items) = &looped {
             items.borrow_mut().clear();
         }
+    }
+
+    #[test]
+    fn a_stack_trace_in_a_text_line_is_written_as_lines_below_it() {
+        let stack = "stack trace (most recent call last):\n  boom at app.cn:3:12\nfault: oops";
+        let fields = [("error", Field::Str("oops")), ("stack", Field::Str(stack))];
+        let text = render(Format::Text, [None; 3], &fields);
+        assert!(
+            text.ends_with(
+                " error=oops\n    stack trace (most recent call last):\n      boom at app.cn:3:12\n    \
+                 fault: oops\n"
+            ),
+            "{text}"
+        );
+        // JSON keeps it one field of one line.
+        let json = render(Format::Json, [None; 3], &fields);
+        assert_eq!(json.lines().count(), 1);
+        assert!(
+            json.contains(r#""stack":"stack trace (most recent call last):\n  boom"#),
+            "{json}"
+        );
     }
 }

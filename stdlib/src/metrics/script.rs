@@ -63,8 +63,9 @@ fn create(args: &Args<'_>, kind: Kind) -> Result<Value, Fault> {
     // No help: the existing family's (a metric looked up by name where it is used, as in
     // `metrics.counter("users_listed").inc()` per request), or one made from the name.
     let help = match args.get_or_named(1, "help") {
-        None | Some(Value::Nil) => registry::help_of(&name)
-            .unwrap_or_else(|| names::default_help(&name, kind)),
+        None | Some(Value::Nil) => {
+            registry::help_of(&name).unwrap_or_else(|| names::default_help(&name, kind))
+        }
         Some(Value::Str(help)) => help.to_string(),
         Some(other) => return Err(args.wrong_type(1, "str", other)),
     };

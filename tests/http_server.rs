@@ -251,7 +251,7 @@ ok = [true]
 fn main():
     server = http.Server("127.0.0.1:0")
     server.health.set_cache(0)
-    server.health.add_check("db", fn(): ok[0])
+    server.health.add_check("db", fn(): ok[0], kind="both")
     server.health.add_check("cache", fn(): Err("cache unreachable"), kind="readiness")
     server.health.add_check("slow", fn(): time.sleep(10.seconds), timeout=300.ms, kind="liveness")
     server.route("POST", "/db/{state}", fn(req):
@@ -289,7 +289,10 @@ fn health_checks_pass_fail_and_time_out() {
     assert_eq!(send(port, "POST", "/db/down", "").status, 200);
     let body: serde_json::Value = serde_json::from_str(&get(port, "/readyz").body).expect("JSON");
     assert_eq!(body["checks"][0]["status"], "fail");
-    assert_eq!(body["checks"][0]["error"], "returned false");
+    assert_eq!(
+        body["checks"][0]["error"],
+        "returned false; a check passes with true, nil or Ok(...)"
+    );
 
     assert_eq!(get(port, "/startupz").status, 200);
 }

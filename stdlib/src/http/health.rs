@@ -1,10 +1,14 @@
 //! Health checks behind `/healthz` (liveness), `/readyz` (readiness) and `/startupz`.
 //!
-//! `server.health.add_check(name, f, timeout=1.second, kind="both")` registers a check; `kind` is
-//! `"liveness"`, `"readiness"` or `"both"`. A check passes when `f()` returns `true`, `nil` or
-//! `Ok(_)`; it fails when it returns `false` or `Err(e)`, faults, or runs past its timeout (it is
-//! then cancelled). All checks of a probe run at once, each as its own task, so one slow
-//! dependency costs one timeout, not the sum. A result is reused for `cache` (default 1 s) so a
+//! `server.health.add_check(name, f, timeout=1.second, kind="readiness")` registers a check;
+//! `kind` is `"readiness"`, `"liveness"` or `"both"`. Readiness is the default because a check is
+//! almost always of a dependency (a database, another service), and a failing liveness probe
+//! makes the kubelet restart the container: a database outage would restart every pod, which
+//! fixes nothing and adds a thundering herd when it comes back. Liveness is for the process
+//! itself being stuck. A check passes only when `f()` returns `true`, `nil` or `Ok(_)`; anything
+//! else (`false`, `Err(e)`, `0`, `"no"`), a fault, or running past its timeout (it is then
+//! cancelled) fails it. All checks of a probe run at once, each as its own task, so one slow
+//! dependency costs one timeout, not the sum; each reports its own duration. A result is reused for `cache` (default 1 s) so a
 //! storm of probes cannot overload a dependency. `/readyz` is 503 before the server serves and
 //! from the first moment of shutdown; `/startupz` is 200 once the server serves.
 
@@ -121,18 +125,27 @@ impl HealthRegistry {
             };
             running.push((check, callback));
         }
-        let mut results = Vec::with_capacity(running.len());
-        for (check, callback) in running {
-            let outcome = match callback {
-                None => fresh(&check).unwrap_or_else(|| failed("cache expired", Duration::ZERO)),
-                Some(callback) => {
-                    let outcome = finish(&callback, now, check.timeout).await;
-                    *check.cached.borrow_mut() = Some((Instant::now(), outcome.clone()));
-                    outcome
+        // Awaited together, so each check's duration ends when it does, not when the checks
+        // before it in the list have.
+        let outcomes = join_all(running.iter().map(|(check, callback)| {
+            let fresh = &fresh;
+            async move {
+                match callback {
+                    None => fresh(check).unwrap_or_else(|| failed("cache expired", Duration::ZERO)),
+                    Some(callback) => {
+                        let outcome = finish(callback, now, check.timeout).await;
+                        *check.cached.borrow_mut() = Some((Instant::now(), outcome.clone()));
+                        outcome
+                    }
                 }
-            };
-            results.push((check.name.clone(), outcome));
-        }
+            }
+        }))
+        .await;
+        let results: Vec<(String, Outcome)> = running
+            .iter()
+            .map(|(check, _)| check.name.clone())
+            .zip(outcomes)
+            .collect();
         let ok = results.iter().all(|(_, o)| o.ok);
         answer(
             if ok { 200 } else { 503 },
@@ -168,18 +181,54 @@ async fn finish(callback: &Callback, started: Instant, timeout: Duration) -> Out
             }
         }
         Some(Err(fault)) => failed(&fault.message, duration),
-        Some(Ok(Value::Bool(false))) => failed("returned false", duration),
         Some(Ok(Value::Variant(v))) if v.is_err() => {
             let message = v.payload.first().map(cn_runtime::format::display);
             failed(&message.unwrap_or_default(), duration)
         }
-        Some(Ok(_)) => Outcome {
-            ok: true,
-            status: "ok",
-            error: None,
+        Some(Ok(Value::Bool(true) | Value::Nil)) => passed(duration),
+        Some(Ok(Value::Variant(v))) if v.is_ok() => passed(duration),
+        // `0`, `"no"`, a list: not a clear yes, so not one.
+        Some(Ok(other)) => failed(
+            &format!(
+                "returned {}; a check passes with true, nil or Ok(...)",
+                cn_runtime::format::repr(other)
+            ),
             duration,
-        },
+        ),
     }
+}
+
+fn passed(duration: Duration) -> Outcome {
+    Outcome {
+        ok: true,
+        status: "ok",
+        error: None,
+        duration,
+    }
+}
+
+/// Awaits every future at once; their outputs in order.
+async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 fn answer(status: u16, state: &str, results: &[(String, Outcome)]) -> ProbeAnswer {
@@ -240,12 +289,12 @@ impl HealthHandle {
         }
         let timeout = duration_option(args, 2, "timeout", Duration::from_secs(1))?;
         let kind = match args.get_or_named(3, "kind").map(|v| v.as_str()) {
-            None | Some(Some("both")) => Kind::Both,
+            None | Some(Some("readiness")) => Kind::Readiness,
+            Some(Some("both")) => Kind::Both,
             Some(Some("liveness")) => Kind::Liveness,
-            Some(Some("readiness")) => Kind::Readiness,
             _ => {
                 return Err(Fault::new(
-                    "add_check: kind must be \"liveness\", \"readiness\" or \"both\"",
+                    "add_check: kind must be \"readiness\", \"liveness\" or \"both\"",
                 ))
             }
         };

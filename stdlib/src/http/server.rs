@@ -51,7 +51,10 @@ pub struct Limits {
 
 /// Everything a server shares with its connections.
 pub struct ServerState {
+    /// The address as given (`":8080"`).
     pub addr: String,
+    /// Where to listen: a host name or IP (empty: every interface) and a port.
+    pub bind: (String, u16),
     pub router: RefCell<Router>,
     pub middleware: RefCell<Vec<Value>>,
     pub health: Rc<HealthRegistry>,
@@ -88,9 +91,20 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         "tracing",
     ])?;
     args.expect_count(0, 1)?;
-    let addr = match args.get_or_named(0, "addr") {
-        None | Some(Value::Nil) => format!(":{}", std::env::var("PORT").unwrap_or("8080".into())),
-        Some(Value::Str(s)) => s.to_string(),
+    let (addr, bind) = match args.get_or_named(0, "addr") {
+        None | Some(Value::Nil) => {
+            let port = std::env::var("PORT").unwrap_or_else(|_| "8080".into());
+            let bind = parse_addr(&format!(":{port}")).map_err(|_| {
+                Fault::new(format!(
+                    "http.Server: PORT={port:?} in the environment is not a port number (0-65535)"
+                ))
+            })?;
+            (format!(":{port}"), bind)
+        }
+        Some(Value::Str(s)) => (
+            s.to_string(),
+            parse_addr(s).map_err(|e| Fault::new(format!("http.Server: {e}")))?,
+        ),
         Some(other) => return Err(args.wrong_type(0, "str", other)),
     };
     let positive = |name: &str, default: usize| -> Result<usize, Fault> {
@@ -143,6 +157,7 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     };
     Ok(NativeObject::value(Server(Rc::new(ServerState {
         addr,
+        bind,
         router: RefCell::new(Router::default()),
         middleware: RefCell::new(Vec::new()),
         health: Rc::new(HealthRegistry::default()),
@@ -248,8 +263,10 @@ impl Server {
             "shutdown_timeout",
             Duration::from_secs(30),
         )?;
-        let addr = parse_addr(&self.0.addr)?;
-        let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+        let (host, port) = &self.0.bind;
+        let host = if host.is_empty() { "0.0.0.0" } else { host };
+        // A name (`localhost`) is resolved here; each of its addresses is tried in turn.
+        let listener = std::net::TcpListener::bind((host, *port)).map_err(|e| {
             Fault::new(format!("server.run: cannot listen on {}: {e}", self.0.addr))
         })?;
         listener
@@ -284,16 +301,31 @@ impl Server {
     }
 }
 
-/// `":8080"` → all interfaces; `"host:port"` as given.
-fn parse_addr(addr: &str) -> Result<SocketAddr, Fault> {
-    let full = if addr.starts_with(':') {
-        format!("0.0.0.0{addr}")
-    } else {
-        addr.to_string()
+/// `":8080"` (every interface), `"host:port"` with a name or an IPv4 address, `"[::1]:8080"`:
+/// the host (empty for every interface) and the port.
+fn parse_addr(addr: &str) -> Result<(String, u16), String> {
+    let invalid = || {
+        format!(
+            "invalid address {addr:?} (expected \":8080\", \"localhost:8080\", \"127.0.0.1:8080\" \
+             or \"[::1]:8080\")"
+        )
     };
-    full.parse().map_err(|_| {
-        Fault::new(format!(
-            "http.Server: invalid address {addr:?} (expected \":8080\" or \"127.0.0.1:8080\")"
-        ))
-    })
+    let (host, port) = addr.rsplit_once(':').ok_or_else(invalid)?;
+    let port: u16 = port.parse().map_err(|_| invalid())?;
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => {
+            v6.parse::<std::net::Ipv6Addr>().map_err(|_| invalid())?;
+            v6
+        }
+        None => {
+            let name_like = host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if !name_like {
+                return Err(invalid());
+            }
+            host
+        }
+    };
+    Ok((host.to_string(), port))
 }

@@ -129,7 +129,28 @@ fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".cn_history"))
 }
 
+/// What the reader thread hands the interpreter.
+enum Input {
+    /// A complete entry.
+    Entry(String),
+    /// End of input (or an input error): the session ends with this status.
+    End(u8),
+}
+
+/// What the interpreter answers after an entry.
+enum Reply {
+    /// Read the next entry; the names to complete are these now.
+    Next(Vec<String>, Vec<(String, Vec<String>)>),
+    /// The entry called `exit`.
+    Exit,
+}
+
 /// Runs the REPL until end of input; returns the exit status.
+///
+/// The line editor runs on a thread of its own and hands complete entries over; this thread
+/// runs them and, between entries, keeps running the tasks they spawned (a server started with
+/// `spawn server.run()` serves at the prompt). While an entry runs, Ctrl-C stops it as SIGINT
+/// stops a script (a server drains) and the prompt comes back.
 pub fn run() -> u8 {
     let runtime = match Runtime::new(crate::new_vm(Vec::new())) {
         Ok(runtime) => runtime,
@@ -138,6 +159,11 @@ pub fn run() -> u8 {
             return 2;
         }
     };
+    let mut helper = CnHelper {
+        names: Vec::new(),
+        members: Vec::new(),
+    };
+    refresh_names(&mut helper, &runtime.vm());
     let mut editor: Editor<CnHelper, DefaultHistory> = match Editor::new() {
         Ok(editor) => editor,
         Err(e) => {
@@ -145,22 +171,66 @@ pub fn run() -> u8 {
             return 2;
         }
     };
-    let mut helper = CnHelper {
-        names: Vec::new(),
-        members: Vec::new(),
-    };
-    refresh_names(&mut helper, &runtime.vm());
     editor.set_helper(Some(helper));
+    println!("cn {} — Ctrl-D to exit", env!("CARGO_PKG_VERSION"));
+    let (entries, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+    let (replies, reply_box) = std::sync::mpsc::channel();
+    let reader = std::thread::Builder::new()
+        .name("cn-repl-input".into())
+        .spawn(move || read_entries(editor, &entries, &reply_box));
+    if let Err(e) = reader {
+        eprintln!("cn: cannot start the REPL: {e}");
+        return 2;
+    }
+    runtime.block_on(async {
+        let mut interrupts = match runtime.interrupts() {
+            Ok(interrupts) => interrupts,
+            Err(e) => {
+                eprintln!("cn: cannot handle Ctrl-C: {e}");
+                return 2;
+            }
+        };
+        while let Some(input) = inbox.recv().await {
+            let source = match input {
+                Input::Entry(source) => source,
+                Input::End(status) => return status,
+            };
+            if let Some(code) = evaluate(&runtime, &source, &mut interrupts).await {
+                let _ = replies.send(Reply::Exit);
+                return code.clamp(0, 255) as u8;
+            }
+            let mut helper = CnHelper {
+                names: Vec::new(),
+                members: Vec::new(),
+            };
+            refresh_names(&mut helper, &runtime.vm());
+            if replies
+                .send(Reply::Next(helper.names, helper.members))
+                .is_err()
+            {
+                return 0;
+            }
+        }
+        0
+    })
+}
+
+/// The reader thread: reads lines until an entry is complete, hands it over, and waits for the
+/// interpreter before prompting again. History is saved after every entry, so an entry that
+/// takes the process down loses none of it.
+fn read_entries(
+    mut editor: Editor<CnHelper, DefaultHistory>,
+    entries: &tokio::sync::mpsc::UnboundedSender<Input>,
+    replies: &std::sync::mpsc::Receiver<Reply>,
+) {
     let history = history_path();
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
-    println!("cn {} — Ctrl-D to exit", env!("CARGO_PKG_VERSION"));
     let mut buffer = String::new();
-    let mut exit_status = 0;
     loop {
         let prompt = if buffer.is_empty() { ">>> " } else { "... " };
-        match editor.readline(prompt) {
+        let source = match editor.readline(prompt) {
             Ok(line) => {
                 let finished_block = !buffer.is_empty() && line.trim().is_empty();
                 buffer.push_str(&line);
@@ -168,55 +238,71 @@ pub fn run() -> u8 {
                 if !finished_block && cn_compiler::syntax::needs_more_input(&buffer) {
                     continue;
                 }
-                let source = std::mem::take(&mut buffer);
-                if source.trim().is_empty() {
-                    continue;
-                }
-                let _ = editor.add_history_entry(source.trim_end());
-                if let Some(code) = evaluate(&runtime, &source) {
-                    exit_status = code;
-                    break;
-                }
-                if let Some(helper) = editor.helper_mut() {
-                    refresh_names(helper, &runtime.vm());
-                }
+                std::mem::take(&mut buffer)
             }
             Err(ReadlineError::Interrupted) => {
                 buffer.clear();
                 println!("^C");
+                continue;
             }
             Err(ReadlineError::Eof) => {
                 // A block still being typed when input ends runs, as in Python.
                 if !buffer.trim().is_empty() {
-                    if let Some(code) = evaluate(&runtime, &std::mem::take(&mut buffer)) {
-                        exit_status = code;
+                    let _ = entries.send(Input::Entry(std::mem::take(&mut buffer)));
+                    if let Ok(Reply::Exit) | Err(_) = replies.recv() {
+                        return;
                     }
                 }
-                break;
+                let _ = entries.send(Input::End(0));
+                return;
+            }
+            Err(ReadlineError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                eprintln!("cn: that line is not valid UTF-8; it was ignored");
+                continue;
             }
             Err(e) => {
-                eprintln!("cn: {e}");
-                break;
+                eprintln!("cn: cannot read input: {e}");
+                let _ = entries.send(Input::End(1));
+                return;
             }
+        };
+        if source.trim().is_empty() {
+            continue;
+        }
+        let _ = editor.add_history_entry(source.trim_end());
+        if let Some(path) = &history {
+            let _ = editor.append_history(path);
+        }
+        if entries.send(Input::Entry(source)).is_err() {
+            return;
+        }
+        match replies.recv() {
+            Ok(Reply::Next(names, members)) => {
+                if let Some(helper) = editor.helper_mut() {
+                    helper.names = names;
+                    helper.members = members;
+                }
+            }
+            Ok(Reply::Exit) | Err(_) => return,
         }
     }
-    if let Some(path) = &history {
-        let _ = editor.save_history(path);
-    }
-    exit_status.clamp(0, 255) as u8
 }
 
 /// Runs one entry and prints its value or error; returns an exit status when it called `exit`.
-fn evaluate(runtime: &Runtime, source: &str) -> Option<i32> {
-    match runtime.eval_repl(source) {
+async fn evaluate(
+    runtime: &Runtime,
+    source: &str,
+    interrupts: &mut tokio::signal::unix::Signal,
+) -> Option<i32> {
+    match runtime.eval_repl(source, interrupts).await {
         Ok(Value::Nil) => {}
         Ok(value) => println!("{}", cn_runtime::format::repr(&value)),
-        Err(RunError::Fault(fault)) => {
-            if let cn_runtime::fault::FaultKind::Exit(code) = fault.kind {
-                return Some(code);
-            }
-            crate::report_run_error(&RunError::Fault(fault));
-        }
+        Err(RunError::Fault(fault)) => match fault.kind {
+            cn_runtime::fault::FaultKind::Exit(code) => return Some(code),
+            // Ctrl-C: the terminal showed ^C; the prompt comes back on a line of its own.
+            cn_runtime::fault::FaultKind::Cancelled => println!("\ninterrupted"),
+            _ => crate::report_run_error(&RunError::Fault(fault)),
+        },
         Err(error) => crate::report_run_error(&error),
     }
     None

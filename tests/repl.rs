@@ -9,6 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs `cn repl` with `input` on stdin and a private HOME (the REPL keeps its history there).
 fn repl(input: &str) -> Output {
+    repl_bytes(input.as_bytes())
+}
+
+/// [`repl`] with input that need not be UTF-8.
+fn repl_bytes(input: &[u8]) -> Output {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let unique = NEXT.fetch_add(1, Ordering::Relaxed);
     let home: PathBuf =
@@ -26,9 +31,7 @@ fn repl(input: &str) -> Output {
         .spawn()
         .expect("the cn binary starts");
     let mut stdin = child.stdin.take().expect("piped stdin");
-    stdin
-        .write_all(input.as_bytes())
-        .expect("the REPL reads its input");
+    stdin.write_all(input).expect("the REPL reads its input");
     drop(stdin);
     let output = child
         .wait_with_output()
@@ -235,4 +238,12 @@ fn exit_ends_the_session_with_its_code() {
     let out = repl("print(\"before\")\nexit(4)\nprint(\"after\")\n");
     assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["before"]);
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_reported_and_the_session_goes_on() {
+    let out = repl_bytes(b"1 + 1\n\xff\xfe oops\n2 + 2\n");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(echoed(&out), ["2", "4"]);
+    assert!(stderr(&out).contains("not valid UTF-8"), "{}", stderr(&out));
 }

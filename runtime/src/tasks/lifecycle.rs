@@ -134,6 +134,13 @@ impl Lifecycle {
         self.begin_stop();
     }
 
+    /// An interactive entry has ended: an interrupt it got stops nothing that comes after.
+    pub(crate) fn reset_after_entry(&self) {
+        self.stopping.set(false);
+        self.signal.set(None);
+        *self.main.borrow_mut() = None;
+    }
+
     /// `exit(code)` in a task: end the process through the orderly path with `code`.
     pub fn request_exit(&self, code: i32) {
         if self.exit_code.get().is_none() {

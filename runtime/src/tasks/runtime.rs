@@ -92,13 +92,53 @@ impl Runtime {
 
     /// Compiles and runs one REPL entry; returns the value of a final expression statement.
     /// Tasks it spawns run while later entries run (the REPL does not wait for them).
-    pub fn eval_repl(&self, source: &str) -> Result<Value, RunError> {
+    /// Runs `future` on the interpreter thread's tasks, which go on running while it waits:
+    /// the REPL waits here for its next line, so a server spawned by one entry keeps serving at
+    /// the prompt.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.local.block_on(&self.tokio, future)
+    }
+
+    /// The interrupts (Ctrl-C, SIGINT) an interactive session hands to [`Runtime::eval_repl`];
+    /// made inside [`Runtime::block_on`]. From then on SIGINT no longer ends the process.
+    pub fn interrupts(&self) -> std::io::Result<Signal> {
+        signal(SignalKind::interrupt())
+    }
+
+    /// Runs one REPL entry as a task (other tasks go on meanwhile). An interrupt stops it as
+    /// SIGINT stops a script: servers drain and return, anything else is cancelled (its `defer`s
+    /// run); a second interrupt cancels it at once. Afterwards the session can run servers again.
+    pub async fn eval_repl(
+        &self,
+        source: &str,
+        interrupts: &mut Signal,
+    ) -> Result<Value, RunError> {
         let body = self.vm.borrow_mut().compile_repl(source)?;
         let vm = self.vm.clone();
-        let result = self.local.block_on(&self.tokio, async move {
-            let task = Task::new(vm.borrow_mut().next_task_id(), Default::default());
-            run_in_task(&vm, &task, Value::Function(body)).await
-        });
+        let lifecycle = vm.borrow().lifecycle.clone();
+        let task = Task::new(vm.borrow_mut().next_task_id(), Default::default());
+        *lifecycle.main.borrow_mut() = Some(task.clone());
+        let entry = run_in_task(&vm, &task, Value::Function(body));
+        tokio::pin!(entry);
+        let mut interrupted = false;
+        let mut result: Result<Value, Fault> = loop {
+            tokio::select! {
+                result = &mut entry => break result,
+                _ = interrupts.recv() => {
+                    if interrupted {
+                        task.cancel();
+                    } else {
+                        interrupted = true;
+                        lifecycle.signal_received("SIGINT");
+                    }
+                }
+            }
+        };
+        if interrupted && result.is_ok() {
+            // A server that drained returns normally; the entry was still interrupted.
+            result = Err(Fault::cancelled());
+        }
+        lifecycle.reset_after_entry();
         self.vm.borrow_mut().flush();
         result.map_err(RunError::Fault)
     }

@@ -296,6 +296,10 @@ impl Server {
             if !drained {
                 lifecycle.set_exit_status(1);
             }
+            // Stopped (a REPL entry interrupted with Ctrl-C): it may run again.
+            state.running.set(false);
+            state.health.draining.set(false);
+            state.health.serving.set(false);
             Ok(Value::Nil)
         }))
     }

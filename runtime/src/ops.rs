@@ -18,28 +18,45 @@ use crate::value::Value;
 /// and the Rust stack never runs out.
 pub const MAX_NESTING: usize = 1000;
 
-fn too_deep(what: &str) -> Fault {
-    Fault::new(format!(
-        "{what}: values nested more than {MAX_NESTING} deep (does one contain itself?)"
-    ))
+/// How many pairs of containers one `==`, ordering or `in` may compare before it faults: two
+/// values that share one child at every level (no cycle, so no depth limit is reached) hold
+/// exponentially many, and comparing them would hold the thread for centuries.
+pub const MAX_COMPARED: usize = 10_000_000;
+
+/// The state of one structural comparison.
+#[derive(Default)]
+struct Walk {
+    /// Container pairs compared so far.
+    compared: usize,
+}
+
+impl Walk {
+    /// Steps into a pair of containers at `depth`; the depth below it, or the fault that stops.
+    fn enter(&mut self, depth: usize, what: &str) -> Result<usize, Fault> {
+        self.compared += 1;
+        if depth >= MAX_NESTING {
+            return Err(Fault::new(format!(
+                "{what}: values nested more than {MAX_NESTING} deep (does one contain itself?)"
+            )));
+        }
+        if self.compared > MAX_COMPARED {
+            return Err(Fault::new(format!(
+                "{what}: more than {MAX_COMPARED} nested containers compared"
+            )));
+        }
+        Ok(depth + 1)
+    }
 }
 
 /// Structural equality (`==`): numbers compare by value across int and float; containers,
 /// records and variants compare element-wise; functions and objects by identity. Faults only
 /// when the values nest deeper than [`MAX_NESTING`].
 pub fn equal(a: &Value, b: &Value) -> Result<bool, Fault> {
-    equal_at(a, b, 0)
+    equal_at(a, b, 0, &mut Walk::default())
 }
 
-fn equal_at(a: &Value, b: &Value, depth: usize) -> Result<bool, Fault> {
+fn equal_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<bool, Fault> {
     use Value::*;
-    let nested = || {
-        if depth >= MAX_NESTING {
-            Err(too_deep("=="))
-        } else {
-            Ok(depth + 1)
-        }
-    };
     Ok(match (a, b) {
         (Nil, Nil) => true,
         (Bool(x), Bool(y)) => x == y,
@@ -49,20 +66,22 @@ fn equal_at(a: &Value, b: &Value, depth: usize) -> Result<bool, Fault> {
         (Duration(x), Duration(y)) => x == y,
         (Str(x), Str(y)) => x == y,
         (Bytes(x), Bytes(y)) => x == y,
-        (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow(), nested()?)?,
-        (Tuple(x), Tuple(y)) => seq_equal(x, y, nested()?)?,
+        (List(x), List(y)) => {
+            Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow(), walk.enter(depth, "==")?, walk)?
+        }
+        (Tuple(x), Tuple(y)) => seq_equal(x, y, walk.enter(depth, "==")?, walk)?,
         (Dict(x), Dict(y)) => {
             if Rc::ptr_eq(x, y) {
                 return Ok(true);
             }
-            let depth = nested()?;
+            let depth = walk.enter(depth, "==")?;
             let (x, y) = (x.borrow(), y.borrow());
             if x.len() != y.len() {
                 return Ok(false);
             }
             for (k, v) in x.iter() {
                 match y.get(k) {
-                    Some(w) if equal_at(v, w, depth)? => {}
+                    Some(w) if equal_at(v, w, depth, walk)? => {}
                     _ => return Ok(false),
                 }
             }
@@ -71,12 +90,17 @@ fn equal_at(a: &Value, b: &Value, depth: usize) -> Result<bool, Fault> {
         (Record(x), Record(y)) => {
             Rc::ptr_eq(x, y)
                 || (Rc::ptr_eq(&x.ty, &y.ty)
-                    && seq_equal(&x.fields.borrow(), &y.fields.borrow(), nested()?)?)
+                    && seq_equal(
+                        &x.fields.borrow(),
+                        &y.fields.borrow(),
+                        walk.enter(depth, "==")?,
+                        walk,
+                    )?)
         }
         (Variant(x), Variant(y)) => {
             x.name == y.name
                 && x.type_name == y.type_name
-                && seq_equal(&x.payload, &y.payload, nested()?)?
+                && seq_equal(&x.payload, &y.payload, walk.enter(depth, "==")?, walk)?
         }
         (Range(x), Range(y)) => (x.start, x.stop, x.step) == (y.start, y.stop, y.step),
         (Type(x), Type(y)) => Rc::ptr_eq(x, y),
@@ -107,12 +131,12 @@ fn int_float_order(i: i64, f: f64) -> Option<Ordering> {
     }
 }
 
-fn seq_equal(a: &[Value], b: &[Value], depth: usize) -> Result<bool, Fault> {
+fn seq_equal(a: &[Value], b: &[Value], depth: usize, walk: &mut Walk) -> Result<bool, Fault> {
     if a.len() != b.len() {
         return Ok(false);
     }
     for (x, y) in a.iter().zip(b) {
-        if !equal_at(x, y, depth)? {
+        if !equal_at(x, y, depth, walk)? {
             return Ok(false);
         }
     }
@@ -123,18 +147,11 @@ fn seq_equal(a: &[Value], b: &[Value], depth: usize) -> Result<bool, Fault> {
 /// tuples lexicographically. Anything else is a fault naming both types, as is nesting deeper
 /// than [`MAX_NESTING`].
 pub fn compare(a: &Value, b: &Value) -> Result<Ordering, Fault> {
-    compare_at(a, b, 0)
+    compare_at(a, b, 0, &mut Walk::default())
 }
 
-fn compare_at(a: &Value, b: &Value, depth: usize) -> Result<Ordering, Fault> {
+fn compare_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<Ordering, Fault> {
     use Value::*;
-    let nested = || {
-        if depth >= MAX_NESTING {
-            Err(too_deep("comparison"))
-        } else {
-            Ok(depth + 1)
-        }
-    };
     let unordered = || {
         Fault::new(format!(
             "cannot compare {} with {}",
@@ -153,15 +170,20 @@ fn compare_at(a: &Value, b: &Value, depth: usize) -> Result<Ordering, Fault> {
         (Bytes(x), Bytes(y)) => Ok(x.as_ref().cmp(y.as_ref())),
         (Duration(x), Duration(y)) => Ok(x.cmp(y)),
         (Bool(x), Bool(y)) => Ok(x.cmp(y)),
-        (List(x), List(y)) => seq_compare(&x.borrow(), &y.borrow(), nested()?),
-        (Tuple(x), Tuple(y)) => seq_compare(x, y, nested()?),
+        (List(x), List(y)) => seq_compare(
+            &x.borrow(),
+            &y.borrow(),
+            walk.enter(depth, "comparison")?,
+            walk,
+        ),
+        (Tuple(x), Tuple(y)) => seq_compare(x, y, walk.enter(depth, "comparison")?, walk),
         _ => Err(unordered()),
     }
 }
 
-fn seq_compare(a: &[Value], b: &[Value], depth: usize) -> Result<Ordering, Fault> {
+fn seq_compare(a: &[Value], b: &[Value], depth: usize, walk: &mut Walk) -> Result<Ordering, Fault> {
     for (x, y) in a.iter().zip(b) {
-        match compare_at(x, y, depth)? {
+        match compare_at(x, y, depth, walk)? {
             Ordering::Equal => continue,
             other => return Ok(other),
         }

@@ -27,7 +27,9 @@ impl Terminal {
             home.display(),
             env!("CARGO_BIN_EXE_cn")
         );
+        // CI runs without a terminal; tmux only needs to know which one to emulate.
         let status = Command::new("tmux")
+            .env("TERM", "xterm-256color")
             .args(["-L", &socket, "new-session", "-d", "-s", "r", "-x", "160"])
             .args(["-y", "50", &command])
             .status()

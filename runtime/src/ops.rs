@@ -52,12 +52,18 @@ impl Walk {
 /// records and variants compare element-wise; functions and objects by identity. Faults only
 /// when the values nest deeper than [`MAX_NESTING`].
 pub fn equal(a: &Value, b: &Value) -> Result<bool, Fault> {
-    equal_at(a, b, 0, &mut Walk::default())
+    match equal_shallow(a, b) {
+        Some(equal) => Ok(equal),
+        None => equal_at(a, b, 0, &mut Walk::default()),
+    }
 }
 
-fn equal_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<bool, Fault> {
+/// `a == b` when it needs no walk into containers (everything but two containers of one kind
+/// that are not the same object): `x == nil` in a loop costs no more than it did.
+#[inline]
+fn equal_shallow(a: &Value, b: &Value) -> Option<bool> {
     use Value::*;
-    Ok(match (a, b) {
+    Some(match (a, b) {
         (Nil, Nil) => true,
         (Bool(x), Bool(y)) => x == y,
         (Int(x), Int(y)) => x == y,
@@ -66,15 +72,35 @@ fn equal_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<bool,
         (Duration(x), Duration(y)) => x == y,
         (Str(x), Str(y)) => x == y,
         (Bytes(x), Bytes(y)) => x == y,
-        (List(x), List(y)) => {
-            Rc::ptr_eq(x, y) || seq_equal(&x.borrow(), &y.borrow(), walk.enter(depth, "==")?, walk)?
-        }
-        (Tuple(x), Tuple(y)) => seq_equal(x, y, walk.enter(depth, "==")?, walk)?,
+        (List(x), List(y)) if Rc::ptr_eq(x, y) => true,
+        (Dict(x), Dict(y)) if Rc::ptr_eq(x, y) => true,
+        (Record(x), Record(y)) if Rc::ptr_eq(x, y) => true,
+        (Record(x), Record(y)) if !Rc::ptr_eq(&x.ty, &y.ty) => false,
+        (Variant(x), Variant(y)) if x.name != y.name || x.type_name != y.type_name => false,
+        (List(_), List(_))
+        | (Tuple(_), Tuple(_))
+        | (Dict(_), Dict(_))
+        | (Record(_), Record(_))
+        | (Variant(_), Variant(_)) => return None,
+        (Range(x), Range(y)) => (x.start, x.stop, x.step) == (y.start, y.stop, y.step),
+        (Type(x), Type(y)) => Rc::ptr_eq(x, y),
+        (Enum(x), Enum(y)) => Rc::ptr_eq(x, y),
+        (Module(x), Module(y)) => Rc::ptr_eq(x, y),
+        _ => a.same(b),
+    })
+}
+
+/// `==` on two containers of one kind (what [`equal_shallow`] leaves), `depth` levels down.
+fn equal_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<bool, Fault> {
+    use Value::*;
+    if let Some(equal) = equal_shallow(a, b) {
+        return Ok(equal);
+    }
+    let depth = walk.enter(depth, "==")?;
+    Ok(match (a, b) {
+        (List(x), List(y)) => seq_equal(&x.borrow(), &y.borrow(), depth, walk)?,
+        (Tuple(x), Tuple(y)) => seq_equal(x, y, depth, walk)?,
         (Dict(x), Dict(y)) => {
-            if Rc::ptr_eq(x, y) {
-                return Ok(true);
-            }
-            let depth = walk.enter(depth, "==")?;
             let (x, y) = (x.borrow(), y.borrow());
             if x.len() != y.len() {
                 return Ok(false);
@@ -87,26 +113,10 @@ fn equal_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<bool,
             }
             true
         }
-        (Record(x), Record(y)) => {
-            Rc::ptr_eq(x, y)
-                || (Rc::ptr_eq(&x.ty, &y.ty)
-                    && seq_equal(
-                        &x.fields.borrow(),
-                        &y.fields.borrow(),
-                        walk.enter(depth, "==")?,
-                        walk,
-                    )?)
-        }
-        (Variant(x), Variant(y)) => {
-            x.name == y.name
-                && x.type_name == y.type_name
-                && seq_equal(&x.payload, &y.payload, walk.enter(depth, "==")?, walk)?
-        }
-        (Range(x), Range(y)) => (x.start, x.stop, x.step) == (y.start, y.stop, y.step),
-        (Type(x), Type(y)) => Rc::ptr_eq(x, y),
-        (Enum(x), Enum(y)) => Rc::ptr_eq(x, y),
-        (Module(x), Module(y)) => Rc::ptr_eq(x, y),
-        _ => a.same(b),
+        (Record(x), Record(y)) => seq_equal(&x.fields.borrow(), &y.fields.borrow(), depth, walk)?,
+        (Variant(x), Variant(y)) => seq_equal(&x.payload, &y.payload, depth, walk)?,
+        // `equal_shallow` answered every other pair.
+        _ => false,
     })
 }
 
@@ -346,15 +356,29 @@ fn float_duration(nanos: f64) -> Option<Value> {
 /// How many times to repeat a sequence of `unit` bytes or items `n` times, if the result stays
 /// within `max`: the result's size is what is limited, not the count (`("x" * 100000) * 100000`
 /// has a small count and a 10 GB result).
+#[inline]
 fn repeat_count(n: i64, unit: usize, max: usize, what: &str, units: &str) -> Result<usize, Fault> {
+    // A negative count repeats nothing; an i64 at or above 0 fits a usize on 64-bit targets.
     let count = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
     match unit.checked_mul(count) {
         Some(total) if total <= max => Ok(count),
-        total => Err(Fault::new(format!(
-            "repetition would make {what} {} {units}, over the limit of {max}",
-            total.map_or_else(|| format!("{unit} x {count}"), |t| t.to_string())
-        ))),
+        total => Err(repetition_too_large(total, unit, count, max, what, units)),
     }
+}
+
+#[cold]
+fn repetition_too_large(
+    total: Option<usize>,
+    unit: usize,
+    count: usize,
+    max: usize,
+    what: &str,
+    units: &str,
+) -> Fault {
+    let total = total.map_or_else(|| format!("{unit} x {count}"), |t| t.to_string());
+    Fault::new(format!(
+        "repetition would make {what} {total} {units}, over the limit of {max}"
+    ))
 }
 
 fn as_f64(v: &Value) -> f64 {

@@ -99,12 +99,13 @@ impl Drop for DictCell {
 /// thread has, and deeper than real data nests.
 const MAX_DROP_DEPTH: u32 = 1000;
 
-/// This thread's freeing in progress.
+/// This thread's freeing in progress: plain cells, so reading them is a plain thread-local
+/// access (no lazy initialisation, no destructor to register) on every container freed.
 struct Teardown {
     /// Containers being freed, nested in one another, right now.
     depth: Cell<u32>,
-    /// Containers queued to be freed from the top.
-    queue: RefCell<Vec<Value>>,
+    /// Whether [`QUEUE`] holds anything.
+    queued: Cell<bool>,
     /// Whether the queue is being emptied (further up the stack).
     emptying: Cell<bool>,
 }
@@ -113,10 +114,12 @@ thread_local! {
     static TEARDOWN: Teardown = const {
         Teardown {
             depth: Cell::new(0),
-            queue: RefCell::new(Vec::new()),
+            queued: Cell::new(false),
             emptying: Cell::new(false),
         }
     };
+    /// Containers queued to be freed from the top; touched only past [`MAX_DROP_DEPTH`].
+    static QUEUE: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Whether dropping `value` frees a container whose elements may nest.
@@ -145,6 +148,7 @@ pub(crate) fn release_items(items: &mut Vec<Value>) {
 
 /// Frees the contents of `storage` with `clear`, or, too deep for that, first moves the
 /// containers among them that would be freed onto the queue with `take_nested`.
+#[inline]
 fn release<T>(
     storage: &mut T,
     clear: impl FnOnce(&mut T),
@@ -157,20 +161,28 @@ fn release<T>(
             clear(storage);
             teardown.depth.set(depth);
         } else {
-            take_nested(storage, &mut teardown.queue.borrow_mut());
+            QUEUE.with(|queue| take_nested(storage, &mut queue.borrow_mut()));
+            teardown.queued.set(true);
             clear(storage);
         }
-        if depth == 0 && !teardown.emptying.get() && !teardown.queue.borrow().is_empty() {
-            teardown.emptying.set(true);
-            loop {
-                // Popped before it is dropped: dropping it may queue more.
-                let next = teardown.queue.borrow_mut().pop();
-                match next {
-                    Some(value) => drop(value),
-                    None => break,
-                }
-            }
-            teardown.emptying.set(false);
+        if depth == 0 && teardown.queued.get() && !teardown.emptying.get() {
+            empty_queue(teardown);
         }
     });
+}
+
+/// Drops what is queued, one value at a time (each may queue more), from the top of the stack.
+#[cold]
+fn empty_queue(teardown: &Teardown) {
+    teardown.emptying.set(true);
+    loop {
+        // Popped before it is dropped: dropping it may queue more.
+        let next = QUEUE.with(|queue| queue.borrow_mut().pop());
+        match next {
+            Some(value) => drop(value),
+            None => break,
+        }
+    }
+    teardown.queued.set(false);
+    teardown.emptying.set(false);
 }

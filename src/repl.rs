@@ -109,20 +109,22 @@ impl Validator for CnHelper {}
 
 impl Helper for CnHelper {}
 
-fn refresh_names(helper: &mut CnHelper, vm: &Vm) {
+/// What completion offers now: keywords, builtins, modules and globals, and the members of
+/// each global bound to a module.
+fn completions(vm: &Vm) -> CnHelper {
     let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
     names.extend(vm.builtin_names().iter().map(|b| b.to_string()));
     names.extend(vm.native_module_names().iter().map(|m| m.to_string()));
     let globals = vm.repl_globals();
     names.extend(globals.iter().map(|g| g.to_string()));
-    helper.members = globals
+    let members = globals
         .iter()
         .filter_map(|g| match vm.repl_global(g) {
             Some(Value::Module(m)) => Some((g.to_string(), vm.module_members(&m.name))),
             _ => None,
         })
         .collect();
-    helper.names = names;
+    CnHelper { names, members }
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
@@ -139,8 +141,8 @@ enum Input {
 
 /// What the interpreter answers after an entry.
 enum Reply {
-    /// Read the next entry; the names to complete are these now.
-    Next(Vec<String>, Vec<(String, Vec<String>)>),
+    /// Read the next entry, completing these names now.
+    Next(CnHelper),
     /// The entry called `exit`.
     Exit,
 }
@@ -159,11 +161,7 @@ pub fn run() -> u8 {
             return 2;
         }
     };
-    let mut helper = CnHelper {
-        names: Vec::new(),
-        members: Vec::new(),
-    };
-    refresh_names(&mut helper, &runtime.vm());
+    let helper = completions(&runtime.vm());
     let mut editor: Editor<CnHelper, DefaultHistory> = match Editor::new() {
         Ok(editor) => editor,
         Err(e) => {
@@ -199,13 +197,8 @@ pub fn run() -> u8 {
                 let _ = replies.send(Reply::Exit);
                 return code.clamp(0, 255) as u8;
             }
-            let mut helper = CnHelper {
-                names: Vec::new(),
-                members: Vec::new(),
-            };
-            refresh_names(&mut helper, &runtime.vm());
             if replies
-                .send(Reply::Next(helper.names, helper.members))
+                .send(Reply::Next(completions(&runtime.vm())))
                 .is_err()
             {
                 return 0;
@@ -277,12 +270,7 @@ fn read_entries(
             return;
         }
         match replies.recv() {
-            Ok(Reply::Next(names, members)) => {
-                if let Some(helper) = editor.helper_mut() {
-                    helper.names = names;
-                    helper.members = members;
-                }
-            }
+            Ok(Reply::Next(helper)) => editor.set_helper(Some(helper)),
             Ok(Reply::Exit) | Err(_) => return,
         }
     }

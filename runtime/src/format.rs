@@ -50,18 +50,24 @@ fn write_repr(out: &mut String, value: &Value) {
 pub fn display_limited(value: &Value, limit: usize) -> String {
     let mut out = String::new();
     match value {
-        Value::Str(s) if s.len() > limit => {
-            let mut end = limit;
-            while !s.is_char_boundary(end) {
-                end -= 1;
+        Value::Str(s) => {
+            out.push_str(prefix(s, limit));
+            if s.len() > limit {
+                out.push_str(TRUNCATED);
             }
-            out.push_str(&s[..end]);
-            out.push_str(TRUNCATED);
         }
-        Value::Str(s) => out.push_str(s),
         other => Repr::new(&mut out, limit).value(other, 0),
     }
     out
+}
+
+/// The first `at` bytes of `text` or fewer, ending at a character boundary.
+fn prefix(text: &str, at: usize) -> &str {
+    let mut end = at.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Appends an integer in decimal without going through `fmt` (f-strings format many ints).
@@ -117,11 +123,8 @@ impl<'a> Repr<'a> {
     /// Whether the limit is reached (and the text was ended with [`TRUNCATED`]).
     fn full(&mut self) -> bool {
         if !self.full && self.out.len() > self.end {
-            let mut cut = self.end;
-            while !self.out.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.out.truncate(cut);
+            let kept = prefix(self.out, self.end).len();
+            self.out.truncate(kept);
             self.out.push_str(TRUNCATED);
             self.full = true;
         }

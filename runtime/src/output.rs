@@ -103,8 +103,8 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Makes sure the writer will look at the buffer, then waits until it reports progress.
-    fn wait_for_writer<'a>(&self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    /// Makes sure the writer will look at the buffer soon.
+    fn wake_writer(&self, state: &mut State) {
         if matches!(
             state.writer,
             Writer::Sleeping | Writer::Polling | Writer::Gathering
@@ -112,6 +112,18 @@ impl Shared {
             state.writer = Writer::Writing;
             self.work.notify_one();
         }
+    }
+
+    /// Whether `size` more bytes may be appended now. One larger than the whole limit goes
+    /// through once nothing else waits.
+    fn fits(&self, state: &State, size: usize) -> bool {
+        let pending = (state.appended - state.written) as usize;
+        pending == 0 || pending + size <= self.limit
+    }
+
+    /// Makes sure the writer will look at the buffer, then waits until it reports progress.
+    fn wait_for_writer<'a>(&self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.wake_writer(&mut state);
         state.waiting += 1;
         let mut state = self
             .progress
@@ -196,20 +208,13 @@ impl Sink {
         std::future::poll_fn(move |cx| {
             let shared = &*self.shared;
             let mut state = shared.lock();
-            let pending = (state.appended - state.written) as usize;
-            if state.failure.is_some() || pending == 0 || pending + size <= shared.limit {
+            if state.failure.is_some() || shared.fits(&state, size) {
                 return Poll::Ready(());
             }
             if !state.room_wakers.iter().any(|w| w.will_wake(cx.waker())) {
                 state.room_wakers.push(cx.waker().clone());
             }
-            if matches!(
-                state.writer,
-                Writer::Sleeping | Writer::Polling | Writer::Gathering
-            ) {
-                state.writer = Writer::Writing;
-                shared.work.notify_one();
-            }
+            shared.wake_writer(&mut state);
             Poll::Pending
         })
     }
@@ -245,9 +250,7 @@ impl Sink {
             if let Some(failure) = &state.failure {
                 return Err(failure_error(failure));
             }
-            let pending = (state.appended - state.written) as usize;
-            // An append larger than the whole limit goes through once nothing else waits.
-            if pending == 0 || pending + size <= shared.limit {
+            if shared.fits(&state, size) {
                 break;
             }
             match overflow {

@@ -45,7 +45,13 @@ pub(crate) async fn release_after_growth(release: fn()) {
 /// The process's resident set size, from `/proc/self/status` (Linux).
 fn resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    status_bytes(&status, "VmRSS:")
+}
+
+/// A `VmRSS:   1234 kB` line of `/proc/self/status`, in bytes (the process metrics read the
+/// same lines).
+pub fn status_bytes(status: &str, key: &str) -> Option<u64> {
+    let line = status.lines().find_map(|line| line.strip_prefix(key))?;
+    let kib: u64 = line.split_whitespace().next()?.parse().ok()?;
     Some(kib * 1024)
 }

@@ -8,7 +8,7 @@
 pub mod context;
 pub mod driver;
 pub mod lifecycle;
-mod memory;
+pub mod memory;
 pub mod runtime;
 pub mod scope;
 pub mod task;

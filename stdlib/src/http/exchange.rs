@@ -23,7 +23,7 @@ use hyper::{Method, Version};
 use cn_runtime::fault::FaultKind;
 use cn_runtime::object::NativeObject;
 use cn_runtime::tasks::VmRef;
-use cn_runtime::Value;
+use cn_runtime::{Fault, Value};
 
 use super::health::Probe;
 use super::observe::{self, method_label, Problem, RouteLabel};
@@ -199,79 +199,8 @@ async fn answer(
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
     let result = within(state.limits.request_timeout, call.result()).await;
     let response = match result {
-        Some(Ok(value)) => match answer_of(&value) {
-            Answer::Respond(response) => to_http(&response),
-            Answer::Error {
-                status,
-                message,
-                detail,
-            } => {
-                // A 4xx is the client's doing: worth a line, not an alarm.
-                let level = if status >= 500 {
-                    Level::Error
-                } else {
-                    Level::Info
-                };
-                if status >= 500 {
-                    span.record_fault(&detail);
-                }
-                observe::request_problem(
-                    vm,
-                    &Problem {
-                        error: Some(&detail),
-                        ..Problem::new(
-                            level,
-                            request_id,
-                            trace_id,
-                            "the handler answered with an error",
-                        )
-                    },
-                );
-                error(status, &message, request_id)
-            }
-            Answer::Invalid(invalid) => {
-                span.record_fault(&invalid);
-                observe::request_problem(
-                    vm,
-                    &Problem {
-                        error: Some(&invalid),
-                        ..Problem::new(
-                            Level::Error,
-                            request_id,
-                            trace_id,
-                            "the handler returned no response",
-                        )
-                    },
-                );
-                error(500, "internal server error", request_id)
-            }
-        },
-        Some(Err(fault)) if fault.kind == FaultKind::Cancelled => {
-            // Not a fault of the handler: the server stopped (the drain ran out of time).
-            let message = "the handler was cancelled: the server stopped before it finished";
-            span.record_fault(message);
-            observe::request_problem(
-                vm,
-                &Problem::new(Level::Warn, request_id, trace_id, message),
-            );
-            closing(error(503, "the server is shutting down", request_id))
-        }
-        Some(Err(fault)) => {
-            span.record_fault(&fault.message);
-            let mut report = fault.report();
-            if report.ends_with('\n') {
-                report.pop();
-            }
-            observe::request_problem(
-                vm,
-                &Problem {
-                    error: Some(&fault.message),
-                    stack: Some(&report),
-                    ..Problem::new(Level::Error, request_id, trace_id, "the handler faulted")
-                },
-            );
-            error(500, "internal server error", request_id)
-        }
+        Some(Ok(value)) => respond_with(vm, &span, &value, request_id, trace_id),
+        Some(Err(fault)) => respond_to_fault(vm, &span, &fault, request_id, trace_id),
         None => {
             // Cancel, and let the handler's cleanups run before answering.
             call.task().cancel();
@@ -292,6 +221,97 @@ async fn answer(
     drop(call);
     span.finish(response.status().as_u16());
     routed(response)
+}
+
+/// The response for what a handler returned, logging an error it answered with.
+fn respond_with(
+    vm: &VmRef,
+    span: &ServerSpan,
+    value: &Value,
+    request_id: &str,
+    trace_id: Option<u128>,
+) -> HttpResponse {
+    match answer_of(value) {
+        Answer::Respond(response) => to_http(&response),
+        Answer::Error {
+            status,
+            message,
+            detail,
+        } => {
+            // A 4xx is the client's doing: worth a line, not an alarm.
+            let level = if status >= 500 {
+                Level::Error
+            } else {
+                Level::Info
+            };
+            if status >= 500 {
+                span.record_fault(&detail);
+            }
+            observe::request_problem(
+                vm,
+                &Problem {
+                    error: Some(&detail),
+                    ..Problem::new(
+                        level,
+                        request_id,
+                        trace_id,
+                        "the handler answered with an error",
+                    )
+                },
+            );
+            error(status, &message, request_id)
+        }
+        Answer::Invalid(invalid) => {
+            span.record_fault(&invalid);
+            observe::request_problem(
+                vm,
+                &Problem {
+                    error: Some(&invalid),
+                    ..Problem::new(
+                        Level::Error,
+                        request_id,
+                        trace_id,
+                        "the handler returned no response",
+                    )
+                },
+            );
+            error(500, "internal server error", request_id)
+        }
+    }
+}
+
+/// The response for a handler that faulted or was cancelled, and its log line.
+fn respond_to_fault(
+    vm: &VmRef,
+    span: &ServerSpan,
+    fault: &Fault,
+    request_id: &str,
+    trace_id: Option<u128>,
+) -> HttpResponse {
+    if fault.kind == FaultKind::Cancelled {
+        // Not a fault of the handler: the server stopped (the drain ran out of time).
+        let message = "the handler was cancelled: the server stopped before it finished";
+        span.record_fault(message);
+        observe::request_problem(
+            vm,
+            &Problem::new(Level::Warn, request_id, trace_id, message),
+        );
+        return closing(error(503, "the server is shutting down", request_id));
+    }
+    span.record_fault(&fault.message);
+    let mut report = fault.report();
+    if report.ends_with('\n') {
+        report.pop();
+    }
+    observe::request_problem(
+        vm,
+        &Problem {
+            error: Some(&fault.message),
+            stack: Some(&report),
+            ..Problem::new(Level::Error, request_id, trace_id, "the handler faulted")
+        },
+    );
+    error(500, "internal server error", request_id)
 }
 
 /// The built-in endpoints: health probes and the metrics exposition.

@@ -129,9 +129,7 @@ fn start_time(fields: &[&str], proc_stat: &str) -> Option<f64> {
 
 /// A `VmRSS:   1234 kB` line of `/proc/self/status`, in bytes.
 fn status_kib(status: &str, key: &str) -> Option<f64> {
-    let line = status.lines().find_map(|line| line.strip_prefix(key))?;
-    let kib: f64 = line.split_whitespace().next()?.parse().ok()?;
-    Some(kib * 1024.0)
+    cn_runtime::tasks::memory::status_bytes(status, key).map(|bytes| bytes as f64)
 }
 
 /// The soft limit on the `Max open files` line of `/proc/self/limits`.

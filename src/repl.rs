@@ -44,7 +44,7 @@ const KEYWORDS: &[&str] = &[
     "nil",
 ];
 
-/// Completion of names and module members; knows the VM's current names.
+/// Completion of names and of members; knows the VM's current names.
 struct CnHelper {
     names: Vec<String>,
     members: Vec<(String, Vec<String>)>,
@@ -110,7 +110,7 @@ impl Validator for CnHelper {}
 impl Helper for CnHelper {}
 
 /// What completion offers now: keywords, builtins, modules and globals, and the members of
-/// each global bound to a module.
+/// each global: a module's, or those its type declares (`server.ro` completes `route`).
 fn completions(vm: &Vm) -> CnHelper {
     let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
     names.extend(vm.builtin_names().iter().map(|b| b.to_string()));
@@ -119,9 +119,9 @@ fn completions(vm: &Vm) -> CnHelper {
     names.extend(globals.iter().map(|g| g.to_string()));
     let members = globals
         .iter()
-        .filter_map(|g| match vm.repl_global(g) {
-            Some(Value::Module(m)) => Some((g.to_string(), vm.module_members(&m.name))),
-            _ => None,
+        .filter_map(|g| {
+            let names = vm.member_names(&vm.repl_global(g)?);
+            (!names.is_empty()).then(|| (g.to_string(), names))
         })
         .collect();
     CnHelper { names, members }

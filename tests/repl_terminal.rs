@@ -171,3 +171,20 @@ fn servers_serve_at_the_prompt_and_drain_on_ctrl_c() {
     terminal.keys(&["1 + 1", "Enter"]);
     terminal.wait_for(">>> 1 + 1\n2\n");
 }
+
+#[test]
+fn tab_completes_the_members_of_library_objects_and_builtin_values() {
+    let terminal = Terminal::start("complete");
+    terminal.keys(&["import http", "Enter", "s = http.Server()", "Enter"]);
+    terminal.wait_for(">>> s = http.Server()\n>>>");
+    // One candidate: the line is completed in place.
+    terminal.keys(&["s.ro", "Tab"]);
+    terminal.wait_for(">>> s.route");
+    terminal.keys(&["C-u", "t = \"abc\"", "Enter"]);
+    terminal.wait_for(">>> t = \"abc\"\n>>>");
+    terminal.keys(&["t.spli", "Tab"]);
+    terminal.wait_for(">>> t.split");
+    // Module members complete as before.
+    terminal.keys(&["C-u", "http.Ser", "Tab"]);
+    terminal.wait_for(">>> http.Server");
+}

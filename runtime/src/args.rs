@@ -69,7 +69,9 @@ impl<'a> Args<'a> {
         if n < min || n > max {
             let wanted = match (min, max) {
                 (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
-                (a, usize::MAX) => format!("at least {a} arguments"),
+                (a, usize::MAX) => {
+                    format!("at least {a} argument{}", if a == 1 { "" } else { "s" })
+                }
                 (a, b) => format!("{a} to {b} arguments"),
             };
             return Err(Fault::new(format!(

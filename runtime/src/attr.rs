@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use crate::fault::Fault;
+use crate::native::Found;
 use crate::object::{BoundMethod, ModuleMembers, NativeFunction};
 use crate::symbol::{self, Symbol};
 use crate::value::Value;
@@ -59,8 +60,8 @@ impl Vm {
             Value::Module(module) => self.module_member(module, name).ok_or_else(|| {
                 let names: Vec<Rc<str>> = match &module.members {
                     ModuleMembers::Script(scope) => scope.iter().map(|(n, _)| n.clone()).collect(),
-                    ModuleMembers::Native(members) => {
-                        members.iter().map(|(n, _)| n.name()).collect()
+                    ModuleMembers::Native(native) => {
+                        native.members.iter().map(|m| m.name.name()).collect()
                     }
                 };
                 suggest(
@@ -119,13 +120,17 @@ impl Vm {
                     ty.name
                 ))),
             },
-            Value::Object(native) => match native.inner.get_attr(native, self, name) {
-                Some(result) => result,
-                None => Ok(Value::Bound(Rc::new(BoundMethod::Builtin {
-                    receiver: object.clone(),
-                    name,
-                }))),
-            },
+            Value::Object(native) => {
+                let members = native.inner.members();
+                match members.lookup(name) {
+                    Some(Found::Attribute(i)) => members.get(i, native, self),
+                    Some(Found::Method(_)) => Ok(Value::Bound(Rc::new(BoundMethod::Builtin {
+                        receiver: object.clone(),
+                        name,
+                    }))),
+                    None => Err(members.unknown(name, "attribute")),
+                }
+            }
             Value::Duration(d) if name == symbol::SECONDS => {
                 Ok(Value::Float(*d as f64 / NANOS_PER_SECOND))
             }
@@ -140,13 +145,7 @@ impl Vm {
                 name,
             })))
         } else {
-            let names = crate::methods::method_names(object);
-            let names: Vec<Rc<str>> = names.iter().map(|n| Rc::from(*n)).collect();
-            Err(suggest(
-                format!("{} has no attribute '{name}'", object.type_name()),
-                name,
-                &names,
-            ))
+            Err(crate::methods::no_attribute(object, name))
         }
     }
 

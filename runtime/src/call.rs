@@ -6,6 +6,7 @@ use std::rc::Rc;
 use crate::args::Args;
 use crate::fault::Fault;
 use crate::fiber::{Fiber, FrameKind};
+use crate::native::Found;
 use crate::object::{BoundMethod, Closure, Record, RecordType};
 use crate::symbol::Symbol;
 use crate::value::Value;
@@ -111,9 +112,9 @@ impl Vm {
                 BoundMethod::Builtin { receiver, name } => {
                     let args = &fiber.stack[ret + 1..];
                     let (positional, named) = args.split_at(argc);
-                    let function = name.name();
+                    // The table names the method in messages.
                     let args = Args {
-                        function: &function,
+                        function: "",
                         positional,
                         names: keywords,
                         named,
@@ -167,20 +168,21 @@ impl Vm {
                 self.call_general(fiber, receiver, argc, &[])
             }
             Value::Object(native) => {
-                let function = name.name();
-                let args = Args::new(&function, &fiber.stack[receiver + 1..]);
-                match native.inner.call_method(native, self, name, args) {
-                    Some(result) => {
-                        let value = result?;
+                let members = native.inner.members();
+                match members.lookup(name) {
+                    Some(Found::Method(i)) => {
+                        let args = Args::new("", &fiber.stack[receiver + 1..]);
+                        let value = members.call(i, native, self, args)?;
                         fiber.stack.truncate(receiver);
                         fiber.stack.push(value);
                         Ok(false)
                     }
-                    None => {
-                        let attr = self.get_attr(&object, name)?;
-                        fiber.stack[receiver] = attr;
+                    Some(Found::Attribute(i)) => {
+                        // An attribute holding a function, called.
+                        fiber.stack[receiver] = members.get(i, native, self)?;
                         self.call_general(fiber, receiver, argc, &[])
                     }
+                    None => Err(members.unknown(name, "method")),
                 }
             }
             Value::Module(_) | Value::Type(_) | Value::Enum(_) | Value::Variant(_)
@@ -191,10 +193,8 @@ impl Vm {
                 self.call_general(fiber, receiver, argc, &[])
             }
             _ => {
-                let args = &fiber.stack[receiver + 1..];
-                let function = name.name();
-                let value =
-                    crate::methods::call_method(self, &object, name, Args::new(&function, args))?;
+                let args = Args::new("", &fiber.stack[receiver + 1..]);
+                let value = crate::methods::call_method(self, &object, name, args)?;
                 fiber.stack.truncate(receiver);
                 fiber.stack.push(value);
                 Ok(false)

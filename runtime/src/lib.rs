@@ -21,6 +21,7 @@ pub mod items;
 pub mod iter;
 pub mod methods;
 mod modules;
+pub mod native;
 pub mod object;
 pub mod ops;
 pub mod output;

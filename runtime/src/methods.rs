@@ -1,15 +1,14 @@
-//! Methods of builtin types (`xs.append(x)`, `d.get(k)`, `s.split(",")`), dispatched by
-//! receiver type and interned name.
-//!
-//! Each submodule covers one receiver type and exports its method names (`NAMES`, for bound
-//! methods and "did you mean" hints) and a `call` that returns `None` for unknown names, so
-//! [`has_method`] and [`call_method`] always agree.
+//! Methods of builtin types (`xs.append(x)`, `d.get(k)`, `s.split(",")`), each type's declared
+//! in a [`Table`] in its own submodule and found by interned name; library objects are reached
+//! through their own tables.
 
 mod bytes;
 mod dict;
 mod duration;
 mod list;
 mod result;
+#[path = "methods/str_format.rs"]
+mod str_format;
 #[path = "methods/str.rs"]
 mod string;
 mod tuple;
@@ -18,64 +17,99 @@ pub(crate) use dict::pairs_of;
 
 use crate::args::Args;
 use crate::fault::Fault;
+use crate::native::{unknown_member, Found, Table, TypeDoc};
 use crate::symbol::Symbol;
 use crate::value::Value;
 use crate::vm::Vm;
 
-/// Method names of a receiver's type, for `has_method` and "did you mean" hints.
-pub fn method_names(receiver: &Value) -> &'static [&'static str] {
-    match receiver {
-        Value::List(_) => list::NAMES,
-        Value::Dict(_) => dict::NAMES,
-        Value::Str(_) => string::NAMES,
-        Value::Bytes(_) => bytes::NAMES,
-        Value::Tuple(_) => tuple::NAMES,
-        Value::Duration(_) => duration::NAMES,
-        Value::Variant(v) if v.is_ok() || v.is_err() => result::NAMES,
-        _ => &[],
-    }
-}
-
-/// Whether `receiver` has a builtin method `name`.
+/// Whether `receiver` has a method `name` (builtin or library).
 pub fn has_method(receiver: &Value, name: Symbol) -> bool {
-    let names = method_names(receiver);
-    if names.is_empty() {
-        return false;
+    match receiver {
+        Value::List(_) => list::TABLE.find(name).is_some(),
+        Value::Dict(_) => dict::TABLE.find(name).is_some(),
+        Value::Str(_) => string::TABLE.find(name).is_some(),
+        Value::Bytes(_) => bytes::TABLE.find(name).is_some(),
+        Value::Tuple(_) => tuple::TABLE.find(name).is_some(),
+        Value::Duration(_) => duration::TABLE.find(name).is_some(),
+        Value::Variant(v) if v.is_ok() || v.is_err() => result::TABLE.find(name).is_some(),
+        Value::Object(o) => matches!(o.inner.members().lookup(name), Some(Found::Method(_))),
+        _ => false,
     }
-    let text = name.name();
-    names.contains(&&*text)
 }
 
-/// Calls builtin method `name` on `receiver`.
+/// Calls method `name` on `receiver`, checking the arguments against its declaration.
 pub fn call_method(
     vm: &mut Vm,
     receiver: &Value,
     name: Symbol,
     args: Args<'_>,
 ) -> Result<Value, Fault> {
-    let result = match receiver {
-        Value::List(items) => list::call(vm, items, name, args),
-        Value::Dict(d) => dict::call(d, name, args),
-        Value::Str(s) => string::call(receiver, s, name, args),
-        Value::Bytes(data) => bytes::call(data, name, args),
-        Value::Tuple(items) => tuple::call(items, name, args),
-        Value::Duration(nanos) => duration::call(*nanos, name, args),
-        Value::Variant(v) if v.is_ok() || v.is_err() => result::call(vm, receiver, v, name, args),
-        // A bound method of a library object (`f = server.stop`) is called through here.
-        Value::Object(native) => native.inner.call_method(native, vm, name, args),
-        _ => None,
-    };
-    result.unwrap_or_else(|| Err(no_method(receiver, name)))
+    fn call<R>(
+        table: &'static Table<R>,
+        r: &R,
+        receiver: &Value,
+        name: Symbol,
+        vm: &mut Vm,
+        args: Args<'_>,
+    ) -> Result<Value, Fault> {
+        match table.index_of(name) {
+            Some(i) => table.call(
+                &table.members[i],
+                r,
+                || receiver.clone(),
+                vm,
+                Args {
+                    function: table.qualified_name(i),
+                    ..args
+                },
+            ),
+            None => Err(table.unknown(name, "method")),
+        }
+    }
+    match receiver {
+        Value::List(l) => call(&list::TABLE, l, receiver, name, vm, args),
+        Value::Dict(d) => call(&dict::TABLE, d, receiver, name, vm, args),
+        Value::Str(s) => call(&string::TABLE, s, receiver, name, vm, args),
+        Value::Bytes(b) => call(&bytes::TABLE, b, receiver, name, vm, args),
+        Value::Tuple(t) => call(&tuple::TABLE, t, receiver, name, vm, args),
+        Value::Duration(d) => call(&duration::TABLE, d, receiver, name, vm, args),
+        Value::Variant(v) if v.is_ok() || v.is_err() => {
+            call(&result::TABLE, v, receiver, name, vm, args)
+        }
+        Value::Object(object) => {
+            let members = object.inner.members();
+            match members.lookup(name) {
+                // An attribute here was reached as a method: `call` says it is not one.
+                Some(Found::Method(i) | Found::Attribute(i)) => members.call(i, object, vm, args),
+                None => Err(members.unknown(name, "method")),
+            }
+        }
+        _ => Err(unknown_member(
+            receiver.type_name(),
+            name,
+            "method",
+            std::iter::empty(),
+        )),
+    }
 }
 
-/// The fault for calling a method the receiver's type does not have, with a hint.
-fn no_method(receiver: &Value, name: Symbol) -> Fault {
-    let text = name.name();
-    let mut message = format!("{} has no method '{text}'", receiver.type_name());
-    if let Some(close) =
-        cn_compiler::diagnostic::closest_name(&text, method_names(receiver).iter().copied())
-    {
-        message.push_str(&format!("; did you mean '{close}'?"));
-    }
-    Fault::new(message)
+/// The declared members of a builtin type, for `help()`, completion and hints.
+pub fn table_docs(receiver: &Value) -> Option<TypeDoc> {
+    Some(match receiver {
+        Value::List(_) => list::TABLE.docs(),
+        Value::Dict(_) => dict::TABLE.docs(),
+        Value::Str(_) => string::TABLE.docs(),
+        Value::Bytes(_) => bytes::TABLE.docs(),
+        Value::Tuple(_) => tuple::TABLE.docs(),
+        Value::Duration(_) => duration::TABLE.docs(),
+        Value::Variant(v) if v.is_ok() || v.is_err() => result::TABLE.docs(),
+        _ => return None,
+    })
+}
+
+/// The fault for an attribute a builtin type does not have, with a hint.
+pub(crate) fn no_attribute(receiver: &Value, name: Symbol) -> Fault {
+    let docs = table_docs(receiver);
+    let names = docs.iter().flat_map(|d| d.members.iter().map(|m| m.name));
+    unknown_member(receiver.type_name(), name, "attribute", names)
 }

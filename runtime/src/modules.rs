@@ -7,6 +7,7 @@ use std::rc::Rc;
 use cn_compiler::compile::ModuleScope;
 
 use crate::fault::Fault;
+use crate::native::ModuleBuilder;
 use crate::object::{Module, ModuleMembers};
 use crate::source::SourceFile;
 use crate::symbol::Symbol;
@@ -20,14 +21,12 @@ impl Vm {
         if let Some(ModuleState::Loaded(m)) = self.modules.get(name) {
             return Ok(Value::Module(m.clone()));
         }
-        if let Some(builder) = self.native_modules.get(name).copied() {
-            let members = builder(self)
-                .into_iter()
-                .map(|(n, v)| (Symbol::intern(n), v))
-                .collect();
+        if let Some((&name, &init)) = self.native_modules.get_key_value(name) {
+            let mut builder = ModuleBuilder::new(name);
+            init(&mut builder, self);
             let module = Rc::new(Module {
                 name: name.into(),
-                members: ModuleMembers::Native(members),
+                members: ModuleMembers::Native(builder.finish()),
             });
             self.modules
                 .insert(name.to_string(), ModuleState::Loaded(module.clone()));
@@ -113,10 +112,11 @@ impl Vm {
                     Some(v) => Some(v.clone()),
                 }
             }
-            ModuleMembers::Native(members) => members
+            ModuleMembers::Native(native) => native
+                .members
                 .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone()),
+                .find(|m| m.name == name)
+                .map(|m| m.value.clone()),
         }
     }
 
@@ -125,8 +125,8 @@ impl Vm {
         match self.modules.get(name) {
             Some(ModuleState::Loaded(m)) => match &m.members {
                 ModuleMembers::Script(scope) => scope.iter().map(|(n, _)| n.to_string()).collect(),
-                ModuleMembers::Native(members) => {
-                    members.iter().map(|(n, _)| n.name().to_string()).collect()
+                ModuleMembers::Native(native) => {
+                    native.members.iter().map(|m| m.name.to_string()).collect()
                 }
             },
             _ => Vec::new(),

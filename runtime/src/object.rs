@@ -11,6 +11,7 @@ use cn_compiler::compile::ModuleScope;
 
 use crate::args::Args;
 use crate::fault::Fault;
+use crate::native::{Function, Members, NativeModule, Params};
 use crate::source::SourceFile;
 use crate::symbol::Symbol;
 use crate::value::Value;
@@ -62,6 +63,10 @@ pub type NativeFn = fn(&mut Vm, Args<'_>) -> Result<Value, Fault>;
 pub struct NativeFunction {
     /// Name shown in errors and `repr` (`len`, `http.get`).
     pub name: Rc<str>,
+    /// `help()`'s text (empty for functions made by library code on the fly).
+    pub doc: &'static str,
+    /// What it accepts, checked before the implementation runs.
+    pub params: Params,
     /// The implementation.
     pub func: NativeImpl,
 }
@@ -75,27 +80,34 @@ pub enum NativeImpl {
 }
 
 impl NativeFunction {
-    /// A native function value from a function pointer.
-    pub fn value(name: impl Into<Rc<str>>, func: NativeFn) -> Value {
+    /// A declared function (a builtin, a module function) under the name `name`.
+    pub fn declared(name: Rc<str>, function: &'static Function) -> Value {
         Value::Native(Rc::new(NativeFunction {
-            name: name.into(),
-            func: NativeImpl::Plain(func),
+            name,
+            doc: function.doc,
+            params: function.params,
+            func: NativeImpl::Plain(function.call),
         }))
     }
 
-    /// A native function value from a closure.
+    /// A function made by library code at run time (a variant constructor, a middleware step),
+    /// which checks its own arguments.
     pub fn closure(
         name: impl Into<Rc<str>>,
         func: impl Fn(&mut Vm, Args<'_>) -> Result<Value, Fault> + 'static,
     ) -> Value {
         Value::Native(Rc::new(NativeFunction {
             name: name.into(),
+            doc: "",
+            params: Params::ANY,
             func: NativeImpl::Closure(Box::new(func)),
         }))
     }
 
-    /// Calls the function.
+    /// Calls the function, checking the arguments against its declaration first.
+    #[inline]
     pub fn call(&self, vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+        self.params.check(&args)?;
         match &self.func {
             NativeImpl::Plain(f) => f(vm, args),
             NativeImpl::Closure(f) => f(vm, args),
@@ -247,8 +259,8 @@ pub struct Module {
 pub enum ModuleMembers {
     /// A `.cn` file: members are its globals.
     Script(ModuleScope),
-    /// A native module: a fixed table.
-    Native(Vec<(Symbol, Value)>),
+    /// A native module: its declared members.
+    Native(NativeModule),
 }
 
 /// `range(start, stop, step)`.
@@ -350,33 +362,14 @@ impl<T: Any> AsAny for T {
     }
 }
 
-/// Behaviour of a native object; every method but `type_name` has a sensible default.
+/// Behaviour of a native object; every method but `type_name` and `members` has a sensible
+/// default.
 pub trait NativeType: AsAny {
     /// The type name scripts see (`http.Server`).
     fn type_name(&self) -> &str;
 
-    /// `obj.name`; `None` when there is no such attribute.
-    fn get_attr(
-        &self,
-        this: &Rc<NativeObject>,
-        vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        let _ = (this, vm, name);
-        None
-    }
-
-    /// `obj.name(args)`; `None` when there is no such method.
-    fn call_method(
-        &self,
-        this: &Rc<NativeObject>,
-        vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        let _ = (this, vm, name, args);
-        None
-    }
+    /// The type's methods and attributes, declared in a [`crate::native::Table`].
+    fn members(&self) -> &'static dyn Members;
 
     /// `obj.name = value`.
     fn set_attr(&self, vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {

@@ -18,6 +18,7 @@ use crate::args::Args;
 use crate::fault::{Fault, FaultKind};
 use crate::fiber::{Fiber, Frame, FrameKind, MAX_FRAMES};
 use crate::modules::{module_key, module_name};
+use crate::native::ModuleInit;
 use crate::object::{Closure, Code, Module, ModuleMembers};
 use crate::source::SourceFile;
 use crate::symbol::Symbol;
@@ -27,9 +28,6 @@ use crate::value::Value;
 /// How deeply natives may call back into scripts that call natives again (`sorted` with a key
 /// that sorts): each level uses the Rust stack.
 const MAX_NESTED_CALLS: usize = 200;
-
-/// Builds a native module's members on first import.
-pub type NativeModuleBuilder = fn(&mut Vm) -> Vec<(&'static str, Value)>;
 
 /// Why running a program stopped.
 #[derive(Debug)]
@@ -83,7 +81,7 @@ pub struct Vm {
     builtin_names: Vec<&'static str>,
     slots: GlobalSlots,
     pub(crate) modules: HashMap<String, ModuleState>,
-    pub(crate) native_modules: HashMap<&'static str, NativeModuleBuilder>,
+    pub(crate) native_modules: HashMap<&'static str, ModuleInit>,
     repl: Option<(ModuleScope, Rc<SourceFile>)>,
     output: Output,
     pub(crate) nested_calls: usize,
@@ -155,9 +153,9 @@ impl Vm {
             .expect("a VM that runs tasks lives inside a Runtime")
     }
 
-    /// Makes `import name` load a native module built by `builder`.
-    pub fn register_module(&mut self, name: &'static str, builder: NativeModuleBuilder) {
-        self.native_modules.insert(name, builder);
+    /// Makes `import name` load a native module filled by `init` on first import.
+    pub fn register_module(&mut self, name: &'static str, init: ModuleInit) {
+        self.native_modules.insert(name, init);
     }
 
     /// Names of the builtins, for REPL completion.

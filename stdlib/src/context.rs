@@ -8,17 +8,27 @@
 use std::rc::Rc;
 
 use cn_runtime::dict::{new_dict, Key};
-use cn_runtime::object::NativeFunction;
+use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::tasks::Task;
 use cn_runtime::{Args, Fault, Value, Vm};
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        ("get", NativeFunction::value("context.get", get)),
-        ("set", NativeFunction::value("context.set", set)),
-        ("all", NativeFunction::value("context.all", all)),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("get", get)
+        .doc("get(key, default=nil)\nThe current task's value for `key`, or `default`.")
+        .params(Params::between(1, 2).keywords(&["default"])),
+    Function::new("set", set)
+        .doc("set(key, value)\nStores `value` under `key` for the current task and the tasks it spawns from now on.")
+        .params(Params::exactly(2)),
+    Function::new("all", all)
+        .doc("all()\nA dict copy of the current task's values, keys sorted.")
+        .params(Params::exactly(0)),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("Values that travel with a task: set in one, read in it and in the tasks it spawns.")
+        .functions(FUNCTIONS);
 }
 
 fn current<'a>(vm: &'a Vm, args: &Args<'_>) -> Result<&'a Rc<Task>, Fault> {
@@ -28,8 +38,6 @@ fn current<'a>(vm: &'a Vm, args: &Args<'_>) -> Result<&'a Rc<Task>, Fault> {
 
 /// context.get(key, default=nil)
 fn get(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["default"])?;
-    args.expect_count(1, 2)?;
     let key = args.str(0)?;
     let default = args.get_or_named(1, "default").cloned().unwrap_or_default();
     let task = current(vm, &args)?;
@@ -39,8 +47,6 @@ fn get(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// context.set(key, value)
 fn set(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(2, 2)?;
     let key: Rc<str> = args.str(0)?.as_str().into();
     let value = args.value(1)?.clone();
     current(vm, &args)?.context.borrow_mut().insert(key, value);
@@ -51,8 +57,6 @@ fn set(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 /// left out: it is there only when spans are exported, and scripts read the span through
 /// `trace_id`/`span_id` and the `tracing` functions.
 fn all(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
     let task = current(vm, &args)?;
     let mut entries: Vec<(Rc<str>, Value)> = task
         .context

@@ -12,7 +12,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use cn_runtime::dict::{new_dict, Key};
 use cn_runtime::format::write_duration;
-use cn_runtime::object::NativeFunction;
+use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::{Args, Fault, Value, Vm};
 
 /// Containers nested deeper than this are refused in both directions (and cannot overflow the
@@ -23,24 +23,24 @@ const MAX_DEPTH: usize = 512;
 /// (no cycle, but exponentially many elements) faults here instead of exhausting memory.
 pub const MAX_TEXT: usize = 64 << 20;
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        (
-            "encode",
-            NativeFunction::value("json.encode", encode_native),
-        ),
-        (
-            "decode",
-            NativeFunction::value("json.decode", decode_native),
-        ),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("encode", encode_native)
+        .doc("encode(value, indent=0)\nJSON text; faults on values JSON cannot hold.")
+        .params(Params::between(1, 2).keywords(&["indent"])),
+    Function::new("decode", decode_native)
+        .doc("decode(text)\n`Ok(value)`, or `Err(message)` naming the line and column.")
+        .params(Params::exactly(1)),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("JSON text to cn values and back.")
+        .functions(FUNCTIONS);
 }
 
 /// json.encode(value, indent=0): JSON text; faults on values JSON cannot hold.
 fn encode_native(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["indent"])?;
-    args.expect_count(1, 2)?;
     let indent = match args.get_or_named(1, "indent") {
         None | Some(Value::Nil) => 0,
         Some(Value::Int(n)) if (0..=16).contains(n) => *n as usize,
@@ -58,8 +58,6 @@ fn encode_native(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// json.decode(text): `Ok(value)`, or `Err(message)` naming the line and column.
 fn decode_native(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(1, 1)?;
     Ok(match decode(args.str(0)?) {
         Ok(value) => Value::ok(value),
         Err(message) => Value::err(Value::str(message)),

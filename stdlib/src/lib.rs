@@ -21,16 +21,16 @@ use cn_runtime::Vm;
 
 /// Installs every standard-library module into `vm`.
 pub fn register(vm: &mut Vm) {
-    vm.register_module("time", time::members);
-    vm.register_module("tracing", trace::members);
-    vm.register_module("context", context::members);
-    vm.register_module("config", config::members);
-    vm.register_module("http", http::members);
-    vm.register_module("json", json::members);
-    vm.register_module("log", log::members);
+    vm.register_module("time", time::module);
+    vm.register_module("tracing", trace::module);
+    vm.register_module("context", context::module);
+    vm.register_module("config", config::module);
+    vm.register_module("http", http::module);
+    vm.register_module("json", json::module);
+    vm.register_module("log", log::module);
     log::install();
     log::report_drops_at_exit(vm);
-    vm.register_module("metrics", metrics::members);
-    vm.register_module("signal", signal::members);
-    vm.register_module("sync", sync::members);
+    vm.register_module("metrics", metrics::module);
+    vm.register_module("signal", signal::module);
+    vm.register_module("sync", sync::module);
 }

@@ -12,16 +12,24 @@ use std::rc::Rc;
 
 use tokio::sync::Notify;
 
-use cn_runtime::object::{NativeFunction, NativeObject, NativeType, Variant};
-use cn_runtime::symbol::Symbol;
+use cn_runtime::native::{Function, Member, Members, ModuleBuilder, Params, Table};
+use cn_runtime::object::{NativeObject, NativeType, Variant};
 use cn_runtime::{Args, Fault, Value, Vm};
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        ("Channel", NativeFunction::value("sync.Channel", channel)),
-        ("Closed", closed_error()),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("Channel", channel)
+        .doc("Channel(capacity=1)\nA buffered FIFO channel between tasks, as in Go: `send` waits while it is full, `recv` while it is empty.")
+        .params(Params::between(0, 1).keywords(&["capacity"])),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("Channels between tasks.").functions(FUNCTIONS).value(
+        "Closed",
+        "Closed\nThe error `recv` returns once the channel is closed and drained: `Err(Closed)`.",
+        closed_error(),
+    );
 }
 
 /// The error `recv` returns on a closed, drained channel.
@@ -31,8 +39,6 @@ fn closed_error() -> Value {
 
 /// sync.Channel(capacity=1)
 fn channel(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["capacity"])?;
-    args.expect_count(0, 1)?;
     let capacity = match args.get_or_named(0, "capacity") {
         None => 1,
         Some(Value::Int(n)) if *n >= 1 => *n as usize,
@@ -95,7 +101,6 @@ struct Channel(Rc<State>);
 
 impl Channel {
     fn send(&self, vm: &mut Vm, args: &Args<'_>) -> Result<Value, Fault> {
-        args.expect_count(1, 1)?;
         let state = self.0.clone();
         if state.closed.get() {
             return Err(Fault::new("send on a closed channel"));
@@ -119,8 +124,7 @@ impl Channel {
         }))
     }
 
-    fn recv(&self, vm: &mut Vm, args: &Args<'_>) -> Result<Value, Fault> {
-        args.expect_count(0, 0)?;
+    fn recv(&self, vm: &mut Vm) -> Result<Value, Fault> {
         let state = self.0.clone();
         if let Some(result) = state.try_recv() {
             return Ok(result);
@@ -146,36 +150,40 @@ impl Channel {
     }
 }
 
+type M = Member<Channel>;
+
+/// What `sync.Channel(..)` returns.
+static CHANNEL: Table<Channel> = Table::new(
+    "sync.Channel",
+    "A buffered FIFO channel between tasks. Sending on a closed channel faults.",
+    &[
+        M::method("send", |c, vm, args| c.send(vm, &args))
+            .doc("send(value)\nPuts `value` in the channel, waiting while it is full.")
+            .params(Params::exactly(1)),
+        M::method("recv", |c, vm, _| c.recv(vm)).doc(
+            "recv()\nWaits for a value: `Ok(value)`, or `Err(Closed)` once closed and drained.",
+        ),
+        M::method("close", |c, _, _| {
+            c.close();
+            Ok(Value::Nil)
+        })
+        .doc("close()\nCloses the channel: receivers drain what is left, then get `Err(Closed)`."),
+        M::method("len", |c, _, _| {
+            Ok(Value::Int(c.0.buffer.borrow().len() as i64))
+        })
+        .doc("len()\nHow many values are waiting in the buffer."),
+        M::method("closed", |c, _, _| Ok(Value::Bool(c.0.closed.get())))
+            .doc("closed()\nWhether the channel has been closed."),
+    ],
+);
+
 impl NativeType for Channel {
     fn type_name(&self) -> &str {
         "sync.Channel"
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        if let Err(fault) = args.allow_named(&[]) {
-            return Some(Err(fault));
-        }
-        Some(match &*name.name() {
-            "send" => self.send(vm, &args),
-            "recv" => self.recv(vm, &args),
-            "close" => args.expect_count(0, 0).map(|()| {
-                self.close();
-                Value::Nil
-            }),
-            "len" => args
-                .expect_count(0, 0)
-                .map(|()| Value::Int(self.0.buffer.borrow().len() as i64)),
-            "closed" => args
-                .expect_count(0, 0)
-                .map(|()| Value::Bool(self.0.closed.get())),
-            _ => return None,
-        })
+    fn members(&self) -> &'static dyn Members {
+        &CHANNEL
     }
 
     fn display(&self) -> String {

@@ -4,27 +4,41 @@
 //! one also takes a number of seconds. `time.now()` is a `time.Time` that prints as RFC 3339 in
 //! UTC. `time.timeout(d, f)` runs `f` as a task and cancels it when the deadline passes.
 
-use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cn_runtime::object::{NativeFunction, NativeObject, NativeType, Variant};
-use cn_runtime::symbol::Symbol;
+use cn_runtime::native::{Function, Member, Members, ModuleBuilder, Params, Table};
+use cn_runtime::object::{NativeObject, NativeType, Variant};
 use cn_runtime::{Args, Fault, Value, Vm};
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        ("sleep", NativeFunction::value("time.sleep", sleep)),
-        ("timeout", NativeFunction::value("time.timeout", timeout)),
-        ("now", NativeFunction::value("time.now", now)),
-        ("since", NativeFunction::value("time.since", since)),
-        (
-            "monotonic",
-            NativeFunction::value("time.monotonic", monotonic),
-        ),
-        ("Timeout", timeout_error()),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("sleep", sleep)
+        .doc("sleep(d)\nWaits `d`; other tasks run meanwhile. `sleep(0)` just lets them run.")
+        .params(Params::at_least(0).any_keywords()),
+    Function::new("timeout", timeout)
+        .doc("timeout(d, f)\n`Ok(f())`, or `Err(Timeout)` once `d` has passed — `f` is then cancelled and its `defer`s have run. A fault in `f` is raised here.")
+        .params(Params::at_least(0).any_keywords()),
+    Function::new("now", now)
+        .doc("now()\nThe current wall-clock time.")
+        .params(Params::at_least(0).any_keywords()),
+    Function::new("since", since)
+        .doc("since(t)\nThe duration from time `t` until now.")
+        .params(Params::at_least(0).any_keywords()),
+    Function::new("monotonic", monotonic)
+        .doc("monotonic()\nSeconds (a float) on a clock that never goes back; only differences mean anything.")
+        .params(Params::at_least(0).any_keywords()),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("Sleeping, deadlines, wall-clock and monotonic time.")
+        .functions(FUNCTIONS)
+        .value(
+            "Timeout",
+            "Timeout\nThe error `time.timeout` returns when the deadline passes: `Err(Timeout)`.",
+            timeout_error(),
+        );
 }
 
 /// The error `time.timeout` returns: `Err(Timeout)`.
@@ -80,8 +94,6 @@ pub(crate) fn duration_option(
 
 /// time.sleep(d): waits `d`; other tasks run meanwhile. `sleep(0)` just lets them run.
 fn sleep(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(1, 1)?;
     let duration = duration_arg(&args, 0)?;
     Ok(vm.suspend(async move {
         if duration.is_zero() {
@@ -96,8 +108,6 @@ fn sleep(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 /// time.timeout(d, f): `Ok(f())`, or `Err(Timeout)` once `d` has passed — `f` is then cancelled
 /// and its `defer`s have run. A fault in `f` is raised here.
 fn timeout(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(2, 2)?;
     let duration = duration_arg(&args, 0)?;
     let callback = vm.start_callback(args.value(1)?.clone(), Vec::new());
     Ok(vm.suspend(async move {
@@ -113,16 +123,12 @@ fn timeout(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// time.now(): the current wall-clock time.
-fn now(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+fn now(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(NativeObject::value(Time(SystemTime::now())))
 }
 
 /// time.since(t): the duration from time `t` until now.
 fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(1, 1)?;
     let time = match args.value(0)? {
         Value::Object(object) => object.downcast::<Time>().map(|t| t.0),
         _ => None,
@@ -140,9 +146,7 @@ fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// time.monotonic(): seconds (a float) on a clock that never goes back; only differences mean
 /// anything.
-fn monotonic(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+fn monotonic(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = START.get_or_init(Instant::now);
     Ok(Value::Float(start.elapsed().as_secs_f64()))
@@ -161,25 +165,33 @@ impl Time {
     }
 }
 
+type M = Member<Time>;
+
+/// What `time.now()` returns.
+static TIME: Table<Time> = Table::new(
+    "time.Time",
+    "A wall-clock instant, as `time.now()` returns it; prints as RFC 3339 in UTC.",
+    &[
+        M::method("rfc3339", |t, _, _| Ok(Value::str(t.rfc3339())))
+            .doc("rfc3339()\nThe instant as RFC 3339 text in UTC, to the millisecond."),
+        M::method("unix", |t, _, _| {
+            Ok(Value::Float(t.unix_duration().as_secs_f64()))
+        })
+        .doc("unix()\nSeconds since 1970-01-01 UTC, as a float."),
+        M::method("unix_ms", |t, _, _| {
+            Ok(Value::Int(t.unix_duration().as_millis() as i64))
+        })
+        .doc("unix_ms()\nMilliseconds since 1970-01-01 UTC, as an int."),
+    ],
+);
+
 impl NativeType for Time {
     fn type_name(&self) -> &str {
         "time.Time"
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        let value = match &*name.name() {
-            "rfc3339" => Value::str(self.rfc3339()),
-            "unix" => Value::Float(self.unix_duration().as_secs_f64()),
-            "unix_ms" => Value::Int(self.unix_duration().as_millis() as i64),
-            _ => return None,
-        };
-        Some(args.expect_count(0, 0).map(|()| value))
+    fn members(&self) -> &'static dyn Members {
+        &TIME
     }
 
     fn display(&self) -> String {

@@ -11,7 +11,6 @@ use crate::vm::Vm;
 
 /// print(*values, sep=" ", end="\n"): writes the values separated by `sep`, then `end`.
 pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["sep", "end"])?;
     let text_option = |name: &str, default: &'static str| -> Result<&str, Fault> {
         match args.named(name) {
             None | Some(Value::Nil) => Ok(default),
@@ -37,8 +36,6 @@ pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// len(x): the number of items of a list, tuple, dict or range, or of characters of a string.
 pub(super) fn len(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let n = match args.value(0)? {
         Value::Str(s) => {
             if s.is_ascii() {
@@ -64,8 +61,6 @@ pub(super) fn len(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// range(stop) / range(start, stop, step=1): the ints from `start` up to (not including) `stop`.
 pub(super) fn range(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 3)?;
-    args.allow_named(&[])?;
     let (start, stop, step) = match args.len() {
         1 => (0, args.int(0)?, 1),
         2 => (args.int(0)?, args.int(1)?, 1),
@@ -79,8 +74,6 @@ pub(super) fn range(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// str(x=""): `x` as text, the way `print` shows it.
 pub(super) fn str(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&[])?;
     Ok(match args.get(0) {
         None => Value::str(""),
         Some(v @ Value::Str(_)) => v.clone(),
@@ -90,22 +83,16 @@ pub(super) fn str(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// repr(x): `x` as it would be written in source (strings quoted).
 pub(super) fn repr(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     Ok(Value::str(format::repr(args.value(0)?)))
 }
 
 /// type(x): the name of `x`'s type as a string ("int", "list", a record type's name).
 pub(super) fn type_of(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     Ok(Value::str(args.value(0)?.type_name()))
 }
 
 /// format(value, spec=""): `value` formatted by a format spec such as ".2f", ">8" or ",".
 pub(super) fn format(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&[])?;
     let value = args.value(0)?;
     let spec = match args.get(1) {
         None => "",
@@ -118,30 +105,22 @@ pub(super) fn format(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// args(): the script's command-line arguments (after the script path), as strings.
-pub(super) fn args(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+pub(super) fn args(vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(Value::list(vm.script_args.iter().map(Value::str).collect()))
 }
 
 /// Ok(value=nil): a successful result.
 pub(super) fn ok(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 1)?;
     Ok(Value::ok(args.get(0).cloned().unwrap_or_default()))
 }
 
 /// Err(error): a failed result carrying `error`.
 pub(super) fn err(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(1, 1)?;
     Ok(Value::err(args.value(0)?.clone()))
 }
 
 /// exit(code=0): ends the program with `code` after running pending `defer`s.
 pub(super) fn exit(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 1)?;
     let code = match args.get(0) {
         None => 0,
         Some(Value::Int(n)) => (*n).clamp(0, 255) as i32,

@@ -12,8 +12,6 @@ use super::params::{collect_arg, iterable_arg};
 
 /// int(x=0, base=10): `x` as an int; strings are parsed in `base`, floats truncate.
 pub(super) fn int(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 2)?;
-    args.allow_named(&["base"])?;
     let base = match args.get_or_named(1, "base") {
         None => None,
         Some(Value::Int(b)) => Some(*b),
@@ -165,8 +163,6 @@ pub(super) fn float_to_int(f: f64) -> Result<i64, Fault> {
 
 /// float(x=0.0): `x` as a float; strings may be "inf", "-inf" or "nan".
 pub(super) fn float(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&[])?;
     match args.get(0) {
         None => Ok(Value::Float(0.0)),
         Some(Value::Float(f)) => Ok(Value::Float(*f)),
@@ -220,15 +216,11 @@ fn parse_float(text: &str) -> Option<f64> {
 
 /// bool(x=false): whether `x` is truthy (nil, false, 0, empty containers are not).
 pub(super) fn bool(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&[])?;
     Ok(Value::Bool(args.get(0).is_some_and(Value::truthy)))
 }
 
 /// list(iterable=[]): a new list of the iterable's items.
 pub(super) fn list(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&[])?;
     if args.is_empty() {
         return Ok(Value::list(Vec::new()));
     }
@@ -237,8 +229,6 @@ pub(super) fn list(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// bytes(source=b""): a str's UTF-8 bytes, or an iterable of ints 0-255 as bytes.
 pub(super) fn bytes(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&[])?;
     match args.get(0) {
         None => Ok(Value::bytes(Vec::new())),
         Some(b @ Value::Bytes(_)) => Ok(b.clone()),
@@ -274,8 +264,6 @@ pub(super) fn bytes(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// tuple(iterable=()): a new tuple of the iterable's items.
 pub(super) fn tuple(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&[])?;
     match args.get(0) {
         None => Ok(Value::tuple(Vec::new())),
         Some(t @ Value::Tuple(_)) => Ok(t.clone()),
@@ -285,7 +273,6 @@ pub(super) fn tuple(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// dict(pairs=nil, **items): a new dict from a dict or (key, value) pairs, plus keyword items.
 pub(super) fn dict(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
     let mut dict = new_dict();
     if args.len() == 1 {
         let source = iterable_arg(&args, 0)?;
@@ -299,8 +286,6 @@ pub(super) fn dict(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// ord(c): the Unicode code point of the one-character string `c`.
 pub(super) fn ord(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let s = args.str(0)?;
     let mut chars = s.chars();
     match (chars.next(), chars.next()) {
@@ -314,8 +299,6 @@ pub(super) fn ord(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// chr(i): the one-character string for Unicode code point `i`.
 pub(super) fn chr(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let n = args.int(0)?;
     u32::try_from(n)
         .ok()
@@ -329,8 +312,6 @@ pub(super) fn chr(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 fn radix(args: &Args<'_>, prefix: &str, digits: fn(u64) -> String) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let n = args.int(0)?;
     let sign = if n < 0 { "-" } else { "" };
     Ok(Value::str(format!(

@@ -16,8 +16,6 @@ use super::sliced;
 
 /// abs(x): the absolute value of an int, float or duration.
 pub(super) fn abs(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let overflow = || Fault::new("integer overflow in abs()");
     match args.value(0)? {
         Value::Int(n) => n.checked_abs().map(Value::Int).ok_or_else(overflow),
@@ -29,8 +27,6 @@ pub(super) fn abs(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// round(x, ndigits=nil): `x` rounded half to even; an int without `ndigits`, else like `x`.
 pub(super) fn round(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&["ndigits"])?;
     let ndigits = match args.get_or_named(1, "ndigits") {
         None | Some(Value::Nil) => None,
         Some(Value::Int(n)) => Some(*n),
@@ -90,8 +86,6 @@ fn round_float(f: f64, digits: i64) -> f64 {
 
 /// divmod(a, b): the tuple (a // b, a % b), with Python's floor semantics.
 pub(super) fn divmod(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(2, 2)?;
-    args.allow_named(&[])?;
     for i in 0..2 {
         let v = args.value(i)?;
         if !matches!(v, Value::Int(_) | Value::Float(_) | Value::Duration(_)) {
@@ -173,8 +167,6 @@ impl Total {
 
 /// sum(iterable, start=0): `start` plus every item (ints, floats, durations, ...).
 pub(super) fn sum(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&["start"])?;
     let start = args.get_or_named(1, "start");
     let total = match start {
         None => Total::Int(0),

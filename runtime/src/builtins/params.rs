@@ -63,12 +63,6 @@ pub(crate) fn collect(value: &Value) -> Result<Vec<Value>, Fault> {
     iter::collect(value)
 }
 
-/// Fails unless the call has no arguments at all.
-pub(crate) fn no_args(args: &Args<'_>) -> Result<(), Fault> {
-    args.expect_count(0, 0)?;
-    args.allow_named(&[])
-}
-
 /// An optional int given positionally at `i` or by keyword `name`; `nil` counts as absent.
 pub(crate) fn opt_int(args: &Args<'_>, i: usize, name: &str) -> Result<Option<i64>, Fault> {
     match args.get(i) {

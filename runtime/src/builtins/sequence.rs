@@ -16,8 +16,6 @@ use super::sliced::{self, Flow, Fold};
 
 /// sorted(iterable, key=nil, reverse=false): a new sorted list (stable).
 pub(super) fn sorted(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&["key", "reverse"])?;
     let items = collect_arg(&args, 0)?;
     let reverse = flag(&args, "reverse")?;
     Ok(Value::list(sort_values(vm, items, key_fn(&args), reverse)?))
@@ -194,8 +192,6 @@ fn merge_sort(
 
 /// reversed(iterable): a new list of the items in reverse order.
 pub(super) fn reversed(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let mut items = collect_arg(&args, 0)?;
     items.reverse();
     Ok(Value::list(items))
@@ -203,8 +199,6 @@ pub(super) fn reversed(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// enumerate(iterable, start=0): an iterator of (index, item) pairs.
 pub(super) fn enumerate(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&["start"])?;
     let start = opt_int(&args, 1, "start")?.unwrap_or(0);
     // The counter must not overflow while counting; no iteration reaches 2^48 items.
     if start > i64::MAX - (1 << 48) {
@@ -218,7 +212,6 @@ pub(super) fn enumerate(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// zip(*iterables): an iterator of tuples taking one item from each, stopping at the shortest.
 pub(super) fn zip(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
     let iters = (0..args.len())
         .map(|i| iterate_arg(&args, i))
         .collect::<Result<Vec<_>, _>>()?;
@@ -227,8 +220,6 @@ pub(super) fn zip(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// any(iterable): whether some item is truthy (false for an empty iterable).
 pub(super) fn any(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     sliced::fold(vm, iterate_arg(&args, 0)?, Truthy { stop_at: true })
 }
 
@@ -253,8 +244,6 @@ impl Fold for Truthy {
 
 /// all(iterable): whether every item is truthy (true for an empty iterable).
 pub(super) fn all(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     sliced::fold(vm, iterate_arg(&args, 0)?, Truthy { stop_at: false })
 }
 
@@ -342,8 +331,6 @@ impl Fold for Mapped {
 
 /// filter(f, iterable): a list of the items for which `f(item)` is truthy (`f` nil: the item).
 pub(super) fn filter(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(2, 2)?;
-    args.allow_named(&[])?;
     let f = args.value(0)?.clone();
     let it = iterate_arg(&args, 1)?;
     sliced::fold(vm, it, Mapped::new(f, Keep::Truthy, false))

@@ -6,35 +6,43 @@
 use std::fmt::Write;
 
 use crate::args::Args;
-use crate::builtins::params::no_args;
 use crate::fault::Fault;
-use crate::symbol::{self, Symbol};
+use crate::native::{Member, Params, Table};
 use crate::value::Value;
 
-/// Every bytes method.
-pub(super) const NAMES: &[&str] = &[
-    "decode",
-    "decode_lossy",
-    "hex",
-    "startswith",
-    "endswith",
-    "find",
-];
+type Bytes = std::rc::Rc<bytes::Bytes>;
 
-/// Calls bytes method `name`.
-pub(super) fn call(data: &[u8], name: Symbol, args: Args<'_>) -> Option<Result<Value, Fault>> {
-    Some(match name {
-        symbol::DECODE => no_args(&args).map(|()| decode(data)),
-        symbol::DECODE_LOSSY => {
-            no_args(&args).map(|()| Value::str(String::from_utf8_lossy(data).into_owned()))
-        }
-        symbol::HEX => no_args(&args).map(|()| Value::str(hex(data))),
-        symbol::STARTSWITH => affix(&args).map(|part| Value::Bool(data.starts_with(part))),
-        symbol::ENDSWITH => affix(&args).map(|part| Value::Bool(data.ends_with(part))),
-        symbol::FIND => find(data, &args),
-        _ => return None,
-    })
-}
+/// A member of this type's table.
+type M = Member<Bytes>;
+
+/// Every bytes method.
+pub(super) static TABLE: Table<Bytes> = Table::new(
+    "bytes",
+    "Immutable raw bytes: `b\"abc\"`, `bytes(list_of_ints)`, `s.encode()`.",
+    &[
+        M::method("decode", |data, _, _| Ok(decode(data)))
+            .doc("decode()\nOk(str) for valid UTF-8, else Err naming the first bad byte."),
+        M::method("decode_lossy", |data, _, _| {
+            Ok(Value::str(String::from_utf8_lossy(data).into_owned()))
+        })
+        .doc("decode_lossy()\nThe text, with invalid UTF-8 replaced by U+FFFD."),
+        M::method("hex", |data, _, _| Ok(Value::str(hex(data))))
+            .doc("hex()\nTwo lowercase hex digits per byte."),
+        M::method("startswith", |data, _, args| {
+            Ok(Value::Bool(data.starts_with(bytes_arg(&args, 0)?)))
+        })
+        .doc("startswith(prefix)\nWhether the bytes start with bytes `prefix`.")
+        .params(Params::exactly(1)),
+        M::method("endswith", |data, _, args| {
+            Ok(Value::Bool(data.ends_with(bytes_arg(&args, 0)?)))
+        })
+        .doc("endswith(suffix)\nWhether the bytes end with bytes `suffix`.")
+        .params(Params::exactly(1)),
+        M::method("find", |data, _, args| find(data, &args))
+            .doc("find(sub)\nThe index of the first occurrence of bytes `sub` (or of the byte value `sub`), -1 when absent.")
+            .params(Params::exactly(1)),
+    ],
+);
 
 /// `b.decode()`: `Ok(str)` for valid UTF-8, else `Err` naming the first bad byte.
 fn decode(data: &[u8]) -> Value {
@@ -55,12 +63,6 @@ fn hex(data: &[u8]) -> String {
     out
 }
 
-fn affix<'a>(args: &Args<'a>) -> Result<&'a [u8], Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
-    bytes_arg(args, 0)
-}
-
 fn bytes_arg<'a>(args: &Args<'a>, i: usize) -> Result<&'a [u8], Fault> {
     match args.value(i)? {
         Value::Bytes(b) => Ok(b),
@@ -75,8 +77,6 @@ fn bytes_arg<'a>(args: &Args<'a>, i: usize) -> Result<&'a [u8], Fault> {
 /// `b.find(sub)`: index of the first occurrence of bytes `sub` (or of the byte value `sub`),
 /// -1 when absent.
 fn find(data: &[u8], args: &Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let found = match args.value(0)? {
         Value::Int(n) => u8::try_from(*n)
             .ok()

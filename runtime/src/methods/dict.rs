@@ -4,71 +4,73 @@
 use std::rc::Rc;
 
 use crate::args::Args;
-use crate::builtins::params::{is_iterable, no_args};
+use crate::builtins::params::is_iterable;
 use crate::dict::Key;
 use crate::fault::Fault;
 use crate::format;
 use crate::iter;
-use crate::symbol::{self, Symbol};
+use crate::native::{Member, Params, Table};
 use crate::value::Value;
+use crate::vm::Vm;
 
 type DictRef = Rc<crate::teardown::DictCell>;
 
-/// Every dict method.
-pub(super) const NAMES: &[&str] = &[
-    "keys",
-    "values",
-    "items",
-    "get",
-    "pop",
-    "setdefault",
-    "update",
-    "clear",
-    "copy",
-];
+/// A member of this type's table.
+type M = Member<DictRef>;
 
-/// Calls dict method `name`; `None` if there is no such method.
-pub(super) fn call(d: &DictRef, name: Symbol, args: Args<'_>) -> Option<Result<Value, Fault>> {
-    Some(match name {
-        symbol::KEYS => no_args(&args)
-            .map(|()| Value::list(d.borrow().keys().map(|k| k.value().clone()).collect())),
-        symbol::VALUES => {
-            no_args(&args).map(|()| Value::list(d.borrow().values().cloned().collect()))
-        }
-        symbol::ITEMS => no_args(&args).map(|()| {
+/// Every dict method.
+pub(super) static TABLE: Table<DictRef> = Table::new(
+    "dict",
+    "A mutable mapping in insertion order: `{\"a\": 1}`, `dict(pairs, **items)`.",
+    &[
+        M::method("keys", |d, _, _| {
+            Ok(Value::list(d.borrow().keys().map(|k| k.value().clone()).collect()))
+        })
+        .doc("keys()\nThe keys, as a list."),
+        M::method("values", |d, _, _| {
+            Ok(Value::list(d.borrow().values().cloned().collect()))
+        })
+        .doc("values()\nThe values, as a list."),
+        M::method("items", |d, _, _| {
             let items = d
                 .borrow()
                 .iter()
                 .map(|(k, v)| Value::tuple(vec![k.value().clone(), v.clone()]))
                 .collect();
-            Value::list(items)
-        }),
-        symbol::GET => get(d, args),
-        symbol::POP => pop(d, args),
-        symbol::SETDEFAULT => setdefault(d, args),
-        symbol::UPDATE => update(d, args),
-        symbol::CLEAR => no_args(&args).map(|()| {
+            Ok(Value::list(items))
+        })
+        .doc("items()\nThe (key, value) pairs, as a list of tuples."),
+        M::method("get", get)
+            .doc("get(key, default=nil)\nThe value for `key`, or `default` when it is missing.")
+            .params(Params::between(1, 2)),
+        M::method("pop", pop)
+            .doc("pop(key, default)\nRemoves `key` and returns its value; `default` (or a fault) when it is missing.")
+            .params(Params::between(1, 2)),
+        M::method("setdefault", setdefault)
+            .doc("setdefault(key, default=nil)\nThe value for `key`, inserting `default` first when it is missing.")
+            .params(Params::between(1, 2)),
+        M::method("update", update)
+            .doc("update(other=nil, **items)\nCopies in the items of a dict or of (key, value) pairs, then the keywords.")
+            .params(Params::between(0, 1).any_keywords()),
+        M::method("clear", |d, _, _| {
             d.borrow_mut().clear();
-            Value::Nil
-        }),
-        symbol::COPY => no_args(&args).map(|()| Value::dict(d.borrow().clone())),
-        _ => return None,
-    })
-}
+            Ok(Value::Nil)
+        })
+        .doc("clear()\nRemoves every item."),
+        M::method("copy", |d, _, _| Ok(Value::dict(d.borrow().clone())))
+            .doc("copy()\nA new dict with the same items (a shallow copy)."),
+    ],
+);
 
 /// `d.get(k, default=nil)`: the value for `k`, or `default`.
-fn get(d: &DictRef, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&[])?;
+fn get(d: &DictRef, _vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let key = Key::new(args.value(0)?.clone())?;
     let found = d.borrow().get(&key).cloned();
     Ok(found.unwrap_or_else(|| args.get(1).cloned().unwrap_or_default()))
 }
 
 /// `d.pop(k, default)`: removes `k` and returns its value, or `default` if given.
-fn pop(d: &DictRef, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&[])?;
+fn pop(d: &DictRef, _vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let key = Key::new(args.value(0)?.clone())?;
     let removed = d.borrow_mut().shift_remove(&key);
     match (removed, args.get(1)) {
@@ -82,9 +84,7 @@ fn pop(d: &DictRef, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// `d.setdefault(k, default=nil)`: the value for `k`, inserting `default` first if missing.
-fn setdefault(d: &DictRef, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&[])?;
+fn setdefault(d: &DictRef, _vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let key = Key::new(args.value(0)?.clone())?;
     let default = args.get(1).cloned().unwrap_or_default();
     let value = d.borrow_mut().entry(key).or_insert(default).clone();
@@ -92,8 +92,7 @@ fn setdefault(d: &DictRef, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// `d.update(other=nil, **items)`: copies in the items of a dict or (key, value) pairs.
-fn update(d: &DictRef, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
+fn update(d: &DictRef, _vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let mut pairs = match args.get(0) {
         None | Some(Value::Nil) => Vec::new(),
         Some(source) if is_iterable(source) => pairs_of(source, args.function)?,

@@ -1,20 +1,23 @@
 //! Duration methods: `total_seconds` and `total_milliseconds`, both floats.
 
-use crate::args::Args;
-use crate::builtins::params::no_args;
-use crate::fault::Fault;
-use crate::symbol::{self, Symbol};
+use crate::native::{Member, Table};
 use crate::value::Value;
 
-/// Every duration method.
-pub(super) const NAMES: &[&str] = &["total_seconds", "total_milliseconds"];
+/// A member of this type's table.
+type M = Member<i64>;
 
-/// Calls duration method `name` on a duration of `nanos` nanoseconds.
-pub(super) fn call(nanos: i64, name: Symbol, args: Args<'_>) -> Option<Result<Value, Fault>> {
-    let per_unit = match name {
-        symbol::TOTAL_SECONDS => 1e9,
-        symbol::TOTAL_MILLISECONDS => 1e6,
-        _ => return None,
-    };
-    Some(no_args(&args).map(|()| Value::Float(nanos as f64 / per_unit)))
-}
+/// Every duration method; the receiver is the duration in nanoseconds.
+pub(super) static TABLE: Table<i64> = Table::new(
+    "duration",
+    "A length of time: `30.seconds`, `1.5.minutes`, `d.seconds` (float seconds).",
+    &[
+        M::method("total_seconds", |nanos, _, _| {
+            Ok(Value::Float(*nanos as f64 / 1e9))
+        })
+        .doc("total_seconds()\nThe duration in seconds, as a float."),
+        M::method("total_milliseconds", |nanos, _, _| {
+            Ok(Value::Float(*nanos as f64 / 1e6))
+        })
+        .doc("total_milliseconds()\nThe duration in milliseconds, as a float."),
+    ],
+);

@@ -1,42 +1,31 @@
 //! Result methods on `Ok(x)` / `Err(e)`: `is_ok`, `is_err`, `unwrap`, `unwrap_or`, `expect`,
 //! `unwrap_err`, `map` and `map_err`.
 
-use crate::args::Args;
-use crate::builtins::params::no_args;
 use crate::fault::Fault;
 use crate::format;
+use std::rc::Rc;
+
+use crate::native::{Member, Params, Table};
 use crate::object::Variant;
-use crate::symbol::{self, Symbol};
 use crate::value::Value;
-use crate::vm::Vm;
 
-/// Every result method.
-pub(super) const NAMES: &[&str] = &[
-    "is_ok",
-    "is_err",
-    "unwrap",
-    "unwrap_or",
-    "expect",
-    "unwrap_err",
-    "map",
-    "map_err",
-];
+type Result_ = Rc<Variant>;
 
-/// Calls result method `name`; `receiver` is the result itself, `v` its variant.
-pub(super) fn call(
-    vm: &mut Vm,
-    receiver: &Value,
-    v: &Variant,
-    name: Symbol,
-    args: Args<'_>,
-) -> Option<Result<Value, Fault>> {
-    let ok = v.is_ok();
-    let payload = v.payload.first().cloned().unwrap_or_default();
-    Some(match name {
-        symbol::IS_OK => no_args(&args).map(|()| Value::Bool(ok)),
-        symbol::IS_ERR => no_args(&args).map(|()| Value::Bool(!ok)),
-        symbol::UNWRAP => no_args(&args).and_then(|()| {
-            if ok {
+/// A member of this type's table.
+type M = Member<Result_>;
+
+/// Every result method; the receiver is `Ok(x)` or `Err(e)`.
+pub(super) static TABLE: Table<Result_> = Table::new(
+    "Result",
+    "`Ok(value)` or `Err(error)`: what an operation that can fail returns.",
+    &[
+        M::method("is_ok", |v, _, _| Ok(Value::Bool(v.is_ok())))
+            .doc("is_ok()\nWhether this is Ok."),
+        M::method("is_err", |v, _, _| Ok(Value::Bool(!v.is_ok())))
+            .doc("is_err()\nWhether this is Err."),
+        M::method("unwrap", |v, _, _| {
+            let payload = payload(v);
+            if v.is_ok() {
                 Ok(payload)
             } else {
                 Err(Fault::new(format!(
@@ -44,9 +33,31 @@ pub(super) fn call(
                     format::repr(&payload)
                 )))
             }
-        }),
-        symbol::UNWRAP_ERR => no_args(&args).and_then(|()| {
-            if ok {
+        })
+        .doc("unwrap()\nThe value of Ok; faults on Err."),
+        M::method("unwrap_or", |v, _, args| {
+            Ok(if v.is_ok() {
+                payload(v)
+            } else {
+                args.value(0)?.clone()
+            })
+        })
+        .doc("unwrap_or(default)\nThe value of Ok, or `default` on Err.")
+        .params(Params::exactly(1)),
+        M::method("expect", |v, _, args| {
+            let message = args.str(0)?;
+            let payload = payload(v);
+            if v.is_ok() {
+                Ok(payload)
+            } else {
+                Err(Fault::new(format!("{message}: {}", format::repr(&payload))))
+            }
+        })
+        .doc("expect(message)\nThe value of Ok; faults with `message` and the error on Err.")
+        .params(Params::exactly(1)),
+        M::method("unwrap_err", |v, _, _| {
+            let payload = payload(v);
+            if v.is_ok() {
                 Err(Fault::new(format!(
                     "unwrap_err() called on Ok({})",
                     format::repr(&payload)
@@ -54,38 +65,29 @@ pub(super) fn call(
             } else {
                 Ok(payload)
             }
-        }),
-        symbol::UNWRAP_OR => {
-            one_arg(&args).map(|default| if ok { payload } else { default.clone() })
-        }
-        symbol::EXPECT => one_arg(&args).and_then(|_| {
-            let message = args.str(0)?;
-            if ok {
-                Ok(payload)
+        })
+        .doc("unwrap_err()\nThe error of Err; faults on Ok."),
+        M::method("map", |v, vm, args| {
+            if v.is_ok() {
+                vm.call_value(args.value(0)?, &[payload(v)]).map(Value::ok)
             } else {
-                Err(Fault::new(format!("{message}: {}", format::repr(&payload))))
+                Ok(Value::Variant(v.clone()))
             }
-        }),
-        symbol::MAP => one_arg(&args).and_then(|f| {
-            if ok {
-                vm.call_value(f, &[payload]).map(Value::ok)
+        })
+        .doc("map(f)\nOk(f(value)) for Ok; Err unchanged.")
+        .params(Params::exactly(1)),
+        M::method("map_err", |v, vm, args| {
+            if v.is_ok() {
+                Ok(Value::Variant(v.clone()))
             } else {
-                Ok(receiver.clone())
+                vm.call_value(args.value(0)?, &[payload(v)]).map(Value::err)
             }
-        }),
-        symbol::MAP_ERR => one_arg(&args).and_then(|f| {
-            if ok {
-                Ok(receiver.clone())
-            } else {
-                vm.call_value(f, &[payload]).map(Value::err)
-            }
-        }),
-        _ => return None,
-    })
-}
+        })
+        .doc("map_err(f)\nErr(f(error)) for Err; Ok unchanged.")
+        .params(Params::exactly(1)),
+    ],
+);
 
-fn one_arg<'a>(args: &Args<'a>) -> Result<&'a Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
-    args.value(0)
+fn payload(v: &Variant) -> Value {
+    v.payload.first().cloned().unwrap_or_default()
 }

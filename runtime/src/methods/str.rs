@@ -1,113 +1,128 @@
 //! String methods: splitting and joining, stripping, searching, case and classification,
 //! padding, `partition` and `format`. Indexes are in characters, as scripts see strings.
 
-use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::args::Args;
 use crate::builtins::params::{
-    collect, iterable_arg, no_args, opt_int, slice_bounds, width_arg, MAX_RESULT_BYTES,
+    collect, iterable_arg, opt_int, slice_bounds, width_arg, MAX_RESULT_BYTES,
 };
 use crate::fault::Fault;
 use crate::format;
-use crate::symbol::{self, Symbol};
+use crate::native::{Member, Params, Table};
 use crate::value::Value;
 
-/// Every str method.
-pub(super) const NAMES: &[&str] = &[
-    "split",
-    "rsplit",
-    "join",
-    "strip",
-    "lstrip",
-    "rstrip",
-    "replace",
-    "startswith",
-    "endswith",
-    "upper",
-    "lower",
-    "find",
-    "rfind",
-    "index",
-    "count",
-    "splitlines",
-    "isdigit",
-    "isalpha",
-    "isspace",
-    "isalnum",
-    "isupper",
-    "islower",
-    "title",
-    "capitalize",
-    "zfill",
-    "ljust",
-    "rjust",
-    "center",
-    "partition",
-    "format",
-    "encode",
-];
+use super::str_format::format_method;
 
-/// Calls str method `name`; `receiver` is the string value itself (returned when unchanged).
-pub(super) fn call(
-    receiver: &Value,
-    s: &Rc<String>,
-    name: Symbol,
-    args: Args<'_>,
-) -> Option<Result<Value, Fault>> {
-    let s: &str = s;
-    Some(match name {
-        symbol::SPLIT => split(s, args, false),
-        symbol::RSPLIT => split(s, args, true),
-        symbol::JOIN => join(s, args),
-        symbol::STRIP => strip(receiver, s, args, Side::Both),
-        symbol::LSTRIP => strip(receiver, s, args, Side::Left),
-        symbol::RSTRIP => strip(receiver, s, args, Side::Right),
-        symbol::REPLACE => replace(receiver, s, args),
-        symbol::STARTSWITH => affix(s, args, true),
-        symbol::ENDSWITH => affix(s, args, false),
-        symbol::UPPER => no_args(&args).map(|()| Value::str(s.to_uppercase())),
-        symbol::LOWER => no_args(&args).map(|()| Value::str(s.to_lowercase())),
-        symbol::FIND => find(s, &args, false).map(Value::Int),
-        symbol::RFIND => find(s, &args, true).map(Value::Int),
-        symbol::INDEX => find(s, &args, false).and_then(|i| {
-            if i < 0 {
-                Err(Fault::new("substring not found"))
-            } else {
-                Ok(Value::Int(i))
-            }
-        }),
-        symbol::COUNT => count(s, args),
-        symbol::SPLITLINES => splitlines(s, args),
-        symbol::ISDIGIT => classify(s, args, |c| {
-            c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric())
-        }),
-        symbol::ISALPHA => classify(s, args, char::is_alphabetic),
-        symbol::ISSPACE => classify(s, args, is_space),
-        symbol::ISALNUM => classify(s, args, char::is_alphanumeric),
-        symbol::ISUPPER => no_args(&args).map(|()| {
-            Value::Bool(s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase))
-        }),
-        symbol::ISLOWER => no_args(&args).map(|()| {
-            Value::Bool(s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase))
-        }),
-        symbol::TITLE => no_args(&args).map(|()| Value::str(title(s))),
-        symbol::CAPITALIZE => no_args(&args).map(|()| Value::str(capitalize(s))),
-        symbol::ZFILL => zfill(receiver, s, args),
-        symbol::LJUST => pad(receiver, s, args, Side::Right),
-        symbol::RJUST => pad(receiver, s, args, Side::Left),
-        symbol::CENTER => pad(receiver, s, args, Side::Both),
-        symbol::PARTITION => partition(receiver, s, args),
-        symbol::FORMAT => format_method(s, args).map(Value::str),
-        symbol::ENCODE => encode(s, &args),
-        _ => return None,
-    })
-}
+/// A member of this type's table.
+type M = Member<Rc<String>>;
+
+/// Every str method.
+pub(super) static TABLE: Table<Rc<String>> = Table::new(
+    "str",
+    "Immutable text: `\"abc\"`, `f\"{x}\"`, `str(x)`. Indexes count characters.",
+    &[
+        M::method("split", |s, _, args| split(s, args, false))
+            .doc("split(sep=nil, maxsplit=-1)\nThe parts between `sep` (runs of whitespace when nil), at most `maxsplit` splits.")
+            .params(Params::between(0, 2).keywords(&["sep", "maxsplit"])),
+        M::method("rsplit", |s, _, args| split(s, args, true))
+            .doc("rsplit(sep=nil, maxsplit=-1)\nLike split, counting splits from the right.")
+            .params(Params::between(0, 2).keywords(&["sep", "maxsplit"])),
+        M::method("join", |s, _, args| join(s, args))
+            .doc("join(iterable)\nThe strings of `iterable` with this string between them.")
+            .params(Params::exactly(1)),
+        M::method("strip", |s, _, args| strip(s, args, Side::Both))
+            .doc("strip(chars=nil)\nWithout leading and trailing whitespace (or characters in `chars`).")
+            .params(Params::between(0, 1)),
+        M::method("lstrip", |s, _, args| strip(s, args, Side::Left))
+            .doc("lstrip(chars=nil)\nWithout leading whitespace (or characters in `chars`).")
+            .params(Params::between(0, 1)),
+        M::method("rstrip", |s, _, args| strip(s, args, Side::Right))
+            .doc("rstrip(chars=nil)\nWithout trailing whitespace (or characters in `chars`).")
+            .params(Params::between(0, 1)),
+        M::method("replace", |s, _, args| replace(s, args))
+            .doc("replace(old, new, count=-1)\nWith `old` replaced by `new`, at most `count` times.")
+            .params(Params::between(2, 3).keywords(&["count"])),
+        M::method("startswith", |s, _, args| affix(s, args, true))
+            .doc("startswith(prefix, start=0, end=len)\nWhether it starts with `prefix` (a str or a tuple of them).")
+            .params(Params::between(1, 3)),
+        M::method("endswith", |s, _, args| affix(s, args, false))
+            .doc("endswith(suffix, start=0, end=len)\nWhether it ends with `suffix` (a str or a tuple of them).")
+            .params(Params::between(1, 3)),
+        M::method("upper", |s, _, _| Ok(Value::str(s.to_uppercase())))
+            .doc("upper()\nIn upper case."),
+        M::method("lower", |s, _, _| Ok(Value::str(s.to_lowercase())))
+            .doc("lower()\nIn lower case."),
+        M::method("find", |s, _, args| find(s, &args, false).map(Value::Int))
+            .doc("find(sub, start=0, end=len)\nThe index of the first `sub`, -1 when absent.")
+            .params(Params::between(1, 3)),
+        M::method("rfind", |s, _, args| find(s, &args, true).map(Value::Int))
+            .doc("rfind(sub, start=0, end=len)\nThe index of the last `sub`, -1 when absent.")
+            .params(Params::between(1, 3)),
+        M::method("index", |s, _, args| match find(s, &args, false)? {
+            i if i < 0 => Err(Fault::new("substring not found")),
+            i => Ok(Value::Int(i)),
+        })
+        .doc("index(sub, start=0, end=len)\nThe index of the first `sub`; faults when absent.")
+        .params(Params::between(1, 3)),
+        M::method("count", |s, _, args| count(s, args))
+            .doc("count(sub, start=0, end=len)\nHow many times `sub` occurs, without overlaps.")
+            .params(Params::between(1, 3)),
+        M::method("splitlines", |s, _, args| splitlines(s, args))
+            .doc("splitlines(keepends=false)\nThe lines, split at any line boundary.")
+            .params(Params::between(0, 1).keywords(&["keepends"])),
+        M::method("isdigit", |s, _, _| {
+            classify(s, |c| c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric()))
+        })
+        .doc("isdigit()\nWhether it is non-empty and all digits."),
+        M::method("isalpha", |s, _, _| classify(s, char::is_alphabetic))
+            .doc("isalpha()\nWhether it is non-empty and all letters."),
+        M::method("isspace", |s, _, _| classify(s, is_space))
+            .doc("isspace()\nWhether it is non-empty and all whitespace."),
+        M::method("isalnum", |s, _, _| classify(s, char::is_alphanumeric))
+            .doc("isalnum()\nWhether it is non-empty and all letters or digits."),
+        M::method("isupper", |s, _, _| {
+            Ok(Value::Bool(
+                s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase),
+            ))
+        })
+        .doc("isupper()\nWhether it has cased characters, all upper case."),
+        M::method("islower", |s, _, _| {
+            Ok(Value::Bool(
+                s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase),
+            ))
+        })
+        .doc("islower()\nWhether it has cased characters, all lower case."),
+        M::method("title", |s, _, _| Ok(Value::str(title(s))))
+            .doc("title()\nEach word capitalised."),
+        M::method("capitalize", |s, _, _| Ok(Value::str(capitalize(s))))
+            .doc("capitalize()\nThe first character upper case, the rest lower case."),
+        M::method("zfill", |s, _, args| zfill(s, args))
+            .doc("zfill(width)\nPadded with zeros on the left to `width`, after any sign.")
+            .params(Params::exactly(1)),
+        M::method("ljust", |s, _, args| pad(s, args, Side::Right))
+            .doc("ljust(width, fillchar=\" \")\nLeft-aligned in `width` characters.")
+            .params(Params::between(1, 2)),
+        M::method("rjust", |s, _, args| pad(s, args, Side::Left))
+            .doc("rjust(width, fillchar=\" \")\nRight-aligned in `width` characters.")
+            .params(Params::between(1, 2)),
+        M::method("center", |s, _, args| pad(s, args, Side::Both))
+            .doc("center(width, fillchar=\" \")\nCentred in `width` characters.")
+            .params(Params::between(1, 2)),
+        M::method("partition", |s, _, args| partition(s, args))
+            .doc("partition(sep)\n(before, sep, after) at the first `sep`, or (s, \"\", \"\").")
+            .params(Params::exactly(1)),
+        M::method("format", |s, _, args| format_method(s, args).map(Value::str))
+            .doc("format(*args, **kwargs)\nWith `{}`, `{0}` and `{name}` fields replaced (Python's format syntax).")
+            .params(Params::at_least(0).any_keywords()),
+        M::method("encode", |s, _, args| encode(s, &args))
+            .doc("encode(encoding=\"utf-8\")\nThe UTF-8 bytes of the text.")
+            .params(Params::between(0, 1).keywords(&["encoding"])),
+    ],
+);
 
 /// `s.encode(encoding="utf-8")`: the string's UTF-8 bytes (the only encoding cn strings have).
 fn encode(s: &str, args: &Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&["encoding"])?;
     if let Some(encoding) = args.get_or_named(0, "encoding") {
         let name = match encoding {
             Value::Str(name) => name.to_ascii_lowercase().replace(['-', '_'], ""),
@@ -167,8 +182,6 @@ fn strs(parts: impl Iterator<Item = impl Into<String>>) -> Value {
 /// `s.split(sep=nil, maxsplit=-1)` and `s.rsplit(...)`: pieces between separators; without
 /// `sep`, runs of whitespace separate and empty pieces are dropped.
 fn split(s: &str, args: Args<'_>, from_right: bool) -> Result<Value, Fault> {
-    args.expect_count(0, 2)?;
-    args.allow_named(&["sep", "maxsplit"])?;
     let sep = opt_str(&args, 0, "sep")?;
     let maxsplit = opt_int(&args, 1, "maxsplit")?.unwrap_or(-1);
     let limit = usize::try_from(maxsplit).ok();
@@ -242,8 +255,6 @@ fn split_whitespace(s: &str, limit: Option<usize>, from_right: bool) -> Vec<&str
 
 /// `sep.join(iterable)`: the strings of `iterable` with `sep` between them.
 fn join(sep: &str, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     match iterable_arg(&args, 0)? {
         Value::List(items) => join_values(sep, &items.borrow(), &args),
         Value::Tuple(items) => join_values(sep, items, &args),
@@ -295,9 +306,7 @@ enum Side {
 }
 
 /// `s.strip(chars=nil)`, `lstrip`, `rstrip`: without `chars`, strips whitespace.
-fn strip(receiver: &Value, s: &str, args: Args<'_>, side: Side) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&[])?;
+fn strip(s: &Rc<String>, args: Args<'_>, side: Side) -> Result<Value, Fault> {
     let stripped = match opt_str(&args, 0, "chars")? {
         None => match side {
             Side::Left => s.trim_start_matches(is_space),
@@ -314,21 +323,19 @@ fn strip(receiver: &Value, s: &str, args: Args<'_>, side: Side) -> Result<Value,
         }
     };
     Ok(if stripped.len() == s.len() {
-        receiver.clone()
+        Value::Str(s.clone())
     } else {
         Value::str(stripped)
     })
 }
 
 /// `s.replace(old, new, count=-1)`: `s` with (the first `count`) occurrences of `old` replaced.
-fn replace(receiver: &Value, s: &str, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(2, 3)?;
-    args.allow_named(&["count"])?;
+fn replace(s: &Rc<String>, args: Args<'_>) -> Result<Value, Fault> {
     let (old, new) = (args.str(0)?.as_str(), args.str(1)?.as_str());
     let count = opt_int(&args, 2, "count")?.unwrap_or(-1);
     let limit = usize::try_from(count).unwrap_or(usize::MAX);
     if limit == 0 || (!old.is_empty() && !s.contains(old)) {
-        return Ok(receiver.clone());
+        return Ok(Value::Str(s.clone()));
     }
     let mut capacity = s.len();
     if new.len() > old.len() {
@@ -360,8 +367,6 @@ fn replace(receiver: &Value, s: &str, args: Args<'_>) -> Result<Value, Fault> {
 /// `s.startswith(prefix, start=0, end=len)` / `s.endswith(suffix, ...)`: the affix may be a
 /// tuple of strings, any of which matches.
 fn affix(s: &str, args: Args<'_>, prefix: bool) -> Result<Value, Fault> {
-    args.expect_count(1, 3)?;
-    args.allow_named(&[])?;
     let start = opt_int(&args, 1, "start")?;
     let end = opt_int(&args, 2, "end")?;
     let s = if start.is_some() || end.is_some() {
@@ -429,8 +434,6 @@ fn search_window<'s>(s: &'s str, args: &Args<'_>) -> Result<Option<(&'s str, usi
 
 /// `s.find(sub, start=0, end=len)` / `rfind`: character index of `sub`, or -1.
 fn find(s: &str, args: &Args<'_>, from_right: bool) -> Result<i64, Fault> {
-    args.expect_count(1, 3)?;
-    args.allow_named(&[])?;
     let sub = args.str(0)?.as_str();
     let Some((window, offset, ascii)) = search_window(s, args)? else {
         return Ok(-1);
@@ -455,8 +458,6 @@ fn find(s: &str, args: &Args<'_>, from_right: bool) -> Result<i64, Fault> {
 
 /// `s.count(sub, start=0, end=len)`: non-overlapping occurrences of `sub`.
 fn count(s: &str, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 3)?;
-    args.allow_named(&[])?;
     let sub = args.str(0)?.as_str();
     let Some((window, _, _)) = search_window(s, &args)? else {
         return Ok(Value::Int(0));
@@ -471,8 +472,6 @@ fn count(s: &str, args: Args<'_>) -> Result<Value, Fault> {
 
 /// `s.splitlines(keepends=false)`: the lines of `s`, split at any line boundary.
 fn splitlines(s: &str, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(0, 1)?;
-    args.allow_named(&["keepends"])?;
     let keepends = match args.get_or_named(0, "keepends") {
         None | Some(Value::Nil) => false,
         Some(Value::Bool(b)) => *b,
@@ -517,8 +516,7 @@ fn splitlines(s: &str, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// `s.isdigit()` and friends: true when `s` is non-empty and every character passes.
-fn classify(s: &str, args: Args<'_>, test: impl Fn(char) -> bool) -> Result<Value, Fault> {
-    no_args(&args)?;
+fn classify(s: &str, test: impl Fn(char) -> bool) -> Result<Value, Fault> {
     Ok(Value::Bool(!s.is_empty() && s.chars().all(test)))
 }
 
@@ -549,17 +547,15 @@ fn capitalize(s: &str) -> String {
 }
 
 /// `s.zfill(width)`: `s` padded with zeros on the left (after any sign) to `width` characters.
-fn zfill(receiver: &Value, s: &str, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
+fn zfill(s: &Rc<String>, args: Args<'_>) -> Result<Value, Fault> {
     let width = width_arg(&args, 0)?;
     let len = char_len(s);
     if len >= width {
-        return Ok(receiver.clone());
+        return Ok(Value::Str(s.clone()));
     }
     let (sign, digits) = match s.as_bytes().first() {
         Some(b'+' | b'-') => s.split_at(1),
-        _ => ("", s),
+        _ => ("", s.as_str()),
     };
     let mut out = String::with_capacity(s.len() + width - len);
     out.push_str(sign);
@@ -570,9 +566,7 @@ fn zfill(receiver: &Value, s: &str, args: Args<'_>) -> Result<Value, Fault> {
 
 /// `s.ljust(width, fill=" ")`, `rjust`, `center`: `s` padded with `fill` to `width`
 /// characters; `side` is where the padding goes.
-fn pad(receiver: &Value, s: &str, args: Args<'_>, side: Side) -> Result<Value, Fault> {
-    args.expect_count(1, 2)?;
-    args.allow_named(&[])?;
+fn pad(s: &Rc<String>, args: Args<'_>, side: Side) -> Result<Value, Fault> {
     let width = width_arg(&args, 0)?;
     let fill = match args.get(1) {
         None => ' ',
@@ -593,7 +587,7 @@ fn pad(receiver: &Value, s: &str, args: Args<'_>, side: Side) -> Result<Value, F
     };
     let len = char_len(s);
     if len >= width {
-        return Ok(receiver.clone());
+        return Ok(Value::Str(s.clone()));
     }
     let room = width - len;
     let (left, right) = match side {
@@ -619,9 +613,7 @@ fn push_repeated(out: &mut String, c: char, n: usize) {
 }
 
 /// `s.partition(sep)`: (before, sep, after) around the first `sep`, or (s, "", "").
-fn partition(receiver: &Value, s: &str, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
+fn partition(s: &Rc<String>, args: Args<'_>) -> Result<Value, Fault> {
     let sep_value = args.value(0)?;
     let sep = args.str(0)?.as_str();
     if sep.is_empty() {
@@ -633,193 +625,6 @@ fn partition(receiver: &Value, s: &str, args: Args<'_>) -> Result<Value, Fault> 
             sep_value.clone(),
             Value::str(&s[i + sep.len()..]),
         ],
-        None => vec![receiver.clone(), Value::str(""), Value::str("")],
+        None => vec![Value::Str(s.clone()), Value::str(""), Value::str("")],
     }))
-}
-
-/// How `{}` fields have been numbered so far in one `format` call.
-#[derive(Default)]
-struct Numbering {
-    next_auto: usize,
-    auto: bool,
-    manual: bool,
-}
-
-/// `template.format(*args, **kwargs)`: replaces `{}`, `{0}`, `{name}` fields (with optional
-/// `!r`/`!s` conversion and `:spec`); `{{` and `}}` are literal braces.
-fn format_method(template: &str, args: Args<'_>) -> Result<String, Fault> {
-    let mut out = String::with_capacity(template.len() + 8 * (args.len() + args.named.len()));
-    let mut numbering = Numbering::default();
-    let bytes = template.as_bytes();
-    let mut i = 0;
-    let mut literal = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'{' | b'}' => {
-                out.push_str(&template[literal..i]);
-                if bytes.get(i + 1) == Some(&b) {
-                    out.push(b as char);
-                    i += 2;
-                } else if b == b'}' {
-                    return Err(Fault::new(format!(
-                        "{}(): single '}}' in format string",
-                        args.function
-                    )));
-                } else {
-                    let end = closing_brace(template, i, &args)?;
-                    format_field(&mut out, &template[i + 1..end], &args, &mut numbering)?;
-                    if out.len() > MAX_RESULT_BYTES {
-                        return Err(Fault::new(format!("{}() result too large", args.function)));
-                    }
-                    i = end + 1;
-                }
-                literal = i;
-            }
-            _ => i += 1,
-        }
-    }
-    out.push_str(&template[literal..]);
-    Ok(out)
-}
-
-/// Byte index of the `}` closing the field opened at `open` (nested fields allowed in specs).
-fn closing_brace(template: &str, open: usize, args: &Args<'_>) -> Result<usize, Fault> {
-    let mut depth = 0usize;
-    for (i, b) in template.bytes().enumerate().skip(open) {
-        match b {
-            b'{' => depth += 1,
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Ok(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    Err(Fault::new(format!(
-        "{}(): '{{' without a matching '}}' in format string",
-        args.function
-    )))
-}
-
-/// Formats one replacement field (the text between the braces) onto `out`.
-fn format_field(
-    out: &mut String,
-    field: &str,
-    args: &Args<'_>,
-    numbering: &mut Numbering,
-) -> Result<(), Fault> {
-    let stop = field.find([':', '!']).unwrap_or(field.len());
-    let (name, mut rest) = field.split_at(stop);
-    let mut conversion = None;
-    if let Some(after) = rest.strip_prefix('!') {
-        let mut chars = after.chars();
-        let Some(c) = chars.next() else {
-            return Err(Fault::new(format!(
-                "{}(): missing conversion after '!' in {{{field}}}",
-                args.function
-            )));
-        };
-        conversion = Some(c);
-        rest = chars.as_str();
-        if !(rest.is_empty() || rest.starts_with(':')) {
-            return Err(Fault::new(format!(
-                "{}(): expected ':' after conversion in {{{field}}}",
-                args.function
-            )));
-        }
-    }
-    let spec = rest.strip_prefix(':').unwrap_or("");
-    let value = lookup_field(name, args, numbering)?;
-    let spec: Cow<'_, str> = if spec.contains('{') {
-        Cow::Owned(expand_nested(spec, args, numbering)?)
-    } else {
-        Cow::Borrowed(spec)
-    };
-    let converted;
-    let value = match conversion {
-        None => value,
-        Some('r' | 'a') => {
-            converted = Value::str(format::repr(value));
-            &converted
-        }
-        Some('s') => {
-            converted = Value::str(format::display(value));
-            &converted
-        }
-        Some(c) => {
-            return Err(Fault::new(format!(
-                "{}(): unknown conversion '!{c}'",
-                args.function
-            )))
-        }
-    };
-    if spec.is_empty() {
-        format::display_into(out, value);
-    } else {
-        out.push_str(&format::format_spec(value, &spec)?);
-    }
-    Ok(())
-}
-
-/// Replaces `{field}`s nested inside a format spec (`{:>{width}}`) with their values.
-fn expand_nested(spec: &str, args: &Args<'_>, numbering: &mut Numbering) -> Result<String, Fault> {
-    let mut out = String::with_capacity(spec.len());
-    let mut rest = spec;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            return Err(Fault::new(format!(
-                "{}(): '{{' without a matching '}}' in format spec",
-                args.function
-            )));
-        };
-        let name = &rest[open + 1..open + close];
-        format::display_into(&mut out, lookup_field(name, args, numbering)?);
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// The argument a field name refers to: `` (next positional), `0` (by index) or `name`.
-fn lookup_field<'a>(
-    name: &str,
-    args: &Args<'a>,
-    numbering: &mut Numbering,
-) -> Result<&'a Value, Fault> {
-    let function = args.function;
-    let index = if name.is_empty() {
-        if numbering.manual {
-            return Err(Fault::new(format!(
-                "{function}(): cannot switch from manual field numbering to automatic field numbering"
-            )));
-        }
-        numbering.auto = true;
-        numbering.next_auto += 1;
-        numbering.next_auto - 1
-    } else if name.bytes().all(|b| b.is_ascii_digit()) {
-        if numbering.auto {
-            return Err(Fault::new(format!(
-                "{function}(): cannot switch from automatic field numbering to manual field numbering"
-            )));
-        }
-        numbering.manual = true;
-        name.parse().unwrap_or(usize::MAX)
-    } else if name.contains(['.', '[']) {
-        return Err(Fault::new(format!(
-            "{function}(): field '{name}' uses attribute or index lookup, which is not supported"
-        )));
-    } else {
-        return args
-            .named(name)
-            .ok_or_else(|| Fault::new(format!("{function}(): missing argument '{name}'")));
-    };
-    args.get(index).ok_or_else(|| {
-        Fault::new(format!(
-            "{function}(): replacement index {index} out of range for {} positional arguments",
-            args.len()
-        ))
-    })
 }

@@ -6,30 +6,31 @@ use crate::args::Args;
 use crate::builtins::params::{opt_int, slice_bounds};
 use crate::fault::Fault;
 use crate::format;
+use crate::native::{Member, Params, Table};
 use crate::ops;
-use crate::symbol::{self, Symbol};
 use crate::value::Value;
 
-/// Every tuple method.
-pub(super) const NAMES: &[&str] = &["index", "count"];
+type Tuple = Rc<crate::teardown::TupleItems>;
 
-/// Calls tuple method `name`; `None` if there is no such method.
-pub(super) fn call(
-    items: &Rc<crate::teardown::TupleItems>,
-    name: Symbol,
-    args: Args<'_>,
-) -> Option<Result<Value, Fault>> {
-    Some(match name {
-        symbol::INDEX => index(items, args),
-        symbol::COUNT => count(items, args),
-        _ => return None,
-    })
-}
+/// A member of this type's table.
+type M = Member<Tuple>;
+
+/// Every tuple method.
+pub(super) static TABLE: Table<Tuple> = Table::new(
+    "tuple",
+    "An immutable sequence: `(1, \"a\")`, `tuple(iterable)`.",
+    &[
+        M::method("index", |items, _, args| index(items, args))
+            .doc("index(x, start=0, end=len)\nThe position of the first item equal to `x`; faults if there is none.")
+            .params(Params::between(1, 3)),
+        M::method("count", |items, _, args| count(items, args))
+            .doc("count(x)\nHow many items equal `x`.")
+            .params(Params::exactly(1)),
+    ],
+);
 
 /// `t.index(x, start=0, end=len)`: position of the first item equal to `x`.
 fn index(items: &[Value], args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 3)?;
-    args.allow_named(&[])?;
     let x = args.value(0)?;
     let (start, end) = slice_bounds(
         items.len(),
@@ -44,8 +45,6 @@ fn index(items: &[Value], args: Args<'_>) -> Result<Value, Fault> {
 
 /// `t.count(x)`: how many items equal `x`.
 fn count(items: &[Value], args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
-    args.allow_named(&[])?;
     let x = args.value(0)?;
     Ok(Value::Int(ops::count(items, x)? as i64))
 }

@@ -10,15 +10,12 @@ use std::rc::Rc;
 
 use tokio::sync::Notify;
 
-use crate::args::Args;
-use crate::builtins::params::no_args;
 use crate::fault::{Fault, FaultKind};
+use crate::native::{Member, Members, Table};
 use crate::object::{NativeObject, NativeType};
-use crate::symbol::Symbol;
 use crate::tasks::context::ContextValues;
 use crate::tasks::scope::Scope;
 use crate::value::Value;
-use crate::vm::Vm;
 
 /// How a task ended, or that it has not.
 pub enum Outcome {
@@ -211,40 +208,35 @@ pub(crate) async fn join(task: Rc<Task>) -> Result<Value, Fault> {
     }
 }
 
+/// A member of `Task`.
+type M = Member<TaskHandle>;
+
+/// What `spawn` returns.
+static TASK: Table<TaskHandle> = Table::new(
+    "Task",
+    "A running task, as `spawn f(x)` returns it; its result is read with `join()`.",
+    &[
+        M::attribute("id", |t, _| Ok(Value::Int(t.0.id as i64)))
+            .doc("id\nThe task's number, unique in this process."),
+        M::method("join", |t, vm, _| Ok(vm.suspend(join(t.0.clone()))))
+            .doc("join()\nWaits for the task and returns its result; its fault, if it faulted."),
+        M::method("cancel", |t, _, _| {
+            t.0.cancel();
+            Ok(Value::Nil)
+        })
+        .doc("cancel()\nCancels the task at its next wait."),
+        M::method("done", |t, _, _| Ok(Value::Bool(t.0.is_done())))
+            .doc("done()\nWhether the task has finished."),
+    ],
+);
+
 impl NativeType for TaskHandle {
     fn type_name(&self) -> &str {
         "Task"
     }
 
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "id" => Some(Ok(Value::Int(self.0.id as i64))),
-            _ => None,
-        }
-    }
-
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        let task = self.0.clone();
-        Some(match &*name.name() {
-            "join" => no_args(&args).map(|()| vm.suspend(join(task))),
-            "cancel" => no_args(&args).map(|()| {
-                task.cancel();
-                Value::Nil
-            }),
-            "done" => no_args(&args).map(|()| Value::Bool(task.is_done())),
-            _ => return None,
-        })
+    fn members(&self) -> &'static dyn Members {
+        &TASK
     }
 
     fn display(&self) -> String {

@@ -26,27 +26,36 @@ mod watch;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use cn_runtime::object::{NativeFunction, RecordType};
+use cn_runtime::native::{Function, ModuleBuilder, Params};
+use cn_runtime::object::RecordType;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 use loader::LoadOptions;
 use schema::Schema;
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        ("load", NativeFunction::value("config.load", load)),
-        (
-            "try_load",
-            NativeFunction::value("config.try_load", try_load),
-        ),
-        ("env", NativeFunction::value("config.env", env)),
-        (
-            "Secret",
-            NativeFunction::value("config.Secret", secret::new),
-        ),
-        ("watch", NativeFunction::value("config.watch", watch::watch)),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("load", load)
+        .doc("load[Config](file=nil, secrets_dir=nil, secrets_file=nil, env_prefix=\"\")\nThe loaded record; faults listing every problem when the configuration is incomplete or wrong.")
+        .params(Params::at_least(0).any_keywords()),
+    Function::new("try_load", try_load)
+        .doc("try_load[Config](file=nil, secrets_dir=nil, secrets_file=nil, env_prefix=\"\")\n`Ok(cfg)`, or `Err(list of str)` with every problem. A type that cannot be a configuration at all is a bug in the script, and faults as in `load`.")
+        .params(Params::at_least(0).any_keywords()),
+    Function::new("env", env)
+        .doc("env(name, default=nil)\nEnvironment variable `name` as a str, or `default` when it is not set. No conversion: for typed values, load a record.")
+        .params(Params::between(1, 2).keywords(&["default"])),
+    Function::new("Secret", secret::new)
+        .doc("Secret(value)\n`value` hidden from print, f-strings and logs.")
+        .params(Params::exactly(1)),
+    Function::new("watch", watch::watch)
+        .doc("watch(cfg, callback, interval=1.seconds)\nCalls `callback(new_cfg)` whenever the files `cfg` was loaded from change and the new version loads; returns a `config.Watcher` (`stop()`).")
+        .params(Params::between(2, 3).keywords(&["interval"])),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("Typed configuration from the environment, files and secrets, validated at start-up.")
+        .functions(FUNCTIONS);
 }
 
 /// The keyword arguments `load` and `try_load` take besides the type.
@@ -108,8 +117,6 @@ fn optional_str(args: &Args<'_>, function: &str, name: &str) -> Result<Option<St
 /// config.env(name, default=nil): environment variable `name` as a str, or `default` when it is
 /// not set. No conversion: for typed values, load a record.
 fn env(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["default"])?;
-    args.expect_count(1, 2)?;
     let name = args.str(0)?;
     Ok(match env::var(name) {
         Some(value) => Value::str(value),

@@ -5,10 +5,8 @@
 //!
 //! Scripts can wrap values of their own with `config.Secret(value)`.
 
-use std::rc::Rc;
-
+use cn_runtime::native::{Member, Members, Table};
 use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 /// What a secret shows instead of its value.
@@ -34,8 +32,6 @@ impl Secret {
 
 /// config.Secret(value): `value` hidden from print, f-strings and logs.
 pub fn new(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(1, 1)?;
     let value = args.value(0)?;
     // Wrapping twice would make reveal() give a secret back.
     if Secret::revealed(value).is_some() {
@@ -44,26 +40,23 @@ pub fn new(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Ok(Secret::value(value.clone()))
 }
 
+/// What `config.Secret(..)` and `@secret` fields hold.
+static SECRET: Table<Secret> = Table::new(
+    "config.Secret",
+    "A value hidden from print, f-strings, logs and JSON; `reveal()` gives it back.",
+    &[
+        Member::<Secret>::method("reveal", |s, _, _| Ok(s.0.clone()))
+            .doc("reveal()\nThe hidden value, for the one place that needs it."),
+    ],
+);
+
 impl NativeType for Secret {
     fn type_name(&self) -> &str {
         "config.Secret"
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "reveal" => Some(
-                args.allow_named(&[])
-                    .and_then(|()| args.expect_count(0, 0))
-                    .map(|()| self.0.clone()),
-            ),
-            _ => None,
-        }
+    fn members(&self) -> &'static dyn Members {
+        &SECRET
     }
 
     fn display(&self) -> String {

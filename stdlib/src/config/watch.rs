@@ -31,8 +31,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use cn_runtime::fault::FaultKind;
+use cn_runtime::native::{Member, Members, Table};
 use cn_runtime::object::{NativeObject, NativeType, RecordType};
-use cn_runtime::symbol::Symbol;
 use cn_runtime::tasks::{Callback, Lifecycle, VmRef};
 use cn_runtime::{Args, Fault, Value, Vm};
 
@@ -47,8 +47,6 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 /// config.watch(cfg, callback, interval=1.seconds): calls `callback(new_cfg)` whenever the files
 /// `cfg` was loaded from change and the new version loads; returns a `config.Watcher` (`stop()`).
 pub fn watch(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["interval"])?;
-    args.expect_count(2, 3)?;
     let cfg = args.value(0)?;
     let callback = args.value(1)?;
     if !callback.is_callable() {
@@ -275,40 +273,32 @@ impl Stamp {
 /// The `config.Watcher` a `config.watch` returns.
 struct Handle(Rc<State>);
 
+type M = Member<Handle>;
+
+/// What `config.watch(..)` returns.
+static WATCHER: Table<Handle> = Table::new(
+    "config.Watcher",
+    "Reloads a configuration when its files change, as `config.watch(cfg, callback)` set up.",
+    &[
+        M::method("stop", |h, _, _| {
+            h.0.stopped.set(true);
+            // A stored permit, so the loop sees it even if it is not waiting right now.
+            h.0.stop.notify_one();
+            Ok(Value::Nil)
+        })
+        .doc("stop()\nNo more reloads; a callback already running finishes."),
+        M::attribute("stopped", |h, _| Ok(Value::Bool(h.0.stopped.get())))
+            .doc("stopped\nWhether `stop()` was called."),
+    ],
+);
+
 impl NativeType for Handle {
     fn type_name(&self) -> &str {
         "config.Watcher"
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            // w.stop(): no more reloads; a callback already running finishes.
-            "stop" => Some(args.expect_count(0, 0).map(|()| {
-                self.0.stopped.set(true);
-                // A stored permit, so the loop sees it even if it is not waiting right now.
-                self.0.stop.notify_one();
-                Value::Nil
-            })),
-            _ => None,
-        }
-    }
-
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "stopped" => Some(Ok(Value::Bool(self.0.stopped.get()))),
-            _ => None,
-        }
+    fn members(&self) -> &'static dyn Members {
+        &WATCHER
     }
 }
 

@@ -25,11 +25,11 @@ use bytes::Bytes;
 use hyper::header::{self, HeaderValue};
 use hyper::Method;
 
-use cn_runtime::object::{NativeFunction, NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
+use cn_runtime::native::{Function, Member, Members, ModuleBuilder, Params, Table};
+use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::{Args, Fault, Value, Vm};
 
-use options::{ClientConfig, RequestOptions, REQUEST_OPTIONS};
+use options::{ClientConfig, RequestOptions, CLIENT_OPTIONS, REQUEST_OPTIONS};
 use transport::{HttpError, Prepared, Redirects, Transport};
 
 use crate::trace::ClientSpan;
@@ -37,42 +37,79 @@ use crate::trace::ClientSpan;
 /// `User-Agent` sent unless the script sets one.
 const USER_AGENT: &str = concat!("cn/", env!("CARGO_PKG_VERSION"));
 
-/// The request functions: member name, method (`None`: the first argument), and the name used
-/// in messages for the module function and for the `http.Client` method.
-const FUNCTIONS: &[(&str, Option<&str>, &str, &str)] = &[
-    ("get", Some("GET"), "http.get", "http.Client.get"),
-    ("post", Some("POST"), "http.post", "http.Client.post"),
-    ("put", Some("PUT"), "http.put", "http.Client.put"),
-    ("patch", Some("PATCH"), "http.patch", "http.Client.patch"),
-    (
-        "delete",
-        Some("DELETE"),
-        "http.delete",
-        "http.Client.delete",
-    ),
-    ("head", Some("HEAD"), "http.head", "http.Client.head"),
-    ("request", None, "http.request", "http.Client.request"),
-];
-
-/// The client's members of the `http` module.
-pub fn members() -> Vec<(&'static str, Value)> {
-    let default = Rc::new(ClientState::new(ClientConfig::default()));
-    let mut members: Vec<(&'static str, Value)> = FUNCTIONS
-        .iter()
-        .map(|&(name, method, function, _)| {
-            let state = default.clone();
-            let native = NativeFunction::closure(function, move |vm, args| {
-                request(vm, &state, method, args)
-            });
-            (name, native)
-        })
-        .collect();
-    members.push(("Client", NativeFunction::value("http.Client", new_client)));
-    members
+/// One request function: the module's `http.get` and the client's `get` alike.
+struct RequestFn {
+    name: &'static str,
+    /// The method, or `None` when it is the first argument (`request`).
+    method: Option<&'static str>,
+    doc: &'static str,
 }
 
-/// http.Client(base_url=, timeout=, headers=, traced=, follow_redirects=, max_redirects=,
-/// max_body=, ca_file=)
+/// Every request function, in the order `help()` lists them.
+const REQUESTS: [RequestFn; 7] = [
+    RequestFn {
+        name: "get",
+        method: Some("GET"),
+        doc: "get(url, headers=, params=, timeout=, max_body=)\nSends a GET request and waits: `Ok(http.Response)` for any status, `Err(kind)` when there was no response.",
+    },
+    RequestFn {
+        name: "post",
+        method: Some("POST"),
+        doc: "post(url, json=, body=, headers=, params=, timeout=, max_body=)\nSends a POST request with a JSON or raw body and waits for the response.",
+    },
+    RequestFn {
+        name: "put",
+        method: Some("PUT"),
+        doc: "put(url, json=, body=, headers=, params=, timeout=, max_body=)\nSends a PUT request and waits for the response.",
+    },
+    RequestFn {
+        name: "patch",
+        method: Some("PATCH"),
+        doc: "patch(url, json=, body=, headers=, params=, timeout=, max_body=)\nSends a PATCH request and waits for the response.",
+    },
+    RequestFn {
+        name: "delete",
+        method: Some("DELETE"),
+        doc: "delete(url, headers=, params=, timeout=, max_body=)\nSends a DELETE request and waits for the response.",
+    },
+    RequestFn {
+        name: "head",
+        method: Some("HEAD"),
+        doc: "head(url, headers=, params=, timeout=, max_body=)\nSends a HEAD request and waits for the response (no body).",
+    },
+    RequestFn {
+        name: "request",
+        method: None,
+        doc: "request(method, url, json=, body=, headers=, params=, timeout=, max_body=)\nSends a request with any method and waits for the response.",
+    },
+];
+
+impl RequestFn {
+    /// What the function accepts: the URL (after the method for `request`) and the options.
+    const fn params(&self) -> Params {
+        let n = if self.method.is_some() { 1 } else { 2 };
+        Params::exactly(n).keywords(REQUEST_OPTIONS)
+    }
+}
+
+/// The client's functions in the `http` module, sharing one default client.
+pub fn add_functions(m: &mut ModuleBuilder) {
+    let default = Rc::new(ClientState::new(ClientConfig::default()));
+    for f in &REQUESTS {
+        let state = default.clone();
+        let method = f.method;
+        m.function_with(f.name, f.doc, f.params(), move |vm, args| {
+            request(vm, &state, method, args)
+        });
+    }
+    m.functions(CONSTRUCTOR);
+}
+
+/// `http.Client(..)`.
+static CONSTRUCTOR: &[Function] = &[Function::new("Client", new_client)
+    .doc("Client(base_url=, timeout=, headers=, traced=true, follow_redirects=true, max_redirects=10, max_body=, ca_file=)\nA client with its own settings and connection pool; its methods are the request functions.")
+    .params(Params::NONE.keywords(CLIENT_OPTIONS))];
+
 fn new_client(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let config = ClientConfig::parse(&args)?;
     Ok(NativeObject::value(Client(Rc::new(ClientState::new(
@@ -101,9 +138,7 @@ fn request(
     method: Option<&str>,
     args: Args<'_>,
 ) -> Result<Value, Fault> {
-    args.allow_named(REQUEST_OPTIONS)?;
     let first = usize::from(method.is_none());
-    args.expect_count(first + 1, first + 1)?;
     let method = match method {
         Some(method) => Method::from_bytes(method.as_bytes()).unwrap_or_default(),
         None => {
@@ -217,44 +252,61 @@ fn forward_request_id(vm: &Vm, headers: &mut hyper::HeaderMap) {
 /// `http.Client`: the request functions as methods, with the client's settings and pool.
 struct Client(Rc<ClientState>);
 
+/// A method of `http.Client`: request function `$i` with the client's settings.
+macro_rules! client_request {
+    ($i:literal) => {
+        Member::method(REQUESTS[$i].name, |c: &Client, vm, args| {
+            request(vm, &c.0, REQUESTS[$i].method, args)
+        })
+        .doc(REQUESTS[$i].doc)
+        .params(REQUESTS[$i].params())
+    };
+}
+
+type M = Member<Client>;
+
+/// What `http.Client(..)` returns.
+static CLIENT: Table<Client> = Table::new(
+    "http.Client",
+    "An http client with its own settings and connection pool.",
+    &[
+        client_request!(0),
+        client_request!(1),
+        client_request!(2),
+        client_request!(3),
+        client_request!(4),
+        client_request!(5),
+        client_request!(6),
+        M::attribute("base_url", |c, _| {
+            Ok(c.0
+                .config
+                .base_url
+                .as_deref()
+                .map_or(Value::Nil, Value::str))
+        })
+        .doc("base_url\nWhat relative URLs are joined to, or nil."),
+        M::attribute("timeout", |c, _| {
+            Ok(c.0.config.timeout.map_or(Value::Nil, |t| {
+                Value::Duration(t.as_nanos().min(i64::MAX as u128) as i64)
+            }))
+        })
+        .doc("timeout\nThe whole-exchange timeout of each request, or nil."),
+        M::attribute("ca_file", |c, _| {
+            Ok(c.0.config.ca_file.as_deref().map_or(Value::Nil, Value::str))
+        })
+        .doc("ca_file\nExtra trusted CA certificates (PEM), or nil."),
+        M::attribute("traced", |c, _| Ok(Value::Bool(c.0.config.traced)))
+            .doc("traced\nWhether requests make client spans and carry trace headers."),
+    ],
+);
+
 impl NativeType for Client {
     fn type_name(&self) -> &str {
         "http.Client"
     }
 
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        let config = &self.0.config;
-        Some(Ok(match &*name.name() {
-            "base_url" => config.base_url.as_deref().map_or(Value::Nil, Value::str),
-            "timeout" => config.timeout.map_or(Value::Nil, |t| {
-                Value::Duration(t.as_nanos().min(i64::MAX as u128) as i64)
-            }),
-            "ca_file" => config.ca_file.as_deref().map_or(Value::Nil, Value::str),
-            "traced" => Value::Bool(config.traced),
-            method if FUNCTIONS.iter().any(|f| f.0 == method) => return None,
-            other => {
-                return Some(Err(Fault::new(format!(
-                    "http.Client has no attribute '{other}'"
-                ))))
-            }
-        }))
-    }
-
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        let name = name.name();
-        let &(_, method, _, function) = FUNCTIONS.iter().find(|f| f.0 == &*name)?;
-        Some(request(vm, &self.0, method, Args { function, ..args }))
+    fn members(&self) -> &'static dyn Members {
+        &CLIENT
     }
 
     fn display(&self) -> String {

@@ -3,10 +3,8 @@
 //! a body that is not JSON). It prints as its message and encodes in JSON as its message, so
 //! `{"error": e}` and `f"{e}"` read well.
 
-use std::rc::Rc;
-
+use cn_runtime::native::{Member, Members, Table};
 use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 /// An error with the status it should be answered with.
@@ -27,8 +25,6 @@ impl HttpError {
 /// `http.Error(status, message=nil)`: a 4xx or 5xx status; the message defaults to the status's
 /// reason phrase.
 pub fn new_error(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["status", "message"])?;
-    args.expect_count(1, 2)?;
     let status = match args.get_or_named(0, "status") {
         Some(Value::Int(code)) if (400..=599).contains(code) => *code as u16,
         Some(Value::Int(code)) => {
@@ -51,22 +47,27 @@ pub fn new_error(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Ok(HttpError::value(status, message))
 }
 
+type M = Member<HttpError>;
+
+/// What `http.Error(..)` makes.
+static ERROR: Table<HttpError> = Table::new(
+    "http.Error",
+    "An error a handler answers with: its status and a message the client is told.",
+    &[
+        M::attribute("status", |e, _| Ok(Value::Int(i64::from(e.status))))
+            .doc("status\nThe status it is answered with (400-599)."),
+        M::attribute("message", |e, _| Ok(Value::str(&*e.message)))
+            .doc("message\nWhat the client is told."),
+    ],
+);
+
 impl NativeType for HttpError {
     fn type_name(&self) -> &str {
         "http.Error"
     }
 
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "status" => Some(Ok(Value::Int(i64::from(self.status)))),
-            "message" => Some(Ok(Value::str(&*self.message))),
-            _ => None,
-        }
+    fn members(&self) -> &'static dyn Members {
+        &ERROR
     }
 
     fn display(&self) -> String {

@@ -190,6 +190,8 @@ async fn answer(
         body,
         remote,
         request_id: request_id.clone(),
+        params_value: Default::default(),
+        query_value: Default::default(),
     });
     let callee = with_middleware(&state.middleware.borrow(), handler);
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);

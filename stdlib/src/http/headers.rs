@@ -6,9 +6,9 @@ use std::rc::Rc;
 
 use hyper::header::HeaderMap;
 
+use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
-use cn_runtime::{Args, Fault, Value, Vm};
+use cn_runtime::Value;
 
 /// A read-only header map.
 pub struct Headers(pub Rc<HeaderMap>);
@@ -24,48 +24,50 @@ fn text(value: &hyper::header::HeaderValue) -> Value {
     Value::str(String::from_utf8_lossy(value.as_bytes()).into_owned())
 }
 
+type M = Member<Headers>;
+
+/// Request and response headers.
+static HEADERS: Table<Headers> = Table::new(
+    "http.Headers",
+    "Read-only headers; names are case-insensitive.",
+    &[
+        M::method("get", |h, _, args| {
+            let default = args.get_or_named(1, "default").cloned().unwrap_or_default();
+            Ok(h.0.get(args.str(0)?.as_str()).map_or(default, text))
+        })
+        .doc("get(name, default=nil)\nThe first value of header `name`, or `default`.")
+        .params(Params::between(1, 2).keywords(&["default"])),
+        M::method("get_all", |h, _, args| {
+            let values = h.0.get_all(args.str(0)?.as_str()).iter().map(text);
+            Ok(Value::list(values.collect()))
+        })
+        .doc("get_all(name)\nEvery value of header `name`, as a list.")
+        .params(Params::exactly(1)),
+        M::method("has", |h, _, args| {
+            Ok(Value::Bool(h.0.contains_key(args.str(0)?.as_str())))
+        })
+        .doc("has(name)\nWhether header `name` is present.")
+        .params(Params::exactly(1)),
+        M::method("items", |h, _, _| {
+            let items =
+                h.0.iter()
+                    .map(|(k, v)| Value::tuple(vec![Value::str(k.as_str()), text(v)]));
+            Ok(Value::list(items.collect()))
+        })
+        .doc("items()\nEvery (name, value) pair, as a list of tuples."),
+    ],
+);
+
 impl NativeType for Headers {
     fn type_name(&self) -> &str {
         "http.Headers"
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        let map = &self.0;
-        Some(match &*name.name() {
-            "get" => get(map, &args),
-            "get_all" => args.allow_named(&[]).and_then(|()| {
-                args.expect_count(1, 1)?;
-                let values = map.get_all(args.str(0)?.as_str()).iter().map(text);
-                Ok(Value::list(values.collect()))
-            }),
-            "has" => args.allow_named(&[]).and_then(|()| {
-                args.expect_count(1, 1)?;
-                Ok(Value::Bool(map.contains_key(args.str(0)?.as_str())))
-            }),
-            "items" => args.expect_count(0, 0).map(|()| {
-                let items = map
-                    .iter()
-                    .map(|(k, v)| Value::tuple(vec![Value::str(k.as_str()), text(v)]));
-                Value::list(items.collect())
-            }),
-            _ => return None,
-        })
+    fn members(&self) -> &'static dyn Members {
+        &HEADERS
     }
 
     fn display(&self) -> String {
         format!("<http.Headers {} entries>", self.0.len())
     }
-}
-
-fn get(map: &HeaderMap, args: &Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["default"])?;
-    args.expect_count(1, 2)?;
-    let default = args.get_or_named(1, "default").cloned().unwrap_or_default();
-    Ok(map.get(args.str(0)?.as_str()).map_or(default, text))
 }

@@ -16,10 +16,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
+use cn_runtime::native::{Member, Members, Params, Table};
+use cn_runtime::object::NativeType;
 use cn_runtime::tasks::Callback;
-use cn_runtime::{Args, Fault, Value, Vm};
+use cn_runtime::{Args, Fault, Value};
 
 use crate::time::{duration_arg, duration_option};
 
@@ -255,33 +255,37 @@ fn answer(status: u16, state: &str, results: &[(String, Outcome)]) -> ProbeAnswe
 /// `server.health`.
 pub struct HealthHandle(pub Rc<HealthRegistry>);
 
+type M = Member<HealthHandle>;
+
+/// `server.health`.
+static HEALTH: Table<HealthHandle> = Table::new(
+    "http.Health",
+    "A server's health checks, which /readyz and /healthz run.",
+    &[
+        M::method("add_check", |h, _, args| h.add_check(&args))
+            .doc("add_check(name, f, timeout=1.seconds, kind=\"readiness\")\nAdds check `f()` (true, nil or Ok passes) to /readyz, /healthz (`liveness`) or both.")
+            .params(Params::between(2, 4).keywords(&["timeout", "kind"])),
+        M::method("set_cache", |h, _, args| {
+            h.0.cache.set(duration_arg(&args, 0)?);
+            Ok(Value::Nil)
+        })
+        .doc("set_cache(d)\nReuses each check's result for `d` before running it again.")
+        .params(Params::exactly(1)),
+    ],
+);
+
 impl NativeType for HealthHandle {
     fn type_name(&self) -> &str {
         "http.Health"
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "add_check" => Some(self.add_check(&args)),
-            "set_cache" => Some(args.expect_count(1, 1).and_then(|()| {
-                self.0.cache.set(duration_arg(&args, 0)?);
-                Ok(Value::Nil)
-            })),
-            _ => None,
-        }
+    fn members(&self) -> &'static dyn Members {
+        &HEALTH
     }
 }
 
 impl HealthHandle {
     fn add_check(&self, args: &Args<'_>) -> Result<Value, Fault> {
-        args.allow_named(&["timeout", "kind"])?;
-        args.expect_count(2, 4)?;
         let name = args.str(0)?.to_string();
         let func = args.value(1)?.clone();
         if !func.is_callable() {

@@ -18,22 +18,39 @@ mod router;
 mod serve;
 mod server;
 
-use cn_runtime::object::{NativeFunction, NativeObject};
-use cn_runtime::{Value, Vm};
+use cn_runtime::native::{Function, ModuleBuilder, Params};
+use cn_runtime::object::NativeObject;
+use cn_runtime::Vm;
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    let mut members = vec![
-        (
-            "Server",
-            NativeFunction::value("http.Server", server::new_server),
-        ),
-        ("Response", NativeObject::value(response::ResponseType)),
-        (
-            "Error",
-            NativeFunction::value("http.Error", error::new_error),
-        ),
-    ];
-    members.extend(client::members());
-    members
+/// The server side's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("Server", server::new_server)
+        .doc("Server(addr=nil, body_limit=1048576, request_timeout=30.seconds, header_timeout=10.seconds, body_timeout=30.seconds, max_connections=10000, metrics_path=\"/metrics\", access_log=true, metrics=true, tracing=true)\nAn http server; `addr` nil means `:$PORT` (8080 when unset). Health, metrics, access logs and graceful shutdown are on by default.")
+        .params(Params::between(0, 1).keywords(&[
+        "addr",
+        "body_limit",
+        "request_timeout",
+        "header_timeout",
+        "body_timeout",
+        "max_connections",
+        "metrics_path",
+        "access_log",
+        "metrics",
+        "tracing",
+    ])),
+    Function::new("Error", error::new_error)
+        .doc("Error(status, message=nil)\nAn error a handler answers with: a 4xx or 5xx status; the message defaults to the reason phrase.")
+        .params(Params::between(1, 2).keywords(&["status", "message"])),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("An http server with cloud-native defaults, and an http client.")
+        .functions(FUNCTIONS)
+        .value(
+            "Response",
+            "Response\nMakes responses: `json(value)`, `text(s)`, `html(s)`, `bytes(data)`, `status(code)`, `redirect(url)`.",
+            NativeObject::value(response::ResponseType),
+        );
+    client::add_functions(m);
 }

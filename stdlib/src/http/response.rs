@@ -18,6 +18,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use cn_runtime::dict::{new_dict, Key};
+use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
@@ -71,21 +72,9 @@ fn status_arg(args: &Args<'_>, i: usize, default: u16) -> Result<u16, Fault> {
     }
 }
 
-fn construct(name: &str, args: &Args<'_>) -> Option<Result<Response, Fault>> {
-    if !matches!(
-        name,
-        "json" | "text" | "html" | "bytes" | "status" | "redirect"
-    ) {
-        return None;
-    }
-    Some(build(name, args))
-}
-
 fn build(name: &str, args: &Args<'_>) -> Result<Response, Fault> {
     match name {
         "json" => {
-            args.allow_named(&["status"])?;
-            args.expect_count(1, 2)?;
             let body = crate::json::encode(args.value(0)?)?;
             Ok(Response::new(
                 status_arg(args, 1, 200)?,
@@ -94,8 +83,6 @@ fn build(name: &str, args: &Args<'_>) -> Result<Response, Fault> {
             ))
         }
         "text" | "html" => {
-            args.allow_named(&["status"])?;
-            args.expect_count(1, 2)?;
             let body = args.str(0)?.as_bytes().to_vec();
             let kind = if name == "text" { TEXT } else { HTML };
             Ok(Response::new(
@@ -105,8 +92,6 @@ fn build(name: &str, args: &Args<'_>) -> Result<Response, Fault> {
             ))
         }
         "bytes" => {
-            args.allow_named(&["status", "content_type"])?;
-            args.expect_count(1, 3)?;
             let body = match args.value(0)? {
                 Value::Bytes(data) => Bytes::clone(data),
                 other => return Err(args.wrong_type(0, "bytes", other)),
@@ -122,14 +107,8 @@ fn build(name: &str, args: &Args<'_>) -> Result<Response, Fault> {
                 body,
             ))
         }
-        "status" => {
-            args.allow_named(&[])?;
-            args.expect_count(1, 1)?;
-            Ok(Response::new(status_arg(args, 0, 200)?, None, Bytes::new()))
-        }
+        "status" => Ok(Response::new(status_arg(args, 0, 200)?, None, Bytes::new())),
         "redirect" => {
-            args.allow_named(&["status"])?;
-            args.expect_count(1, 2)?;
             let status = status_arg(args, 1, 302)?;
             if !(300..400).contains(&status) {
                 return Err(Fault::new(format!(
@@ -150,41 +129,82 @@ fn build(name: &str, args: &Args<'_>) -> Result<Response, Fault> {
     }
 }
 
+/// A constructor of `http.Response`, as a member of the table.
+macro_rules! constructor {
+    ($name:literal) => {
+        |_, _, args| build($name, &args).map(NativeObject::value)
+    };
+}
+
+/// `http.Response`: the constructors.
+static RESPONSE_TYPE: Table<ResponseType> = Table::new(
+    "http.Response",
+    "Makes responses: `http.Response.json(value)`, `.text(s)`, `.html(s)`, `.bytes(data)`, `.status(code)`, `.redirect(url)`.",
+    &[
+        Member::method("json", constructor!("json"))
+            .doc("json(value, status=200)\nA JSON response.")
+            .params(Params::between(1, 2).keywords(&["status"])),
+        Member::method("text", constructor!("text"))
+            .doc("text(s, status=200)\nA text/plain response.")
+            .params(Params::between(1, 2).keywords(&["status"])),
+        Member::method("html", constructor!("html"))
+            .doc("html(s, status=200)\nA text/html response.")
+            .params(Params::between(1, 2).keywords(&["status"])),
+        Member::method("bytes", constructor!("bytes"))
+            .doc("bytes(data, status=200, content_type=\"application/octet-stream\")\nA response with a binary body.")
+            .params(Params::between(1, 3).keywords(&["status", "content_type"])),
+        Member::method("status", constructor!("status"))
+            .doc("status(code)\nAn empty response with status `code`.")
+            .params(Params::exactly(1)),
+        Member::method("redirect", constructor!("redirect"))
+            .doc("redirect(url, status=302)\nA redirect (3xx) to `url`.")
+            .params(Params::between(1, 2).keywords(&["status"])),
+    ],
+);
+
 impl NativeType for ResponseType {
     fn type_name(&self) -> &str {
         "http.Response"
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        construct(&name.name(), &args).map(|r| r.map(NativeObject::value))
+    fn members(&self) -> &'static dyn Members {
+        &RESPONSE_TYPE
     }
 }
+
+type M = Member<Response>;
+
+/// A response a handler made.
+static RESPONSE: Table<Response> = Table::new(
+    "http.Response",
+    "A response: a settable `status`, a `headers` dict and a body.",
+    &[
+        M::attribute("status", |r, _| Ok(Value::Int(r.status.get() as i64)))
+            .doc("status\nThe status; may be set (200-599)."),
+        M::attribute("headers", |r, _| Ok(Value::Dict(r.headers.clone())))
+            .doc("headers\nThe headers, a dict that may be changed in place."),
+        M::attribute("body", |r, _| {
+            Ok(Value::str(String::from_utf8_lossy(&r.body).into_owned()))
+        })
+        .doc("body\nThe body as text."),
+        M::chained("with_header", |r, _, args| {
+            let key = args.str(0)?.to_ascii_lowercase();
+            let value = Value::str(args.str(1)?.as_str());
+            r.headers.borrow_mut().insert(Key::str(&key), value);
+            Ok(())
+        })
+        .doc("with_header(name, value)\nSets header `name` and returns the response, for chaining.")
+        .params(Params::exactly(2)),
+    ],
+);
 
 impl NativeType for Response {
     fn type_name(&self) -> &str {
         "http.Response"
     }
 
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "status" => Some(Ok(Value::Int(self.status.get() as i64))),
-            "headers" => Some(Ok(Value::Dict(self.headers.clone()))),
-            "body" => Some(Ok(Value::str(
-                String::from_utf8_lossy(&self.body).into_owned(),
-            ))),
-            _ => None,
-        }
+    fn members(&self) -> &'static dyn Members {
+        &RESPONSE
     }
 
     fn set_attr(&self, _vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
@@ -200,26 +220,6 @@ impl NativeType for Response {
             (other, _) => Err(Fault::new(format!(
                 "cannot set attribute '{other}' of http.Response"
             ))),
-        }
-    }
-
-    fn call_method(
-        &self,
-        this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "with_header" => Some((|| {
-                args.allow_named(&[])?;
-                args.expect_count(2, 2)?;
-                let key = args.str(0)?.to_ascii_lowercase();
-                let value = Value::str(args.str(1)?.as_str());
-                self.headers.borrow_mut().insert(Key::str(&key), value);
-                Ok(Value::Object(this.clone()))
-            })()),
-            _ => None,
         }
     }
 

@@ -26,8 +26,8 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 use super::health::{HealthHandle, HealthRegistry};
@@ -78,19 +78,6 @@ pub struct Server(pub Rc<ServerState>);
 
 /// `http.Server(...)`.
 pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[
-        "addr",
-        "body_limit",
-        "request_timeout",
-        "header_timeout",
-        "body_timeout",
-        "max_connections",
-        "metrics_path",
-        "access_log",
-        "metrics",
-        "tracing",
-    ])?;
-    args.expect_count(0, 1)?;
     let (addr, bind) = match args.get_or_named(0, "addr") {
         None | Some(Value::Nil) => {
             let port = std::env::var("PORT").unwrap_or_else(|_| "8080".into());
@@ -172,59 +159,67 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     }))))
 }
 
+type M = Member<Server>;
+
+/// What `http.Server(..)` returns.
+static SERVER: Table<Server> = Table::new(
+    "http.Server",
+    "An http server with health checks, metrics, access logs and graceful shutdown built in.",
+    &[
+        M::method("route", |s, _, args| s.route(&args))
+            .doc("route(method, pattern, handler)\nServes `method` requests whose path matches `pattern` (`/users/{id}`) with `handler(req)`.")
+            .params(Params::exactly(3)),
+        M::method("use", |s, _, args| {
+            let middleware = args.value(0)?.clone();
+            if !middleware.is_callable() {
+                return Err(args.wrong_type(0, "function", &middleware));
+            }
+            s.0.middleware.borrow_mut().push(middleware);
+            Ok(Value::Nil)
+        })
+        .doc("use(middleware)\nAdds `middleware(req, next)` around every handler; the first added runs outermost.")
+        .params(Params::exactly(1)),
+        M::method("on_shutdown", |_, vm, args| {
+            let hook = args.value(0)?.clone();
+            if !hook.is_callable() {
+                return Err(args.wrong_type(0, "function", &hook));
+            }
+            vm.lifecycle.hooks.borrow_mut().push(hook.clone());
+            Ok(hook)
+        })
+        .doc("on_shutdown(f)\nRuns `f()` once the server has drained, at shutdown; returns `f` (a decorator).")
+        .params(Params::exactly(1)),
+        M::method("run", |s, vm, args| s.run(vm, &args))
+            .doc("run(shutdown_delay=, shutdown_timeout=30.seconds)\nServes until shutdown starts, then drains: /readyz fails, traffic stops, in-flight requests finish.")
+            .params(Params::NONE.keywords(&["shutdown_delay", "shutdown_timeout"])),
+        M::attribute("health", |s, _| {
+            Ok(NativeObject::value(HealthHandle(s.0.health.clone())))
+        })
+        .doc("health\nThe server's health checks: `add_check(name, f, kind=)`, `set_cache(d)`."),
+        M::attribute("addr", |s, _| {
+            Ok(match s.0.local_addr.get() {
+                Some(addr) => Value::str(addr.to_string()),
+                None => Value::str(&*s.0.addr),
+            })
+        })
+        .doc("addr\nThe address listened on once running (the port chosen), else as given."),
+        M::attribute("port", |s, _| {
+            Ok(match s.0.local_addr.get() {
+                Some(addr) => Value::Int(addr.port() as i64),
+                None => Value::Nil,
+            })
+        })
+        .doc("port\nThe port listened on once running, else nil."),
+    ],
+);
+
 impl NativeType for Server {
     fn type_name(&self) -> &str {
         "http.Server"
     }
 
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        Some(Ok(match &*name.name() {
-            "health" => NativeObject::value(HealthHandle(self.0.health.clone())),
-            "addr" => match self.0.local_addr.get() {
-                Some(addr) => Value::str(addr.to_string()),
-                None => Value::str(&*self.0.addr),
-            },
-            "port" => match self.0.local_addr.get() {
-                Some(addr) => Value::Int(addr.port() as i64),
-                None => Value::Nil,
-            },
-            _ => return None,
-        }))
-    }
-
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        Some(match &*name.name() {
-            "route" => self.route(&args),
-            "use" => args.expect_count(1, 1).and_then(|()| {
-                let middleware = args.value(0)?.clone();
-                if !middleware.is_callable() {
-                    return Err(args.wrong_type(0, "function", &middleware));
-                }
-                self.0.middleware.borrow_mut().push(middleware);
-                Ok(Value::Nil)
-            }),
-            "on_shutdown" => args.expect_count(1, 1).and_then(|()| {
-                let hook = args.value(0)?.clone();
-                if !hook.is_callable() {
-                    return Err(args.wrong_type(0, "function", &hook));
-                }
-                vm.lifecycle.hooks.borrow_mut().push(hook.clone());
-                Ok(hook)
-            }),
-            "run" => self.run(vm, &args),
-            _ => return None,
-        })
+    fn members(&self) -> &'static dyn Members {
+        &SERVER
     }
 
     fn display(&self) -> String {
@@ -234,8 +229,6 @@ impl NativeType for Server {
 
 impl Server {
     fn route(&self, args: &Args<'_>) -> Result<Value, Fault> {
-        args.allow_named(&[])?;
-        args.expect_count(3, 3)?;
         let handler = args.value(2)?.clone();
         if !handler.is_callable() {
             return Err(args.wrong_type(2, "function", &handler));
@@ -249,8 +242,6 @@ impl Server {
     }
 
     fn run(&self, vm: &mut Vm, args: &Args<'_>) -> Result<Value, Fault> {
-        args.allow_named(&["shutdown_delay", "shutdown_timeout"])?;
-        args.expect_count(0, 0)?;
         if self.0.running.replace(true) {
             return Err(Fault::new("server.run: this server is already running"));
         }

@@ -31,7 +31,7 @@ use cn_runtime::Vm;
 pub use access::{access, Access};
 pub use layer::install;
 pub use line::Field;
-pub use native::members;
+pub use native::module;
 pub use settings::{Format, Level};
 
 /// Makes the end of a run report log lines dropped since the last report, so a gap at the end

@@ -2,32 +2,53 @@
 //! `log.level()`, `log.set_format`, `log.format()` and the constants `log.JSON` and `log.TEXT`.
 
 use cn_runtime::format;
-use cn_runtime::object::NativeFunction;
+use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::{Args, Fault, Value, Vm};
 
 use super::line::{self, Field};
 use super::settings::{self, Format, Level, LEVEL_NAMES};
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        ("debug", NativeFunction::value("log.debug", debug)),
-        ("info", NativeFunction::value("log.info", info)),
-        ("warn", NativeFunction::value("log.warn", warn)),
-        ("error", NativeFunction::value("log.error", error)),
-        (
-            "set_level",
-            NativeFunction::value("log.set_level", set_level),
-        ),
-        ("level", NativeFunction::value("log.level", level)),
-        (
-            "set_format",
-            NativeFunction::value("log.set_format", set_format),
-        ),
-        ("format", NativeFunction::value("log.format", format_name)),
-        ("JSON", Value::str(Format::Json.name())),
-        ("TEXT", Value::str(Format::Text.name())),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("debug", debug)
+        .doc("debug(msg, **fields)\nA debug line: `msg`, then the keyword arguments as fields.")
+        .params(Params::exactly(1).any_keywords()),
+    Function::new("info", info)
+        .doc("info(msg, **fields)\nAn info line: `msg`, then the keyword arguments as fields.")
+        .params(Params::exactly(1).any_keywords()),
+    Function::new("warn", warn)
+        .doc("warn(msg, **fields)\nA warn line: `msg`, then the keyword arguments as fields.")
+        .params(Params::exactly(1).any_keywords()),
+    Function::new("error", error)
+        .doc("error(msg, **fields)\nAn error line: `msg`, then the keyword arguments as fields.")
+        .params(Params::exactly(1).any_keywords()),
+    Function::new("set_level", set_level)
+        .doc("set_level(name)\nThe lowest level written, for the whole process: \"debug\", \"info\", \"warn\" or \"error\".")
+        .params(Params::exactly(1)),
+    Function::new("level", level).doc("level()\nThe current level's name."),
+    Function::new("set_format", set_format)
+        .doc("set_format(format)\nlog.JSON or log.TEXT, for the whole process.")
+        .params(Params::exactly(1)),
+    Function::new("format", format_name)
+        .doc("format()\nThe format in effect: \"json\" or \"text\"."),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc(
+        "Structured logs: one JSON (or text) line per call, with the task's trace and request ids.",
+    )
+    .functions(FUNCTIONS)
+    .value(
+        "JSON",
+        "JSON\nThe JSON lines format (the default when stdout is not a terminal).",
+        Value::str(Format::Json.name()),
+    )
+    .value(
+        "TEXT",
+        "TEXT\nThe human-readable format (the default on a terminal).",
+        Value::str(Format::Text.name()),
+    );
 }
 
 /// log.debug(msg, **fields)
@@ -51,9 +72,8 @@ fn error(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// One line at `level`: the message (`str()` of a non-string), then the keyword arguments as
-/// fields in call order. A filtered call costs the argument count check and one atomic load.
+/// fields in call order. A filtered call costs the declared argument check and one atomic load.
 fn log_at(vm: &mut Vm, args: Args<'_>, level: Level) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
     if !settings::enabled(level) {
         return Ok(Value::Nil);
     }
@@ -78,8 +98,6 @@ fn log_at(vm: &mut Vm, args: Args<'_>, level: Level) -> Result<Value, Fault> {
 
 /// log.set_level(name): "debug", "info", "warn" or "error", for the whole process.
 fn set_level(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(1, 1)?;
     let name = args.str(0)?;
     let level = Level::parse(name).ok_or_else(|| {
         Fault::new(format!(
@@ -92,16 +110,12 @@ fn set_level(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// log.level(): the current level's name.
-fn level(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+fn level(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(Value::str(settings::level().name()))
 }
 
 /// log.set_format(log.JSON or log.TEXT), for the whole process.
 fn set_format(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(1, 1)?;
     let name = args.str(0)?;
     let format = Format::parse(name).ok_or_else(|| {
         Fault::new(format!(
@@ -114,8 +128,6 @@ fn set_format(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// log.format(): "json" or "text", the format in effect.
-fn format_name(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+fn format_name(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(Value::str(settings::format().name()))
 }

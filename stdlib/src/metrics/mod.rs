@@ -15,30 +15,32 @@ mod process;
 mod registry;
 mod script;
 
-use cn_runtime::object::NativeFunction;
-use cn_runtime::{Value, Vm};
+use cn_runtime::native::{Function, ModuleBuilder, Params};
+use cn_runtime::Vm;
 
 pub use exposition::{render, OPENMETRICS, PROMETHEUS_TEXT};
 pub use http::{Finished, HttpMetrics, InFlightGuard, EXEMPLAR_REFRESH};
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        (
-            "counter",
-            NativeFunction::value("metrics.counter", script::counter),
-        ),
-        (
-            "gauge",
-            NativeFunction::value("metrics.gauge", script::gauge),
-        ),
-        (
-            "histogram",
-            NativeFunction::value("metrics.histogram", script::histogram),
-        ),
-        (
-            "expose",
-            NativeFunction::value("metrics.expose", script::expose),
-        ),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("counter", script::counter)
+        .doc("counter(name, help=nil, labels=[])\nA counter, registered once per name; `_total` is appended to a name without it.")
+        .params(Params::between(1, 3).keywords(&["help", "labels"])),
+    Function::new("gauge", script::gauge)
+        .doc("gauge(name, help=nil, labels=[])\nA gauge, registered once per name.")
+        .params(Params::between(1, 3).keywords(&["help", "labels"])),
+    Function::new("histogram", script::histogram)
+        .doc("histogram(name, help=nil, labels=[], buckets=[.005, ..., 10])\nA histogram, registered once per name.")
+        .params(Params::between(1, 4).keywords(&["help", "labels", "buckets"])),
+    Function::new("expose", script::expose)
+        .doc("expose(openmetrics=false)\nEvery metric's exposition, as `/metrics` serves it.")
+        .params(Params::between(0, 1).keywords(&["openmetrics"])),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc(
+        "Prometheus metrics in one process-wide registry, served at /metrics by every http server.",
+    )
+    .functions(FUNCTIONS);
 }

@@ -8,10 +8,10 @@
 //! Values are ints, floats or durations (counted in seconds) and must be finite; counters and
 //! histograms take none below 0.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use cn_runtime::format;
+use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
@@ -38,8 +38,6 @@ pub(crate) fn histogram(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// metrics.expose(openmetrics=false): the exposition of every metric, as `/metrics` serves it.
 pub(crate) fn expose(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&["openmetrics"])?;
-    args.expect_count(0, 1)?;
     let format = match args.get_or_named(0, "openmetrics") {
         None | Some(Value::Bool(false)) => Format::Text,
         Some(Value::Bool(true)) => Format::OpenMetrics,
@@ -49,13 +47,6 @@ pub(crate) fn expose(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 fn create(args: &Args<'_>, kind: Kind) -> Result<Value, Fault> {
-    if kind == Kind::Histogram {
-        args.allow_named(&["help", "labels", "buckets"])?;
-        args.expect_count(1, 4)?;
-    } else {
-        args.allow_named(&["help", "labels"])?;
-        args.expect_count(1, 3)?;
-    }
     let name = match kind {
         Kind::Counter => names::counter_name(args.str(0)?),
         _ => args.str(0)?.to_string(),
@@ -227,19 +218,6 @@ impl Metric {
         Ok(value)
     }
 
-    fn call(&self, method: &str, args: &Args<'_>) -> Option<Result<Value, Fault>> {
-        let kind = self.0.definition.kind;
-        let known = match kind {
-            Kind::Counter => matches!(method, "inc" | "add"),
-            Kind::Gauge => matches!(method, "inc" | "dec" | "add" | "set"),
-            Kind::Histogram => method == "observe",
-        };
-        if !known {
-            return None;
-        }
-        Some(self.update(method, args).map(|()| Value::Nil))
-    }
-
     fn update(&self, method: &str, args: &Args<'_>) -> Result<(), Fault> {
         let amount = match method {
             "inc" | "dec" if !args.is_empty() => {
@@ -287,26 +265,77 @@ impl Metric {
     }
 }
 
+type M = Member<Metric>;
+
+/// A metric method: `update` with the method's name, which picks the operation.
+macro_rules! update {
+    ($name:literal, $doc:literal) => {
+        M::method($name, |m, _, args| {
+            m.update($name, &args).map(|()| Value::Nil)
+        })
+        .doc($doc)
+        .params(Params::at_least(0).any_keywords())
+    };
+}
+
+/// What `metrics.counter(..)` returns.
+static COUNTER: Table<Metric> = Table::new(
+    "metrics.Counter",
+    "A counter: a total that only goes up. Labels are keyword arguments at each use.",
+    &[
+        update!(
+            "inc",
+            "inc(**labels)\nAdds 1 to the series the labels select."
+        ),
+        update!(
+            "add",
+            "add(n, **labels)\nAdds `n` (0 or more; a duration counts in seconds)."
+        ),
+    ],
+);
+
+/// What `metrics.gauge(..)` returns.
+static GAUGE: Table<Metric> = Table::new(
+    "metrics.Gauge",
+    "A gauge: a value that goes up and down. Labels are keyword arguments at each use.",
+    &[
+        update!("inc", "inc(**labels)\nAdds 1."),
+        update!("dec", "dec(**labels)\nSubtracts 1."),
+        update!("add", "add(n, **labels)\nAdds `n` (may be negative)."),
+        update!("set", "set(n, **labels)\nSets the value to `n`."),
+    ],
+);
+
+/// What `metrics.histogram(..)` returns.
+static HISTOGRAM: Table<Metric> = Table::new(
+    "metrics.Histogram",
+    "A histogram: counts of observed values in buckets, with their sum.",
+    &[update!(
+        "observe",
+        "observe(v, **labels)\nCounts value `v` (0 or more; a duration counts in seconds)."
+    )],
+);
+
 impl NativeType for Metric {
     fn type_name(&self) -> &str {
-        match self.0.definition.kind {
-            Kind::Counter => "metrics.Counter",
-            Kind::Gauge => "metrics.Gauge",
-            Kind::Histogram => "metrics.Histogram",
-        }
+        self.members_table().type_name
     }
 
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        self.call(&name.name(), &args)
+    fn members(&self) -> &'static dyn Members {
+        self.members_table()
     }
 
     fn display(&self) -> String {
         format!("<{} {}>", self.type_name(), self.name())
+    }
+}
+
+impl Metric {
+    fn members_table(&self) -> &'static Table<Metric> {
+        match self.0.definition.kind {
+            Kind::Counter => &COUNTER,
+            Kind::Gauge => &GAUGE,
+            Kind::Histogram => &HISTOGRAM,
+        }
     }
 }

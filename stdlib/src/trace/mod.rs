@@ -32,7 +32,7 @@ pub use http::{
     inject, start_client_span, start_server_span, ClientSpan, ServerRequest, ServerSpan,
 };
 pub use propagation::{extract, Remote};
-pub use script::members;
+pub use script::module;
 pub use span_context::{trace_hex, SpanContext};
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use cn_runtime::dict::{new_dict, Key};
-use cn_runtime::object::{NativeFunction, NativeObject, NativeType};
+use cn_runtime::native::{Function, Members, ModuleBuilder, Params, Table};
+use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::symbol::Symbol;
 use cn_runtime::{Args, Fault, Value, Vm};
 
@@ -19,26 +20,33 @@ use super::span::{AttrValue, Parent, Span, SpanKind};
 use super::span_context::{span_hex, trace_hex, SpanContext};
 use super::tracer::tracer;
 
-/// The module's members.
-pub fn members(_vm: &mut Vm) -> Vec<(&'static str, Value)> {
-    vec![
-        ("span", NativeFunction::value("tracing.span", span)),
-        (
-            "set_attribute",
-            NativeFunction::value("tracing.set_attribute", set_attribute),
-        ),
-        ("headers", NativeFunction::value("tracing.headers", headers)),
-        (
-            "trace_id",
-            NativeFunction::value("tracing.trace_id", trace_id),
-        ),
-        ("span_id", NativeFunction::value("tracing.span_id", span_id)),
-    ]
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("span", span)
+        .doc("span(name, **attributes)\nA block statement that runs its body in a new span.")
+        .params(Params::exactly(1).any_keywords()),
+    Function::new("set_attribute", set_attribute)
+        .doc("set_attribute(key, value)\nSets an attribute of the current span (a no-op when the span is not recorded, or there is none).")
+        .params(Params::exactly(2)),
+    Function::new("headers", headers)
+        .doc("headers()\n`{\"traceparent\": ..., \"tracestate\": ...}` for the current span, to send with a request by hand; empty when there is no trace.")
+        .params(Params::exactly(0)),
+    Function::new("trace_id", trace_id)
+        .doc("trace_id()\nThe current trace id (32 hex digits), or nil.")
+        .params(Params::exactly(0)),
+    Function::new("span_id", span_id)
+        .doc("span_id()\nThe current span id (16 hex digits), or nil.")
+        .params(Params::exactly(0)),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("Distributed tracing (OpenTelemetry): spans, attributes and W3C/B3 propagation.")
+        .functions(FUNCTIONS);
 }
 
 /// tracing.span(name, **attributes): a block statement that runs its body in a new span.
 fn span(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.expect_count(1, 1)?;
     let name = args.str(0)?.clone();
     let mut attributes = Vec::with_capacity(args.names.len());
     for (key, value) in args.names.iter().zip(args.named) {
@@ -55,8 +63,6 @@ fn span(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 /// tracing.set_attribute(key, value): sets an attribute of the current span (a no-op when the
 /// span is not recorded, or there is none).
 fn set_attribute(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(2, 2)?;
     let key = args.str(0)?;
     let value = args.value(1)?;
     AttrValue::check(args.function, key, value)?;
@@ -81,9 +87,7 @@ fn current_context(vm: &Vm) -> Option<SpanContext> {
 
 /// tracing.headers(): `{"traceparent": ..., "tracestate": ...}` for the current span, to send
 /// with a request by hand; empty when there is no trace.
-fn headers(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+fn headers(vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     let mut dict = new_dict();
     if let Some(context) = current_context(vm) {
         dict.insert(Key::str("traceparent"), Value::str(context.traceparent()));
@@ -95,16 +99,12 @@ fn headers(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// tracing.trace_id(): the current trace id (32 hex digits), or nil.
-fn trace_id(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+fn trace_id(vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(current_context(vm).map_or(Value::Nil, |c| Value::str(trace_hex(c.trace_id))))
 }
 
 /// tracing.span_id(): the current span id (16 hex digits), or nil.
-fn span_id(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    args.allow_named(&[])?;
-    args.expect_count(0, 0)?;
+fn span_id(vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(current_context(vm).map_or(Value::Nil, |c| Value::str(span_hex(c.span_id))))
 }
 
@@ -117,9 +117,20 @@ struct SpanBlock {
     open: RefCell<Vec<(Entries, Saved)>>,
 }
 
+/// `tracing.span(..)` before its block runs.
+static SPAN_BLOCK: Table<SpanBlock> = Table::new(
+    "tracing.SpanBlock",
+    "A span to open for a block: `tracing.span(name, **attributes):`.",
+    &[],
+);
+
 impl NativeType for SpanBlock {
     fn type_name(&self) -> &str {
         "tracing.SpanBlock"
+    }
+
+    fn members(&self) -> &'static dyn Members {
+        &SPAN_BLOCK
     }
 
     fn enter(&self, _this: &Rc<NativeObject>, vm: &mut Vm) -> Result<(), Fault> {

@@ -11,9 +11,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
-use cn_runtime::{Fault, Value, Vm};
+use cn_runtime::native::{Member, Members, Table};
+use cn_runtime::object::NativeType;
+use cn_runtime::{Fault, Value};
 
 use super::span_context::{new_span_id, new_trace_id, span_hex, trace_hex, SpanContext};
 use super::tracer::Tracer;
@@ -264,23 +264,33 @@ pub fn now_nanos() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
+type M = Member<Span>;
+
+/// A span, as `context.get("span")` holds it.
+static SPAN: Table<Span> = Table::new(
+    "tracing.Span",
+    "A span of a trace.",
+    &[
+        M::attribute("trace_id", |s, _| {
+            Ok(Value::str(trace_hex(s.context.trace_id)))
+        })
+        .doc("trace_id\nThe trace id, 32 hex digits."),
+        M::attribute("span_id", |s, _| {
+            Ok(Value::str(span_hex(s.context.span_id)))
+        })
+        .doc("span_id\nThe span id, 16 hex digits."),
+        M::attribute("sampled", |s, _| Ok(Value::Bool(s.context.sampled)))
+            .doc("sampled\nWhether the span is recorded and exported."),
+    ],
+);
+
 impl NativeType for Span {
     fn type_name(&self) -> &str {
         "tracing.Span"
     }
 
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        match &*name.name() {
-            "trace_id" => Some(Ok(Value::str(trace_hex(self.context.trace_id)))),
-            "span_id" => Some(Ok(Value::str(span_hex(self.context.span_id)))),
-            "sampled" => Some(Ok(Value::Bool(self.context.sampled))),
-            _ => None,
-        }
+    fn members(&self) -> &'static dyn Members {
+        &SPAN
     }
 
     fn display(&self) -> String {

@@ -24,7 +24,7 @@ pub(super) const REQUEST_OPTIONS: &[&str] =
     &["headers", "params", "json", "body", "timeout", "max_body"];
 
 /// Keywords `http.Client` takes.
-const CLIENT_OPTIONS: &[&str] = &[
+pub(super) const CLIENT_OPTIONS: &[&str] = &[
     "base_url",
     "timeout",
     "headers",
@@ -68,8 +68,6 @@ impl ClientConfig {
     /// `http.Client(base_url=, timeout=, headers=, traced=, follow_redirects=, max_redirects=,
     /// max_body=, ca_file=)`: keywords only.
     pub(super) fn parse(args: &Args<'_>) -> Result<ClientConfig, Fault> {
-        args.allow_named(CLIENT_OPTIONS)?;
-        args.expect_count(0, 0)?;
         let f = args.function;
         let mut config = ClientConfig::default();
         if let Some(value) = given(args, "base_url") {

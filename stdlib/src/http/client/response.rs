@@ -5,9 +5,9 @@
 use std::cell::OnceCell;
 use std::rc::Rc;
 
+use cn_runtime::native::{Member, Members, Table};
 use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
-use cn_runtime::{Args, Fault, Value, Vm};
+use cn_runtime::Value;
 
 use super::super::headers::Headers;
 use super::transport::Received;
@@ -49,49 +49,47 @@ impl Response {
     }
 }
 
-const RESPONSE_METHODS: &[&str] = &["text", "json", "bytes"];
+type M = Member<Response>;
+
+/// What the client's requests return inside `Ok(..)`.
+static RESPONSE: Table<Response> = Table::new(
+    "http.Response",
+    "A response the client received, body read in full.",
+    &[
+        M::attribute("status", |r, _| {
+            Ok(Value::Int(i64::from(r.received.status.as_u16())))
+        })
+        .doc("status\nThe status code."),
+        M::attribute("ok", |r, _| {
+            Ok(Value::Bool(r.received.status.as_u16() < 400))
+        })
+        .doc("ok\nWhether the status is below 400."),
+        M::attribute("reason", |r, _| {
+            Ok(Value::str(
+                r.received.status.canonical_reason().unwrap_or_default(),
+            ))
+        })
+        .doc("reason\nThe status's reason phrase (`Not Found`)."),
+        M::attribute("url", |r, _| Ok(Value::str(&r.received.url)))
+            .doc("url\nThe URL answered, after redirects."),
+        M::attribute("headers", |r, _| Ok(r.headers.clone()))
+            .doc("headers\nThe response headers (case-insensitive names)."),
+        M::method("text", |r, _, _| Ok(Value::Str(r.text())))
+            .doc("text()\nThe body as text, invalid UTF-8 replaced."),
+        M::method("json", |r, _, _| Ok(r.json()))
+            .doc("json()\n`Ok(value)`, or `Err(message)` when the body is not JSON."),
+        M::method("bytes", |r, _, _| Ok(Value::bytes(r.received.body.clone())))
+            .doc("bytes()\nThe body as it arrived."),
+    ],
+);
 
 impl NativeType for Response {
     fn type_name(&self) -> &str {
         "http.Response"
     }
 
-    fn get_attr(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-    ) -> Option<Result<Value, Fault>> {
-        let status = self.received.status;
-        Some(Ok(match &*name.name() {
-            "status" => Value::Int(i64::from(status.as_u16())),
-            "ok" => Value::Bool(status.as_u16() < 400),
-            "reason" => Value::str(status.canonical_reason().unwrap_or_default()),
-            "url" => Value::str(&self.received.url),
-            "headers" => self.headers.clone(),
-            method if RESPONSE_METHODS.contains(&method) => return None,
-            other => return Some(Err(no_attribute(self.type_name(), other))),
-        }))
-    }
-
-    fn call_method(
-        &self,
-        _this: &Rc<NativeObject>,
-        _vm: &mut Vm,
-        name: Symbol,
-        args: Args<'_>,
-    ) -> Option<Result<Value, Fault>> {
-        let value = match &*name.name() {
-            "text" => Value::Str(self.text()),
-            "json" => self.json(),
-            "bytes" => Value::bytes(self.received.body.clone()),
-            _ => return None,
-        };
-        Some(
-            args.allow_named(&[])
-                .and_then(|()| args.expect_count(0, 0))
-                .map(|()| value),
-        )
+    fn members(&self) -> &'static dyn Members {
+        &RESPONSE
     }
 
     fn display(&self) -> String {
@@ -101,8 +99,4 @@ impl NativeType for Response {
             self.received.url
         )
     }
-}
-
-fn no_attribute(type_name: &str, name: &str) -> Fault {
-    Fault::new(format!("{type_name} has no attribute '{name}'"))
 }

@@ -1,0 +1,276 @@
+//! Member tables: the methods and attributes of one type, each declared once with its name, doc
+//! text and parameters. The runtime finds members by interned symbol, checks arguments from the
+//! declaration, suggests the closest name for a misspelt one, and `help()` and the REPL read the
+//! same entries.
+//!
+//! A table is a `static`; the symbols of its names are interned once per thread (the interner is
+//! per thread) into a cache indexed by the table's id, so finding a member compares integers.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use crate::args::Args;
+use crate::fault::Fault;
+use crate::symbol::Symbol;
+use crate::value::Value;
+use crate::vm::Vm;
+
+use super::params::Params;
+
+/// A method: the receiver, the VM and the arguments.
+pub type MethodFn<R> = fn(&R, &mut Vm, Args<'_>) -> Result<Value, Fault>;
+/// A method that changes the receiver and returns it, for chaining (`resp.with_header(..)`).
+pub type ChainFn<R> = fn(&R, &mut Vm, Args<'_>) -> Result<(), Fault>;
+/// An attribute's getter.
+pub type GetterFn<R> = fn(&R, &mut Vm) -> Result<Value, Fault>;
+
+/// What a member is.
+pub enum MemberKind<R: 'static> {
+    /// Called with arguments.
+    Method(MethodFn<R>),
+    /// Called with arguments; returns the receiver.
+    Chained(ChainFn<R>),
+    /// Read as `obj.name`.
+    Attribute(GetterFn<R>),
+}
+
+/// One method or attribute of a type.
+pub struct Member<R: 'static> {
+    /// The name scripts use.
+    pub name: &'static str,
+    /// `help()`'s text: the first line is the signature, the rest says what it does.
+    pub doc: &'static str,
+    /// What a method accepts (unused for attributes).
+    pub params: Params,
+    /// What it is.
+    pub kind: MemberKind<R>,
+}
+
+impl<R: 'static> Member<R> {
+    /// A method taking no arguments until `.params(..)` says otherwise.
+    pub const fn method(name: &'static str, call: MethodFn<R>) -> Member<R> {
+        Member {
+            name,
+            doc: "",
+            params: Params::NONE,
+            kind: MemberKind::Method(call),
+        }
+    }
+
+    /// A method that returns its receiver.
+    pub const fn chained(name: &'static str, call: ChainFn<R>) -> Member<R> {
+        Member {
+            name,
+            doc: "",
+            params: Params::NONE,
+            kind: MemberKind::Chained(call),
+        }
+    }
+
+    /// A read-only attribute.
+    pub const fn attribute(name: &'static str, get: GetterFn<R>) -> Member<R> {
+        Member {
+            name,
+            doc: "",
+            params: Params::NONE,
+            kind: MemberKind::Attribute(get),
+        }
+    }
+
+    /// The doc text.
+    pub const fn doc(self, doc: &'static str) -> Member<R> {
+        Member { doc, ..self }
+    }
+
+    /// What the method accepts.
+    pub const fn params(self, params: Params) -> Member<R> {
+        Member { params, ..self }
+    }
+
+    /// True for methods (chained or not).
+    pub fn is_method(&self) -> bool {
+        !matches!(self.kind, MemberKind::Attribute(_))
+    }
+}
+
+/// Numbers tables in the order they are first used, for the per-thread symbol cache.
+static NEXT_TABLE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Per table id: the interned names of its members, in table order.
+    static SYMBOLS: RefCell<Vec<Option<Box<[Symbol]>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The members of one type.
+pub struct Table<R: 'static> {
+    /// The type name scripts see (`list`, `http.Server`).
+    pub type_name: &'static str,
+    /// `help()`'s text for the type itself.
+    pub doc: &'static str,
+    /// Its members, in the order `help()` lists them.
+    pub members: &'static [Member<R>],
+    id: OnceLock<usize>,
+    /// `type.member`, for messages, made on first use.
+    qualified: OnceLock<Box<[String]>>,
+}
+
+impl<R: 'static> Table<R> {
+    /// A table for a `static`.
+    pub const fn new(
+        type_name: &'static str,
+        doc: &'static str,
+        members: &'static [Member<R>],
+    ) -> Table<R> {
+        Table {
+            type_name,
+            doc,
+            members,
+            id: OnceLock::new(),
+            qualified: OnceLock::new(),
+        }
+    }
+
+    /// `type.member` for member `index` (`list.append`), as messages name it.
+    pub fn qualified_name(&'static self, index: usize) -> &'static str {
+        let names = self.qualified.get_or_init(|| {
+            self.members
+                .iter()
+                .map(|m| format!("{}.{}", self.type_name, m.name))
+                .collect()
+        });
+        names.get(index).map_or("?", String::as_str)
+    }
+
+    /// The member called `name`.
+    #[inline]
+    pub fn find(&self, name: Symbol) -> Option<&'static Member<R>> {
+        let members = self.members;
+        members.get(self.index_of(name)?)
+    }
+
+    /// The position of the member called `name`.
+    #[inline]
+    pub fn index_of(&self, name: Symbol) -> Option<usize> {
+        let id = *self
+            .id
+            .get_or_init(|| NEXT_TABLE.fetch_add(1, Ordering::Relaxed));
+        SYMBOLS.with(|cache| {
+            if let Some(Some(symbols)) = cache.borrow().get(id) {
+                return symbols.iter().position(|s| *s == name);
+            }
+            let symbols: Box<[Symbol]> = self
+                .members
+                .iter()
+                .map(|m| Symbol::intern(m.name))
+                .collect();
+            let index = symbols.iter().position(|s| *s == name);
+            let mut cache = cache.borrow_mut();
+            if cache.len() <= id {
+                cache.resize_with(id + 1, || None);
+            }
+            cache[id] = Some(symbols);
+            index
+        })
+    }
+
+    /// Calls method `member` on `receiver`: checks the arguments against its declaration first.
+    /// `this` makes the receiver as a value, for chained methods.
+    pub fn call(
+        &self,
+        member: &Member<R>,
+        receiver: &R,
+        this: impl FnOnce() -> Value,
+        vm: &mut Vm,
+        args: Args<'_>,
+    ) -> Result<Value, Fault> {
+        match member.kind {
+            MemberKind::Method(call) => {
+                member.params.check(&args)?;
+                call(receiver, vm, args)
+            }
+            MemberKind::Chained(call) => {
+                member.params.check(&args)?;
+                call(receiver, vm, args)?;
+                Ok(this())
+            }
+            MemberKind::Attribute(get) => Err(Fault::new(format!(
+                "{}.{} is an attribute, not a method ({})",
+                self.type_name,
+                member.name,
+                describe_value(get(receiver, vm))
+            ))),
+        }
+    }
+
+    /// The fault for a name the type does not have, with the closest one suggested.
+    pub fn unknown(&self, name: Symbol, what: &str) -> Fault {
+        unknown_member(self.type_name, name, what, self.names())
+    }
+
+    /// Member names in table order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        self.members.iter().map(|m| m.name)
+    }
+
+    /// The table as `help()` and completion read it.
+    pub fn docs(&self) -> TypeDoc {
+        TypeDoc {
+            type_name: self.type_name,
+            doc: self.doc,
+            members: self
+                .members
+                .iter()
+                .map(|m| MemberDoc {
+                    name: m.name,
+                    doc: m.doc,
+                    is_method: m.is_method(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn describe_value(value: Result<Value, Fault>) -> String {
+    match value {
+        Ok(v) => format!("its value is {}", v.type_name()),
+        Err(f) => f.message,
+    }
+}
+
+/// "T has no method 'x'; did you mean 'y'?"
+pub fn unknown_member<'a>(
+    type_name: &str,
+    name: Symbol,
+    what: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Fault {
+    let text = name.name();
+    let mut message = format!("{type_name} has no {what} '{text}'");
+    if let Some(close) = cn_compiler::diagnostic::closest_name(&text, candidates) {
+        message.push_str(&format!("; did you mean '{close}'?"));
+    }
+    Fault::new(message)
+}
+
+/// A type's documentation: what `help()` prints and the REPL completes.
+#[derive(Clone, Debug)]
+pub struct TypeDoc {
+    /// The type name.
+    pub type_name: &'static str,
+    /// The type's doc text.
+    pub doc: &'static str,
+    /// Its members in table order.
+    pub members: Vec<MemberDoc>,
+}
+
+/// One member's documentation.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberDoc {
+    /// Its name.
+    pub name: &'static str,
+    /// Its doc text (signature line first).
+    pub doc: &'static str,
+    /// Method or attribute.
+    pub is_method: bool,
+}

@@ -1,11 +1,12 @@
-//! Calls that leave the dispatch loop's fast path: keyword and default binding, natives, bound
-//! methods, record construction, and method calls on every kind of receiver.
+//! Calling, every way but the dispatch loop's inlined fast path: pushing a script frame (with
+//! keyword and default binding), natives, bound methods, record construction, method calls on
+//! every kind of receiver, and natives calling back into scripts (`call_value`).
 
 use std::rc::Rc;
 
 use crate::args::Args;
 use crate::fault::Fault;
-use crate::fiber::{Fiber, FrameKind};
+use crate::fiber::{Fiber, FrameKind, MAX_FRAMES};
 use crate::native::Found;
 use crate::object::{BoundMethod, Closure, Record, RecordType};
 use crate::symbol::Symbol;
@@ -73,7 +74,109 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// How deeply natives may call back into scripts that call natives again (`sorted` with a key
+/// that sorts): each level uses the Rust stack.
+const MAX_NESTED_CALLS: usize = 200;
+
 impl Vm {
+    /// Calls any callable value from native code and returns its result.
+    ///
+    /// Script functions run in a fresh fiber to completion; this is for natives that need a
+    /// synchronous answer (a sort key, a retry attempt). The fault of a failed call carries the
+    /// script's stack trace.
+    pub fn call_value(&mut self, callee: &Value, args: &[Value]) -> Result<Value, Fault> {
+        match callee {
+            Value::Function(closure) => {
+                if self.nested_calls >= MAX_NESTED_CALLS {
+                    return Err(Fault::new("stack overflow: callbacks nested too deeply"));
+                }
+                let mut fiber = Fiber::new();
+                fiber.stack.push(callee.clone());
+                fiber.stack.extend_from_slice(args);
+                self.push_frame(
+                    &mut fiber,
+                    closure.clone(),
+                    args.len(),
+                    &[],
+                    0,
+                    FrameKind::Call,
+                )?;
+                self.nested_calls += 1;
+                let result = self.run(&mut fiber, 0);
+                self.nested_calls -= 1;
+                result
+            }
+            _ => {
+                let mut fiber = Fiber::new();
+                fiber.stack.push(callee.clone());
+                fiber.stack.extend_from_slice(args);
+                self.call_general(&mut fiber, 0, args.len(), &[])?;
+                if fiber.frames.is_empty() {
+                    Ok(fiber.stack.pop().unwrap_or_default())
+                } else {
+                    self.nested_calls += 1;
+                    let result = self.run(&mut fiber, 0);
+                    self.nested_calls -= 1;
+                    result
+                }
+            }
+        }
+    }
+
+    /// Pushes a frame for `closure` whose callee sits at `stack[ret]` and whose `argc` positional
+    /// arguments (then `keywords.len()` keyword values) follow it.
+    pub(crate) fn push_frame(
+        &mut self,
+        fiber: &mut Fiber,
+        closure: Rc<Closure>,
+        argc: usize,
+        keywords: &[Symbol],
+        ret: usize,
+        kind: FrameKind,
+    ) -> Result<(), Fault> {
+        self.push_frame_at(fiber, closure, argc, keywords, ret + 1, ret, kind)
+    }
+
+    /// Like [`Vm::push_frame`] with the arguments starting at `base` (for method calls the
+    /// receiver is argument 0 and there is no callee slot, so `base == ret`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_frame_at(
+        &mut self,
+        fiber: &mut Fiber,
+        closure: Rc<Closure>,
+        argc: usize,
+        keywords: &[Symbol],
+        base: usize,
+        ret: usize,
+        kind: FrameKind,
+    ) -> Result<(), Fault> {
+        if fiber.frames.len() >= MAX_FRAMES {
+            return Err(Fault::new(format!(
+                "stack overflow: more than {MAX_FRAMES} nested calls"
+            )));
+        }
+        let params = closure.code.params.len();
+        if keywords.is_empty() && argc == params {
+            // Fast path: exactly the parameters, positionally.
+        } else {
+            crate::call::bind_arguments(fiber, &closure, base, argc, keywords)?;
+        }
+        let locals = closure.code.proto.locals as usize;
+        // Locals start undefined so that reading one before assigning it faults.
+        fiber.stack.resize(base + locals, Value::Undefined);
+        fiber.push_frame(closure, base, ret, kind);
+        Ok(())
+    }
+
+    /// Calls a native function with positional arguments (used by builtins that take callables).
+    pub fn call_native(
+        &mut self,
+        f: &crate::object::NativeFunction,
+        args: &[Value],
+    ) -> Result<Value, Fault> {
+        f.call(self, Args::new(&f.name, args))
+    }
+
     /// Calls the value at `stack[ret]` with `argc` positional arguments followed by keyword
     /// values. Returns `true` when a script frame was pushed, `false` when the result is already
     /// on the stack in place of the callee.
@@ -268,8 +371,5 @@ pub(crate) fn construct_record(
             };
         }
     }
-    Ok(Value::Record(Rc::new(Record {
-        ty: ty.clone(),
-        fields: std::cell::RefCell::new(values),
-    })))
+    Ok(Record::value(ty.clone(), values))
 }

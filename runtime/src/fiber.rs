@@ -89,7 +89,8 @@ impl Fiber {
         }
     }
 
-    /// Pushes the frame of a function call (`FrameKind::Call`, starting at instruction 0).
+    /// Pushes a frame starting at instruction 0: the one frame builder, used by the dispatch
+    /// loop's fast path and by [`crate::Vm`]'s general calls alike.
     ///
     /// Written field by field into the vector's spare room: `frames.push(Frame { .. })` makes
     /// rustc build the frame in a stack temporary with 8-byte stores and copy it with 16-byte
@@ -97,7 +98,7 @@ impl Fiber {
     /// single cost of a script call.
     #[inline(always)]
     #[allow(unsafe_code)]
-    pub fn push_call_frame(&mut self, closure: Rc<Closure>, base: usize, ret: usize) {
+    pub fn push_frame(&mut self, closure: Rc<Closure>, base: usize, ret: usize, kind: FrameKind) {
         if self.frames.len() == self.frames.capacity() {
             grow_frames(&mut self.frames);
         }
@@ -110,7 +111,7 @@ impl Fiber {
             std::ptr::addr_of_mut!((*slot).ip).write(0);
             std::ptr::addr_of_mut!((*slot).base).write(base);
             std::ptr::addr_of_mut!((*slot).ret).write(ret);
-            std::ptr::addr_of_mut!((*slot).kind).write(FrameKind::Call);
+            std::ptr::addr_of_mut!((*slot).kind).write(kind);
             self.frames.set_len(len + 1);
         }
     }

@@ -107,7 +107,7 @@ impl Vm {
                 }
                 ops = callee.code.ops.clone();
                 closure = callee.clone();
-                fiber.push_call_frame(callee, base, $ret);
+                fiber.push_frame(callee, base, $ret, FrameKind::Call);
                 ip = 0;
                 budget -= 1;
                 if budget == 0 {
@@ -417,13 +417,8 @@ impl Vm {
                     match &fiber.stack[ret] {
                         Value::Type(ty) if ty.fields.len() == argc => {
                             // Every field given positionally: build the record from the stack.
-                            let ty = ty.clone();
-                            let fields = fiber.stack.split_off(ret + 1);
-                            let record = Record {
-                                ty,
-                                fields: std::cell::RefCell::new(fields),
-                            };
-                            fiber.stack[ret] = Value::Record(Rc::new(record));
+                            let record = Record::value(ty.clone(), fiber.stack.split_off(ret + 1));
+                            fiber.stack[ret] = record;
                             continue;
                         }
                         _ => {}
@@ -450,11 +445,7 @@ impl Vm {
                         Value::Type(ty) if ty.fields.len() == argc => {
                             let ty = ty.clone();
                             let fields = fiber.stack.split_off(fiber.stack.len() - argc);
-                            let record = Record {
-                                ty,
-                                fields: std::cell::RefCell::new(fields),
-                            };
-                            fiber.stack.push(Value::Record(Rc::new(record)));
+                            fiber.stack.push(Record::value(ty, fields));
                             continue;
                         }
                         _ => {}
@@ -590,12 +581,7 @@ impl Vm {
                         _ => Ok(None),
                     };
                     match next {
-                        Ok(Some(v)) => match op {
-                            Op::ForIterLocal(slot, _) => {
-                                store(&mut fiber.stack[base + slot as usize], v)
-                            }
-                            _ => fiber.stack.push(v),
-                        },
+                        Ok(Some(v)) => fiber.stack.push(v),
                         Ok(None) => ip = target as usize,
                         Err(fault) => {
                             save_ip!();

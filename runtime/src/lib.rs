@@ -25,6 +25,7 @@ pub mod native;
 pub mod object;
 pub mod ops;
 pub mod output;
+mod run;
 pub mod source;
 pub mod symbol;
 pub mod tasks;

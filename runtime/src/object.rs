@@ -190,6 +190,17 @@ pub struct Record {
     pub fields: RefCell<Vec<Value>>,
 }
 
+impl Record {
+    /// A record of type `ty` with `fields` in the type's field order (checked by the caller).
+    #[inline]
+    pub fn value(ty: Rc<RecordType>, fields: Vec<Value>) -> Value {
+        Value::Record(Rc::new(Record {
+            ty,
+            fields: RefCell::new(fields),
+        }))
+    }
+}
+
 /// An enum variant value: `Circle(2.0)`, `Empty`, `Ok(x)`, `Err(e)`.
 pub struct Variant {
     /// The enum's name (`Result` for Ok/Err).

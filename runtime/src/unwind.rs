@@ -35,31 +35,6 @@ pub(crate) enum ReturnOutcome {
 }
 
 impl Vm {
-    /// Runs `fiber` until its frame count drops to `stop`, returning that frame's result.
-    pub(crate) fn run(&mut self, fiber: &mut Fiber, stop: usize) -> Result<Value, Fault> {
-        let mut outcome = self.dispatch(fiber, stop);
-        loop {
-            let fault = match outcome {
-                Stop::Returned(value) => return Ok(value),
-                Stop::Faulted(fault) => Some(fault),
-                Stop::CleanupDone => None,
-                Stop::Await => {
-                    self.suspended = None;
-                    Some(Fault::new(
-                        "cannot wait here: this callback was called by a function that needs \
-                         its answer at once (a sort key, a module body, ...)",
-                    ))
-                }
-                Stop::Yield => {
-                    outcome = self.dispatch(fiber, stop);
-                    continue;
-                }
-            };
-            self.unwind(fiber, stop, fault)?;
-            outcome = self.dispatch(fiber, stop);
-        }
-    }
-
     /// Unwinds frames above `stop`, running their cleanups. Returns `Ok` when a cleanup frame was
     /// pushed (dispatch must run it), `Err` with the fault once every frame above `stop` is gone.
     pub(crate) fn unwind(

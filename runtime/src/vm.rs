@@ -14,9 +14,7 @@ use cn_compiler::bytecode::{Constant, FunctionProto};
 use cn_compiler::compile::{compile_source, CompileEnv, GlobalSlots, ModuleScope};
 use cn_compiler::Diagnostic;
 
-use crate::args::Args;
 use crate::fault::{Fault, FaultKind};
-use crate::fiber::{Fiber, Frame, FrameKind, MAX_FRAMES};
 use crate::modules::{module_key, module_name};
 use crate::native::ModuleInit;
 use crate::object::{Closure, Code, Module, ModuleMembers};
@@ -24,10 +22,6 @@ use crate::source::SourceFile;
 use crate::symbol::Symbol;
 use crate::tasks::{Lifecycle, NativeFuture, Task, VmRef};
 use crate::value::Value;
-
-/// How deeply natives may call back into scripts that call natives again (`sorted` with a key
-/// that sorts): each level uses the Rust stack.
-const MAX_NESTED_CALLS: usize = 200;
 
 /// Why running a program stopped.
 #[derive(Debug)]
@@ -423,110 +417,6 @@ impl Vm {
     /// native runs to completion (a sort key), where waiting is impossible.
     pub fn can_suspend(&self) -> bool {
         self.nested_calls == 0
-    }
-
-    /// Calls any callable value from native code and returns its result.
-    ///
-    /// Script functions run in a fresh fiber to completion; this is for natives that need a
-    /// synchronous answer (a sort key, a retry attempt). The fault of a failed call carries the
-    /// script's stack trace.
-    pub fn call_value(&mut self, callee: &Value, args: &[Value]) -> Result<Value, Fault> {
-        match callee {
-            Value::Function(closure) => {
-                if self.nested_calls >= MAX_NESTED_CALLS {
-                    return Err(Fault::new("stack overflow: callbacks nested too deeply"));
-                }
-                let mut fiber = Fiber::new();
-                fiber.stack.push(callee.clone());
-                fiber.stack.extend_from_slice(args);
-                self.push_frame(
-                    &mut fiber,
-                    closure.clone(),
-                    args.len(),
-                    &[],
-                    0,
-                    FrameKind::Call,
-                )?;
-                self.nested_calls += 1;
-                let result = self.run(&mut fiber, 0);
-                self.nested_calls -= 1;
-                result
-            }
-            _ => {
-                let mut fiber = Fiber::new();
-                fiber.stack.push(callee.clone());
-                fiber.stack.extend_from_slice(args);
-                self.call_general(&mut fiber, 0, args.len(), &[])?;
-                if fiber.frames.is_empty() {
-                    Ok(fiber.stack.pop().unwrap_or_default())
-                } else {
-                    self.nested_calls += 1;
-                    let result = self.run(&mut fiber, 0);
-                    self.nested_calls -= 1;
-                    result
-                }
-            }
-        }
-    }
-
-    /// Pushes a frame for `closure` whose callee sits at `stack[ret]` and whose `argc` positional
-    /// arguments (then `keywords.len()` keyword values) follow it.
-    pub(crate) fn push_frame(
-        &mut self,
-        fiber: &mut Fiber,
-        closure: Rc<Closure>,
-        argc: usize,
-        keywords: &[Symbol],
-        ret: usize,
-        kind: FrameKind,
-    ) -> Result<(), Fault> {
-        self.push_frame_at(fiber, closure, argc, keywords, ret + 1, ret, kind)
-    }
-
-    /// Like [`Vm::push_frame`] with the arguments starting at `base` (for method calls the
-    /// receiver is argument 0 and there is no callee slot, so `base == ret`).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push_frame_at(
-        &mut self,
-        fiber: &mut Fiber,
-        closure: Rc<Closure>,
-        argc: usize,
-        keywords: &[Symbol],
-        base: usize,
-        ret: usize,
-        kind: FrameKind,
-    ) -> Result<(), Fault> {
-        if fiber.frames.len() >= MAX_FRAMES {
-            return Err(Fault::new(format!(
-                "stack overflow: more than {MAX_FRAMES} nested calls"
-            )));
-        }
-        let params = closure.code.params.len();
-        if keywords.is_empty() && argc == params {
-            // Fast path: exactly the parameters, positionally.
-        } else {
-            crate::call::bind_arguments(fiber, &closure, base, argc, keywords)?;
-        }
-        let locals = closure.code.proto.locals as usize;
-        // Locals start undefined so that reading one before assigning it faults.
-        fiber.stack.resize(base + locals, Value::Undefined);
-        fiber.frames.push(Frame {
-            closure,
-            ip: 0,
-            base,
-            ret,
-            kind,
-        });
-        Ok(())
-    }
-
-    /// Calls a native function with positional arguments (used by builtins that take callables).
-    pub fn call_native(
-        &mut self,
-        f: &crate::object::NativeFunction,
-        args: &[Value],
-    ) -> Result<Value, Fault> {
-        f.call(self, Args::new(&f.name, args))
     }
 }
 

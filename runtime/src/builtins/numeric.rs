@@ -230,7 +230,6 @@ pub(super) fn max(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 fn extreme(vm: &mut Vm, args: Args<'_>, wanted: Ordering) -> Result<Value, Fault> {
-    args.allow_named(&["key", "default"])?;
     if args.is_empty() {
         return Err(Fault::new(format!(
             "{}() takes at least 1 argument, got 0",

@@ -249,13 +249,6 @@ pub(super) fn all(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// map(f, iterable, *more): a list of `f(item)`; with several iterables, `f(a, b, ...)` pairwise.
 pub(super) fn map(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    if args.len() < 2 {
-        return Err(Fault::new(format!(
-            "map() takes at least 2 arguments, got {}",
-            args.len()
-        )));
-    }
-    args.allow_named(&[])?;
     let f = args.value(0)?.clone();
     if args.len() == 2 {
         let it = iterate_arg(&args, 1)?;

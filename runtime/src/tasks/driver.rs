@@ -16,9 +16,9 @@ use std::rc::{Rc, Weak};
 
 use crate::fault::{Fault, FaultKind};
 use crate::fiber::Fiber;
+use crate::run::Step;
 use crate::tasks::context::ContextValues;
 use crate::tasks::task::{Task, TaskHandle};
-use crate::unwind::Stop;
 use crate::value::Value;
 use crate::vm::Vm;
 
@@ -41,16 +41,6 @@ pub(crate) enum Resume {
     Fault(Box<Fault>),
 }
 
-/// Why a fiber stopped running.
-pub(crate) enum Step {
-    /// It ended.
-    Done(Result<Value, Fault>),
-    /// It waits for this.
-    Await(NativeFuture),
-    /// It used up its instruction budget.
-    Yield,
-}
-
 impl Vm {
     /// Makes the native being called wait for `future`: returns a placeholder the native returns
     /// as its result; the real result is what the future yields. Only natives called from script
@@ -61,50 +51,6 @@ impl Vm {
     ) -> Value {
         self.suspended = Some(Box::pin(future));
         Value::Nil
-    }
-
-    /// Runs `fiber` until it ends, waits or yields.
-    pub(crate) fn step(&mut self, fiber: &mut Fiber, resume: Resume) -> Step {
-        let mut outcome = match resume {
-            Resume::Begin(argc) => return self.begin(fiber, argc),
-            Resume::Continue => self.dispatch(fiber, 0),
-            Resume::Value(value) if fiber.frames.is_empty() => return Step::Done(Ok(value)),
-            Resume::Value(value) => {
-                fiber.stack.push(value);
-                self.dispatch(fiber, 0)
-            }
-            Resume::Fault(fault) => Stop::Faulted(*fault),
-        };
-        loop {
-            let fault = match outcome {
-                Stop::Returned(value) => return Step::Done(Ok(value)),
-                Stop::Await => match self.suspended.take() {
-                    // What a task printed before it waits needs no flush to become visible:
-                    // the output thread writes it (runtime/src/output.rs).
-                    Some(future) => return Step::Await(future),
-                    None => Some(Fault::new("internal error: a wait without a future")),
-                },
-                Stop::Yield => return Step::Yield,
-                Stop::Faulted(fault) => Some(fault),
-                Stop::CleanupDone => None,
-            };
-            if let Err(fault) = self.unwind(fiber, 0, fault) {
-                return Step::Done(Err(fault));
-            }
-            outcome = self.dispatch(fiber, 0);
-        }
-    }
-
-    /// The first step of a task: the call of `stack[0]` with `argc` arguments.
-    fn begin(&mut self, fiber: &mut Fiber, argc: usize) -> Step {
-        match self.call_general(fiber, 0, argc, &[]) {
-            Err(fault) => Step::Done(Err(fault)),
-            Ok(true) => self.step(fiber, Resume::Continue),
-            Ok(false) => match self.suspended.take() {
-                Some(future) => Step::Await(future),
-                None => Step::Done(Ok(fiber.stack.pop().unwrap_or_default())),
-            },
-        }
     }
 
     /// `spawn callee(args)`: the callee and `argc` arguments are on top of `fiber`'s stack.

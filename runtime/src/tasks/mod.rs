@@ -14,6 +14,7 @@ pub mod scope;
 pub mod task;
 
 pub use context::{ContextValues, DerivedEntries};
+pub(crate) use driver::Resume;
 pub use driver::{yield_to_others, Callback, InlineCall, NativeFuture, VmRef};
 pub use lifecycle::Lifecycle;
 pub use runtime::Runtime;

@@ -95,10 +95,7 @@ struct Loader {
 impl Loader {
     fn record(&mut self, ty: &Rc<RecordType>, fields: &[Field]) -> Value {
         let values = fields.iter().map(|f| self.field(f)).collect();
-        Value::Record(Rc::new(Record {
-            ty: ty.clone(),
-            fields: RefCell::new(values),
-        }))
+        Record::value(ty.clone(), values)
     }
 
     fn field(&mut self, field: &Field) -> Value {

@@ -489,3 +489,47 @@ fn several_servers_in_one_process_shut_down_together() {
         .count();
     assert_eq!(drained, 2, "{err:?}");
 }
+
+/// Middleware wraps every handler, whether it was added before or after the route, the first
+/// added outermost; one may answer without calling `next`.
+#[test]
+fn middleware_wraps_every_route_first_added_outermost() {
+    let script = Script::start(
+        "middleware",
+        r#"
+import http
+
+fn tag(name):
+    fn middleware(req, next):
+        if req.headers.get("x-stop") == name:
+            return http.Response.text("stopped by " + name, status=403)
+        resp = next(req)
+        return resp.with_header("x-seen", name + "," + resp.headers.get("x-seen", "handler"))
+    return middleware
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/early", fn(req): http.Response.text("early"))
+    server.use(tag("outer"))
+    server.use(tag("inner"))
+    server.route("GET", "/late", fn(req): http.Response.text("late"))
+    server.run()
+"#,
+    );
+    let port = script.server_port();
+    for path in ["/early", "/late"] {
+        let r = get(port, path);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.body, &path[1..]);
+        assert_eq!(r.header("x-seen"), Some("outer,inner,handler"), "{path}");
+    }
+    let r = raw(
+        port,
+        b"GET /late HTTP/1.1\r\nhost: x\r\nx-stop: inner\r\nconnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body, "stopped by inner");
+    assert_eq!(r.header("x-seen"), Some("outer,handler"));
+    // Unrouted paths are not passed through middleware: they are the server's 404.
+    assert_eq!(get(port, "/nowhere").status, 404);
+}

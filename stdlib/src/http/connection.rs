@@ -34,7 +34,7 @@ use cn_runtime::tasks::VmRef;
 
 use super::exchange::{handle, record_rejected};
 use super::prefixed::{read_opening, Opening, Prefixed, Protocol};
-use super::server::ServerState;
+use super::state::ServerState;
 
 /// How often an HTTP/2 connection with open streams pings its peer, and how long it waits for
 /// the answer before dropping the connection (a client that vanished mid-request).

@@ -30,7 +30,7 @@ use super::observe::{self, method_label, Problem, RouteLabel};
 use super::request::Request;
 use super::response::{answer_of, Answer, Response, JSON, TEXT};
 use super::router::Lookup;
-use super::server::ServerState;
+use super::state::ServerState;
 use crate::log::Level;
 use crate::metrics::Finished;
 use crate::trace::{self, ServerRequest, ServerSpan};
@@ -140,8 +140,8 @@ async fn answer(
             return answered;
         }
     }
-    let (handler, route, params) = match state.router.borrow().lookup(method.as_str(), path) {
-        Lookup::Found { route, params } => (route.handler.clone(), route.pattern.clone(), params),
+    let (callee, route, params) = match state.router.borrow().lookup(method.as_str(), path) {
+        Lookup::Found { route, params } => (route.callee.clone(), route.pattern.clone(), params),
         Lookup::MethodNotAllowed { allow } => {
             let mut response = error(405, "method not allowed", request_id);
             if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
@@ -193,7 +193,6 @@ async fn answer(
         params_value: Default::default(),
         query_value: Default::default(),
     });
-    let callee = with_middleware(&state.middleware.borrow(), handler);
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
     // The span first, while there are no entries for it to look through.
     span.install(&mut context);
@@ -408,19 +407,6 @@ async fn within<T>(timeout: Duration, work: impl Future<Output = T>) -> Option<T
         output = &mut work => Some(output),
         _ = deadline => None,
     }
-}
-
-/// Wraps `handler` in the middleware, first registered outermost: each is called as
-/// `middleware(req, next)`.
-fn with_middleware(middleware: &[Value], handler: Value) -> Value {
-    middleware.iter().rev().fold(handler, |next, outer| {
-        let outer = outer.clone();
-        cn_runtime::object::NativeFunction::closure("middleware", move |vm, args| {
-            let request = args.value(0)?.clone();
-            let callback = vm.start_callback(outer.clone(), vec![request, next.clone()]);
-            Ok(vm.suspend(async move { callback.result().await }))
-        })
-    })
 }
 
 /// The response for a script's `Response`. The content types the library sets itself are

@@ -1,8 +1,10 @@
 //! `http`: a server with cloud-native defaults and a client, on hyper 1.x.
 //!
 //! Server side: `server` (configuration, routes, `run` and shutdown), `serve` (the accept loop and
-//! the drain), `connection` (one connection's protocol and timeouts), `prefixed`, `exchange` (one request), `observe` (access log, server lines, metric labels),
-//! `router`, `request`, `response`, `headers`, `health`. Client side: `client`.
+//! the drain), `state` (what a server shares with its connections), `connection` (one
+//! connection's protocol and timeouts), `prefixed`, `exchange` (one request), `observe` (access
+//! log, server lines, metric labels), `router` (routes, each handler wrapped in the middleware
+//! once), `request`, `response`, `headers`, `health`. Client side: `client`.
 
 pub mod client;
 mod connection;
@@ -17,6 +19,7 @@ mod response;
 mod router;
 mod serve;
 mod server;
+mod state;
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::object::NativeObject;

@@ -24,7 +24,10 @@ pub struct Route {
     /// The pattern as written: the `route` label of metrics and logs.
     pub pattern: Rc<str>,
     segments: Vec<Segment>,
-    pub handler: Value,
+    /// The handler as registered.
+    handler: Value,
+    /// The handler inside the server's middleware: what a request calls.
+    pub callee: Value,
 }
 
 /// Path parameters in pattern order: name and decoded value.
@@ -47,8 +50,15 @@ pub struct Router {
 }
 
 impl Router {
-    /// Adds a route; the error says what is wrong with the pattern.
-    pub fn add(&mut self, method: &str, pattern: &str, handler: Value) -> Result<(), String> {
+    /// Adds a route, its handler wrapped in `middleware`; the error says what is wrong with the
+    /// pattern.
+    pub fn add(
+        &mut self,
+        method: &str,
+        pattern: &str,
+        handler: Value,
+        middleware: &[Value],
+    ) -> Result<(), String> {
         let method = method.to_ascii_uppercase();
         if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(format!("invalid method {method:?}"));
@@ -65,9 +75,17 @@ impl Router {
             method,
             pattern: pattern.into(),
             segments,
+            callee: with_middleware(middleware, handler.clone()),
             handler,
         });
         Ok(())
+    }
+
+    /// Wraps every handler in `middleware` again (after `server.use(..)`).
+    pub fn rewrap(&mut self, middleware: &[Value]) {
+        for route in &mut self.routes {
+            route.callee = with_middleware(middleware, route.handler.clone());
+        }
     }
 
     /// Finds the route for `method` and `path`.
@@ -256,4 +274,17 @@ mod tests {
             Some(vec!["name=hello world/x%zz".into()])
         );
     }
+}
+
+/// Wraps `handler` in the middleware, first registered outermost: each is called as
+/// `middleware(req, next)`.
+fn with_middleware(middleware: &[Value], handler: Value) -> Value {
+    middleware.iter().rev().fold(handler, |next, outer| {
+        let outer = outer.clone();
+        cn_runtime::object::NativeFunction::closure("middleware", move |vm, args| {
+            let request = args.value(0)?.clone();
+            let callback = vm.start_callback(outer.clone(), vec![request, next.clone()]);
+            Ok(vm.suspend(async move { callback.result().await }))
+        })
+    })
 }

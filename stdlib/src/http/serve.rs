@@ -20,7 +20,7 @@ use cn_runtime::tasks::{Lifecycle, VmRef};
 
 use super::connection::{connection, Phase, Tracked};
 use super::observe::{server_line, server_step};
-use super::server::ServerState;
+use super::state::ServerState;
 use crate::log::Field;
 
 /// The first pause after a failed accept; it doubles up to [`ACCEPT_BACKOFF_MAX`] while

@@ -22,7 +22,6 @@
 //! Each step is logged with its duration.
 
 use std::cell::{Cell, RefCell};
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -34,44 +33,10 @@ use super::health::{HealthHandle, HealthRegistry};
 use super::observe::server_line;
 use super::router::Router;
 use super::serve;
+use super::state::{Limits, ServerState};
 use crate::log::Field;
 use crate::metrics::HttpMetrics;
 use crate::time::duration_option;
-
-/// Limits that protect the server.
-pub struct Limits {
-    pub body_limit: usize,
-    pub request_timeout: Duration,
-    /// Bounds the wait for a request's head, and how long a connection may sit idle.
-    pub header_timeout: Duration,
-    /// Bounds the reading of a request's body.
-    pub body_timeout: Duration,
-    pub max_connections: usize,
-}
-
-/// Everything a server shares with its connections.
-pub struct ServerState {
-    /// The address as given (`":8080"`).
-    pub addr: String,
-    /// Where to listen: a host name or IP (empty: every interface) and a port.
-    pub bind: (String, u16),
-    pub router: RefCell<Router>,
-    pub middleware: RefCell<Vec<Value>>,
-    pub health: Rc<HealthRegistry>,
-    pub limits: Limits,
-    pub local_addr: Cell<Option<SocketAddr>>,
-    pub running: Cell<bool>,
-    /// The automatic RED metrics.
-    pub metrics: HttpMetrics,
-    /// Where the metrics exposition is served, if anywhere.
-    pub metrics_path: Option<Rc<str>>,
-    /// Whether each request writes an access-log line.
-    pub access_log: bool,
-    /// Whether each request counts in the RED metrics.
-    pub record_metrics: bool,
-    /// Whether each request gets a server span (and trace ids in its context and log lines).
-    pub tracing: bool,
-}
 
 /// The script-visible server.
 pub struct Server(pub Rc<ServerState>);
@@ -175,6 +140,7 @@ static SERVER: Table<Server> = Table::new(
                 return Err(args.wrong_type(0, "function", &middleware));
             }
             s.0.middleware.borrow_mut().push(middleware);
+            s.0.router.borrow_mut().rewrap(&s.0.middleware.borrow());
             Ok(Value::Nil)
         })
         .doc("use(middleware)\nAdds `middleware(req, next)` around every handler; the first added runs outermost.")
@@ -236,7 +202,12 @@ impl Server {
         self.0
             .router
             .borrow_mut()
-            .add(args.str(0)?, args.str(1)?, handler)
+            .add(
+                args.str(0)?,
+                args.str(1)?,
+                handler,
+                &self.0.middleware.borrow(),
+            )
             .map_err(|e| Fault::new(format!("server.route: {e}")))?;
         Ok(Value::Nil)
     }

@@ -202,7 +202,7 @@ mod tests {
         let mut router = Router::default();
         for (i, (method, pattern)) in patterns.iter().enumerate() {
             router
-                .add(method, pattern, Value::Int(i as i64))
+                .add(method, pattern, Value::Int(i as i64), &[])
                 .expect("valid pattern");
         }
         router
@@ -258,11 +258,11 @@ mod tests {
     #[test]
     fn bad_patterns_are_refused() {
         let mut r = Router::default();
-        assert!(r.add("GET", "users", Value::Nil).is_err());
-        assert!(r.add("GET", "/a/{x}y", Value::Nil).is_err());
-        assert!(r.add("GET", "/a/{rest...}/b", Value::Nil).is_err());
+        assert!(r.add("GET", "users", Value::Nil, &[]).is_err());
+        assert!(r.add("GET", "/a/{x}y", Value::Nil, &[]).is_err());
+        assert!(r.add("GET", "/a/{rest...}/b", Value::Nil, &[]).is_err());
         assert!(r.add("G T", "/a", Value::Nil).is_err());
-        assert!(r.add("GET", "/a", Value::Nil).is_ok());
+        assert!(r.add("GET", "/a", Value::Nil, &[]).is_ok());
         assert!(r.add("get", "/a", Value::Nil).is_err());
     }
 

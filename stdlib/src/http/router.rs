@@ -261,9 +261,9 @@ mod tests {
         assert!(r.add("GET", "users", Value::Nil, &[]).is_err());
         assert!(r.add("GET", "/a/{x}y", Value::Nil, &[]).is_err());
         assert!(r.add("GET", "/a/{rest...}/b", Value::Nil, &[]).is_err());
-        assert!(r.add("G T", "/a", Value::Nil).is_err());
+        assert!(r.add("G T", "/a", Value::Nil, &[]).is_err());
         assert!(r.add("GET", "/a", Value::Nil, &[]).is_ok());
-        assert!(r.add("get", "/a", Value::Nil).is_err());
+        assert!(r.add("get", "/a", Value::Nil, &[]).is_err());
     }
 
     #[test]

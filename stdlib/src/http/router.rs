@@ -194,6 +194,19 @@ fn match_segments(segments: &[Segment], parts: &[&str]) -> Option<(Params, Rank)
     (segments.len() == parts.len()).then_some((params, (literals, exact)))
 }
 
+/// Wraps `handler` in the middleware, first registered outermost: each is called as
+/// `middleware(req, next)`.
+fn with_middleware(middleware: &[Value], handler: Value) -> Value {
+    middleware.iter().rev().fold(handler, |next, outer| {
+        let outer = outer.clone();
+        cn_runtime::object::NativeFunction::closure("middleware", move |vm, args| {
+            let request = args.value(0)?.clone();
+            let callback = vm.start_callback(outer.clone(), vec![request, next.clone()]);
+            Ok(vm.suspend(async move { callback.result().await }))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,17 +287,4 @@ mod tests {
             Some(vec!["name=hello world/x%zz".into()])
         );
     }
-}
-
-/// Wraps `handler` in the middleware, first registered outermost: each is called as
-/// `middleware(req, next)`.
-fn with_middleware(middleware: &[Value], handler: Value) -> Value {
-    middleware.iter().rev().fold(handler, |next, outer| {
-        let outer = outer.clone();
-        cn_runtime::object::NativeFunction::closure("middleware", move |vm, args| {
-            let request = args.value(0)?.clone();
-            let callback = vm.start_callback(outer.clone(), vec![request, next.clone()]);
-            Ok(vm.suspend(async move { callback.result().await }))
-        })
-    })
 }

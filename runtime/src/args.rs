@@ -86,7 +86,7 @@ impl<'a> Args<'a> {
     pub fn allow_named(&self, allowed: &[&str]) -> Result<(), Fault> {
         for name in self.names {
             let text = name.name();
-            if !allowed.contains(&&*text) {
+            if !allowed.contains(&text) {
                 return Err(Fault::new(format!(
                     "{}() got an unexpected keyword argument '{text}'",
                     self.function

@@ -27,7 +27,7 @@ fn unit_nanos(unit: Symbol) -> Option<i64> {
 }
 
 fn suggest(message: String, name: Symbol, candidates: &[Rc<str>]) -> Fault {
-    match cn_compiler::diagnostic::closest_name(&name.name(), candidates.iter().map(|c| &**c)) {
+    match cn_compiler::diagnostic::closest_name(name.name(), candidates.iter().map(|c| &**c)) {
         Some(close) => Fault::new(format!("{message}; did you mean '{close}'?")),
         None => Fault::new(message),
     }
@@ -48,9 +48,13 @@ impl Vm {
                     };
                     return Ok(Value::Bound(Rc::new(bound)));
                 }
-                let mut names: Vec<Rc<str>> =
-                    record.ty.fields.iter().map(|f| f.name.name()).collect();
-                names.extend(record.ty.methods.iter().map(|(n, _)| n.name()));
+                let mut names: Vec<Rc<str>> = record
+                    .ty
+                    .fields
+                    .iter()
+                    .map(|f| Rc::from(f.name.name()))
+                    .collect();
+                names.extend(record.ty.methods.iter().map(|(n, _)| Rc::from(n.name())));
                 Err(suggest(
                     format!("{} has no field or method '{name}'", record.ty.name),
                     name,
@@ -60,9 +64,11 @@ impl Vm {
             Value::Module(module) => self.module_member(module, name).ok_or_else(|| {
                 let names: Vec<Rc<str>> = match &module.members {
                     ModuleMembers::Script(scope) => scope.iter().map(|(n, _)| n.clone()).collect(),
-                    ModuleMembers::Native(native) => {
-                        native.members.iter().map(|m| m.name.name()).collect()
-                    }
+                    ModuleMembers::Native(native) => native
+                        .members
+                        .iter()
+                        .map(|m| Rc::from(m.name.name()))
+                        .collect(),
                 };
                 suggest(
                     format!("module '{}' has no member '{name}'", module.name),
@@ -94,7 +100,8 @@ impl Vm {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| {
-                    let names: Vec<Rc<str>> = e.variants.iter().map(|(n, _)| n.name()).collect();
+                    let names: Vec<Rc<str>> =
+                        e.variants.iter().map(|(n, _)| Rc::from(n.name())).collect();
                     suggest(
                         format!("enum {} has no variant '{name}'", e.name),
                         name,
@@ -112,7 +119,7 @@ impl Vm {
                 symbol::FIELDS => Ok(Value::list(
                     ty.fields
                         .iter()
-                        .map(|f| Value::str(&*f.name.name()))
+                        .map(|f| Value::str(f.name.name()))
                         .collect(),
                 )),
                 _ => Err(Fault::new(format!(
@@ -158,8 +165,12 @@ impl Vm {
                     Ok(())
                 }
                 None => {
-                    let names: Vec<Rc<str>> =
-                        record.ty.fields.iter().map(|f| f.name.name()).collect();
+                    let names: Vec<Rc<str>> = record
+                        .ty
+                        .fields
+                        .iter()
+                        .map(|f| Rc::from(f.name.name()))
+                        .collect();
                     Err(suggest(
                         format!("{} has no field '{name}'", record.ty.name),
                         name,

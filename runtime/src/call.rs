@@ -36,9 +36,9 @@ pub(crate) fn bind_arguments(
     for (keyword, value) in keywords.iter().zip(keyword_values) {
         let Some(i) = params.iter().position(|p| p == keyword) else {
             let mut message = format!("{name}() got an unexpected keyword argument '{keyword}'");
-            let names: Vec<Rc<str>> = params.iter().map(|p| p.name()).collect();
+            let names: Vec<Rc<str>> = params.iter().map(|p| Rc::from(p.name())).collect();
             if let Some(close) =
-                cn_compiler::diagnostic::closest_name(&keyword.name(), names.iter().map(|n| &**n))
+                cn_compiler::diagnostic::closest_name(keyword.name(), names.iter().map(|n| &**n))
             {
                 message.push_str(&format!("; did you mean '{close}'?"));
             }
@@ -339,9 +339,9 @@ pub(crate) fn construct_record(
     for (name, value) in names.iter().zip(named) {
         let Some(i) = ty.field_index(*name) else {
             let mut message = format!("{} has no field '{name}'", ty.name);
-            let fields: Vec<Rc<str>> = ty.fields.iter().map(|f| f.name.name()).collect();
+            let fields: Vec<Rc<str>> = ty.fields.iter().map(|f| Rc::from(f.name.name())).collect();
             if let Some(close) =
-                cn_compiler::diagnostic::closest_name(&name.name(), fields.iter().map(|f| &**f))
+                cn_compiler::diagnostic::closest_name(name.name(), fields.iter().map(|f| &**f))
             {
                 message.push_str(&format!("; did you mean '{close}'?"));
             }

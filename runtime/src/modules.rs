@@ -106,7 +106,7 @@ impl Vm {
     pub(crate) fn module_member(&self, module: &Module, name: Symbol) -> Option<Value> {
         match &module.members {
             ModuleMembers::Script(scope) => {
-                let slot = scope.get(&name.name())?;
+                let slot = scope.get(name.name())?;
                 match self.globals.get(slot as usize) {
                     Some(Value::Undefined) | None => None,
                     Some(v) => Some(v.clone()),

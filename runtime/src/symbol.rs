@@ -1,25 +1,30 @@
 //! Interned names: attribute, method, field and keyword names compare as integers.
 //!
-//! The interner is per thread because the interpreter is single-threaded. Names the runtime
-//! itself dispatches on (`append`, `Ok`, `seconds`, ...) are interned first, in the order of
-//! [`WELL_KNOWN`], so they have fixed ids usable as constants in `match` arms.
+//! One interner serves the process, so a symbol means the same name on every thread and a
+//! `static` member table can hold its names' symbols (`native::Table`). Interning takes a lock;
+//! it happens when code is compiled and when a native looks up a keyword argument, never per
+//! instruction. Names live as long as the process (a program has a bounded set of them), so
+//! [`Symbol::name`] hands out `&'static str`. Names the runtime itself dispatches on (`append`,
+//! `Ok`, `seconds`, ...) are interned first, in the order of [`WELL_KNOWN`], so they have fixed
+//! ids usable as constants in `match` arms.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::rc::Rc;
+use std::sync::{Mutex, OnceLock};
 
 /// An interned name.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol(pub u32);
 
 struct Interner {
-    ids: HashMap<Rc<str>, u32>,
-    names: Vec<Rc<str>>,
+    ids: HashMap<&'static str, u32>,
+    names: Vec<&'static str>,
 }
 
-thread_local! {
-    static INTERNER: RefCell<Interner> = RefCell::new(Interner::new());
+/// The process's interner.
+fn interner() -> &'static Mutex<Interner> {
+    static INTERNER: OnceLock<Mutex<Interner>> = OnceLock::new();
+    INTERNER.get_or_init(|| Mutex::new(Interner::new()))
 }
 
 impl Interner {
@@ -39,8 +44,9 @@ impl Interner {
             return *id;
         }
         let id = self.names.len() as u32;
-        let name: Rc<str> = name.into();
-        self.names.push(name.clone());
+        // Kept for the life of the process, like every interned name.
+        let name: &'static str = Box::leak(name.into());
+        self.names.push(name);
         self.ids.insert(name, id);
         id
     }
@@ -49,24 +55,26 @@ impl Interner {
 impl Symbol {
     /// The symbol for `name`, interning it on first use.
     pub fn intern(name: &str) -> Symbol {
-        INTERNER.with(|i| Symbol(i.borrow_mut().intern(name)))
+        Symbol(lock().intern(name))
     }
 
     /// The symbol's text.
-    pub fn name(self) -> Rc<str> {
-        INTERNER.with(|i| {
-            i.borrow()
-                .names
-                .get(self.0 as usize)
-                .cloned()
-                .unwrap_or_else(|| "?".into())
-        })
+    pub fn name(self) -> &'static str {
+        lock().names.get(self.0 as usize).copied().unwrap_or("?")
     }
+}
+
+/// The interner, even if a thread panicked while holding it (its maps are never left half
+/// updated: an id is pushed and inserted with nothing between that can panic).
+fn lock() -> std::sync::MutexGuard<'static, Interner> {
+    interner()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl fmt::Display for Symbol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
+        f.write_str(self.name())
     }
 }
 
@@ -129,7 +137,7 @@ mod tests {
     fn well_known_symbols_have_fixed_ids() {
         assert_eq!(Symbol::intern("Ok"), OK);
         assert_eq!(Symbol::intern("append"), APPEND);
-        assert_eq!(&*FIELDS.name(), "fields");
+        assert_eq!(FIELDS.name(), "fields");
         assert_eq!(
             Symbol::intern("not_well_known"),
             Symbol::intern("not_well_known")

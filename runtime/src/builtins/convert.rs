@@ -279,7 +279,7 @@ pub(super) fn dict(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         dict.extend(crate::methods::pairs_of(source, args.function)?);
     }
     for (name, value) in args.names.iter().zip(args.named) {
-        dict.insert(Key::str(&name.name()), value.clone());
+        dict.insert(Key::str(name.name()), value.clone());
     }
     Ok(Value::dict(dict))
 }

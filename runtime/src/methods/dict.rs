@@ -102,7 +102,7 @@ fn update(d: &DictRef, _vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         args.names
             .iter()
             .zip(args.named)
-            .map(|(n, v)| (Key::str(&n.name()), v.clone())),
+            .map(|(n, v)| (Key::str(n.name()), v.clone())),
     );
     // Pairs are read before borrowing: `d.update(d)` reads the dict it writes.
     d.borrow_mut().extend(pairs);

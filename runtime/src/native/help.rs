@@ -92,7 +92,7 @@ fn describe(vm: &Vm, value: &Value) -> String {
                 let docs = type_docs(receiver);
                 let member = docs
                     .as_ref()
-                    .and_then(|d| d.members.iter().find(|m| m.name == &*name.name()));
+                    .and_then(|d| d.members.iter().find(|m| m.name == name.name()));
                 match (docs.as_ref(), member) {
                     (Some(docs), Some(member)) => {
                         let mut out = format!("{}.{}\n", docs.type_name, signature(member.doc));

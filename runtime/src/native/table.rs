@@ -3,11 +3,9 @@
 //! declaration, suggests the closest name for a misspelt one, and `help()` and the REPL read the
 //! same entries.
 //!
-//! A table is a `static`; the symbols of its names are interned once per thread (the interner is
-//! per thread) into a cache indexed by the table's id, so finding a member compares integers.
+//! A table is a `static`; the symbols of its names are interned on first use and kept in it, so
+//! finding a member compares a few integers.
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use crate::args::Args;
@@ -94,14 +92,6 @@ impl<R: 'static> Member<R> {
     }
 }
 
-/// Numbers tables in the order they are first used, for the per-thread symbol cache.
-static NEXT_TABLE: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// Per table id: the interned names of its members, in table order.
-    static SYMBOLS: RefCell<Vec<Option<Box<[Symbol]>>>> = const { RefCell::new(Vec::new()) };
-}
-
 /// The members of one type.
 pub struct Table<R: 'static> {
     /// The type name scripts see (`list`, `http.Server`).
@@ -110,7 +100,8 @@ pub struct Table<R: 'static> {
     pub doc: &'static str,
     /// Its members, in the order `help()` lists them.
     pub members: &'static [Member<R>],
-    id: OnceLock<usize>,
+    /// The members' names as symbols, in table order, interned on first use.
+    symbols: OnceLock<Box<[Symbol]>>,
     /// `type.member`, for messages, made on first use.
     qualified: OnceLock<Box<[String]>>,
 }
@@ -126,7 +117,7 @@ impl<R: 'static> Table<R> {
             type_name,
             doc,
             members,
-            id: OnceLock::new(),
+            symbols: OnceLock::new(),
             qualified: OnceLock::new(),
         }
     }
@@ -152,26 +143,13 @@ impl<R: 'static> Table<R> {
     /// The position of the member called `name`.
     #[inline]
     pub fn index_of(&self, name: Symbol) -> Option<usize> {
-        let id = *self
-            .id
-            .get_or_init(|| NEXT_TABLE.fetch_add(1, Ordering::Relaxed));
-        SYMBOLS.with(|cache| {
-            if let Some(Some(symbols)) = cache.borrow().get(id) {
-                return symbols.iter().position(|s| *s == name);
-            }
-            let symbols: Box<[Symbol]> = self
-                .members
+        let symbols = self.symbols.get_or_init(|| {
+            self.members
                 .iter()
                 .map(|m| Symbol::intern(m.name))
-                .collect();
-            let index = symbols.iter().position(|s| *s == name);
-            let mut cache = cache.borrow_mut();
-            if cache.len() <= id {
-                cache.resize_with(id + 1, || None);
-            }
-            cache[id] = Some(symbols);
-            index
-        })
+                .collect()
+        });
+        symbols.iter().position(|s| *s == name)
     }
 
     /// Calls method `member` on `receiver`: checks the arguments against its declaration first.
@@ -247,7 +225,7 @@ pub fn unknown_member<'a>(
 ) -> Fault {
     let text = name.name();
     let mut message = format!("{type_name} has no {what} '{text}'");
-    if let Some(close) = cn_compiler::diagnostic::closest_name(&text, candidates) {
+    if let Some(close) = cn_compiler::diagnostic::closest_name(text, candidates) {
         message.push_str(&format!("; did you mean '{close}'?"));
     }
     Fault::new(message)

@@ -133,7 +133,7 @@ impl Builder<'_> {
         parent: &[Rc<str>],
         env_base: Option<&str>,
     ) -> Option<Field> {
-        let name: Rc<str> = info.name.name().as_ref().into();
+        let name: Rc<str> = info.name.name().into();
         let mut path = parent.to_vec();
         path.push(name.clone());
         let dotted = path.join(".");

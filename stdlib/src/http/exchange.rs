@@ -190,8 +190,7 @@ async fn answer(
         body,
         remote,
         request_id: request_id.clone(),
-        params_value: Default::default(),
-        query_value: Default::default(),
+        views: Default::default(),
     });
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
     // The span first, while there are no entries for it to look through.

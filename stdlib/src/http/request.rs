@@ -33,10 +33,9 @@ pub struct Request {
     pub body: Bytes,
     pub remote: SocketAddr,
     pub request_id: Rc<str>,
-    /// `params` as scripts see it, once asked for.
-    pub params_value: OnceCell<Value>,
-    /// `query` as scripts see it, once asked for.
-    pub query_value: OnceCell<Value>,
+    /// `params` and `query` as scripts see them, made on first use of either (one cell, so a
+    /// request that reads neither carries one word for them).
+    pub views: OnceCell<Box<Views>>,
 }
 
 type M = Member<Request>;
@@ -73,10 +72,26 @@ static REQUEST: Table<Request> = Table::new(
     ],
 );
 
+/// What `req.params` and `req.query` return, made once per request.
+pub struct Views {
+    params: OnceCell<Value>,
+    query: OnceCell<Value>,
+}
+
 impl Request {
+    fn views(&self) -> &Views {
+        self.views.get_or_init(|| {
+            Box::new(Views {
+                params: OnceCell::new(),
+                query: OnceCell::new(),
+            })
+        })
+    }
+
     /// `req.params`, made on first use and the same dict after.
     fn params_value(&self) -> Value {
-        self.params_value
+        self.views()
+            .params
             .get_or_init(|| {
                 let mut dict = new_dict();
                 for (k, v) in &self.params {
@@ -89,7 +104,8 @@ impl Request {
 
     /// `req.query`, parsed on first use.
     fn query_value(&self) -> Value {
-        self.query_value
+        self.views()
+            .query
             .get_or_init(|| NativeObject::value(Query(parse_query(self.query.as_deref()))))
             .clone()
     }

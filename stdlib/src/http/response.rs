@@ -208,7 +208,7 @@ impl NativeType for Response {
     }
 
     fn set_attr(&self, _vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
-        match (&*name.name(), &value) {
+        match (name.name(), &value) {
             ("status", Value::Int(code)) if FINAL_STATUSES.contains(code) => {
                 self.status.set(*code as u16);
                 Ok(())

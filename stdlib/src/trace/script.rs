@@ -50,7 +50,7 @@ fn span(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let name = args.str(0)?.clone();
     let mut attributes = Vec::with_capacity(args.names.len());
     for (key, value) in args.names.iter().zip(args.named) {
-        AttrValue::check(args.function, &key.name(), value)?;
+        AttrValue::check(args.function, key.name(), value)?;
         attributes.push((*key, value.clone()));
     }
     Ok(NativeObject::value(SpanBlock {

@@ -2,18 +2,24 @@
 //! through the real `cn` binary, and its stdout, stderr and exit status must match the `.out` file
 //! beside it.
 //!
-//! A missing `.out` is written on the first run (outside CI); `CN_UPDATE_GOLDEN=1` rewrites them
-//! all. Programs run with their folder as the working directory and a relative path, so paths in
-//! diagnostics are stable. A first-line comment `# args: a b` passes script arguments,
+//! Goldens follow the workspace's one rule (`compiler/tests/common/golden.rs`): a missing `.out`
+//! is written outside CI and fails in CI; `CN_UPDATE_GOLDEN=1` rewrites them all. Programs run
+//! with their folder as the working directory and a relative path, so paths in diagnostics are
+//! stable. A file with `# --- case: NAME` lines holds several programs: the lines before the
+//! first case are shared, each case runs on its own (other cases' lines blanked, so line numbers
+//! stay the file's), and the `.out` shows each under `=== NAME ===`. A first-line comment `# args: a b` passes script arguments,
 //! `# cmd: check` runs `cn check` instead of `cn run`, and `# env: KEY=VALUE ...` sets
 //! environment variables. The log settings of the machine running the tests (`LOG_LEVEL`,
 //! `LOG_FORMAT`, `KUBERNETES_SERVICE_HOST`) are removed, and the timestamp at the start of a log
 //! line is replaced by `<time>` (see [`normalize_log_times`]).
 
-use std::io::Read;
+mod common;
+#[path = "../compiler/tests/common/golden.rs"]
+mod golden_rule;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Longest a golden program may run (they are all small; CI machines are slow).
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -32,90 +38,118 @@ fn cn_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Runs one program and renders what a user would see.
-fn observe(path: &Path) -> String {
-    let source = std::fs::read_to_string(path).unwrap_or_default();
-    let first = source.lines().next().unwrap_or("");
-    let command = first
-        .strip_prefix("# cmd: ")
-        .map(str::trim)
-        .unwrap_or("run");
-    let args: Vec<&str> = first
-        .strip_prefix("# args: ")
-        .map(|a| a.split_whitespace().collect())
-        .unwrap_or_default();
-    let env: Vec<(&str, &str)> = first
-        .strip_prefix("# env: ")
-        .map(|e| {
-            e.split_whitespace()
-                .filter_map(|kv| kv.split_once('='))
-                .collect()
-        })
-        .unwrap_or_default();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cn"))
-        .arg(command)
+/// What the first line of a program asks for: `# cmd: check`, `# args: a b`, `# env: K=V ...`.
+struct Header<'a> {
+    command: &'a str,
+    args: Vec<&'a str>,
+    env: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Header<'a> {
+    fn of(source: &'a str) -> Header<'a> {
+        let first = source.lines().next().unwrap_or("");
+        Header {
+            command: first.strip_prefix("# cmd: ").map_or("run", str::trim),
+            args: first
+                .strip_prefix("# args: ")
+                .map(|a| a.split_whitespace().collect())
+                .unwrap_or_default(),
+            env: first
+                .strip_prefix("# env: ")
+                .map(|e| {
+                    e.split_whitespace()
+                        .filter_map(|kv| kv.split_once('='))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Runs the program `name` in `dir` and renders what a user would see.
+fn observe_in(dir: &Path, name: &std::ffi::OsStr, header: &Header<'_>) -> String {
+    let mut command = Command::new(common::CN);
+    command
+        .arg(header.command)
         .arg(name)
-        .args(&args)
+        .args(&header.args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("LOG_LEVEL")
         .env_remove("LOG_FORMAT")
         .env_remove("KUBERNETES_SERVICE_HOST")
-        .envs(env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the cn binary runs");
-    // Drain both pipes while waiting, so a program that prints a lot cannot block.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    // A program that hangs must fail its test, not hang the suite.
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return format!("--- timed out after {}s ---\n", TIMEOUT.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    let mut seen = normalize_log_times(&String::from_utf8_lossy(&stdout));
-    let stderr = String::from_utf8_lossy(&stderr);
-    if !stderr.is_empty() {
-        seen.push_str("--- stderr ---\n");
-        seen.push_str(&stderr);
+        .envs(header.env.iter().copied());
+    let run = common::finish(&mut command, None, TIMEOUT);
+    if run.timed_out {
+        return format!("--- timed out after {}s ---\n", TIMEOUT.as_secs());
     }
-    match status.code() {
+    let mut seen = normalize_log_times(&run.stdout);
+    if !run.stderr.is_empty() {
+        seen.push_str("--- stderr ---\n");
+        seen.push_str(&run.stderr);
+    }
+    match run.status {
         Some(0) => {}
         Some(code) => seen.push_str(&format!("--- exit status {code} ---\n")),
         None => seen.push_str("--- killed by a signal ---\n"),
     }
+    seen
+}
+
+/// A program's lines split into cases at `# --- case: NAME` lines: the lines before the first
+/// case are shared by every case. `None` when the file has no cases.
+fn cases(source: &str) -> Option<Vec<(String, String)>> {
+    const MARK: &str = "# --- case: ";
+    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+    let starts: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].starts_with(MARK))
+        .collect();
+    let first = *starts.first()?;
+    let mut out = Vec::new();
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(lines.len());
+        let name = lines[start][MARK.len()..].trim().to_string();
+        // Other cases' lines become blank, so line numbers in diagnostics are the file's own.
+        let program: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                if i < first || (start..end).contains(&i) {
+                    *line
+                } else {
+                    "\n"
+                }
+            })
+            .collect();
+        out.push((name, program));
+    }
+    Some(out)
+}
+
+/// Runs one program (each of its cases on its own, when it has them) and renders what a user
+/// would see.
+fn observe(path: &Path) -> String {
+    let source = std::fs::read_to_string(path).unwrap_or_default();
+    let header = Header::of(&source);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default();
+    let Some(cases) = cases(&source) else {
+        return observe_in(dir, name, &header);
+    };
+    // Each case runs as a file of the same name, in a folder of its own.
+    let scratch = std::env::temp_dir().join(format!(
+        "cn-golden-{}-{}",
+        std::process::id(),
+        path.display().to_string().replace(['/', '.'], "_")
+    ));
+    let mut seen = String::new();
+    for (case, program) in cases {
+        let _ = std::fs::create_dir_all(&scratch);
+        std::fs::write(scratch.join(name), program).expect("the scratch folder is writable");
+        seen.push_str(&format!("=== {case} ===\n"));
+        seen.push_str(&observe_in(&scratch, name, &header));
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
     seen
 }
 
@@ -174,26 +208,9 @@ fn check_dir(dir: &str) {
     cn_files(&root, &mut files);
     files.sort();
     assert!(!files.is_empty(), "no .cn files under {dir}");
-    let update = std::env::var_os("CN_UPDATE_GOLDEN").is_some();
-    let in_ci = std::env::var_os("CI").is_some();
     let mut failures = Vec::new();
     for file in &files {
-        let golden = file.with_extension("out");
-        let seen = observe(file);
-        match std::fs::read_to_string(&golden) {
-            Ok(expected) if expected == seen => {}
-            Ok(_) if update => std::fs::write(&golden, &seen).expect("golden file is writable"),
-            Err(_) if !in_ci => std::fs::write(&golden, &seen).expect("golden file is writable"),
-            Ok(expected) => failures.push(format!(
-                "{}: output differs\n--- expected ---\n{expected}--- seen ---\n{seen}",
-                file.display()
-            )),
-            Err(_) => failures.push(format!(
-                "{}: missing golden file {}",
-                file.display(),
-                golden.display()
-            )),
-        }
+        golden_rule::check_golden(&file.with_extension("out"), &observe(file), &mut failures);
     }
     assert!(
         failures.is_empty(),

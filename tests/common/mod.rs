@@ -276,3 +276,73 @@ pub fn send(port: u16, method: &str, path: &str, body: &str) -> HttpResponse {
         .as_bytes(),
     )
 }
+
+/// How a process that ran to its end finished.
+pub struct Finished {
+    pub stdout: String,
+    pub stderr: String,
+    /// The exit status; `None` when a signal ended it.
+    pub status: Option<i32>,
+    /// Killed for running past its limit.
+    pub timed_out: bool,
+}
+
+/// Runs `command` to its end: `stdin` is written and closed (nothing: closed at once), both
+/// output pipes are drained while it runs (a chatty child cannot block on a full pipe), and it
+/// is killed after `limit`. The one way the tests run a child to completion.
+pub fn finish(command: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Finished {
+    let mut child = command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the child process starts");
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // A child that exits without reading all of it is not an error here.
+        let _ = pipe.write_all(input);
+    }
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + limit;
+    let mut timed_out = false;
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("a killed child can be waited for");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Finished {
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        status: status.code(),
+        timed_out,
+    }
+}

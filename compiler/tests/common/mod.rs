@@ -1,39 +1,19 @@
-//! Shared helpers for the syntax tests: golden files, diagnostic and token rendering, and a span
-//! sanity walk over the AST.
+//! Shared helpers for the syntax tests: the golden rule (`golden`), diagnostic and token
+//! rendering, and a span sanity walk over the AST.
 #![allow(dead_code)]
 
+pub mod golden;
 pub mod sexpr;
 pub mod spans;
+
+#[allow(unused_imports)]
+pub use golden::{check_golden, updating};
 
 use std::path::{Path, PathBuf};
 
 use cn_compiler::diagnostic::line_col;
 use cn_compiler::syntax::Token;
 use cn_compiler::Diagnostic;
-
-/// True when `CN_UPDATE_GOLDEN=1`: goldens are rewritten instead of compared.
-pub fn updating() -> bool {
-    std::env::var("CN_UPDATE_GOLDEN").is_ok_and(|v| v == "1")
-}
-
-/// Compares `actual` with the golden file at `path`. A missing golden is created; with
-/// `CN_UPDATE_GOLDEN=1` it is rewritten. A mismatch is recorded in `failures`.
-pub fn check_golden(path: &Path, actual: &str, failures: &mut Vec<String>) {
-    match std::fs::read_to_string(path) {
-        Ok(expected) if !updating() => {
-            if expected != actual {
-                failures.push(format!(
-                    "{} differs (rerun with CN_UPDATE_GOLDEN=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}",
-                    path.display()
-                ));
-            }
-        }
-        _ => {
-            std::fs::write(path, actual)
-                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-        }
-    }
-}
 
 /// The `.cn` files of a test-data folder under `tests/`, sorted.
 pub fn cn_files(folder: &str) -> Vec<PathBuf> {

@@ -74,11 +74,12 @@ impl Params {
     /// Faults, naming the function, unless `args` fit.
     #[inline]
     pub fn check(&self, args: &Args<'_>) -> Result<(), Fault> {
-        if args.positional.len() < self.min || args.positional.len() > self.max {
-            args.expect_count(self.min, self.max)?;
-        }
+        // An unknown keyword first: `xs.append(x=2)` is about `x`, not about a missing value.
         if let (Keywords::Named(allowed), false) = (self.keywords, args.names.is_empty()) {
             args.allow_named(allowed)?;
+        }
+        if args.positional.len() < self.min || args.positional.len() > self.max {
+            args.expect_count(self.min, self.max)?;
         }
         Ok(())
     }

@@ -3,13 +3,15 @@
 //! made by rcgen) on 127.0.0.1, writes a script that talks to it, runs the real `cn` binary and
 //! checks what it printed. Nothing here leaves the machine.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest one script may run.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -294,30 +296,17 @@ fn temp_dir(name: &str) -> PathBuf {
 /// Runs `source` as `main.cn` in `dir`; returns stdout, stderr and the exit code.
 fn run_in(dir: &Path, source: &str) -> (String, String, i32) {
     std::fs::write(dir.join("main.cn"), source).expect("write the script");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cn"))
+    let mut command = Command::new(common::CN);
+    command
         .args(["run", "main.cn"])
         .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the cn binary runs");
-    let deadline = Instant::now() + SCRIPT_TIMEOUT;
-    loop {
-        if child.try_wait().expect("wait for cn").is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("script timed out:\n{source}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let output = child.wait_with_output().expect("cn output");
+        .env("NO_COLOR", "1");
+    let finished = common::finish(&mut command, None, SCRIPT_TIMEOUT);
+    assert!(!finished.timed_out, "script timed out:\n{source}");
     (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.code().unwrap_or(-1),
+        finished.stdout,
+        finished.stderr,
+        finished.status.unwrap_or(-1),
     )
 }
 

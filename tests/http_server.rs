@@ -6,6 +6,8 @@ mod common;
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{get, raw, read_response, send, Script};
@@ -15,6 +17,7 @@ const SERVICE: &str = r#"
 import http
 import time
 import context
+import log
 
 fn hello(req):
     return http.Response.json({"hello": req.query.get("name", "world")})
@@ -37,6 +40,7 @@ fn boom(req):
     return {}["missing"]
 
 fn slow(req):
+    log.info("slow request started")
     time.sleep(float(req.query.get("s", "0.5")))
     return "slow done"
 
@@ -181,11 +185,10 @@ fn a_handler_fault_is_a_500_with_only_the_request_id_and_the_server_goes_on() {
 fn request_timeout_is_a_503() {
     let script = Script::start("timeout", SERVICE);
     let port = script.server_port();
-    let started = Instant::now();
+    // The handler sleeps 30 s; only the 2 s request timeout can answer this.
     let r = get(port, "/slow?s=30");
     assert_eq!(r.status, 503);
     assert!(r.body.contains("request timed out"));
-    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]
@@ -267,9 +270,7 @@ fn health_checks_pass_fail_and_time_out() {
     let port = script.server_port();
 
     // Liveness: db passes, slow times out after 300 ms (run concurrently with db).
-    let started = Instant::now();
     let r = get(port, "/healthz");
-    assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(r.status, 503);
     let body: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
     assert_eq!(body["status"], "fail");
@@ -310,9 +311,9 @@ fn sigterm_drains_in_flight_requests_then_runs_hooks_and_exits_0() {
 
     // A slow request in flight when the signal arrives.
     let slow = std::thread::spawn(move || get(port, "/slow?s=1.5"));
-    std::thread::sleep(Duration::from_millis(200));
-    script.signal("TERM");
     let mut log = Vec::new();
+    script.wait_log_msg("slow request started", &mut log);
+    script.signal("TERM");
     script.wait_log("/readyz now answers 503", &mut log);
 
     // During the propagation delay: still serving, but not ready.
@@ -341,8 +342,9 @@ struct LoadTally {
     failures: Vec<String>,
 }
 
-/// Sends keep-alive requests as fast as possible until the server stops accepting.
-fn hammer(port: u16) -> LoadTally {
+/// Sends keep-alive requests as fast as possible until the server stops accepting; counts each
+/// answered one in `answered` as it goes.
+fn hammer(port: u16, answered: &AtomicUsize) -> LoadTally {
     use std::io::{BufRead, BufReader, Read};
     let mut tally = LoadTally::default();
     loop {
@@ -398,6 +400,7 @@ fn hammer(port: u16) -> LoadTally {
                     .push(format!("status {}", status_line.trim_end()));
             } else {
                 tally.ok += 1;
+                answered.fetch_add(1, Ordering::Relaxed);
             }
             if close {
                 break;
@@ -415,28 +418,32 @@ fn graceful_shutdown_under_load_loses_no_accepted_request() {
     );
     let script = Script::start("load", &source);
     let port = script.server_port();
+    let answered = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..6)
-        .map(|_| std::thread::spawn(move || hammer(port)))
+        .map(|_| {
+            let answered = answered.clone();
+            std::thread::spawn(move || hammer(port, &answered))
+        })
         .collect();
-    std::thread::sleep(Duration::from_millis(400));
+    // The signal comes with requests in flight: once all six connections are being answered.
+    let deadline = Instant::now() + common::PATIENCE;
+    while answered.load(Ordering::Relaxed) < 60 {
+        assert!(Instant::now() < deadline, "the load never got going");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     script.signal("TERM");
-    let signalled = Instant::now();
     let tallies: Vec<LoadTally> = workers
         .into_iter()
         .map(|w| w.join().expect("load thread"))
         .collect();
     let (out, err, status) = script.finish();
-    let elapsed = signalled.elapsed();
     let ok: usize = tallies.iter().map(|t| t.ok).sum();
     let failures: Vec<&String> = tallies.iter().flat_map(|t| &t.failures).collect();
     assert!(failures.is_empty(), "{failures:?}");
     assert!(ok > 100, "only {ok} requests answered");
+    // Status 0: everything in flight finished within the shutdown timeout.
     assert_eq!(status, 0, "{err:?}");
     assert_eq!(out, ["hook: shutdown ran"]);
-    assert!(
-        elapsed < Duration::from_millis(delay_ms) + Duration::from_secs(10),
-        "took {elapsed:?}"
-    );
 }
 
 #[test]

@@ -9,6 +9,8 @@
 //! `python3-prometheus-client`. When one is missing the test fails under CI (env `CI` set) and
 //! otherwise prints a note and passes.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -43,19 +45,17 @@ sizes.observe(0.2)
 fn run_script(name: &str, print_line: &str) -> String {
     let path = std::env::temp_dir().join(format!("cn-metrics-{}-{name}.cn", std::process::id()));
     std::fs::write(&path, format!("{SETUP}\n{print_line}\n")).expect("temp dir is writable");
-    let output = Command::new(env!("CARGO_BIN_EXE_cn"))
-        .arg("run")
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the cn binary runs");
+    let mut command = Command::new(common::CN);
+    command.arg("run").arg(&path).env("NO_COLOR", "1");
+    let finished = common::finish(&mut command, None, common::PATIENCE);
     let _ = std::fs::remove_file(&path);
-    assert!(
-        output.status.success(),
+    assert_eq!(
+        finished.status,
+        Some(0),
         "script failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+        finished.stderr
     );
-    String::from_utf8(output.stdout).expect("the exposition is UTF-8")
+    finished.stdout
 }
 
 /// Whether `tool` is installed; outside CI a missing tool skips the test with a note.

@@ -2,9 +2,12 @@
 //! terminal, and prints no prompts): values are echoed, definitions persist, blocks end at an
 //! empty line, errors do not end the session, and end of input exits with status 0.
 
-use std::io::Write;
+mod common;
+
+use common::Finished as Output;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs `cn repl` with `input` on stdin and a private HOME (the REPL keeps its history there).
@@ -19,23 +22,15 @@ fn repl_bytes(input: &[u8]) -> Output {
     let home: PathBuf =
         std::env::temp_dir().join(format!("cn-repl-{}-{unique}", std::process::id()));
     std::fs::create_dir_all(&home).expect("scratch HOME");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cn"))
+    let mut command = Command::new(common::CN);
+    command
         .arg("repl")
         .current_dir(&home)
         .env("HOME", &home)
         .env("NO_COLOR", "1")
-        .env_remove("LOG_LEVEL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the cn binary starts");
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    stdin.write_all(input).expect("the REPL reads its input");
-    drop(stdin);
-    let output = child
-        .wait_with_output()
-        .expect("the REPL ends at end of input");
+        .env_remove("LOG_LEVEL");
+    let output = common::finish(&mut command, Some(input), common::PATIENCE);
+    assert!(!output.timed_out, "the REPL did not end at end of input");
     let _ = std::fs::remove_dir_all(&home);
     output
 }
@@ -43,7 +38,7 @@ fn repl_bytes(input: &[u8]) -> Output {
 /// The echoed lines after the banner. Prompts are removed: rustyline prints none when stdin is
 /// not a terminal, but some terminal settings (TERM=dumb) make it print `>>> ` and `... `.
 fn echoed(output: &Output) -> Vec<String> {
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = output.stdout.clone();
     let mut lines = text.lines();
     let banner = lines.next().unwrap_or_default();
     assert!(
@@ -68,14 +63,14 @@ fn echoed(output: &Output) -> Vec<String> {
 }
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    output.stderr.clone()
 }
 
 #[test]
 fn banner_names_the_version() {
     let out = repl("");
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status, Some(0));
+    let text = out.stdout.clone();
     assert!(
         text.starts_with(&format!("cn {}", env!("CARGO_PKG_VERSION"))),
         "{text:?}"
@@ -85,7 +80,7 @@ fn banner_names_the_version() {
 #[test]
 fn expression_values_are_echoed() {
     let out = repl("1 + 2\n\"text\"\n[1, \"a\"]\n2.5 * 2\n10 // 3, 10 % 3\n3.seconds\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(
         echoed(&out),
         ["3", "\"text\"", "[1, \"a\"]", "5.0", "(3, 1)", "3s"]
@@ -96,7 +91,7 @@ fn expression_values_are_echoed() {
 #[test]
 fn statements_and_nil_are_not_echoed() {
     let out = repl("x = 5\nnil\nprint(\"printed\")\n[].append(1)\nx\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["printed", "5"]);
 }
 
@@ -123,7 +118,7 @@ enum Shape:
 Circle(x)
 ";
     let out = repl(input);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(
         echoed(&out),
         ["10", "[1, 2, 5]", "Point(x=3, y=0)", "Circle(5)"]
@@ -153,7 +148,7 @@ for i in range(4):
 total
 ";
     let out = repl(input);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(
         echoed(&out),
         [
@@ -171,7 +166,7 @@ total
 #[test]
 fn brackets_continue_over_several_lines() {
     let out = repl("[1,\n2,\n3]\n\"next\"\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["[1, 2, 3]", "\"next\""]);
 }
 
@@ -180,14 +175,14 @@ fn indented_lines_inside_brackets_do_not_open_a_block() {
     // Inside brackets indentation means nothing: the input is complete at the closing bracket,
     // as in Python's REPL, without waiting for an empty line.
     let out = repl("[1,\n 2,\n 3]\n{\"a\": 1,\n \"b\": 2}\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["[1, 2, 3]", "{\"a\": 1, \"b\": 2}"]);
 }
 
 #[test]
 fn a_compile_error_is_reported_and_the_session_continues() {
     let out = repl("count = 1\ncoutn\n1 +\ncount + 1\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["2"]);
     let err = stderr(&out);
     assert!(err.contains("E0100"), "{err}");
@@ -202,7 +197,7 @@ fn a_compile_error_is_reported_and_the_session_continues() {
 #[test]
 fn a_fault_is_reported_and_the_session_continues() {
     let out = repl("x = 10\nx // 0\n{}[\"missing\"]\nx + 1\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["11"]);
     let err = stderr(&out);
     assert!(err.contains("fault: division by zero"), "{err}");
@@ -213,7 +208,7 @@ fn a_fault_is_reported_and_the_session_continues() {
 fn a_faulting_assignment_leaves_the_old_value() {
     // The second input faults before its assignment happens, so b keeps its earlier value.
     let out = repl("b = 1\nb = 2 // 0\nb\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["1"]);
 }
 
@@ -221,29 +216,29 @@ fn a_faulting_assignment_leaves_the_old_value() {
 fn a_pending_block_runs_at_end_of_input() {
     // A block still waiting for its closing empty line when input ends is run, as Python does.
     let out = repl("for i in range(2):\n    print(i)\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["0", "1"]);
 }
 
 #[test]
 fn end_of_input_exits_with_status_zero() {
     let out = repl("1\n");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status, Some(0));
     let out = repl("fn unfinished():\n    return 1\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
 }
 
 #[test]
 fn exit_ends_the_session_with_its_code() {
     let out = repl("print(\"before\")\nexit(4)\nprint(\"after\")\n");
-    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(4), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["before"]);
 }
 
 #[test]
 fn a_line_that_is_not_utf8_is_reported_and_the_session_goes_on() {
     let out = repl_bytes(b"1 + 1\n\xff\xfe oops\n2 + 2\n");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status, Some(0), "stderr: {}", stderr(&out));
     assert_eq!(echoed(&out), ["2", "4"]);
     assert!(stderr(&out).contains("not valid UTF-8"), "{}", stderr(&out));
 }

@@ -69,10 +69,15 @@ impl Terminal {
 
     /// Waits until the screen contains `text`; returns the screen.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_for_nth(text, 1)
+    }
+
+    /// Waits until the screen contains `text` `n` times; returns the screen.
+    fn wait_for_nth(&self, text: &str, n: usize) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if screen.matches(text).count() >= n {
                 return screen;
             }
             assert!(
@@ -125,10 +130,14 @@ fn ctrl_c_stops_the_running_entry_and_the_session_goes_on() {
         "Enter",
         "    n += 1",
         "Enter",
+        "    if n == 1:",
+        "Enter",
+        "        print(\"looping\")",
+        "Enter",
     ]);
     terminal.keys(&["", "Enter"]);
-    terminal.wait_for("...\n");
-    std::thread::sleep(Duration::from_millis(300));
+    // Interrupted while it runs, not before it starts.
+    terminal.wait_for("\nlooping\n");
     terminal.keys(&["C-c"]);
     terminal.wait_for("interrupted\n>>>");
     terminal.keys(&["n > 0", "Enter"]);
@@ -163,7 +172,7 @@ fn servers_serve_at_the_prompt_and_drain_on_ctrl_c() {
     terminal.keys(&["t.cancel()", "Enter"]);
     terminal.keys(&[&format!("s2 = http.Server(\"127.0.0.1:{port}\")"), "Enter"]);
     terminal.keys(&["s2.run()", "Enter"]);
-    std::thread::sleep(Duration::from_millis(300));
+    terminal.wait_for_nth("http server listening", 2);
     assert_eq!(get(port, "/healthz").status, 200);
     terminal.keys(&["C-c"]);
     terminal.wait_for("shutdown: every connection finished");

@@ -34,6 +34,3 @@ pub use http::{
 pub use propagation::{extract, Remote};
 pub use script::module;
 pub use span_context::{trace_hex, SpanContext};
-
-#[cfg(test)]
-mod cost;

@@ -19,7 +19,7 @@ use crate::syntax::ast::Span;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
     // ---- constants ----
-    /// push K[n]
+    /// push K\[n\]
     Const(u32),
     /// push a small integer immediate
     SmallInt(i32),
@@ -31,29 +31,29 @@ pub enum Op {
     False,
 
     // ---- variables ----
-    /// push L[n]
+    /// push L\[n\]
     LoadLocal(u32),
-    /// push L[a]; push L[b]: LoadLocal2(a, b)
+    /// push L\[a\]; push L\[b\]: LoadLocal2(a, b)
     LoadLocal2(u16, u16),
-    /// push L[a].N[n] (`self.x`): LoadLocalAttr(a, n)
+    /// push L\[a\].N\[n\] (`self.x`): LoadLocalAttr(a, n)
     LoadLocalAttr(u16, u32),
-    /// L[n] := pop
+    /// L\[n\] := pop
     StoreLocal(u32),
-    /// push G[n]; fault if the global has not been assigned yet
+    /// push G\[n\]; fault if the global has not been assigned yet
     LoadGlobal(u32),
-    /// G[n] := pop
+    /// G\[n\] := pop
     StoreGlobal(u32),
     /// push builtin n
     LoadBuiltin(u32),
-    /// push the value inside the cell held in L[n]
+    /// push the value inside the cell held in L\[n\]
     LoadCell(u32),
-    /// set the value inside the cell held in L[n] := pop
+    /// set the value inside the cell held in L\[n\] := pop
     StoreCell(u32),
-    /// L[n] := new cell holding L[n] (captured parameters, at function entry)
+    /// L\[n\] := new cell holding L\[n\] (captured parameters, at function entry)
     MakeCell(u32),
-    /// push the value of captured cell C[n]
+    /// push the value of captured cell C\[n\]
     LoadCapture(u32),
-    /// set captured cell C[n] := pop
+    /// set captured cell C\[n\] := pop
     StoreCapture(u32),
 
     // ---- stack ----
@@ -103,11 +103,11 @@ pub enum Op {
     In,
     /// push a not in b
     NotIn,
-    /// L[a] := L[a] + K[b] without touching the stack (`i = i + 1`, `i += 1` on locals)
+    /// L\[a\] := L\[a\] + K\[b\] without touching the stack (`i = i + 1`, `i += 1` on locals)
     AddLocalConst(u16, u32),
-    /// push L[a] + k (`n - 1`, `i + 2` on a local): LocalAddInt(a, k)
+    /// push L\[a\] + k (`n - 1`, `i + 2` on a local): LocalAddInt(a, k)
     LocalAddInt(u16, i32),
-    /// push L[a] - k: LocalSubInt(a, k)
+    /// push L\[a\] - k: LocalSubInt(a, k)
     LocalSubInt(u16, i32),
     /// top := top + k
     AddInt(i32),
@@ -117,11 +117,11 @@ pub enum Op {
     MulInt(i32),
     /// top := top % k
     ModInt(i32),
-    /// b := pop; a := pop; unless (a <cmp> b) jump n (fused compare-and-branch): JumpUnless(cmp, n)
+    /// b := pop; a := pop; unless (a `<cmp>` b) jump n (fused compare-and-branch): JumpUnless(cmp, n)
     JumpUnless(Cmp, u32),
-    /// b := pop; a := pop; if a <cmp> b jump n: JumpIf(cmp, n)
+    /// b := pop; a := pop; if a `<cmp>` b jump n: JumpIf(cmp, n)
     JumpIf(Cmp, u32),
-    /// unless L[a] < k jump n: JumpUnlessLocalLtInt(a, k, n)
+    /// unless L\[a\] < k jump n: JumpUnlessLocalLtInt(a, k, n)
     JumpUnlessLocalLtInt(u8, i16, u32),
 
     // ---- control flow ----
@@ -149,7 +149,7 @@ pub enum Op {
     DictInsert(u32),
     /// pop n values, push their concatenation as strings (f-strings)
     BuildString(u32),
-    /// v := pop; push v formatted with spec K[n] (None: str(v)); for f-strings
+    /// v := pop; push v formatted with spec K\[n\] (None: str(v)); for f-strings
     Format(u32),
     /// v := pop; push repr(v)
     Repr,
@@ -157,21 +157,21 @@ pub enum Op {
     Unpack(u32),
 
     // ---- attributes and items ----
-    /// o := pop; push o.N[n]
+    /// o := pop; push o.N\[n\]
     GetAttr(u32),
-    /// o := pop; v := pop; o.N[n] := v
+    /// o := pop; v := pop; o.N\[n\] := v
     SetAttr(u32),
-    /// i := pop; o := pop; push o[i]
+    /// i := pop; o := pop; push o\[i\]
     GetIndex,
-    /// i := pop; o := pop; v := pop; o[i] := v
+    /// i := pop; o := pop; v := pop; o\[i\] := v
     SetIndex,
-    /// step := pop; hi := pop; lo := pop; o := pop; push o[lo:hi:step] (nil = omitted)
+    /// step := pop; hi := pop; lo := pop; o := pop; push o\[lo:hi:step\] (nil = omitted)
     Slice,
 
     // ---- calls ----
     /// callee and n positional arguments on the stack; push the result
     Call(u32),
-    /// like Call, with the last K[k] (a keyword-name list) values passed by name: CallKw(n, k)
+    /// like Call, with the last K\[k\] (a keyword-name list) values passed by name: CallKw(n, k)
     /// where n counts all arguments
     CallKw(u16, u32),
     /// n arguments on the stack (no callee slot): push G[g](args...): CallGlobal(g, n)
@@ -182,7 +182,7 @@ pub enum Op {
     CallMethod(u32, u16),
     /// return pop to the caller (running this frame's deferred cleanups first)
     Return,
-    /// build a closure from function constant K[n]; its `defaults` default values are on the
+    /// build a closure from function constant K\[n\]; its `defaults` default values are on the
     /// stack (pushed in parameter order): MakeClosure(n)
     MakeClosure(u32),
 
@@ -191,21 +191,21 @@ pub enum Op {
     GetIter,
     /// iterator on top: push its next value, or jump n when exhausted (iterator stays)
     ForIter(u32),
-    /// iterator on top: L[a] := its next value, or jump n when exhausted: ForIterLocal(a, n)
+    /// iterator on top: L\[a\] := its next value, or jump n when exhausted: ForIterLocal(a, n)
     ForIterLocal(u16, u32),
-    /// counted loop on two hidden locals `L[a]` (current) and `L[a+1]` (end, exclusive):
-    /// if L[a] < L[a+1] { push L[a]; L[a] += 1 } else jump n. ForRange(a, n)
+    /// counted loop on two hidden locals `L\[a\]` (current) and `L\[a+1\]` (end, exclusive):
+    /// if L\[a\] < L\[a+1\] { push L\[a\]; L\[a\] += 1 } else jump n. ForRange(a, n)
     ForRange(u16, u32),
-    /// end := pop; start := pop; L[a] := int(start); L[a+1] := int(end): PrepareRange(a)
+    /// end := pop; start := pop; L\[a\] := int(start); L\[a+1\] := int(end): PrepareRange(a)
     PrepareRange(u32),
 
     // ---- errors and patterns ----
     /// v := pop; if v is Ok(x) push x; if Err(e), return Err(e); otherwise fault
     Try,
-    /// v := pop; push whether v is a variant named N[name] (or a record of a type so named) with
+    /// v := pop; push whether v is a variant named N\[name\] (or a record of a type so named) with
     /// n payload values (n = u16::MAX: any payload): MatchVariant(name, n)
     MatchVariant(u32, u16),
-    /// v := pop; push whether v is a variant of an enum named N[n] (qualified patterns `E.V(x)`)
+    /// v := pop; push whether v is a variant of an enum named N\[n\] (qualified patterns `E.V(x)`)
     MatchEnum(u32),
     /// v := pop; push payload value n of variant v (field n of a record)
     VariantField(u32),
@@ -224,11 +224,11 @@ pub enum Op {
     ExitBlock,
 
     // ---- definitions and modules ----
-    /// build record type K[n] (methods and field metadata on the stack), push it
+    /// build record type K\[n\] (methods and field metadata on the stack), push it
     MakeType(u32),
-    /// build enum K[n], push the enum value (its variants are bound by following stores)
+    /// build enum K\[n\], push the enum value (its variants are bound by following stores)
     MakeEnum(u32),
-    /// push the module named K[n] (loading and running it on first import)
+    /// push the module named K\[n\] (loading and running it on first import)
     Import(u32),
     /// callee and n arguments on the stack: start callee(args) as a task, push its handle: Spawn(n)
     Spawn(u32),
@@ -337,7 +337,7 @@ pub struct TypeProto {
 pub struct FieldProto {
     /// Field name.
     pub name: Rc<str>,
-    /// The annotation as written (`list[str]`), for display and for library code.
+    /// The annotation as written (`list\[str\]`), for display and for library code.
     pub ty: TypeAnnotation,
     /// Whether a default value was given (`= x` or `@default(x)`).
     pub has_default: bool,
@@ -351,7 +351,7 @@ pub struct FieldProto {
 pub enum TypeAnnotation {
     /// A possibly dotted name: `int`, `http.Request`.
     Name(Rc<str>),
-    /// `list[str]`.
+    /// `list\[str\]`.
     Generic(Rc<str>, Vec<TypeAnnotation>),
     /// `A | B`.
     Union(Vec<TypeAnnotation>),

@@ -1,8 +1,8 @@
 //! AST to bytecode: name resolution, then code generation.
 //!
-//! [`resolve`] decides, for every name occurrence, whether it is a local slot, a captured cell, a
+//! `resolve` decides, for every name occurrence, whether it is a local slot, a captured cell, a
 //! module global or a builtin, and reports every static error it finds (unknown names, `break`
-//! outside a loop, ...). [`codegen`] then walks the tree once more and emits a
+//! outside a loop, ...). `codegen` then walks the tree once more and emits a
 //! [`FunctionProto`] per function, consulting that table. Both passes recurse on the tree; the
 //! parser bounds nesting depth so they cannot overflow the stack.
 

@@ -2,7 +2,7 @@
 //!
 //! `syntax` turns text into an AST (logos lexer, layout pass, lalrpop grammar); `compile` resolves
 //! names to slots and emits the bytecode described in `bytecode`. Nothing here knows about the
-//! runtime, tokio or the standard library: the only output is plain data ([`bytecode::Program`]
+//! runtime, tokio or the standard library: the only output is plain data (`bytecode::Program`
 //! pieces) and [`Diagnostic`]s.
 
 pub mod bytecode;

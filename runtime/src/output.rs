@@ -14,8 +14,8 @@
 //!
 //! Waking a sleeping thread costs a system call, so appends wake the writer only when it sleeps.
 //! A line after a quiet spell is written at once; after each write the writer lets output
-//! gather for up to [`GATHER_INTERVAL`] or [`BATCH_BYTES`], since every wake-up of the writer
-//! costs the interpreter's core a context switch, then polls a few times at [`POLL_INTERVAL`]
+//! gather for up to `GATHER_INTERVAL` or `BATCH_BYTES`, since every wake-up of the writer
+//! costs the interpreter's core a context switch, then polls a few times at `POLL_INTERVAL`
 //! before it sleeps. A steady stream (an access log) thus costs the interpreter no wake-ups and
 //! about a hundred writes a second.
 

@@ -2,7 +2,7 @@
 //! stack: a list nested five million deep (`a = [a]` in a loop) must not take five million
 //! nested `drop` calls.
 //!
-//! Freeing a container's elements recurses as usual up to [`MAX_DROP_DEPTH`] containers deep
+//! Freeing a container's elements recurses as usual up to `MAX_DROP_DEPTH` containers deep
 //! (the common case costs a counter); below that, the elements that are containers about to be
 //! freed are moved onto a per-thread queue instead, which the outermost drop empties in a loop.
 //! Records and variants do the same in their own `Drop` (`object.rs`).

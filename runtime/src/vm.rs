@@ -1,7 +1,7 @@
 //! The virtual machine: process-wide interpreter state and the entry points the CLI uses.
 //!
 //! A [`Vm`] owns the global slot table shared by all modules, the builtins, loaded modules and
-//! its view of stdout (the sink itself is `output.rs`). Code runs in [`Fiber`]s through the
+//! its view of stdout (the sink itself is `output.rs`). Code runs in `Fiber`s through the
 //! dispatch loop in `interpreter.rs`; this file loads compiled functions into runtime [`Code`],
 //! runs files and REPL lines, and lets native code call back into scripts.
 

@@ -4,7 +4,7 @@
 //!
 //! The allocator purges freed pages only during later allocator activity, which an idle server
 //! has little of. So while a script runs, the resident size is looked at every
-//! [`CHECK_INTERVAL`]; when it has grown by [`GROWTH`] since the last release, the binary's
+//! `CHECK_INTERVAL`; when it has grown by `GROWTH` since the last release, the binary's
 //! release function (`mi_collect`, see `src/memory.rs`) runs on the interpreter thread, whose
 //! heap it is, and runs once more at the first look without further growth: a release in the
 //! middle of a burst frees little, the one after it is over frees the burst. A process whose

@@ -34,7 +34,7 @@ pub struct ServerRequest<'a> {
     pub peer_addr: Option<SocketAddr>,
 }
 
-/// The span of one request being handled. Put [`ServerSpan::context_entries`] into the handler
+/// The span of one request being handled. Put `ServerSpan::context_entries` into the handler
 /// task's context, then call [`ServerSpan::finish`] with the response status; dropped without
 /// finishing (the client went away), it ends as failed.
 pub struct ServerSpan {

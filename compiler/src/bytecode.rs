@@ -211,7 +211,7 @@ pub enum Op {
     VariantField(u32),
     /// v := pop; push whether v is a list (a=0) or tuple (a=1) of exactly n items: MatchSeq(a, n)
     MatchSeq(u16, u32),
-    /// subject := pop; fault "no case matched <subject>"
+    /// subject := pop; fault `"no case matched <subject>"`
     MatchFailed,
 
     // ---- cleanups ----

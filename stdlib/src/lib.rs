@@ -1,5 +1,5 @@
-//! The cn standard library: one native module per file, each with a `members` function that
-//! builds the module on first import.
+//! The cn standard library: one native module per file or folder, each with a `module` function
+//! that fills its `ModuleBuilder` (declared functions, values) on first import.
 //!
 //! Modules arrive with the issues that define them; [`register`] installs every module into a
 //! VM.

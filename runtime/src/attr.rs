@@ -178,7 +178,15 @@ impl Vm {
                     ))
                 }
             },
-            Value::Object(native) => native.inner.set_attr(self, name, value),
+            Value::Object(native) => {
+                let members = native.inner.members();
+                match members.lookup(name) {
+                    Some(Found::Attribute(i) | Found::Method(i)) => {
+                        members.set(i, native, self, value)
+                    }
+                    None => Err(members.unknown(name, "attribute")),
+                }
+            }
             other => Err(Fault::new(format!(
                 "cannot set attribute '{name}' on {}",
                 other.type_name()

@@ -382,16 +382,6 @@ pub trait NativeType: AsAny {
     /// The type's methods and attributes, declared in a [`crate::native::Table`].
     fn members(&self) -> &'static dyn Members;
 
-    /// `obj.name = value`.
-    fn set_attr(&self, vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
-        let _ = (vm, value);
-        Err(Fault::new(format!(
-            "cannot set attribute '{}' of {}",
-            name,
-            self.type_name()
-        )))
-    }
-
     /// Start of a block statement (`tracing.span("x"):`).
     fn enter(&self, this: &Rc<NativeObject>, vm: &mut Vm) -> Result<(), Fault> {
         let _ = (this, vm);

@@ -27,6 +27,14 @@ pub trait Members: Sync {
     fn lookup(&self, name: Symbol) -> Option<Found>;
     /// Reads attribute `index` of `this`.
     fn get(&self, index: usize, this: &Rc<NativeObject>, vm: &mut Vm) -> Result<Value, Fault>;
+    /// Assigns attribute `index` of `this`; a fault if it is read-only.
+    fn set(
+        &self,
+        index: usize,
+        this: &Rc<NativeObject>,
+        vm: &mut Vm,
+        value: Value,
+    ) -> Result<(), Fault>;
     /// Calls method `index` of `this`, checking the arguments first.
     fn call(
         &'static self,
@@ -56,6 +64,24 @@ impl<T: NativeType> Members for Table<T> {
         match self.members.get(index).map(|m| &m.kind) {
             Some(MemberKind::Attribute(get)) => get(receiver, vm),
             _ => Err(mismatch(self)),
+        }
+    }
+
+    fn set(
+        &self,
+        index: usize,
+        this: &Rc<NativeObject>,
+        vm: &mut Vm,
+        value: Value,
+    ) -> Result<(), Fault> {
+        let receiver = receiver::<T>(self, this)?;
+        let member = self.members.get(index).ok_or_else(|| mismatch(self))?;
+        match member.set {
+            Some(set) => set(receiver, vm, value),
+            None => Err(Fault::new(format!(
+                "cannot set attribute '{}' of {}",
+                member.name, self.type_name
+            ))),
         }
     }
 

@@ -22,6 +22,8 @@ pub type MethodFn<R> = fn(&R, &mut Vm, Args<'_>) -> Result<Value, Fault>;
 pub type ChainFn<R> = fn(&R, &mut Vm, Args<'_>) -> Result<(), Fault>;
 /// An attribute's getter.
 pub type GetterFn<R> = fn(&R, &mut Vm) -> Result<Value, Fault>;
+/// An attribute's setter (`resp.status = 404`); it checks the value.
+pub type SetterFn<R> = fn(&R, &mut Vm, Value) -> Result<(), Fault>;
 
 /// What a member is.
 pub enum MemberKind<R: 'static> {
@@ -43,6 +45,8 @@ pub struct Member<R: 'static> {
     pub params: Params,
     /// What it is.
     pub kind: MemberKind<R>,
+    /// For an attribute scripts may assign: how.
+    pub set: Option<SetterFn<R>>,
 }
 
 impl<R: 'static> Member<R> {
@@ -53,6 +57,7 @@ impl<R: 'static> Member<R> {
             doc: "",
             params: Params::NONE,
             kind: MemberKind::Method(call),
+            set: None,
         }
     }
 
@@ -63,6 +68,7 @@ impl<R: 'static> Member<R> {
             doc: "",
             params: Params::NONE,
             kind: MemberKind::Chained(call),
+            set: None,
         }
     }
 
@@ -73,6 +79,7 @@ impl<R: 'static> Member<R> {
             doc: "",
             params: Params::NONE,
             kind: MemberKind::Attribute(get),
+            set: None,
         }
     }
 
@@ -84,6 +91,14 @@ impl<R: 'static> Member<R> {
     /// What the method accepts.
     pub const fn params(self, params: Params) -> Member<R> {
         Member { params, ..self }
+    }
+
+    /// Makes an attribute assignable.
+    pub const fn setter(self, set: SetterFn<R>) -> Member<R> {
+        Member {
+            set: Some(set),
+            ..self
+        }
     }
 
     /// True for methods (chained or not).

@@ -20,8 +20,7 @@ use bytes::Bytes;
 use cn_runtime::dict::{new_dict, Key};
 use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType};
-use cn_runtime::symbol::Symbol;
-use cn_runtime::{Args, Fault, Value, Vm};
+use cn_runtime::{Args, Fault, Value};
 
 use super::error::HttpError;
 
@@ -180,6 +179,16 @@ static RESPONSE: Table<Response> = Table::new(
     "A response: a settable `status`, a `headers` dict and a body.",
     &[
         M::attribute("status", |r, _| Ok(Value::Int(r.status.get() as i64)))
+            .setter(|r, _, value| match value {
+                Value::Int(code) if FINAL_STATUSES.contains(&code) => {
+                    r.status.set(code as u16);
+                    Ok(())
+                }
+                other => Err(Fault::new(format!(
+                    "http.Response.status must be an int from 200 to 599, got {}",
+                    cn_runtime::format::repr(&other)
+                ))),
+            })
             .doc("status\nThe status; may be set (200-599)."),
         M::attribute("headers", |r, _| Ok(Value::Dict(r.headers.clone())))
             .doc("headers\nThe headers, a dict that may be changed in place."),
@@ -205,22 +214,6 @@ impl NativeType for Response {
 
     fn members(&self) -> &'static dyn Members {
         &RESPONSE
-    }
-
-    fn set_attr(&self, _vm: &mut Vm, name: Symbol, value: Value) -> Result<(), Fault> {
-        match (name.name(), &value) {
-            ("status", Value::Int(code)) if FINAL_STATUSES.contains(code) => {
-                self.status.set(*code as u16);
-                Ok(())
-            }
-            ("status", _) => Err(Fault::new(format!(
-                "http.Response.status must be an int from 200 to 599, got {}",
-                cn_runtime::format::repr(&value)
-            ))),
-            (other, _) => Err(Fault::new(format!(
-                "cannot set attribute '{other}' of http.Response"
-            ))),
-        }
     }
 
     fn display(&self) -> String {

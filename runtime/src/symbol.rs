@@ -3,8 +3,9 @@
 //! One interner serves the process, so a symbol means the same name on every thread and a
 //! `static` member table can hold its names' symbols (`native::Table`). Interning takes a lock;
 //! it happens when code is compiled and when a native looks up a keyword argument, never per
-//! instruction. Names live as long as the process (a program has a bounded set of them), so
-//! [`Symbol::name`] hands out `&'static str`. Names the runtime itself dispatches on (`append`,
+//! instruction. Reading a name back takes no lock: names are also published in chunks of slots
+//! that are written once ([`NAMES`]). Names live as long as the process (a program has a
+//! bounded set of them), so [`Symbol::name`] hands out `&'static str`. Names the runtime itself dispatches on (`append`,
 //! `Ok`, `seconds`, ...) are interned first, in the order of [`WELL_KNOWN`], so they have fixed
 //! ids usable as constants in `match` arms.
 
@@ -20,6 +21,14 @@ struct Interner {
     ids: HashMap<&'static str, u32>,
     names: Vec<&'static str>,
 }
+
+/// Names by id, readable without the interner's lock: chunk `id / CHUNK`, slot `id % CHUNK`,
+/// each written once when the name is interned. Ids past the last chunk (4M names) are read
+/// under the lock instead.
+static NAMES: [OnceLock<Box<[OnceLock<&'static str>]>>; CHUNKS] =
+    [const { OnceLock::new() }; CHUNKS];
+const CHUNK: usize = 1024;
+const CHUNKS: usize = 4096;
 
 /// The process's interner.
 fn interner() -> &'static Mutex<Interner> {
@@ -48,6 +57,10 @@ impl Interner {
         let name: &'static str = Box::leak(name.into());
         self.names.push(name);
         self.ids.insert(name, id);
+        if let Some(chunk) = NAMES.get(id as usize / CHUNK) {
+            let slots = chunk.get_or_init(|| (0..CHUNK).map(|_| OnceLock::new()).collect());
+            let _ = slots[id as usize % CHUNK].set(name);
+        }
         id
     }
 }
@@ -59,8 +72,17 @@ impl Symbol {
     }
 
     /// The symbol's text.
+    #[inline]
     pub fn name(self) -> &'static str {
-        lock().names.get(self.0 as usize).copied().unwrap_or("?")
+        let id = self.0 as usize;
+        let published = NAMES
+            .get(id / CHUNK)
+            .and_then(OnceLock::get)
+            .and_then(|slots| slots[id % CHUNK].get());
+        match published {
+            Some(name) => name,
+            None => lock().names.get(id).copied().unwrap_or("?"),
+        }
     }
 }
 
@@ -142,5 +164,16 @@ mod tests {
             Symbol::intern("not_well_known"),
             Symbol::intern("not_well_known")
         );
+    }
+
+    #[test]
+    fn a_symbol_means_one_name_on_every_thread() {
+        let here = Symbol::intern("interned_on_the_test_thread");
+        let there = std::thread::spawn(move || (here.name(), Symbol::intern("interned_there")))
+            .join()
+            .unwrap_or_else(|_| panic!("the other thread panicked"));
+        assert_eq!(there.0, "interned_on_the_test_thread");
+        assert_eq!(there.1.name(), "interned_there");
+        assert_eq!(Symbol::intern("interned_there"), there.1);
     }
 }

@@ -15,19 +15,19 @@ use cn_runtime::{Args, Fault, Value, Vm};
 static FUNCTIONS: &[Function] = &[
     Function::new("sleep", sleep)
         .doc("sleep(d)\nWaits `d`; other tasks run meanwhile. `sleep(0)` just lets them run.")
-        .params(Params::at_least(0).any_keywords()),
+        .params(Params::exactly(1)),
     Function::new("timeout", timeout)
         .doc("timeout(d, f)\n`Ok(f())`, or `Err(Timeout)` once `d` has passed — `f` is then cancelled and its `defer`s have run. A fault in `f` is raised here.")
-        .params(Params::at_least(0).any_keywords()),
+        .params(Params::exactly(2)),
     Function::new("now", now)
         .doc("now()\nThe current wall-clock time.")
-        .params(Params::at_least(0).any_keywords()),
+        .params(Params::NONE),
     Function::new("since", since)
         .doc("since(t)\nThe duration from time `t` until now.")
-        .params(Params::at_least(0).any_keywords()),
+        .params(Params::exactly(1)),
     Function::new("monotonic", monotonic)
         .doc("monotonic()\nSeconds (a float) on a clock that never goes back; only differences mean anything.")
-        .params(Params::at_least(0).any_keywords()),
+        .params(Params::NONE),
 ];
 
 /// Fills the module on first import.

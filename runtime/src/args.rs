@@ -87,10 +87,16 @@ impl<'a> Args<'a> {
         for name in self.names {
             let text = name.name();
             if !allowed.contains(&text) {
-                return Err(Fault::new(format!(
+                let mut message = format!(
                     "{}() got an unexpected keyword argument '{text}'",
                     self.function
-                )));
+                );
+                if let Some(close) =
+                    cn_compiler::diagnostic::closest_name(text, allowed.iter().copied())
+                {
+                    message.push_str(&format!("; did you mean '{close}'?"));
+                }
+                return Err(Fault::new(message));
             }
         }
         Ok(())

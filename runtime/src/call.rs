@@ -230,6 +230,17 @@ impl Vm {
                 let (positional, named) = args.split_at(argc);
                 construct_record(ty, positional, keywords, named)?
             }
+            Value::Object(object) if object.inner.members().is_callable() => {
+                let args = &fiber.stack[ret + 1..];
+                let (positional, named) = args.split_at(argc);
+                let args = Args {
+                    function: "",
+                    positional,
+                    names: keywords,
+                    named,
+                };
+                object.inner.members().invoke(object, self, args)?
+            }
             other => return Err(Fault::new(format!("{} is not callable", describe(other)))),
         };
         fiber.stack.truncate(ret);

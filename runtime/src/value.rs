@@ -206,10 +206,11 @@ impl Value {
     /// Record types and enums construct values but are not "functions" to library code that
     /// takes a callback.
     pub fn is_callable(&self) -> bool {
-        matches!(
-            self,
-            Value::Function(_) | Value::Native(_) | Value::Bound(_)
-        )
+        match self {
+            Value::Function(_) | Value::Native(_) | Value::Bound(_) => true,
+            Value::Object(object) => object.inner.members().is_callable(),
+            _ => false,
+        }
     }
 
     /// The string inside a `Str`, if it is one.

@@ -12,6 +12,7 @@ pub mod json;
 pub mod log;
 pub mod metrics;
 pub mod percent;
+pub mod resilience;
 pub mod signal;
 pub mod sync;
 pub mod time;
@@ -33,4 +34,5 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("metrics", metrics::module);
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);
+    vm.register_module("resilience", resilience::module);
 }

@@ -43,6 +43,15 @@ pub trait Members: Sync {
         vm: &mut Vm,
         args: Args<'_>,
     ) -> Result<Value, Fault>;
+    /// Calls the object itself (`obj(args)`); a fault when its type is not callable.
+    fn invoke(
+        &'static self,
+        this: &Rc<NativeObject>,
+        vm: &mut Vm,
+        args: Args<'_>,
+    ) -> Result<Value, Fault>;
+    /// Whether objects of the type can be called.
+    fn is_callable(&self) -> bool;
     /// The fault for an unknown member, with a suggestion.
     fn unknown(&self, name: Symbol, what: &str) -> Fault;
     /// The docs, for `help()` and completion.
@@ -105,6 +114,33 @@ impl<T: NativeType> Members for Table<T> {
                 ..args
             },
         )
+    }
+
+    fn invoke(
+        &'static self,
+        this: &Rc<NativeObject>,
+        vm: &mut Vm,
+        args: Args<'_>,
+    ) -> Result<Value, Fault> {
+        let receiver = receiver::<T>(self, this)?;
+        match self.call {
+            Some(call) => call(
+                receiver,
+                vm,
+                Args {
+                    function: self.type_name,
+                    ..args
+                },
+            ),
+            None => Err(Fault::new(format!(
+                "a value of type {} is not callable",
+                self.type_name
+            ))),
+        }
+    }
+
+    fn is_callable(&self) -> bool {
+        self.call.is_some()
     }
 
     fn unknown(&self, name: Symbol, what: &str) -> Fault {

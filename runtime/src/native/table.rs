@@ -119,6 +119,9 @@ pub struct Table<R: 'static> {
     symbols: OnceLock<Box<[Symbol]>>,
     /// `type.member`, for messages, made on first use.
     qualified: OnceLock<Box<[String]>>,
+    /// What calling an object of the type does (`breaker(f)` as a decorator); `None`: objects
+    /// of the type are not callable.
+    pub call: Option<MethodFn<R>>,
 }
 
 impl<R: 'static> Table<R> {
@@ -134,6 +137,24 @@ impl<R: 'static> Table<R> {
             members,
             symbols: OnceLock::new(),
             qualified: OnceLock::new(),
+            call: None,
+        }
+    }
+
+    /// A table whose objects are callable as `call` says (`breaker(f)` as a decorator).
+    pub const fn callable(
+        type_name: &'static str,
+        doc: &'static str,
+        members: &'static [Member<R>],
+        call: MethodFn<R>,
+    ) -> Table<R> {
+        Table {
+            type_name,
+            doc,
+            members,
+            symbols: OnceLock::new(),
+            qualified: OnceLock::new(),
+            call: Some(call),
         }
     }
 

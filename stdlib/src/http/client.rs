@@ -34,6 +34,8 @@ use transport::{HttpError, Prepared, Redirects, Transport};
 
 use crate::trace::ClientSpan;
 
+pub(crate) use response::status_of;
+
 /// `User-Agent` sent unless the script sets one.
 const USER_AGENT: &str = concat!("cn/", env!("CARGO_PKG_VERSION"));
 

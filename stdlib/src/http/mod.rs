@@ -10,7 +10,7 @@ pub mod client;
 mod connection;
 mod error;
 mod exchange;
-mod headers;
+pub(crate) mod headers;
 mod health;
 mod observe;
 mod prefixed;
@@ -20,6 +20,16 @@ mod router;
 mod serve;
 mod server;
 mod state;
+
+/// The status of an `http.Error` value (`Err(http.Error(503))` counts as transient to a retry).
+pub(crate) fn error_status(value: &cn_runtime::Value) -> Option<u16> {
+    match value {
+        cn_runtime::Value::Object(object) => {
+            object.downcast::<error::HttpError>().map(|e| e.status)
+        }
+        _ => None,
+    }
+}
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::object::NativeObject;

@@ -13,6 +13,7 @@ mod http;
 mod names;
 mod process;
 mod registry;
+pub mod resilience;
 mod script;
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};

@@ -4,7 +4,7 @@
 //! module (or twice, by code that runs twice) is the same metric and every `/metrics` endpoint
 //! shows all of them. Registering a name again returns the existing family when the definition
 //! is identical and fails, saying what differs, otherwise. The names of the automatic metrics
-//! (http and process) are reserved from the start, whether or not a server ever runs, so a
+//! (http, process and resilience) are reserved from the start, whether or not a server ever runs, so a
 //! script cannot take a name the runtime needs later.
 //!
 //! Everything runs on the interpreter thread, so the lock is never contended; it is a `Mutex`
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::family::{Definition, Family};
-use super::{http, names, process};
+use super::{http, names, process, resilience};
 
 struct Registry {
     /// Families by exposed name; a `BTreeMap` so expositions list them sorted, like the Go client.
@@ -26,7 +26,10 @@ struct Registry {
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
     let mut claimed = HashMap::new();
-    let automatic = http::NAMES.iter().chain(process::NAMES.iter());
+    let automatic = http::NAMES
+        .iter()
+        .chain(process::NAMES.iter())
+        .chain(resilience::NAMES.iter());
     for (name, kind) in automatic {
         for claim in names::claimed_names(name, *kind) {
             claimed.insert(claim, name.to_string());
@@ -98,6 +101,7 @@ fn is_automatic(name: &str) -> bool {
     http::NAMES
         .iter()
         .chain(process::NAMES.iter())
+        .chain(resilience::NAMES.iter())
         .any(|(n, _)| *n == name)
 }
 

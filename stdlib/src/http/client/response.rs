@@ -100,3 +100,33 @@ impl NativeType for Response {
         )
     }
 }
+
+/// The status of a response the client received, and how long its `Retry-After` asks the
+/// caller to wait (seconds, or an HTTP date); `None` when `value` is not such a response.
+pub(crate) fn status_of(value: &Value) -> Option<(u16, Option<std::time::Duration>)> {
+    let Value::Object(object) = value else {
+        return None;
+    };
+    let response = object.downcast::<Response>()?;
+    let retry_after = match &response.headers {
+        Value::Object(headers) => headers
+            .downcast::<crate::http::headers::Headers>()
+            .and_then(|h| h.0.get("retry-after")?.to_str().ok().map(str::to_string))
+            .and_then(|text| retry_after(&text)),
+        _ => None,
+    };
+    Some((response.received.status.as_u16(), retry_after))
+}
+
+/// A `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3).
+fn retry_after(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(text).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}

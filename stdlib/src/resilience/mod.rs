@@ -1,0 +1,71 @@
+//! `resilience`: circuit breakers and retries (seed 000, sections 7 and 8), safe by default and
+//! observable without setup.
+//!
+//! `breaker` (closed / open / half-open), `retry` (policies, the decorator form), `backoff`
+//! (exponential with full jitter, constant), `budget` (retries at most a fifth of recent calls),
+//! `outcome` (what a result means: success, transient, failure). Breakers and retries report to
+//! the automatic metrics of `metrics::resilience` and log their state changes. The reference is
+//! `spec/resilience.md`.
+
+mod backoff;
+mod breaker;
+mod budget;
+mod outcome;
+mod retry;
+
+use cn_runtime::native::{Function, ModuleBuilder, Params};
+use cn_runtime::{Args, Fault, Value, Vm};
+
+/// The module's functions.
+static FUNCTIONS: &[Function] = &[
+    Function::new("circuit_breaker", breaker::new)
+        .doc("circuit_breaker(name=, failure_threshold=5, recovery_timeout=30.seconds, half_open_calls=1, slow_call=nil, on_state_change=nil) or (failure_rate=, window=100, minimum_calls=10, ...)\nA circuit breaker: `breaker.call(f)`, or `@resilience.circuit_breaker(...)` over a function.")
+        .params(breaker::PARAMS),
+    Function::new("retry", retry::retry)
+        .doc("retry(f=nil, *args, name=\"retry\", max_attempts=3, backoff=resilience.exponential(), retry_on=nil, max_delay=30.seconds, budget=true)\nWith `f`: runs `f(*args)`, again after transient failures, and returns the last result. Without: a policy, usable as a decorator.")
+        .params(retry::PARAMS),
+    Function::new("retry_policy", retry::retry_policy)
+        .doc("retry_policy(name=\"retry\", max_attempts=3, backoff=, retry_on=nil, max_delay=30.seconds, budget=true)\nA retry policy: `policy.call(f)`, or `@policy` over a function.")
+        .params(retry::PARAMS),
+    Function::new("exponential", backoff::exponential)
+        .doc("exponential(base=100.ms, max=10.seconds, multiplier=2, jitter=true)\nWaits up to base * multiplier^(attempt-1), at most `max`; with jitter, a uniformly random part of that (full jitter).")
+        .params(backoff::EXPONENTIAL),
+    Function::new("constant", backoff::constant)
+        .doc("constant(d)\nWaits `d` between attempts.")
+        .params(Params::exactly(1)),
+    Function::new("fallback", fallback)
+        .doc("fallback(f, value)\nRuns `f()`; when it fails (an `Err`, or an http response of 500 or more), returns `value`, or `value(error)` when `value` is a function.")
+        .params(Params::exactly(2)),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("Circuit breakers, retries with backoff and a retry budget, fallbacks.")
+        .functions(FUNCTIONS);
+}
+
+/// resilience.fallback(f, value)
+fn fallback(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    let callee = args.value(0)?.clone();
+    if !callee.is_callable() {
+        return Err(args.wrong_type(0, "function", &callee));
+    }
+    let instead = args.value(1)?.clone();
+    let handle = vm.handle();
+    let callback = vm.start_callback(callee, Vec::new());
+    Ok(vm.suspend(async move {
+        let result = callback.result().await?;
+        if !outcome::classify(&result).is_failure() {
+            return Ok(result);
+        }
+        if !instead.is_callable() {
+            return Ok(instead);
+        }
+        let error = match &result {
+            Value::Variant(v) if v.is_err() => v.payload.first().cloned().unwrap_or_default(),
+            other => other.clone(),
+        };
+        let call = handle.borrow_mut().start_callback(instead, vec![error]);
+        call.result().await
+    }))
+}

@@ -79,6 +79,33 @@ fn json_string(text: &str) -> String {
     out
 }
 
+/// Requests seen per `/flaky/` key, across every test server of this process.
+static HITS: std::sync::Mutex<Vec<(String, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// Counts one request of `key`; returns how many it has seen with this one.
+fn hit(key: &str) -> usize {
+    let mut hits = HITS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match hits.iter_mut().find(|(k, _)| k == key) {
+        Some((_, n)) => {
+            *n += 1;
+            *n
+        }
+        None => {
+            hits.push((key.to_string(), 1));
+            1
+        }
+    }
+}
+
+fn hits(key: &str) -> usize {
+    let hits = HITS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    hits.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+}
+
 /// What every test server answers.
 fn route(request: &Request, connections: &AtomicUsize) -> Option<Reply> {
     let path = request.path.as_str();
@@ -124,6 +151,30 @@ fn route(request: &Request, connections: &AtomicUsize) -> Option<Reply> {
             std::thread::sleep(Duration::from_secs(5));
             return None;
         }
+        // `/flaky/KEY/N`: 503 (Retry-After: 0) for the first N requests of KEY, then 200;
+        // `/busy/KEY`: 503 asking for two minutes; `/hits/KEY`: how many requests KEY saw.
+        _ if path.starts_with("/flaky/") || path.starts_with("/busy/") => {
+            let mut parts = path.split('/').skip(2);
+            let key = parts.next().unwrap_or("").to_string();
+            let failures: usize = parts
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX);
+            let seen = hit(&key);
+            if seen <= failures {
+                let mut reply = Reply::new(503, "text/plain", "busy");
+                let wait = if path.starts_with("/busy/") {
+                    "120"
+                } else {
+                    "0"
+                };
+                reply.headers.push(("Retry-After", wait.into()));
+                reply
+            } else {
+                Reply::text(&format!("ok after {seen}"))
+            }
+        }
+        _ if path.starts_with("/hits/") => Reply::text(&hits(&path["/hits/".len()..]).to_string()),
         _ if path.starts_with("/redirect/") => {
             let n: u32 = path["/redirect/".len()..].parse().unwrap_or(0);
             if n == 0 {
@@ -813,4 +864,47 @@ fn argument_faults() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The client retries idempotent requests on 503 (and connect errors, timeouts, 408/429/502/504)
+/// by default, honouring `Retry-After`; a POST only with an `Idempotency-Key`; never with
+/// `retry=nil`; a policy sets the attempts. The upstream counts what it saw.
+#[test]
+fn idempotent_requests_are_retried_by_default() {
+    let server = Server::start();
+    check(
+        "retries",
+        &server.url(),
+        r#"
+import http
+import resilience
+
+fn show(result):
+    match result:
+        case Ok(resp):
+            return str(resp.status) + " " + resp.text()
+        case Err(e):
+            return "err " + str(e)
+
+fn hits(key):
+    return http.get("URL/hits/" + key)?.text()
+
+fn main():
+    print("GET:", show(http.get("URL/flaky/get/2")), "| upstream saw", hits("get"))
+    print("POST:", show(http.post("URL/flaky/post/2", json={})), "| upstream saw", hits("post"))
+    keyed = http.post("URL/flaky/keyed/1", json={}, headers={"Idempotency-Key": "k1"})
+    print("POST with a key:", show(keyed), "| upstream saw", hits("keyed"))
+    plain = http.Client(retry=nil)
+    print("retry=nil:", show(plain.get("URL/flaky/off/1")), "| upstream saw", hits("off"))
+    print("Retry-After 120:", show(http.get("URL/busy/long")), "| upstream saw", hits("long"))
+    patient = http.Client(retry=resilience.retry_policy(max_attempts=5, backoff=resilience.constant(1.ms)))
+    print("5 attempts:", show(patient.get("URL/flaky/five/4")), "| upstream saw", hits("five"))
+"#,
+        "GET: 200 ok after 3 | upstream saw 3\n\
+         POST: 503 busy | upstream saw 1\n\
+         POST with a key: 200 ok after 2 | upstream saw 2\n\
+         retry=nil: 503 busy | upstream saw 1\n\
+         Retry-After 120: 503 busy | upstream saw 1\n\
+         5 attempts: 200 ok after 5 | upstream saw 5\n",
+    );
 }

@@ -157,12 +157,39 @@ fn request(
         Err(error) => return Ok(Value::err(error.into_value())),
     };
     let state = state.clone();
+    let lifecycle = vm.lifecycle.clone();
     Ok(vm.suspend(async move {
         let redirects = Redirects {
             follow: state.config.follow_redirects,
             max: state.config.max_redirects,
         };
-        let outcome = transport::exchange(&state.transport, redirects, prepared).await;
+        let retry = state
+            .config
+            .retry
+            .as_ref()
+            .filter(|_| idempotent(&prepared));
+        if let Some(retry) = retry {
+            retry.started();
+        }
+        let mut attempt = 1;
+        let outcome = loop {
+            let outcome = transport::exchange(&state.transport, redirects, prepared.clone()).await;
+            let Some(retry) = retry else { break outcome };
+            let (reason, asked) = match &outcome {
+                Err(error) if error.kind() == "ConnectError" => ("connect_error", None),
+                Err(error) if error.kind() == "Timeout" => ("timeout", None),
+                Ok(received) => match transient_status(received.status.as_u16()) {
+                    Some(reason) => (reason, response::retry_after_of(&received.headers)),
+                    None => break outcome,
+                },
+                Err(_) => break outcome,
+            };
+            match retry.next(attempt, reason, asked, lifecycle.stopping()) {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => break outcome,
+            }
+            attempt += 1;
+        };
         if let Some(span) = span {
             match &outcome {
                 Ok(received) => span.finish(received.status.as_u16()),
@@ -174,6 +201,28 @@ fn request(
             Err(error) => Value::err(error.into_value()),
         })
     }))
+}
+
+/// Whether a request may be sent twice without harm: its method says so (RFC 9110 section
+/// 9.2.2), or the caller gave it an `Idempotency-Key`.
+fn idempotent(prepared: &Prepared) -> bool {
+    matches!(
+        prepared.method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+    ) || prepared.headers.contains_key("idempotency-key")
+}
+
+/// The `reason` of a status the client retries: the server is busy or the request can be
+/// repeated.
+fn transient_status(status: u16) -> Option<&'static str> {
+    Some(match status {
+        408 => "status_408",
+        429 => "status_429",
+        502 => "status_502",
+        503 => "status_503",
+        504 => "status_504",
+        _ => return None,
+    })
 }
 
 /// The request as it goes out: the full URL, the client's headers overridden by the call's,

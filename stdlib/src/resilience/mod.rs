@@ -13,6 +13,8 @@ mod budget;
 mod outcome;
 mod retry;
 
+pub(crate) use retry::HttpRetry;
+
 use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::{Args, Fault, Value, Vm};
 

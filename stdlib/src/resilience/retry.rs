@@ -299,3 +299,79 @@ impl NativeType for Policy {
         )
     }
 }
+
+/// Retries as the http client makes them for idempotent requests: the same rules as a policy,
+/// decided in Rust around each exchange (no script call per attempt).
+pub(crate) struct HttpRetry {
+    name: String,
+    max_attempts: u32,
+    backoff: Backoff,
+    max_delay: Duration,
+    budget: Option<Rc<Budget>>,
+}
+
+impl HttpRetry {
+    /// What every client does unless told otherwise: 3 attempts, exponential backoff from
+    /// 100 ms with full jitter, `Retry-After` up to 30 s, and a budget of its own.
+    pub(crate) fn standard() -> HttpRetry {
+        HttpRetry {
+            name: "http_client".into(),
+            max_attempts: 3,
+            backoff: Backoff::DEFAULT,
+            max_delay: Duration::from_secs(30),
+            budget: Some(Rc::new(Budget::default())),
+        }
+    }
+
+    /// The rules of a `resilience.retry_policy(...)` value (sharing its budget).
+    pub(crate) fn of(value: &Value) -> Option<HttpRetry> {
+        let Value::Object(object) = value else {
+            return None;
+        };
+        let policy = &object.downcast::<Policy>()?.0;
+        Some(HttpRetry {
+            name: policy.name.clone(),
+            max_attempts: policy.max_attempts,
+            backoff: policy.backoff,
+            max_delay: policy.max_delay,
+            budget: policy.budget.clone(),
+        })
+    }
+
+    /// Counts a call (its first attempt) against the budget.
+    pub(crate) fn started(&self) {
+        if let Some(budget) = &self.budget {
+            budget.call();
+        }
+    }
+
+    /// After attempt `attempt` ended transiently (`reason`), the wait before the next one; `None`
+    /// when there is to be none (counted with why).
+    pub(crate) fn next(
+        &self,
+        attempt: u32,
+        reason: &str,
+        retry_after: Option<Duration>,
+        stopping: bool,
+    ) -> Option<Duration> {
+        let refuse = |why: &str| {
+            metrics::rejection(&self.name, why);
+            None
+        };
+        if attempt >= self.max_attempts {
+            return refuse("attempts_exhausted");
+        }
+        if stopping {
+            return refuse("shutdown");
+        }
+        let delay = retry_after.unwrap_or_else(|| self.backoff.delay(attempt));
+        if delay > self.max_delay {
+            return refuse("retry_after_too_long");
+        }
+        if self.budget.as_ref().is_some_and(|b| !b.try_retry()) {
+            return refuse("budget");
+        }
+        metrics::retry(&self.name, reason);
+        Some(delay)
+    }
+}

@@ -33,6 +33,7 @@ pub(super) const CLIENT_OPTIONS: &[&str] = &[
     "max_redirects",
     "max_body",
     "ca_file",
+    "retry",
 ];
 
 /// The settings of one `http.Client` (the module functions use the defaults).
@@ -46,6 +47,8 @@ pub(super) struct ClientConfig {
     pub max_body: u64,
     pub ca_file: Option<String>,
     pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Retries of idempotent requests; `None` with `retry=nil`.
+    pub retry: Option<crate::resilience::HttpRetry>,
 }
 
 impl Default for ClientConfig {
@@ -60,6 +63,7 @@ impl Default for ClientConfig {
             max_body: DEFAULT_MAX_BODY,
             ca_file: None,
             extra_roots: Vec::new(),
+            retry: Some(crate::resilience::HttpRetry::standard()),
         }
     }
 }
@@ -96,6 +100,18 @@ impl ClientConfig {
         }
         if let Some(value) = given(args, "max_body") {
             config.max_body = count(f, "max_body", value)?;
+        }
+        match args.named("retry") {
+            None => {}
+            Some(Value::Nil) => config.retry = None,
+            Some(value) => {
+                config.retry = Some(crate::resilience::HttpRetry::of(value).ok_or_else(|| {
+                    Fault::new(format!(
+                        "{f}: retry must be resilience.retry_policy(...) or nil, got {}",
+                        value.type_name()
+                    ))
+                })?)
+            }
         }
         if let Some(value) = given(args, "ca_file") {
             let path = string(f, "ca_file", value)?;

@@ -111,11 +111,15 @@ pub(crate) fn status_of(value: &Value) -> Option<(u16, Option<std::time::Duratio
     let retry_after = match &response.headers {
         Value::Object(headers) => headers
             .downcast::<crate::http::headers::Headers>()
-            .and_then(|h| h.0.get("retry-after")?.to_str().ok().map(str::to_string))
-            .and_then(|text| retry_after(&text)),
+            .and_then(|h| retry_after_of(&h.0)),
         _ => None,
     };
     Some((response.received.status.as_u16(), retry_after))
+}
+
+/// How long a response's `Retry-After` header asks the caller to wait.
+pub(super) fn retry_after_of(headers: &hyper::HeaderMap) -> Option<std::time::Duration> {
+    retry_after(headers.get("retry-after")?.to_str().ok()?)
 }
 
 /// A `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3).

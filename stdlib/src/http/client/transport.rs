@@ -47,6 +47,11 @@ impl HttpError {
         &self.message
     }
 
+    /// The kind of error (`ConnectError`).
+    pub(super) fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     pub(super) fn new(kind: &'static str, message: impl Into<String>) -> HttpError {
         HttpError {
             kind,
@@ -60,7 +65,8 @@ impl HttpError {
     }
 }
 
-/// One request, ready to send.
+/// One request, ready to send (again, when it is retried: its parts are cheap to clone).
+#[derive(Clone)]
 pub(super) struct Prepared {
     pub method: Method,
     pub uri: Uri,

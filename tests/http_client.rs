@@ -908,3 +908,39 @@ fn main():
          5 attempts: 200 ok after 5 | upstream saw 5\n",
     );
 }
+
+/// `http.Client(breaker=...)` keeps a breaker per host: a dead host opens its own circuit and
+/// the healthy one is still called.
+#[test]
+fn a_dead_host_opens_only_its_own_circuit() {
+    let server = Server::start();
+    check(
+        "breakers",
+        &server.url(),
+        r#"
+import http
+import resilience
+import log
+
+fn show(result):
+    match result:
+        case Ok(resp):
+            return str(resp.status)
+        case Err(CircuitOpen):
+            return "circuit open"
+        case Err(ConnectError(m)):
+            return "connect error"
+        case Err(e):
+            return "err " + str(e)
+
+fn main():
+    log.set_level("error")
+    client = http.Client(retry=nil, breaker=resilience.circuit_breaker(name="up", failure_threshold=2))
+    for i in range(3):
+        print("dead:", show(client.get("http://127.0.0.1:9/")), "| live:", show(client.get("URL/text")))
+"#,
+        "dead: connect error | live: 200\n\
+         dead: connect error | live: 200\n\
+         dead: circuit open | live: 200\n",
+    );
+}

@@ -158,6 +158,7 @@ fn request(
     };
     let state = state.clone();
     let lifecycle = vm.lifecycle.clone();
+    let handle = vm.handle();
     Ok(vm.suspend(async move {
         let redirects = Redirects {
             follow: state.config.follow_redirects,
@@ -171,9 +172,37 @@ fn request(
         if let Some(retry) = retry {
             retry.started();
         }
+        let host = prepared
+            .uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
         let mut attempt = 1;
         let outcome = loop {
+            // Each attempt asks the host's breaker (retry outside, breaker inside).
+            let pass = match &state.config.breakers {
+                Some(breakers) => match breakers.admit(&mut handle.borrow_mut(), &host) {
+                    Ok(pass) => Some(pass),
+                    Err(open) => {
+                        if let Some(span) = span {
+                            span.fail("circuit open");
+                        }
+                        return Ok(open);
+                    }
+                },
+                None => None,
+            };
             let outcome = transport::exchange(&state.transport, redirects, prepared.clone()).await;
+            if let Some(pass) = pass {
+                let failed = match &outcome {
+                    Ok(received) => {
+                        let status = received.status.as_u16();
+                        status >= 500 || status == 429
+                    }
+                    Err(error) => matches!(error.kind(), "ConnectError" | "Timeout"),
+                };
+                pass.report(&mut handle.borrow_mut(), failed);
+            }
             let Some(retry) = retry else { break outcome };
             let (reason, asked) = match &outcome {
                 Err(error) if error.kind() == "ConnectError" => ("connect_error", None),

@@ -493,3 +493,66 @@ impl NativeType for Breaker {
         )
     }
 }
+
+/// Breakers per host for the http client (`http.Client(breaker=...)`): one breaker made from the
+/// given one's settings for each host the client talks to, named `name:host`, so one failing
+/// host never opens the circuit for the others.
+pub(crate) struct HostBreakers {
+    template: Rc<State>,
+    by_host: RefCell<std::collections::HashMap<String, Rc<State>>>,
+}
+
+/// An admitted call, to be reported when it ends (dropped unreported: the caller was cancelled).
+pub(crate) struct Pass(Trial);
+
+impl HostBreakers {
+    /// The per-host breakers for a breaker value.
+    pub(crate) fn of(value: &Value) -> Option<HostBreakers> {
+        let Value::Object(object) = value else {
+            return None;
+        };
+        Some(HostBreakers {
+            template: object.downcast::<Breaker>()?.0.clone(),
+            by_host: RefCell::default(),
+        })
+    }
+
+    /// Lets a call to `host` through, or gives the `Err(CircuitOpen(..))` to answer with.
+    pub(crate) fn admit(&self, vm: &mut Vm, host: &str) -> Result<Pass, Value> {
+        let state = self
+            .by_host
+            .borrow_mut()
+            .entry(host.to_string())
+            .or_insert_with(|| {
+                Rc::new(
+                    self.template
+                        .renamed(format!("{}:{host}", self.template.name)),
+                )
+            })
+            .clone();
+        match state.admit(vm) {
+            Ok(()) => Ok(Pass(Trial {
+                state,
+                reported: Cell::new(false),
+            })),
+            Err(wait) => {
+                metrics::rejection(&state.name, "circuit_open");
+                Err(circuit_open(wait))
+            }
+        }
+    }
+}
+
+impl Pass {
+    /// Counts the call's end: `failed` for a connect error, a timeout, or a status of 500 or
+    /// more or 429.
+    pub(crate) fn report(self, vm: &mut Vm, failed: bool) {
+        self.0.reported.set(true);
+        let outcome = if failed {
+            Outcome::Failure("http")
+        } else {
+            Outcome::Success
+        };
+        self.0.state.record(vm, outcome);
+    }
+}

@@ -13,6 +13,7 @@ mod budget;
 mod outcome;
 mod retry;
 
+pub(crate) use breaker::HostBreakers;
 pub(crate) use retry::HttpRetry;
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};

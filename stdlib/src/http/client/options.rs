@@ -34,6 +34,7 @@ pub(super) const CLIENT_OPTIONS: &[&str] = &[
     "max_body",
     "ca_file",
     "retry",
+    "breaker",
 ];
 
 /// The settings of one `http.Client` (the module functions use the defaults).
@@ -49,6 +50,8 @@ pub(super) struct ClientConfig {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Retries of idempotent requests; `None` with `retry=nil`.
     pub retry: Option<crate::resilience::HttpRetry>,
+    /// Circuit breakers per host, with `breaker=`.
+    pub breakers: Option<crate::resilience::HostBreakers>,
 }
 
 impl Default for ClientConfig {
@@ -64,6 +67,7 @@ impl Default for ClientConfig {
             ca_file: None,
             extra_roots: Vec::new(),
             retry: Some(crate::resilience::HttpRetry::standard()),
+            breakers: None,
         }
     }
 }
@@ -112,6 +116,16 @@ impl ClientConfig {
                     ))
                 })?)
             }
+        }
+        if let Some(value) = given(args, "breaker") {
+            config.breakers =
+                Some(crate::resilience::HostBreakers::of(value).ok_or_else(|| {
+                    Fault::new(format!(
+                    "{f}: breaker must be resilience.circuit_breaker(...) (a breaker per host is \
+                     made from it), got {}",
+                    value.type_name()
+                ))
+                })?);
         }
         if let Some(value) = given(args, "ca_file") {
             let path = string(f, "ca_file", value)?;

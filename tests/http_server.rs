@@ -540,3 +540,94 @@ fn main():
     // Unrouted paths are not passed through middleware: they are the server's 404.
     assert_eq!(get(port, "/nowhere").status, 404);
 }
+
+/// `server.rate_limit` answers 429 with Retry-After and the RateLimit headers once a key's burst
+/// is spent (other keys keep theirs), `/healthz` is never limited, and both show in /metrics;
+/// `server.concurrency_limit` sheds a request with 503 while the limit's handlers run.
+#[test]
+fn rate_and_concurrency_limits_answer_429_and_503_and_health_stays_up() {
+    let script = Script::start(
+        "limits",
+        r#"
+import http
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/", fn(req): "ok")
+    server.rate_limit(3, per=1.minute, key=fn(req): req.headers.get("x-api-key"))
+    server.run()
+"#,
+    );
+    let port = script.server_port();
+    let with_key = |key: &str| {
+        raw(
+            port,
+            format!("GET / HTTP/1.1\r\nhost: x\r\nx-api-key: {key}\r\nconnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(with_key("a").status, 200);
+    }
+    let limited = with_key("a");
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(limited.body.contains("too many requests"));
+    let wait: u64 = limited
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=20).contains(&wait), "Retry-After {wait}");
+    assert_eq!(limited.header("ratelimit-limit"), Some("3"));
+    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    assert_eq!(
+        with_key("b").status,
+        200,
+        "another key has its own allowance"
+    );
+    for _ in 0..5 {
+        assert_eq!(get(port, "/healthz").status, 200);
+    }
+    let metrics = get(port, "/metrics").body;
+    assert!(
+        metrics
+            .contains(r#"resilience_rejections_total{name="http_server",reason="rate_limited"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"status="429""#), "{metrics}");
+    script.signal("TERM");
+    let (_, err, status) = script.finish();
+    assert_eq!(status, 0, "{err:?}");
+
+    let script = Script::start(
+        "shedding",
+        r#"
+import http
+import log
+import time
+
+fn slow(req):
+    log.info("slow handler started")
+    time.sleep(30.seconds)
+    return "slow"
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/slow", slow)
+    server.route("GET", "/", fn(req): "ok")
+    server.concurrency_limit(1)
+    server.run(shutdown_timeout=1.second)
+"#,
+    );
+    let port = script.server_port();
+    let first = std::thread::spawn(move || get(port, "/slow"));
+    let mut log = Vec::new();
+    script.wait_log_msg("slow handler started", &mut log);
+    let shed = get(port, "/");
+    assert_eq!(shed.status, 503, "{}", shed.body);
+    assert!(shed.body.contains("server overloaded"));
+    assert_eq!(shed.header("retry-after"), Some("1"));
+    assert_eq!(get(port, "/healthz").status, 200);
+    script.signal("TERM");
+    let _ = first.join();
+    let _ = script.finish();
+}

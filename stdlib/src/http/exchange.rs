@@ -25,6 +25,7 @@ use cn_runtime::object::NativeObject;
 use cn_runtime::tasks::VmRef;
 use cn_runtime::{Fault, Value};
 
+use super::admission::Refusal;
 use super::health::Probe;
 use super::observe::{self, method_label, Problem, RouteLabel};
 use super::request::Request;
@@ -192,6 +193,15 @@ async fn answer(
         request_id: request_id.clone(),
         views: Default::default(),
     });
+    let counted = match state.admission.enter(&mut vm.borrow_mut(), &request) {
+        Ok(counted) => counted,
+        Err(refusal) => {
+            let response = refused(refusal, request_id);
+            span.finish(response.status().as_u16());
+            return routed(response);
+        }
+    };
+    let _leave = counted.then(|| Leave(state.clone()));
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
     // The span first, while there are no entries for it to look through.
     span.install(&mut context);
@@ -221,6 +231,38 @@ async fn answer(
     drop(call);
     span.finish(response.status().as_u16());
     routed(response)
+}
+
+/// Gives a concurrency slot back when the handler is done, whichever way it ended.
+struct Leave(Rc<ServerState>);
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.0.admission.leave();
+    }
+}
+
+/// The answer to a request turned away before its handler.
+fn refused(refusal: Refusal, request_id: &str) -> HttpResponse {
+    match refusal {
+        Refusal::RateLimited { wait, limit } => {
+            let mut response = error(429, "too many requests", request_id);
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let headers = response.headers_mut();
+            headers.insert("retry-after", HeaderValue::from(seconds));
+            headers.insert("ratelimit-limit", HeaderValue::from(limit));
+            headers.insert("ratelimit-remaining", HeaderValue::from(0u32));
+            headers.insert("ratelimit-reset", HeaderValue::from(seconds));
+            response
+        }
+        Refusal::Overloaded => {
+            let mut response = error(503, "server overloaded", request_id);
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from(1u32));
+            response
+        }
+    }
 }
 
 /// The response for what a handler returned, logging an error it answered with.

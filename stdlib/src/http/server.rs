@@ -121,6 +121,7 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         access_log: switch("access_log")?,
         record_metrics: switch("metrics")?,
         tracing: switch("tracing")?,
+        admission: Default::default(),
     }))))
 }
 
@@ -154,6 +155,33 @@ static SERVER: Table<Server> = Table::new(
             Ok(hook)
         })
         .doc("on_shutdown(f)\nRuns `f()` once the server has drained, at shutdown; returns `f` (a decorator).")
+        .params(Params::exactly(1)),
+        M::method("rate_limit", |s, _, args| {
+            let limit = super::admission::parse_rate(
+                args.value(0)?,
+                args.get_or_named(1, "burst"),
+                args.named("per"),
+                args.named("key"),
+            )?;
+            *s.0.admission.rate.borrow_mut() = Some(limit);
+            Ok(Value::Nil)
+        })
+        .doc("rate_limit(rate, burst=rate, key=nil, per=1.second)\nAt most `rate` requests per `per` (`burst` at once) reach the handlers, per `key(req)` when given; the rest get 429 with Retry-After. Health and metrics endpoints are not limited.")
+        .params(Params::between(1, 2).keywords(&["burst", "key", "per"])),
+        M::method("concurrency_limit", |s, _, args| {
+            match args.value(0)? {
+                Value::Int(n) if *n >= 1 => s.0.admission.max_in_flight.set(Some(*n as usize)),
+                Value::Nil => s.0.admission.max_in_flight.set(None),
+                other => {
+                    return Err(Fault::new(format!(
+                        "http.Server.concurrency_limit: the limit must be an int of at least 1 or nil, got {}",
+                        cn_runtime::format::repr(other)
+                    )))
+                }
+            }
+            Ok(Value::Nil)
+        })
+        .doc("concurrency_limit(n)\nAt most `n` handlers run at once; further requests get 503 with Retry-After: 1 at once (load shedding). nil removes the limit.")
         .params(Params::exactly(1)),
         M::method("run", |s, vm, args| s.run(vm, &args))
             .doc("run(shutdown_delay=, shutdown_timeout=30.seconds)\nServes until shutdown starts, then drains: /readyz fails, traffic stops, in-flight requests finish.")

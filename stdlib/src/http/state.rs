@@ -47,4 +47,6 @@ pub struct ServerState {
     pub record_metrics: bool,
     /// Whether each request gets a server span (and trace ids in its context and log lines).
     pub tracing: bool,
+    /// The rate and concurrency limits (`server.rate_limit`, `server.concurrency_limit`).
+    pub admission: super::admission::Admission,
 }

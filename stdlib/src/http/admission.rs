@@ -72,6 +72,12 @@ impl RateLimit {
 }
 
 impl Admission {
+    /// Whether the server has any limit (most have none: they skip [`Admission::enter`]).
+    #[inline]
+    pub fn is_active(&self) -> bool {
+        self.max_in_flight.get().is_some() || self.rate.borrow().is_some()
+    }
+
     /// Decides for `request` (the script's request value, for the key function): `Ok` lets it in
     /// (call [`Admission::leave`] when its handler is done if it returned `true`).
     pub fn enter(&self, vm: &mut Vm, request: &Value) -> Result<bool, Refusal> {

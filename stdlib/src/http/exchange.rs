@@ -193,15 +193,29 @@ async fn answer(
         request_id: request_id.clone(),
         views: Default::default(),
     });
-    let counted = match state.admission.enter(&mut vm.borrow_mut(), &request) {
-        Ok(counted) => counted,
-        Err(refusal) => {
-            let response = refused(refusal, request_id);
-            span.finish(response.status().as_u16());
-            return routed(response);
-        }
+    let admitted = if state.admission.is_active() {
+        admit(vm, state, &request, request_id)
+    } else {
+        Ok(None)
     };
-    let _leave = counted.then(|| Leave(state.clone()));
+    let response = match admitted {
+        Err(refused) => refused,
+        Ok(_leave) => call_handler(vm, state, &span, callee, request, request_id, trace_id).await,
+    };
+    span.finish(response.status().as_u16());
+    routed(response)
+}
+
+/// Runs the handler (its middleware around it) under the request timeout and makes its answer.
+async fn call_handler(
+    vm: &VmRef,
+    state: &Rc<ServerState>,
+    span: &ServerSpan,
+    callee: Value,
+    request: Value,
+    request_id: &Rc<str>,
+    trace_id: Option<u128>,
+) -> HttpResponse {
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
     // The span first, while there are no entries for it to look through.
     span.install(&mut context);
@@ -209,8 +223,8 @@ async fn answer(
     let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
     let result = within(state.limits.request_timeout, call.result()).await;
     let response = match result {
-        Some(Ok(value)) => respond_with(vm, &span, &value, request_id, trace_id),
-        Some(Err(fault)) => respond_to_fault(vm, &span, &fault, request_id, trace_id),
+        Some(Ok(value)) => respond_with(vm, span, &value, request_id, trace_id),
+        Some(Err(fault)) => respond_to_fault(vm, span, &fault, request_id, trace_id),
         None => {
             // Cancel, and let the handler's cleanups run before answering.
             call.task().cancel();
@@ -229,8 +243,7 @@ async fn answer(
     };
     // The handler's task (and its context) goes first, so the span's id strings can be reused.
     drop(call);
-    span.finish(response.status().as_u16());
-    routed(response)
+    response
 }
 
 /// Gives a concurrency slot back when the handler is done, whichever way it ended.
@@ -239,6 +252,21 @@ struct Leave(Rc<ServerState>);
 impl Drop for Leave {
     fn drop(&mut self) {
         self.0.admission.leave();
+    }
+}
+
+/// The server's limits for `request`: a guard to hold while its handler runs, or the response
+/// that turns it away. Out of line: the request's future stays as small as it was.
+#[inline(never)]
+fn admit(
+    vm: &VmRef,
+    state: &Rc<ServerState>,
+    request: &Value,
+    request_id: &str,
+) -> Result<Option<Leave>, HttpResponse> {
+    match state.admission.enter(&mut vm.borrow_mut(), request) {
+        Ok(counted) => Ok(counted.then(|| Leave(state.clone()))),
+        Err(refusal) => Err(refused(refusal, request_id)),
     }
 }
 

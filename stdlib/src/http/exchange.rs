@@ -199,7 +199,7 @@ async fn answer(
         Ok(None)
     };
     let response = match admitted {
-        Err(refused) => refused,
+        Err(refused) => *refused,
         Ok(_leave) => call_handler(vm, state, &span, callee, request, request_id, trace_id).await,
     };
     span.finish(response.status().as_u16());
@@ -263,10 +263,11 @@ fn admit(
     state: &Rc<ServerState>,
     request: &Value,
     request_id: &str,
-) -> Result<Option<Leave>, HttpResponse> {
+) -> Result<Option<Leave>, Box<HttpResponse>> {
     match state.admission.enter(&mut vm.borrow_mut(), request) {
         Ok(counted) => Ok(counted.then(|| Leave(state.clone()))),
-        Err(refusal) => Err(refused(refusal, request_id)),
+        // Boxed: the refusal is the rare path, and the result stays two words.
+        Err(refusal) => Err(Box::new(refused(refusal, request_id))),
     }
 }
 

@@ -20,6 +20,7 @@ mod transport;
 mod url;
 
 use std::rc::Rc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use hyper::header::{self, HeaderValue};
@@ -32,6 +33,7 @@ use cn_runtime::{Args, Fault, Value, Vm};
 use options::{ClientConfig, RequestOptions, CLIENT_OPTIONS, REQUEST_OPTIONS};
 use transport::{HttpError, Prepared, Redirects, Transport};
 
+use super::deadline::{self, Deadline};
 use crate::trace::ClientSpan;
 
 pub(crate) use response::status_of;
@@ -156,6 +158,12 @@ fn request(
         Ok(prepared) => prepared,
         Err(error) => return Ok(Value::err(error.into_value())),
     };
+    // Inside a request with a deadline: no call may outlive it.
+    let until = Deadline::remaining(vm).map(|left| Instant::now() + left);
+    if until.is_some_and(|until| until <= Instant::now()) {
+        let error = HttpError::new("Timeout", "the request being handled is past its deadline");
+        return Ok(Value::err(error.into_value()));
+    }
     let state = state.clone();
     let lifecycle = vm.lifecycle.clone();
     let handle = vm.handle();
@@ -192,7 +200,14 @@ fn request(
                 },
                 None => None,
             };
-            let outcome = transport::exchange(&state.transport, redirects, prepared.clone()).await;
+            let mut attempt_request = prepared.clone();
+            if let Some(until) = until {
+                let left = until.saturating_duration_since(Instant::now());
+                attempt_request.timeout =
+                    Some(attempt_request.timeout.map_or(left, |t| t.min(left)));
+                deadline::to_header(&mut attempt_request.headers, left);
+            }
+            let outcome = transport::exchange(&state.transport, redirects, attempt_request).await;
             if let Some(pass) = pass {
                 let failed = match &outcome {
                     Ok(received) => {
@@ -213,7 +228,8 @@ fn request(
                 },
                 Err(_) => break outcome,
             };
-            match retry.next(attempt, reason, asked, lifecycle.stopping()) {
+            let left = until.map(|until| until.saturating_duration_since(Instant::now()));
+            match retry.next(attempt, reason, asked, lifecycle.stopping(), left) {
                 Some(delay) => tokio::time::sleep(delay).await,
                 None => break outcome,
             }

@@ -26,6 +26,7 @@ use cn_runtime::tasks::VmRef;
 use cn_runtime::{Fault, Value};
 
 use super::admission::Refusal;
+use super::deadline;
 use super::health::Probe;
 use super::observe::{self, method_label, Problem, RouteLabel};
 use super::request::Request;
@@ -41,6 +42,8 @@ pub type HttpResponse = hyper::Response<Full<Bytes>>;
 thread_local! {
     /// The context key of the request id, made once rather than per request.
     static REQUEST_ID_KEY: Rc<str> = "request_id".into();
+    /// The context key of the request's deadline.
+    static DEADLINE_KEY: Rc<str> = deadline::KEY.into();
 }
 
 /// How a request was answered, for its metrics and access-log line.
@@ -181,6 +184,11 @@ async fn answer(
         }
     };
     let (parts, body) = body;
+    // The caller's remaining budget shortens this request's own timeout.
+    let timeout = deadline::from_header(&parts.headers)
+        .map_or(state.limits.request_timeout, |budget| {
+            budget.min(state.limits.request_timeout)
+        });
     let request = NativeObject::value(Request {
         method: method.as_str().to_string(),
         path: path.to_string(),
@@ -200,19 +208,32 @@ async fn answer(
     };
     let response = match admitted {
         Err(refused) => *refused,
-        Ok(_leave) => call_handler(vm, state, &span, callee, request, request_id, trace_id).await,
+        Ok(_leave) => {
+            let handler = Handler {
+                callee,
+                request,
+                timeout,
+            };
+            call_handler(vm, &span, handler, request_id, trace_id).await
+        }
     };
     span.finish(response.status().as_u16());
     routed(response)
 }
 
-/// Runs the handler (its middleware around it) under the request timeout and makes its answer.
-async fn call_handler(
-    vm: &VmRef,
-    state: &Rc<ServerState>,
-    span: &ServerSpan,
+/// What a handler is called with, and how long it has.
+struct Handler {
     callee: Value,
     request: Value,
+    timeout: Duration,
+}
+
+/// Runs the handler (its middleware around it) within its timeout and makes its answer. The
+/// deadline goes into the context, where the http client finds it.
+async fn call_handler(
+    vm: &VmRef,
+    span: &ServerSpan,
+    handler: Handler,
     request_id: &Rc<str>,
     trace_id: Option<u128>,
 ) -> HttpResponse {
@@ -220,8 +241,14 @@ async fn call_handler(
     // The span first, while there are no entries for it to look through.
     span.install(&mut context);
     context.insert(REQUEST_ID_KEY.with(Rc::clone), Value::str(&**request_id));
-    let mut call = vm.borrow_mut().inline_call(callee, vec![request], context);
-    let result = within(state.limits.request_timeout, call.result()).await;
+    context.insert(
+        DEADLINE_KEY.with(Rc::clone),
+        deadline::Deadline::value(handler.timeout),
+    );
+    let mut call = vm
+        .borrow_mut()
+        .inline_call(handler.callee, vec![handler.request], context);
+    let result = within(handler.timeout, call.result()).await;
     let response = match result {
         Some(Ok(value)) => respond_with(vm, span, &value, request_id, trace_id),
         Some(Err(fault)) => respond_to_fault(vm, span, &fault, request_id, trace_id),
@@ -231,7 +258,7 @@ async fn call_handler(
             let _ = call.result().await;
             let message = format!(
                 "no response within {:?}; the handler was cancelled",
-                state.limits.request_timeout
+                handler.timeout
             );
             span.record_fault(&message);
             observe::request_problem(

@@ -9,6 +9,7 @@
 mod admission;
 pub mod client;
 mod connection;
+mod deadline;
 mod error;
 mod exchange;
 pub(crate) mod headers;

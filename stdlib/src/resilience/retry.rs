@@ -353,6 +353,7 @@ impl HttpRetry {
         reason: &str,
         retry_after: Option<Duration>,
         stopping: bool,
+        time_left: Option<Duration>,
     ) -> Option<Duration> {
         let refuse = |why: &str| {
             metrics::rejection(&self.name, why);
@@ -367,6 +368,10 @@ impl HttpRetry {
         let delay = retry_after.unwrap_or_else(|| self.backoff.delay(attempt));
         if delay > self.max_delay {
             return refuse("retry_after_too_long");
+        }
+        // An attempt that could only start at or after the caller's deadline is not made.
+        if time_left.is_some_and(|left| delay >= left) {
+            return refuse("deadline");
         }
         if self.budget.as_ref().is_some_and(|b| !b.try_retry()) {
             return refuse("budget");

@@ -80,6 +80,16 @@ impl ContextValues {
         }
     }
 
+    /// Adds `key`, which the caller knows is neither set nor derived (a fresh request's own
+    /// entries): no search.
+    pub fn insert_new(&mut self, key: Rc<str>, value: Value) {
+        debug_assert!(
+            self.get(&key).is_none(),
+            "context key {key} is already there"
+        );
+        self.entries.push((key, value));
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.settle(key);

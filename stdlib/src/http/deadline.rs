@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use hyper::header::{HeaderMap, HeaderValue};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 
 use cn_runtime::native::{Member, Members, Table};
 use cn_runtime::object::{NativeObject, NativeType};
@@ -41,16 +41,19 @@ impl Deadline {
     }
 }
 
+/// The header's name, made once (a lookup by `&str` parses and checks the name every time).
+static NAME: HeaderName = HeaderName::from_static(HEADER);
+
 /// The budget a caller sent, if it sent a sane one.
 pub fn from_header(headers: &HeaderMap) -> Option<Duration> {
-    let ms: u64 = headers.get(HEADER)?.to_str().ok()?.trim().parse().ok()?;
+    let ms: u64 = headers.get(&NAME)?.to_str().ok()?.trim().parse().ok()?;
     Some(Duration::from_millis(ms))
 }
 
 /// Sends the remaining budget on.
 pub fn to_header(headers: &mut HeaderMap, remaining: Duration) {
     let ms = remaining.as_millis().min(u64::MAX as u128) as u64;
-    headers.insert(HEADER, HeaderValue::from(ms));
+    headers.insert(NAME.clone(), HeaderValue::from(ms));
 }
 
 static DEADLINE: Table<Deadline> = Table::new(

@@ -240,8 +240,8 @@ async fn call_handler(
     let mut context = cn_runtime::tasks::ContextValues::with_capacity(4);
     // The span first, while there are no entries for it to look through.
     span.install(&mut context);
-    context.insert(REQUEST_ID_KEY.with(Rc::clone), Value::str(&**request_id));
-    context.insert(
+    context.insert_new(REQUEST_ID_KEY.with(Rc::clone), Value::str(&**request_id));
+    context.insert_new(
         DEADLINE_KEY.with(Rc::clone),
         deadline::Deadline::value(handler.timeout),
     );

@@ -107,7 +107,7 @@ fn sleep(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 /// time.timeout(d, f): `Ok(f())`, or `Err(Timeout)` once `d` has passed — `f` is then cancelled
 /// and its `defer`s have run. A fault in `f` is raised here.
-fn timeout(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+pub(crate) fn timeout(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let duration = duration_arg(&args, 0)?;
     let callback = vm.start_callback(args.value(1)?.clone(), Vec::new());
     Ok(vm.suspend(async move {

@@ -36,6 +36,9 @@ static FUNCTIONS: &[Function] = &[
     Function::new("constant", backoff::constant)
         .doc("constant(d)\nWaits `d` between attempts.")
         .params(Params::exactly(1)),
+    Function::new("timeout", crate::time::timeout)
+        .doc("timeout(d, f)\n`Ok(f())`, or `Err(Timeout)` once `d` has passed (f is then cancelled and its defers have run); the same as time.timeout.")
+        .params(Params::exactly(2)),
     Function::new("fallback", fallback)
         .doc("fallback(f, value)\nRuns `f()`; when it fails (an `Err`, or an http response of 500 or more), returns `value`, or `value(error)` when `value` is a function.")
         .params(Params::exactly(2)),
@@ -43,7 +46,7 @@ static FUNCTIONS: &[Function] = &[
 
 /// Fills the module on first import.
 pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
-    m.doc("Circuit breakers, retries with backoff and a retry budget, fallbacks.")
+    m.doc("Circuit breakers, retries with backoff and a retry budget, timeouts, fallbacks.")
         .functions(FUNCTIONS);
 }
 

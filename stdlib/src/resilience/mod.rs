@@ -3,13 +3,14 @@
 //!
 //! `breaker` (closed / open / half-open), `retry` (policies, the decorator form), `backoff`
 //! (exponential with full jitter, constant), `budget` (retries at most a fifth of recent calls),
-//! `outcome` (what a result means: success, transient, failure). Breakers and retries report to
+//! `bulkhead` (a concurrency limit), `outcome` (what a result means: success, transient, failure). Breakers and retries report to
 //! the automatic metrics of `metrics::resilience` and log their state changes. The reference is
 //! `spec/resilience.md`.
 
 mod backoff;
 mod breaker;
 mod budget;
+mod bulkhead;
 mod outcome;
 mod retry;
 
@@ -36,6 +37,9 @@ static FUNCTIONS: &[Function] = &[
     Function::new("constant", backoff::constant)
         .doc("constant(d)\nWaits `d` between attempts.")
         .params(Params::exactly(1)),
+    Function::new("bulkhead", bulkhead::new)
+        .doc("bulkhead(name=\"bulkhead\", max_concurrent=10, max_wait=0)\nAt most max_concurrent calls through it run at once; others wait up to max_wait, then get Err(BulkheadFull).")
+        .params(bulkhead::PARAMS),
     Function::new("timeout", crate::time::timeout)
         .doc("timeout(d, f)\n`Ok(f())`, or `Err(Timeout)` once `d` has passed (f is then cancelled and its defers have run); the same as time.timeout.")
         .params(Params::exactly(2)),

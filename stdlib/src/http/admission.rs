@@ -50,7 +50,7 @@ impl RateLimit {
     }
 
     /// Takes one request of `key` at `now`: `Ok(remaining)` or `Err(wait)`.
-    fn take(&mut self, key: &str, now: Instant) -> Result<u32, Duration> {
+    pub fn take(&mut self, key: &str, now: Instant) -> Result<u32, Duration> {
         let tolerance = self.interval * (self.burst - 1);
         let tat = self.next.get(key).copied().unwrap_or(now).max(now);
         let ahead = tat - now;

@@ -6,7 +6,7 @@
 //! log, server lines, metric labels), `router` (routes, each handler wrapped in the middleware
 //! once), `request`, `response`, `headers`, `health`. Client side: `client`.
 
-mod admission;
+pub(crate) mod admission;
 pub mod client;
 mod connection;
 mod deadline;

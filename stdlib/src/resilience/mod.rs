@@ -11,6 +11,7 @@ mod backoff;
 mod breaker;
 mod budget;
 mod bulkhead;
+mod limiter;
 mod outcome;
 mod retry;
 
@@ -40,6 +41,9 @@ static FUNCTIONS: &[Function] = &[
     Function::new("bulkhead", bulkhead::new)
         .doc("bulkhead(name=\"bulkhead\", max_concurrent=10, max_wait=0)\nAt most max_concurrent calls through it run at once; others wait up to max_wait, then get Err(BulkheadFull).")
         .params(bulkhead::PARAMS),
+    Function::new("rate_limiter", limiter::new)
+        .doc("rate_limiter(rate, burst=rate, per=1.second, name=\"rate_limiter\")\nAt most `rate` calls per `per` (`burst` at once): `limiter.call(f)`, `limiter.wait()`, `limiter.try_acquire()`.")
+        .params(limiter::PARAMS),
     Function::new("timeout", crate::time::timeout)
         .doc("timeout(d, f)\n`Ok(f())`, or `Err(Timeout)` once `d` has passed (f is then cancelled and its defers have run); the same as time.timeout.")
         .params(Params::exactly(2)),

@@ -194,17 +194,7 @@ impl Vm {
                 return Ok(true);
             }
             Value::Native(native) => {
-                let args = &fiber.stack[ret + 1..];
-                let (positional, named) = args.split_at(argc);
-                native.call(
-                    self,
-                    Args {
-                        function: &native.name,
-                        positional,
-                        names: keywords,
-                        named,
-                    },
-                )?
+                native.call(self, stack_args(fiber, ret, argc, keywords, &native.name))?
             }
             Value::Bound(bound) => match &**bound {
                 BoundMethod::Script { receiver, func } => {
@@ -213,15 +203,8 @@ impl Vm {
                     return self.call_general(fiber, ret, argc + 1, keywords);
                 }
                 BoundMethod::Builtin { receiver, name } => {
-                    let args = &fiber.stack[ret + 1..];
-                    let (positional, named) = args.split_at(argc);
                     // The table names the method in messages.
-                    let args = Args {
-                        function: "",
-                        positional,
-                        names: keywords,
-                        named,
-                    };
+                    let args = stack_args(fiber, ret, argc, keywords, "");
                     crate::methods::call_method(self, receiver, *name, args)?
                 }
             },
@@ -231,14 +214,7 @@ impl Vm {
                 construct_record(ty, positional, keywords, named)?
             }
             Value::Object(object) if object.inner.members().is_callable() => {
-                let args = &fiber.stack[ret + 1..];
-                let (positional, named) = args.split_at(argc);
-                let args = Args {
-                    function: "",
-                    positional,
-                    names: keywords,
-                    named,
-                };
+                let args = stack_args(fiber, ret, argc, keywords, "");
                 object.inner.members().invoke(object, self, args)?
             }
             other => return Err(Fault::new(format!("{} is not callable", describe(other)))),
@@ -314,6 +290,23 @@ impl Vm {
                 Ok(false)
             }
         }
+    }
+}
+
+/// The `argc` positional arguments and the keyword values after the callee at `stack[ret]`.
+fn stack_args<'a>(
+    fiber: &'a Fiber,
+    ret: usize,
+    argc: usize,
+    keywords: &'a [Symbol],
+    function: &'a str,
+) -> Args<'a> {
+    let (positional, named) = fiber.stack[ret + 1..].split_at(argc);
+    Args {
+        function,
+        positional,
+        names: keywords,
+        named,
     }
 }
 

@@ -131,14 +131,7 @@ impl<R: 'static> Table<R> {
         doc: &'static str,
         members: &'static [Member<R>],
     ) -> Table<R> {
-        Table {
-            type_name,
-            doc,
-            members,
-            symbols: OnceLock::new(),
-            qualified: OnceLock::new(),
-            call: None,
-        }
+        Table::make(type_name, doc, members, None)
     }
 
     /// A table whose objects are callable as `call` says (`breaker(f)` as a decorator).
@@ -148,13 +141,22 @@ impl<R: 'static> Table<R> {
         members: &'static [Member<R>],
         call: MethodFn<R>,
     ) -> Table<R> {
+        Table::make(type_name, doc, members, Some(call))
+    }
+
+    const fn make(
+        type_name: &'static str,
+        doc: &'static str,
+        members: &'static [Member<R>],
+        call: Option<MethodFn<R>>,
+    ) -> Table<R> {
         Table {
             type_name,
             doc,
             members,
             symbols: OnceLock::new(),
             qualified: OnceLock::new(),
-            call: Some(call),
+            call,
         }
     }
 

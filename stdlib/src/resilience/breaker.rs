@@ -502,6 +502,9 @@ pub(crate) struct HostBreakers {
     by_host: RefCell<std::collections::HashMap<String, Rc<State>>>,
 }
 
+/// Hosts a client keeps breakers for before it forgets the closed ones.
+const MAX_HOSTS: usize = 1024;
+
 /// An admitted call, to be reported when it ends (dropped unreported: the caller was cancelled).
 pub(crate) struct Pass(Trial);
 
@@ -519,9 +522,13 @@ impl HostBreakers {
 
     /// Lets a call to `host` through, or gives the `Err(CircuitOpen(..))` to answer with.
     pub(crate) fn admit(&self, vm: &mut Vm, host: &str) -> Result<Pass, Value> {
-        let state = self
-            .by_host
-            .borrow_mut()
+        let mut by_host = self.by_host.borrow_mut();
+        if by_host.len() >= MAX_HOSTS && !by_host.contains_key(host) {
+            // A client fed ever new hosts (URLs from input) must not grow without bound: closed
+            // breakers hold nothing worth more than the memory.
+            by_host.retain(|_, b| b.phase.get() != Phase::Closed);
+        }
+        let state = by_host
             .entry(host.to_string())
             .or_insert_with(|| {
                 Rc::new(
@@ -530,6 +537,7 @@ impl HostBreakers {
                 )
             })
             .clone();
+        drop(by_host);
         match state.admit(vm) {
             Ok(()) => Ok(Pass(Trial {
                 state,

@@ -899,13 +899,17 @@ fn main():
     print("Retry-After 120:", show(http.get("URL/busy/long")), "| upstream saw", hits("long"))
     patient = http.Client(retry=resilience.retry_policy(max_attempts=5, backoff=resilience.constant(1.ms)))
     print("5 attempts:", show(patient.get("URL/flaky/five/4")), "| upstream saw", hits("five"))
+    # Retries do not nest: inside a retrying policy the client makes one attempt per call.
+    outer = resilience.retry_policy(max_attempts=2, backoff=resilience.constant(1.ms), budget=false)
+    print("nested:", show(outer.call(fn(): http.get("URL/flaky/nested/5"))), "| upstream saw", hits("nested"))
 "#,
         "GET: 200 ok after 3 | upstream saw 3\n\
          POST: 503 busy | upstream saw 1\n\
          POST with a key: 200 ok after 2 | upstream saw 2\n\
          retry=nil: 503 busy | upstream saw 1\n\
          Retry-After 120: 503 busy | upstream saw 1\n\
-         5 attempts: 200 ok after 5 | upstream saw 5\n",
+         5 attempts: 200 ok after 5 | upstream saw 5\n\
+         nested: 503 busy | upstream saw 2\n",
     );
 }
 

@@ -336,3 +336,73 @@ fn nothing_is_exported_without_an_endpoint() {
     assert_eq!(run.stdout, "42\ndone\n");
     assert_eq!(run.stderr, "");
 }
+
+/// Retries are span events: `resilience.retry` records one per retry on the caller's span, and
+/// the http client records them on the request's client span, with the reason and the wait.
+#[test]
+fn retries_are_events_on_the_span_they_happen_under() {
+    let collector = Collector::start(Answer::Ok);
+    let source = r#"import tracing
+import resilience
+import http
+import time
+
+calls = [0]
+fn flaky():
+    calls[0] += 1
+    if calls[0] < 3:
+        return Err(http.Error(503, "busy"))
+    return Ok("done")
+
+served = [0]
+fn busy_once(req):
+    served[0] += 1
+    if served[0] == 1:
+        return http.Response.text("busy", status=503)
+    return "ok"
+
+fn main():
+    tracing.span("work"):
+        print(resilience.retry(flaky, backoff=resilience.constant(1.ms)))
+    server = http.Server("127.0.0.1:0", access_log=false, tracing=false)
+    server.route("GET", "/", busy_once)
+    spawn server.run()
+    time.sleep(0)
+    tracing.span("fetch"):
+        print(http.get(f"http://127.0.0.1:{server.port}/")?.text())
+    exit(0)
+"#;
+    let run = run(
+        "retries",
+        source,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url),
+            ("LOG_LEVEL", "error"),
+        ],
+    );
+    assert_eq!(run.stdout, "Ok(\"done\")\nok\n", "stderr:\n{}", run.stderr);
+    let spans = collector.spans();
+    let work = named(&spans, "work");
+    assert_eq!(work.events.len(), 2, "two retries: {:?}", work.events);
+    for (i, event) in work.events.iter().enumerate() {
+        assert_eq!(event.name, "retry");
+        let attempt = attribute(&event.attributes, "retry.attempt");
+        assert_eq!(attempt, Some(&Any::IntValue(i as i64 + 1)));
+        let reason = attribute(&event.attributes, "retry.reason");
+        assert_eq!(reason, text("status_503").as_ref());
+        let delay = attribute(&event.attributes, "retry.delay_ms");
+        assert_eq!(delay, Some(&Any::IntValue(1)));
+    }
+    let fetch = named(&spans, "fetch");
+    let client = spans
+        .iter()
+        .find(|s| s.parent_span_id == fetch.span_id)
+        .expect("the client span");
+    assert_eq!(client.events.len(), 1, "one retry: {:?}", client.events);
+    let event = &client.events[0];
+    assert_eq!(event.name, "retry");
+    let resend = attribute(&event.attributes, "http.request.resend_count");
+    assert_eq!(resend, Some(&Any::IntValue(1)));
+    let policy = attribute(&event.attributes, "retry.policy");
+    assert_eq!(policy, text("http_client").as_ref());
+}

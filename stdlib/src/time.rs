@@ -42,7 +42,7 @@ pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
 }
 
 /// The error `time.timeout` returns: `Err(Timeout)`.
-fn timeout_error() -> Value {
+pub(crate) fn timeout_error() -> Value {
     Variant::value("time", "Timeout", Vec::new())
 }
 

@@ -89,14 +89,25 @@ impl Vm {
     /// Starts `callee(args)` as a task with a copy of the current context: how natives call back
     /// into scripts that may themselves wait (`time.timeout`, health checks, hooks).
     pub fn start_callback(&mut self, callee: Value, args: Vec<Value>) -> Callback {
-        let argc = args.len();
-        let mut fiber = Fiber::for_task();
-        fiber.stack.push(callee);
-        fiber.stack.extend(args);
         let context = self
             .current_task()
             .map(|p| p.context.borrow().clone())
             .unwrap_or_default();
+        self.start_callback_in(callee, args, context)
+    }
+
+    /// [`Vm::start_callback`] with the context given: a caller that narrows what the callee
+    /// sees (a shorter deadline, say) passes its own copy, changed.
+    pub fn start_callback_in(
+        &mut self,
+        callee: Value,
+        args: Vec<Value>,
+        context: ContextValues,
+    ) -> Callback {
+        let argc = args.len();
+        let mut fiber = Fiber::for_task();
+        fiber.stack.push(callee);
+        fiber.stack.extend(args);
         let task = Task::new(self.next_task_id(), context);
         self.start_task(task.clone(), fiber, argc);
         let caller = self.current_task().map(Rc::downgrade).unwrap_or_default();

@@ -164,8 +164,9 @@ fn request(
         let error = HttpError::new("Timeout", "the request being handled is past its deadline");
         return Ok(Value::err(error.into_value()));
     }
+    // Inside an attempt of a retrying policy, that policy decides about further attempts.
+    let nested = crate::resilience::inside_retry(vm);
     let state = state.clone();
-    let lifecycle = vm.lifecycle.clone();
     let handle = vm.handle();
     Ok(vm.suspend(async move {
         let redirects = Redirects {
@@ -176,7 +177,7 @@ fn request(
             .config
             .retry
             .as_ref()
-            .filter(|_| idempotent(&prepared));
+            .filter(|_| !nested && idempotent(&prepared));
         if let Some(retry) = retry {
             retry.started();
         }
@@ -229,8 +230,15 @@ fn request(
                 Err(_) => break outcome,
             };
             let left = until.map(|until| until.saturating_duration_since(Instant::now()));
-            match retry.next(attempt, reason, asked, lifecycle.stopping(), left) {
-                Some(delay) => tokio::time::sleep(delay).await,
+            // Decided first: the vm is not to stay borrowed through the wait.
+            let next = retry.next(&handle.borrow(), attempt, reason, asked, left);
+            match next {
+                Some(delay) => {
+                    if let Some(span) = &span {
+                        span.retry(retry.name(), attempt, reason, delay);
+                    }
+                    tokio::time::sleep(delay).await
+                }
                 None => break outcome,
             }
             attempt += 1;

@@ -9,7 +9,7 @@
 pub(crate) mod admission;
 pub mod client;
 mod connection;
-mod deadline;
+pub(crate) mod deadline;
 mod error;
 mod exchange;
 pub(crate) mod headers;

@@ -62,7 +62,7 @@ impl Phase {
     }
 }
 
-struct State {
+pub(crate) struct State {
     name: String,
     /// Whether `name=` was given; if not, a decorated function lends the breaker its name.
     named: bool,
@@ -79,7 +79,7 @@ struct State {
 }
 
 /// A circuit breaker value.
-pub struct Breaker(Rc<State>);
+pub struct Breaker(pub(super) Rc<State>);
 
 const KEYWORDS: &[&str] = &[
     "name",
@@ -204,10 +204,37 @@ pub fn circuit_open(retry_after: Duration) -> Value {
     })))
 }
 
-/// Releases a half-open trial slot that never reported (its caller was cancelled).
-struct Trial {
+/// A call the breaker let through, to be counted when it ends ([`Trial::finish`]). Dropped
+/// unfinished (its caller was cancelled, or a bulkhead refused it), it gives back its half-open
+/// trial slot and counts nothing: the dependency said nothing.
+pub(crate) struct Trial {
     state: Rc<State>,
     reported: Cell<bool>,
+    started: Instant,
+}
+
+impl Trial {
+    /// Counts how the call ended: its result, or a fault (a failure; a cancellation is not
+    /// counted). A success slower than `slow_call` counts as a failure.
+    pub(crate) fn finish(self, vm: &mut Vm, result: &Result<Value, Fault>) {
+        let outcome = match result {
+            Ok(value) => classify(value),
+            Err(fault) if fault.kind == cn_runtime::fault::FaultKind::Cancelled => return,
+            Err(_) => Outcome::Failure("fault"),
+        };
+        let outcome = match (outcome, self.state.slow_call) {
+            (Outcome::Success, Some(limit)) if self.started.elapsed() > limit => {
+                Outcome::Failure("slow_call")
+            }
+            (outcome, _) => outcome,
+        };
+        self.report(vm, outcome);
+    }
+
+    fn report(self, vm: &mut Vm, outcome: Outcome) {
+        self.reported.set(true);
+        self.state.record(vm, outcome);
+    }
 }
 
 impl Drop for Trial {
@@ -240,6 +267,21 @@ impl State {
             consecutive: Cell::new(0),
             window: RefCell::new(VecDeque::new()),
             gauge,
+        }
+    }
+
+    /// Lets a call through, or gives the `Err(CircuitOpen(..))` to answer with (counted).
+    pub(crate) fn try_call(self: &Rc<Self>, vm: &mut Vm) -> Result<Trial, Value> {
+        match self.admit(vm) {
+            Ok(()) => Ok(Trial {
+                state: self.clone(),
+                reported: Cell::new(false),
+                started: Instant::now(),
+            }),
+            Err(wait) => {
+                metrics::rejection(&self.name, "circuit_open");
+                Err(circuit_open(wait))
+            }
         }
     }
 
@@ -390,34 +432,15 @@ fn guarded(
     callee: Value,
     args: Vec<Value>,
 ) -> Result<Value, Fault> {
-    if let Err(wait) = state.admit(vm) {
-        metrics::rejection(&state.name, "circuit_open");
-        return Ok(circuit_open(wait));
-    }
-    let trial = Trial {
-        state: state.clone(),
-        reported: Cell::new(false),
+    let trial = match state.try_call(vm) {
+        Ok(trial) => trial,
+        Err(open) => return Ok(open),
     };
     let handle: VmRef = vm.handle();
     let callback = vm.start_callback(callee, args);
-    let started = Instant::now();
     Ok(vm.suspend(async move {
         let result = callback.result().await;
-        let state = trial.state.clone();
-        let outcome = match &result {
-            Ok(value) => classify(value),
-            // Cancelled with its caller: the dependency said nothing.
-            Err(fault) if fault.kind == cn_runtime::fault::FaultKind::Cancelled => return result,
-            Err(_) => Outcome::Failure("fault"),
-        };
-        let outcome = match (outcome, state.slow_call) {
-            (Outcome::Success, Some(limit)) if started.elapsed() > limit => {
-                Outcome::Failure("slow_call")
-            }
-            (outcome, _) => outcome,
-        };
-        trial.reported.set(true);
-        state.record(&mut handle.borrow_mut(), outcome);
+        trial.finish(&mut handle.borrow_mut(), &result);
         result
     }))
 }
@@ -538,16 +561,7 @@ impl HostBreakers {
             })
             .clone();
         drop(by_host);
-        match state.admit(vm) {
-            Ok(()) => Ok(Pass(Trial {
-                state,
-                reported: Cell::new(false),
-            })),
-            Err(wait) => {
-                metrics::rejection(&state.name, "circuit_open");
-                Err(circuit_open(wait))
-            }
-        }
+        state.try_call(vm).map(Pass)
     }
 }
 
@@ -555,12 +569,11 @@ impl Pass {
     /// Counts the call's end: `failed` for a connect error, a timeout, or a status of 500 or
     /// more or 429.
     pub(crate) fn report(self, vm: &mut Vm, failed: bool) {
-        self.0.reported.set(true);
         let outcome = if failed {
             Outcome::Failure("http")
         } else {
             Outcome::Success
         };
-        self.0.state.record(vm, outcome);
+        self.0.report(vm, outcome);
     }
 }

@@ -4,9 +4,9 @@
 //! many tasks instead of all of them.
 
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType, Variant};
@@ -15,9 +15,9 @@ use cn_runtime::{Args, Fault, Value, Vm};
 use crate::metrics::resilience as metrics;
 
 /// A bulkhead value.
-pub struct Bulkhead(Rc<State>);
+pub struct Bulkhead(pub(super) Rc<State>);
 
-struct State {
+pub(super) struct State {
     name: String,
     max: usize,
     max_wait: Duration,
@@ -63,27 +63,37 @@ pub fn new(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// `Err(BulkheadFull)`: refused without running.
-fn full() -> Value {
+pub(super) fn full() -> Value {
     Value::err(Variant::value("resilience", "BulkheadFull", Vec::new()))
+}
+
+impl State {
+    /// A slot, waiting up to `max_wait` for one (and never past `deadline`); `None` (counted)
+    /// when none freed up in time.
+    pub(super) async fn acquire(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
+        if let Ok(permit) = self.slots.try_acquire() {
+            return Some(permit);
+        }
+        let mut wait = self.max_wait;
+        if let Some(deadline) = deadline {
+            wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+        }
+        if !wait.is_zero() {
+            if let Ok(Ok(permit)) = tokio::time::timeout(wait, self.slots.acquire()).await {
+                return Some(permit);
+            }
+        }
+        metrics::rejection(&self.name, "bulkhead_full");
+        None
+    }
 }
 
 fn call(state: &Rc<State>, vm: &mut Vm, callee: Value, args: Vec<Value>) -> Result<Value, Fault> {
     let state = state.clone();
     let handle = vm.handle();
     Ok(vm.suspend(async move {
-        let permit = match state.slots.try_acquire() {
-            Ok(permit) => permit,
-            Err(_) if state.max_wait.is_zero() => {
-                metrics::rejection(&state.name, "bulkhead_full");
-                return Ok(full());
-            }
-            Err(_) => match tokio::time::timeout(state.max_wait, state.slots.acquire()).await {
-                Ok(Ok(permit)) => permit,
-                _ => {
-                    metrics::rejection(&state.name, "bulkhead_full");
-                    return Ok(full());
-                }
-            },
+        let Some(permit) = state.acquire(None).await else {
+            return Ok(full());
         };
         let callback = handle.borrow_mut().start_callback(callee, args);
         let result = callback.result().await;

@@ -16,9 +16,9 @@ use crate::http::admission::{parse_rate, RateLimit};
 use crate::metrics::resilience as metrics;
 
 /// A rate limiter value.
-pub struct Limiter(Rc<State>);
+pub struct Limiter(pub(super) Rc<State>);
 
-struct State {
+pub(super) struct State {
     name: String,
     limit: RefCell<RateLimit>,
 }
@@ -56,6 +56,14 @@ impl State {
     fn take(&self) -> Result<(), Duration> {
         self.limit.borrow_mut().take("", Instant::now()).map(|_| ())
     }
+
+    /// Takes a slot, or gives the `Err(RateLimited(retry_after))` to answer with (counted).
+    pub(super) fn admit(&self) -> Result<(), Value> {
+        self.take().map_err(|wait| {
+            metrics::rejection(&self.name, "rate_limited");
+            limited(wait)
+        })
+    }
 }
 
 /// `Err(RateLimited(retry_after))`.
@@ -80,9 +88,8 @@ static LIMITER: Table<Limiter> = Table::new(
             if !callee.is_callable() {
                 return Err(args.wrong_type(0, "function", &callee));
             }
-            if let Err(wait) = l.0.take() {
-                metrics::rejection(&l.0.name, "rate_limited");
-                return Ok(limited(wait));
+            if let Err(refused) = l.0.admit() {
+                return Ok(refused);
             }
             let callback = vm.start_callback(callee, args.positional[1..].to_vec());
             Ok(vm.suspend(async move { callback.result().await }))

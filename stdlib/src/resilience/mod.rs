@@ -3,7 +3,8 @@
 //!
 //! `breaker` (closed / open / half-open), `retry` (policies, the decorator form), `backoff`
 //! (exponential with full jitter, constant), `budget` (retries at most a fifth of recent calls),
-//! `bulkhead` (a concurrency limit), `outcome` (what a result means: success, transient, failure). Breakers and retries report to
+//! `bulkhead` (a concurrency limit), `limiter` (a rate limit), `policy` (guards composed in
+//! one order; the engine retries run on), `outcome` (what a result means: success, transient, failure). Breakers and retries report to
 //! the automatic metrics of `metrics::resilience` and log their state changes. The reference is
 //! `spec/resilience.md`.
 
@@ -13,9 +14,11 @@ mod budget;
 mod bulkhead;
 mod limiter;
 mod outcome;
+mod policy;
 mod retry;
 
 pub(crate) use breaker::HostBreakers;
+pub(crate) use policy::inside_retry;
 pub(crate) use retry::HttpRetry;
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};
@@ -44,6 +47,9 @@ static FUNCTIONS: &[Function] = &[
     Function::new("rate_limiter", limiter::new)
         .doc("rate_limiter(rate, burst=rate, per=1.second, name=\"rate_limiter\")\nAt most `rate` calls per `per` (`burst` at once): `limiter.call(f)`, `limiter.wait()`, `limiter.try_acquire()`.")
         .params(limiter::PARAMS),
+    Function::new("policy", policy::new)
+        .doc("policy(fallback=, rate_limit=, timeout=, retry=, breaker=, bulkhead=, attempt_timeout=)\nGuards around a call in that order, outermost first: `policy.call(f)`, or `@resilience.policy(...)` over a function.")
+        .params(policy::PARAMS),
     Function::new("timeout", crate::time::timeout)
         .doc("timeout(d, f)\n`Ok(f())`, or `Err(Timeout)` once `d` has passed (f is then cancelled and its defers have run); the same as time.timeout.")
         .params(Params::exactly(2)),
@@ -69,17 +75,6 @@ fn fallback(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let callback = vm.start_callback(callee, Vec::new());
     Ok(vm.suspend(async move {
         let result = callback.result().await?;
-        if !outcome::classify(&result).is_failure() {
-            return Ok(result);
-        }
-        if !instead.is_callable() {
-            return Ok(instead);
-        }
-        let error = match &result {
-            Value::Variant(v) if v.is_err() => v.payload.first().cloned().unwrap_or_default(),
-            other => other.clone(),
-        };
-        let call = handle.borrow_mut().start_callback(instead, vec![error]);
-        call.result().await
+        policy::fall_back(&handle, instead, result).await
     }))
 }

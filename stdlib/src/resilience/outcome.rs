@@ -11,7 +11,8 @@ use cn_runtime::Value;
 pub enum Outcome {
     /// It returned a value that is not a failure.
     Success,
-    /// `Err(e)`, where `e` is worth another attempt (`ConnectError`, `Timeout`), or an http
+    /// `Err(e)`, where `e` is worth another attempt (`ConnectError`, `Timeout` from the http
+    /// client or `time.Timeout` from a timeout), or an http
     /// response whose status says "try again" (408, 429, 502, 503, 504).
     Transient(&'static str),
     /// `Err(e)` of any other kind, an http response of 500 or more, or a fault.
@@ -65,6 +66,12 @@ fn classify_error(err: &Variant) -> Outcome {
             "Timeout" => Outcome::Transient("timeout"),
             _ => Outcome::Failure("error"),
         },
+        // `time.timeout` and a policy's timeouts: the attempt took too long, and another may not.
+        Some(Value::Variant(kind))
+            if &*kind.type_name == "time" && kind.name.name() == "Timeout" =>
+        {
+            Outcome::Transient("timeout")
+        }
         // `Err(http.Error(503, ...))` and friends: an error carrying a transient status.
         Some(value @ Value::Object(_)) => match crate::http::error_status(value) {
             Some(status) => match classify_status(status) {

@@ -19,15 +19,16 @@ use cn_runtime::{Args, Fault, Value, Vm};
 
 use super::backoff::Backoff;
 use super::budget::Budget;
-use super::outcome::{classify, retry_after, Outcome};
+use super::outcome::{classify, Outcome};
+use super::policy::Layers;
 use crate::log::{self, Field, Level};
 use crate::metrics::resilience as metrics;
 
 /// A retry policy.
-pub struct Policy(Rc<Settings>);
+pub struct Policy(pub(super) Rc<Settings>);
 
-struct Settings {
-    name: String,
+pub(super) struct Settings {
+    pub(super) name: String,
     named: bool,
     max_attempts: u32,
     backoff: Backoff,
@@ -161,73 +162,82 @@ fn run(
     callee: Value,
     args: Vec<Value>,
 ) -> Result<Value, Fault> {
-    let handle: VmRef = vm.handle();
-    if let Some(budget) = &settings.budget {
-        budget.call();
-    }
-    Ok(vm.suspend(async move {
-        let mut attempt = 1;
-        loop {
-            let callback = handle
-                .borrow_mut()
-                .start_callback(callee.clone(), args.clone());
-            // A fault is a bug, not a transient failure: it goes straight to the caller.
-            let result = callback.result().await?;
-            let reason = match &settings.retry_on {
-                Some(predicate) => {
-                    let check = handle
-                        .borrow_mut()
-                        .start_callback(predicate.clone(), vec![result.clone()]);
-                    if check.result().await?.truthy() {
-                        Some("retry_on")
-                    } else {
-                        None
-                    }
-                }
-                None => match classify(&result) {
-                    Outcome::Transient(reason) => Some(reason),
-                    _ => None,
-                },
-            };
-            let Some(reason) = reason else {
-                return Ok(result);
-            };
-            if attempt >= settings.max_attempts {
-                metrics::rejection(&settings.name, "attempts_exhausted");
-                return Ok(result);
-            }
-            if handle.borrow().lifecycle.stopping() {
-                metrics::rejection(&settings.name, "shutdown");
-                return Ok(result);
-            }
-            let delay = match retry_after(&result) {
-                Some(asked) => asked,
-                None => settings.backoff.delay(attempt),
-            };
-            if delay > settings.max_delay {
-                metrics::rejection(&settings.name, "retry_after_too_long");
-                return Ok(result);
-            }
-            if let Some(budget) = &settings.budget {
-                if !budget.try_retry() {
-                    metrics::rejection(&settings.name, "budget");
-                    log::emit(
-                        &handle.borrow(),
-                        Level::Warn,
-                        "retry budget spent; not retrying",
-                        &[
-                            ("policy", Field::Str(&settings.name)),
-                            ("reason", Field::Str(reason)),
-                        ],
-                    );
-                    return Ok(result);
-                }
-            }
-            metrics::retry(&settings.name, reason);
-            tokio::time::sleep(delay).await;
-            attempt += 1;
+    super::policy::start(vm, Rc::new(Layers::retry(settings)), callee, args)
+}
+
+impl Settings {
+    /// Counts a call (its first attempt) against the budget.
+    pub(super) fn started(&self) {
+        if let Some(budget) = &self.budget {
+            budget.call();
         }
-    }))
+    }
+
+    /// Why `result` is worth another attempt (`retry_on`'s answer, or the transient kind the
+    /// result is), or `None` when it is not.
+    pub(super) async fn transient(
+        &self,
+        handle: &VmRef,
+        result: &Value,
+    ) -> Result<Option<&'static str>, Fault> {
+        Ok(match &self.retry_on {
+            Some(predicate) => {
+                let check = handle
+                    .borrow_mut()
+                    .start_callback(predicate.clone(), vec![result.clone()]);
+                check.result().await?.truthy().then_some("retry_on")
+            }
+            None => match classify(result) {
+                Outcome::Transient(reason) => Some(reason),
+                _ => None,
+            },
+        })
+    }
+
+    /// After attempt `attempt` ended transiently (`reason`), the wait before the next one; `None`
+    /// when there is to be none, counted with why. `retry_after` is what the other side asked
+    /// for; `time_left` is what is left before the caller's deadline.
+    pub(super) fn next(
+        &self,
+        vm: &Vm,
+        attempt: u32,
+        reason: &str,
+        retry_after: Option<Duration>,
+        time_left: Option<Duration>,
+    ) -> Option<Duration> {
+        let refuse = |why: &str| {
+            metrics::rejection(&self.name, why);
+            None
+        };
+        if attempt >= self.max_attempts {
+            return refuse("attempts_exhausted");
+        }
+        if vm.lifecycle.stopping() {
+            return refuse("shutdown");
+        }
+        let delay = retry_after.unwrap_or_else(|| self.backoff.delay(attempt));
+        if delay > self.max_delay {
+            return refuse("retry_after_too_long");
+        }
+        // An attempt that could only start at or after the caller's deadline is not made.
+        if time_left.is_some_and(|left| delay >= left) {
+            return refuse("deadline");
+        }
+        if self.budget.as_ref().is_some_and(|b| !b.try_retry()) {
+            log::emit(
+                vm,
+                Level::Warn,
+                "retry budget spent; not retrying",
+                &[
+                    ("policy", Field::Str(&self.name)),
+                    ("reason", Field::Str(reason)),
+                ],
+            );
+            return refuse("budget");
+        }
+        metrics::retry(&self.name, reason);
+        Some(delay)
+    }
 }
 
 type M = Member<Policy>;
@@ -301,26 +311,22 @@ impl NativeType for Policy {
 }
 
 /// Retries as the http client makes them for idempotent requests: the same rules as a policy,
-/// decided in Rust around each exchange (no script call per attempt).
-pub(crate) struct HttpRetry {
-    name: String,
-    max_attempts: u32,
-    backoff: Backoff,
-    max_delay: Duration,
-    budget: Option<Rc<Budget>>,
-}
+/// decided in Rust around each exchange (no script call per attempt; `retry_on` is not used).
+pub(crate) struct HttpRetry(Rc<Settings>);
 
 impl HttpRetry {
     /// What every client does unless told otherwise: 3 attempts, exponential backoff from
     /// 100 ms with full jitter, `Retry-After` up to 30 s, and a budget of its own.
     pub(crate) fn standard() -> HttpRetry {
-        HttpRetry {
+        HttpRetry(Rc::new(Settings {
             name: "http_client".into(),
+            named: true,
             max_attempts: 3,
             backoff: Backoff::DEFAULT,
+            retry_on: None,
             max_delay: Duration::from_secs(30),
             budget: Some(Rc::new(Budget::default())),
-        }
+        }))
     }
 
     /// The rules of a `resilience.retry_policy(...)` value (sharing its budget).
@@ -328,55 +334,28 @@ impl HttpRetry {
         let Value::Object(object) = value else {
             return None;
         };
-        let policy = &object.downcast::<Policy>()?.0;
-        Some(HttpRetry {
-            name: policy.name.clone(),
-            max_attempts: policy.max_attempts,
-            backoff: policy.backoff,
-            max_delay: policy.max_delay,
-            budget: policy.budget.clone(),
-        })
+        Some(HttpRetry(object.downcast::<Policy>()?.0.clone()))
+    }
+
+    /// The policy's name, as metrics and span events show it.
+    pub(crate) fn name(&self) -> &str {
+        &self.0.name
     }
 
     /// Counts a call (its first attempt) against the budget.
     pub(crate) fn started(&self) {
-        if let Some(budget) = &self.budget {
-            budget.call();
-        }
+        self.0.started();
     }
 
-    /// After attempt `attempt` ended transiently (`reason`), the wait before the next one; `None`
-    /// when there is to be none (counted with why).
+    /// See [`Settings::next`].
     pub(crate) fn next(
         &self,
+        vm: &Vm,
         attempt: u32,
         reason: &str,
         retry_after: Option<Duration>,
-        stopping: bool,
         time_left: Option<Duration>,
     ) -> Option<Duration> {
-        let refuse = |why: &str| {
-            metrics::rejection(&self.name, why);
-            None
-        };
-        if attempt >= self.max_attempts {
-            return refuse("attempts_exhausted");
-        }
-        if stopping {
-            return refuse("shutdown");
-        }
-        let delay = retry_after.unwrap_or_else(|| self.backoff.delay(attempt));
-        if delay > self.max_delay {
-            return refuse("retry_after_too_long");
-        }
-        // An attempt that could only start at or after the caller's deadline is not made.
-        if time_left.is_some_and(|left| delay >= left) {
-            return refuse("deadline");
-        }
-        if self.budget.as_ref().is_some_and(|b| !b.try_retry()) {
-            return refuse("budget");
-        }
-        metrics::retry(&self.name, reason);
-        Some(delay)
+        self.0.next(vm, attempt, reason, retry_after, time_left)
     }
 }

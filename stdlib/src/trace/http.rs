@@ -6,6 +6,7 @@
 //! built only when the span records.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use hyper::header::{HeaderMap, HOST, USER_AGENT};
 use hyper::Uri;
@@ -259,6 +260,22 @@ impl ClientSpan {
                 }
             });
             span.end();
+        }
+    }
+
+    /// Records a `retry` event (with `http.request.resend_count`, the attempt about to be
+    /// made after `delay`): attempt `attempt` ended with `reason`.
+    pub fn retry(&self, policy: &str, attempt: u32, reason: &str, delay: Duration) {
+        if let Some(span) = &self.span {
+            span.with_recording(|recording| {
+                let mut attributes =
+                    super::events::retry_attributes(policy, attempt, reason, delay);
+                attributes.push((
+                    "http.request.resend_count".into(),
+                    AttrValue::Int(attempt.into()),
+                ));
+                recording.add_event("retry", attributes);
+            });
         }
     }
 

@@ -10,12 +10,13 @@
 //!
 //! Files: `span_context` (ids), `w3c` and `b3` (header formats), `propagation` (extract and
 //! inject), `sampler`, `config` (environment), `span` (spans and recordings), `current` (the
-//! task-context entries), `tracer` (per-process set-up), `export` (batching worker), `otlp`
+//! task-context entries), `events` (retries recorded on spans), `tracer` (per-process set-up), `export` (batching worker), `otlp`
 //! (protobuf messages), `http` (server and client spans), `script` (the script API).
 
 mod b3;
 mod config;
 mod current;
+mod events;
 mod export;
 mod http;
 mod otlp;
@@ -28,6 +29,7 @@ mod tracer;
 mod w3c;
 
 pub use current::{SPAN, SPAN_ID, TRACE_ID};
+pub use events::RecordingSpan;
 pub use http::{
     inject, start_client_span, start_server_span, ClientSpan, ServerRequest, ServerSpan,
 };

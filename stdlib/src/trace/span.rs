@@ -22,7 +22,7 @@ use super::tracer::Tracer;
 /// as dropped.
 const MAX_ATTRIBUTES: usize = 128;
 
-/// Most events (faults) one span keeps.
+/// Most events (faults, retries) one span keeps.
 const MAX_EVENTS: usize = 128;
 
 /// What role a span plays (OTLP `SpanKind`).
@@ -86,7 +86,7 @@ pub enum Status {
     Error(String),
 }
 
-/// Something that happened during a span (the `exception` event of a fault).
+/// Something that happened during a span (the `exception` event of a fault, a `retry`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// Event name.
@@ -116,7 +116,7 @@ pub struct Recording {
     pub dropped_attributes: u32,
     /// The outcome.
     pub status: Status,
-    /// Events (faults).
+    /// Events (faults, retries).
     pub events: Vec<Event>,
 }
 
@@ -133,19 +133,27 @@ impl Recording {
         }
     }
 
+    /// Records that `name` happened now (events past the limit are not kept).
+    pub fn add_event(&mut self, name: &'static str, attributes: Vec<(AttrKey, AttrValue)>) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(Event {
+                name,
+                time: now_nanos(),
+                attributes,
+            });
+        }
+    }
+
     /// Marks the span failed with `message` and records the fault as an `exception` event.
     pub fn record_fault(&mut self, message: &str) {
         self.status = Status::Error(message.to_string());
-        if self.events.len() < MAX_EVENTS {
-            self.events.push(Event {
-                name: "exception",
-                time: now_nanos(),
-                attributes: vec![(
-                    "exception.message".into(),
-                    AttrValue::Str(message.to_string()),
-                )],
-            });
-        }
+        self.add_event(
+            "exception",
+            vec![(
+                "exception.message".into(),
+                AttrValue::Str(message.to_string()),
+            )],
+        );
     }
 }
 

@@ -598,6 +598,90 @@ fn main():
     let (_, err, status) = script.finish();
     assert_eq!(status, 0, "{err:?}");
 
+    // A burst from a real client (Python's http.client, 40 requests on 8 connections at once):
+    // exactly the burst gets through, the rest are told to wait, and /healthz keeps answering.
+    let script = Script::start(
+        "burst",
+        r#"
+import http
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/", fn(req): "ok")
+    server.rate_limit(5, per=1.hour)
+    server.run()
+"#,
+    );
+    let port = script.server_port();
+    let burst = r#"
+import http.client, sys, threading
+from collections import Counter
+port = int(sys.argv[1])
+seen = Counter()
+lock = threading.Lock()
+def client():
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for _ in range(5):
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        response.read()
+        with lock:
+            seen[response.status] += 1
+threads = [threading.Thread(target=client) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+conn.request("GET", "/healthz")
+print(seen[200], seen[429], conn.getresponse().status)
+"#;
+    let output = std::process::Command::new("python3")
+        .args(["-c", burst, &port.to_string()])
+        .output()
+        .expect("python3 runs the burst client");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "5 35 200\n",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    script.signal("TERM");
+    let (_, err, status) = script.finish();
+    assert_eq!(status, 0, "{err:?}");
+
+    // A key function that never returns is cut off (after 1 s): the request goes to the shared
+    // bucket, the failure is logged once, and the server keeps serving meanwhile.
+    let script = Script::start(
+        "looping_key",
+        r#"
+import http
+
+fn stuck(req):
+    while true:
+        pass
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/", fn(req): "ok")
+    server.rate_limit(100, key=stuck)
+    server.run()
+"#,
+    );
+    let port = script.server_port();
+    let first = std::thread::spawn(move || get(port, "/"));
+    for _ in 0..3 {
+        assert_eq!(get(port, "/healthz").status, 200);
+    }
+    assert_eq!(first.join().expect("the first request").status, 200);
+    assert_eq!(get(port, "/").status, 200);
+    script.signal("TERM");
+    let (_, err, status) = script.finish();
+    assert_eq!(status, 0, "{err:?}");
+    let failures = err
+        .iter()
+        .filter(|line| line.contains("the rate_limit key function failed"))
+        .count();
+    assert_eq!(failures, 1, "{err:?}");
+
     let script = Script::start(
         "shedding",
         r#"

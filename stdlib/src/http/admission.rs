@@ -9,7 +9,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use cn_runtime::{Fault, Value, Vm};
+use cn_runtime::tasks::{ContextValues, VmRef};
+use cn_runtime::{Fault, Value};
 
 /// Keys remembered at most; past it, keys whose allowance is full again are forgotten.
 const MAX_KEYS: usize = 100_000;
@@ -78,34 +79,28 @@ impl Admission {
         self.max_in_flight.get().is_some() || self.rate.borrow().is_some()
     }
 
-    /// Decides for `request` (the script's request value, for the key function): `Ok` lets it in
-    /// (call [`Admission::leave`] when its handler is done if it returned `true`).
-    pub fn enter(&self, vm: &mut Vm, request: &Value) -> Result<bool, Refusal> {
+    /// The rate limit's key function, if it has one: run it ([`rate_key`]) before
+    /// [`Admission::enter`].
+    pub fn key_function(&self) -> Option<Value> {
+        self.rate.borrow().as_ref().and_then(|r| r.key.clone())
+    }
+
+    /// Decides for a request whose rate-limit key is `key` (see [`Admission::key_function`]):
+    /// `Ok` lets it in (call [`Admission::leave`] when its handler is done if it returned `true`).
+    pub fn enter(&self, key: &str) -> Result<bool, Refusal> {
         if let Some(max) = self.max_in_flight.get() {
             if self.in_flight.get() >= max {
                 crate::metrics::resilience::rejection("http_server", "overloaded");
                 return Err(Refusal::Overloaded);
             }
         }
-        let key_fn = self.rate.borrow().as_ref().map(|r| r.key.clone());
-        if let Some(key_fn) = key_fn {
-            let key = match key_fn {
-                // A key function that faults or returns nil puts the request in one shared bucket.
-                Some(f) => match vm.call_value(&f, std::slice::from_ref(request)) {
-                    Ok(Value::Nil) | Err(_) => String::new(),
-                    Ok(value) => cn_runtime::format::display(&value),
-                },
-                None => String::new(),
-            };
-            let mut rate = self.rate.borrow_mut();
-            if let Some(rate) = rate.as_mut() {
-                if let Err(wait) = rate.take(&key, Instant::now()) {
-                    crate::metrics::resilience::rejection("http_server", "rate_limited");
-                    return Err(Refusal::RateLimited {
-                        wait,
-                        limit: rate.burst,
-                    });
-                }
+        if let Some(rate) = self.rate.borrow_mut().as_mut() {
+            if let Err(wait) = rate.take(key, Instant::now()) {
+                crate::metrics::resilience::rejection("http_server", "rate_limited");
+                return Err(Refusal::RateLimited {
+                    wait,
+                    limit: rate.burst,
+                });
             }
         }
         let counted = self.max_in_flight.get().is_some();
@@ -194,4 +189,44 @@ mod tests {
         );
         assert!(limit.take("a", now + Duration::from_millis(100)).is_ok());
     }
+}
+
+/// The longest a rate-limit key function may take. It should only read the request (a header,
+/// the client address); one that loops or waits is cut off so it cannot hold requests up.
+const KEY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The rate-limit key of `request`: what `key_fn(request)` returns, as text. It runs as a task
+/// of its own (so a key function that loops yields to other requests) and is cut off after
+/// [`KEY_TIMEOUT`]. A key function that faults, times out or returns nil puts the request in one
+/// shared bucket, and the first such failure is logged.
+pub async fn rate_key(vm: &VmRef, key_fn: Value, request: &Value) -> String {
+    let callback =
+        vm.borrow_mut()
+            .start_callback_in(key_fn, vec![request.clone()], ContextValues::default());
+    let failure = tokio::select! {
+        result = callback.result() => match result {
+            Ok(Value::Nil) => return String::new(),
+            Ok(value) => return cn_runtime::format::display(&value),
+            Err(fault) => fault.message,
+        },
+        _ = tokio::time::sleep(KEY_TIMEOUT) => {
+            callback.task().cancel();
+            callback.task().wait().await;
+            format!("took longer than {}s", KEY_TIMEOUT.as_secs())
+        }
+    };
+    if !KEY_FAILED.replace(true) {
+        crate::log::emit(
+            &vm.borrow(),
+            crate::log::Level::Error,
+            "the rate_limit key function failed; such requests share one bucket",
+            &[("error", crate::log::Field::Str(&failure))],
+        );
+    }
+    String::new()
+}
+
+thread_local! {
+    /// Whether a key function has failed yet (logged once, not once per request).
+    static KEY_FAILED: Cell<bool> = const { Cell::new(false) };
 }

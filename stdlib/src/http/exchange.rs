@@ -25,7 +25,7 @@ use cn_runtime::object::NativeObject;
 use cn_runtime::tasks::VmRef;
 use cn_runtime::{Fault, Value};
 
-use super::admission::Refusal;
+use super::admission::{self, Refusal};
 use super::deadline;
 use super::health::Probe;
 use super::observe::{self, method_label, Problem, RouteLabel};
@@ -202,7 +202,12 @@ async fn answer(
         views: Default::default(),
     });
     let admitted = if state.admission.is_active() {
-        admit(vm, state, &request, request_id)
+        let key = match state.admission.key_function() {
+            // Boxed: only servers with a key function pay for its future.
+            Some(key_fn) => Box::pin(admission::rate_key(vm, key_fn, &request)).await,
+            None => String::new(),
+        };
+        admit(state, &key, request_id)
     } else {
         Ok(None)
     };
@@ -286,12 +291,11 @@ impl Drop for Leave {
 /// that turns it away. Out of line: the request's future stays as small as it was.
 #[inline(never)]
 fn admit(
-    vm: &VmRef,
     state: &Rc<ServerState>,
-    request: &Value,
+    key: &str,
     request_id: &str,
 ) -> Result<Option<Leave>, Box<HttpResponse>> {
-    match state.admission.enter(&mut vm.borrow_mut(), request) {
+    match state.admission.enter(key) {
         Ok(counted) => Ok(counted.then(|| Leave(state.clone()))),
         // Boxed: the refusal is the rare path, and the result stays two words.
         Err(refusal) => Err(Box::new(refused(refusal, request_id))),

@@ -85,12 +85,26 @@ impl Vm {
     /// synchronous answer (a sort key, a retry attempt). The fault of a failed call carries the
     /// script's stack trace.
     pub fn call_value(&mut self, callee: &Value, args: &[Value]) -> Result<Value, Fault> {
+        self.call_value_within(callee, args, u32::MAX)
+    }
+
+    /// [`Vm::call_value`] for a callback that must answer at once and must not hold everything
+    /// else up (an http server's rate-limit key): past `slices` instruction budgets (the slice a
+    /// task runs before it yields) it faults.
+    pub fn call_value_within(
+        &mut self,
+        callee: &Value,
+        args: &[Value],
+        slices: u32,
+    ) -> Result<Value, Fault> {
         match callee {
             Value::Function(closure) => {
                 if self.nested_calls >= MAX_NESTED_CALLS {
                     return Err(Fault::new("stack overflow: callbacks nested too deeply"));
                 }
                 let mut fiber = Fiber::new();
+                // A bounded callback stops at its budgets to count them.
+                fiber.yieldable = slices != u32::MAX;
                 fiber.stack.push(callee.clone());
                 fiber.stack.extend_from_slice(args);
                 self.push_frame(
@@ -102,12 +116,14 @@ impl Vm {
                     FrameKind::Call,
                 )?;
                 self.nested_calls += 1;
-                let result = self.run(&mut fiber, 0);
+                let result = self.run(&mut fiber, 0, slices);
                 self.nested_calls -= 1;
                 result
             }
             _ => {
                 let mut fiber = Fiber::new();
+                // A bounded callback stops at its budgets to count them.
+                fiber.yieldable = slices != u32::MAX;
                 fiber.stack.push(callee.clone());
                 fiber.stack.extend_from_slice(args);
                 self.call_general(&mut fiber, 0, args.len(), &[])?;
@@ -115,7 +131,7 @@ impl Vm {
                     Ok(fiber.stack.pop().unwrap_or_default())
                 } else {
                     self.nested_calls += 1;
-                    let result = self.run(&mut fiber, 0);
+                    let result = self.run(&mut fiber, 0, slices);
                     self.nested_calls -= 1;
                     result
                 }

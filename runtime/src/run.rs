@@ -50,12 +50,25 @@ impl Vm {
 
     /// Runs `fiber` until its frame count drops to `stop`, returning that frame's result. Nothing
     /// may wait here: a native that tries faults, and the fault unwinds like any other.
-    pub(crate) fn run(&mut self, fiber: &mut Fiber, stop: usize) -> Result<Value, Fault> {
+    /// It faults once the fiber has used `slices` instruction budgets (`u32::MAX`: never).
+    pub(crate) fn run(
+        &mut self,
+        fiber: &mut Fiber,
+        stop: usize,
+        mut slices: u32,
+    ) -> Result<Value, Fault> {
         let mut outcome = self.dispatch(fiber, stop);
         loop {
             outcome = match self.run_until(fiber, stop, outcome) {
                 Step::Done(result) => return result,
-                Step::Yield => self.dispatch(fiber, stop),
+                Step::Yield if slices <= 1 => Stop::Faulted(Fault::new(
+                    "took too long: this callback must answer at once (it runs while \
+                     everything else waits)",
+                )),
+                Step::Yield => {
+                    slices -= 1;
+                    self.dispatch(fiber, stop)
+                }
                 Step::Await(_) => Stop::Faulted(Fault::new(
                     "cannot wait here: this callback was called by a function that needs its \
                      answer at once (a sort key, a module body, ...)",

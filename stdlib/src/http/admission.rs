@@ -9,8 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use cn_runtime::tasks::{ContextValues, VmRef};
-use cn_runtime::{Fault, Value};
+use cn_runtime::{Fault, Value, Vm};
 
 /// Keys remembered at most; past it, keys whose allowance is full again are forgotten.
 const MAX_KEYS: usize = 100_000;
@@ -58,15 +57,20 @@ impl RateLimit {
         if ahead > tolerance {
             return Err(ahead - tolerance);
         }
-        if self.next.len() >= MAX_KEYS && !self.next.contains_key(key) {
-            self.next.retain(|_, t| *t > now);
-            if self.next.len() >= MAX_KEYS {
-                // Every key still counts: forget them all rather than grow without bound.
-                self.next.clear();
-            }
-        }
         let new_tat = tat + self.interval;
-        self.next.insert(key.to_string(), new_tat);
+        if let Some(known) = self.next.get_mut(key) {
+            // A key seen before: no new string.
+            *known = new_tat;
+        } else {
+            if self.next.len() >= MAX_KEYS {
+                self.next.retain(|_, t| *t > now);
+                if self.next.len() >= MAX_KEYS {
+                    // Every key still counts: forget them all rather than grow without bound.
+                    self.next.clear();
+                }
+            }
+            self.next.insert(key.to_string(), new_tat);
+        }
         let used = (new_tat - now).as_secs_f64() / self.interval.as_secs_f64();
         Ok((f64::from(self.burst) - used.ceil()).max(0.0) as u32)
     }
@@ -191,36 +195,27 @@ mod tests {
     }
 }
 
-/// The longest a rate-limit key function may take. It should only read the request (a header,
-/// the client address); one that loops or waits is cut off so it cannot hold requests up.
-const KEY_TIMEOUT: Duration = Duration::from_secs(1);
+/// How many instruction budgets (the slice a task runs before it yields; about a millisecond)
+/// a rate-limit key function may use. It should only read the request (a header, the client
+/// address); one that loops is cut off so it cannot hold the server up.
+const KEY_SLICES: u32 = 2;
 
-/// The rate-limit key of `request`: what `key_fn(request)` returns, as text. It runs as a task
-/// of its own (so a key function that loops yields to other requests) and is cut off after
-/// [`KEY_TIMEOUT`]. A key function that faults, times out or returns nil puts the request in one
-/// shared bucket, and the first such failure is logged.
-pub async fn rate_key(vm: &VmRef, key_fn: Value, request: &Value) -> String {
-    let callback =
-        vm.borrow_mut()
-            .start_callback_in(key_fn, vec![request.clone()], ContextValues::default());
-    let failure = tokio::select! {
-        result = callback.result() => match result {
-            Ok(Value::Nil) => return String::new(),
-            Ok(value) => return cn_runtime::format::display(&value),
-            Err(fault) => fault.message,
-        },
-        _ = tokio::time::sleep(KEY_TIMEOUT) => {
-            callback.task().cancel();
-            callback.task().wait().await;
-            format!("took longer than {}s", KEY_TIMEOUT.as_secs())
-        }
+/// The rate-limit key of `request`: what `key_fn(request)` returns, as text. It runs at once,
+/// while the server waits (a key must be cheap; one that waits or runs past [`KEY_SLICES`]
+/// faults). A key function that faults or returns nil puts the request in one shared bucket, and
+/// the first such fault is logged.
+pub fn rate_key(vm: &mut Vm, key_fn: &Value, request: &Value) -> String {
+    let fault = match vm.call_value_within(key_fn, std::slice::from_ref(request), KEY_SLICES) {
+        Ok(Value::Nil) => return String::new(),
+        Ok(value) => return cn_runtime::format::display(&value),
+        Err(fault) => fault,
     };
     if !KEY_FAILED.replace(true) {
         crate::log::emit(
-            &vm.borrow(),
+            vm,
             crate::log::Level::Error,
             "the rate_limit key function failed; such requests share one bucket",
-            &[("error", crate::log::Field::Str(&failure))],
+            &[("error", crate::log::Field::Str(&fault.message))],
         );
     }
     String::new()

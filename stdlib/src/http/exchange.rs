@@ -203,8 +203,7 @@ async fn answer(
     });
     let admitted = if state.admission.is_active() {
         let key = match state.admission.key_function() {
-            // Boxed: only servers with a key function pay for its future.
-            Some(key_fn) => Box::pin(admission::rate_key(vm, key_fn, &request)).await,
+            Some(key_fn) => admission::rate_key(&mut vm.borrow_mut(), &key_fn, &request),
             None => String::new(),
         };
         admit(state, &key, request_id)

@@ -33,6 +33,12 @@ use crate::trace::RecordingSpan;
 /// not pick it by accident).
 const RETRYING: &str = "resilience.retrying";
 
+thread_local! {
+    /// The context keys attempts get, made once rather than per call.
+    static RETRYING_KEY: Rc<str> = RETRYING.into();
+    static DEADLINE_KEY: Rc<str> = deadline::KEY.into();
+}
+
 /// Whether the running task is an attempt of a retrying policy: retries inside it make one
 /// attempt, and the outer policy decides about the rest.
 pub(crate) fn inside_retry(vm: &Vm) -> bool {
@@ -219,7 +225,7 @@ pub(super) fn start(
         settings.started();
         // Retries are recorded on the caller's span, which the attempts share.
         span = RecordingSpan::current(vm);
-        context.insert(RETRYING.into(), Value::Bool(true));
+        context.insert(RETRYING_KEY.with(Rc::clone), Value::Bool(true));
     }
     let run = Run {
         handle: handle.clone(),
@@ -300,7 +306,10 @@ impl Run {
         );
         let mut context = self.context.clone();
         if let Some(cutoff) = earliest(cutoff, self.deadline) {
-            context.insert(deadline::KEY.into(), NativeObject::value(Deadline(cutoff)));
+            context.insert(
+                DEADLINE_KEY.with(Rc::clone),
+                NativeObject::value(Deadline(cutoff)),
+            );
         }
         let callback = self.handle.borrow_mut().start_callback_in(
             self.callee.clone(),

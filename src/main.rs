@@ -1,4 +1,4 @@
-//! The `cn` command: run, check, disassemble and explore cn programs.
+//! The `cn` command: run, check, disassemble and explore cn programs, and build them into images.
 //!
 //! Exit status: 0 when the program ran to the end, 1 when a runtime fault ended it, 2 for compile
 //! errors and usage errors. The interpreter runs on a thread with a large stack so that the
@@ -49,6 +49,26 @@ enum Command {
     },
     /// Start the interactive prompt (also what a bare `cn` does).
     Repl,
+    /// Package a script into an OCI image (build/image) without a Docker daemon.
+    Build {
+        /// The script (its local modules are found and packaged with it).
+        file: PathBuf,
+        /// Where image/ goes.
+        #[arg(short = 'o', long = "out", value_name = "DIR", default_value = "build")]
+        out: PathBuf,
+        /// The image reference, e.g. registry.example.com/team/app:1.2 (default <script>:latest).
+        #[arg(short = 't', long = "tag", value_name = "REF")]
+        tag: Option<String>,
+        /// Also write the image as one archive that docker load, podman load and skopeo accept.
+        #[arg(long = "tar", value_name = "FILE")]
+        tar: Option<PathBuf>,
+        /// A file or folder (inside the script's folder) the app needs at run time.
+        #[arg(long = "include", value_name = "PATH")]
+        include: Vec<PathBuf>,
+        /// The cn binary to put in the image (statically linked); default the running cn.
+        #[arg(long = "runtime", value_name = "PATH")]
+        runtime: Option<PathBuf>,
+    },
     /// Print the bytecode a script compiles to.
     Dis {
         /// The script to disassemble.
@@ -112,6 +132,43 @@ fn run_command(cli: Cli) -> u8 {
                 }
             }
             status
+        }
+        Some(Command::Build {
+            file,
+            out,
+            tag,
+            tar,
+            include,
+            runtime,
+        }) => {
+            let options = cn_build::BuildOptions {
+                script: file,
+                out,
+                tag,
+                tar,
+                include,
+                runtime,
+                source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
+            };
+            let mut vm = new_vm(Vec::new());
+            match cn_build::build(&mut vm, &options) {
+                Ok(built) => {
+                    for line in &built.report {
+                        eprintln!("{line}");
+                    }
+                    println!("{}@{}", built.reference, built.digest);
+                    0
+                }
+                Err(cn_build::BuildError::Compile(error)) => {
+                    report_run_error(&error);
+                    eprintln!("cn build: the script does not compile; nothing was written");
+                    1
+                }
+                Err(error) => {
+                    eprintln!("cn build: {error}");
+                    1
+                }
+            }
         }
         Some(Command::Dis { file }) => match std::fs::read_to_string(&file) {
             Ok(text) => {

@@ -397,4 +397,6 @@ pub struct EnumProto {
 }
 
 mod disassemble;
+mod imports;
 pub use disassemble::disassemble;
+pub use imports::imported_modules;

@@ -317,13 +317,24 @@ impl Vm {
 
     /// Parses and resolves a file without running it (`cn check`).
     pub fn check(&mut self, path: &Path) -> Result<(), RunError> {
+        self.compile_file(path).map(|_| ())
+    }
+
+    /// Compiles the script at `path` without running it (what `cn check` and `cn build` do)
+    /// and returns its code.
+    pub fn compile_file(&mut self, path: &Path) -> Result<FunctionProto, RunError> {
         let file = read_source(path)?;
         let mut scope = ModuleScope::default();
         let mut slots = GlobalSlots::default();
         let env = self.compile_env(false);
         compile_source(&file.text, &mut scope, &mut slots, env)
-            .map(|_| ())
             .map_err(|diagnostics| RunError::Compile { file, diagnostics })
+    }
+
+    /// Whether `import name` finds a module of the standard library (which wins over a file of
+    /// that name).
+    pub fn is_native_module(&self, name: &str) -> bool {
+        self.native_modules.contains_key(name)
     }
 
     // ---- running ----

@@ -1,0 +1,322 @@
+//! `cn build` checked by the real tools (no mocks): `skopeo` reads the layout and the archive
+//! and copies them (verifying every blob digest), `umoci unpack` checks the layers against
+//! `rootfs.diff_ids`, and `runc` runs the image: the service answers as uid 65532 on a
+//! read-only root and drains on SIGTERM. Builds are reproducible, a code change touches only the
+//! app layer, and bad input fails with one clear line and nothing written.
+//!
+//! The image needs a static cn: the tests build it once with `scripts/static-runtime` (its own
+//! target directory under target/, so it does not wait on this build's lock). Under CI a missing
+//! tool fails the test; elsewhere it is skipped with a note.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::{finish, get, Script, CN};
+use serde_json::Value;
+
+/// Longest a build or a tool may take.
+const LIMIT: Duration = Duration::from_secs(600);
+
+/// The static cn for images, built once per test run.
+fn static_runtime() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let done = finish(
+            Command::new(root.join("scripts/static-runtime")).current_dir(root),
+            None,
+            Duration::from_secs(1800),
+        );
+        assert_eq!(
+            done.status,
+            Some(0),
+            "static-runtime failed:\n{}",
+            done.stderr
+        );
+        PathBuf::from(done.stdout.trim())
+    })
+    .clone()
+}
+
+/// Whether `tool` is installed (`apt-get install -y skopeo umoci runc`); missing under CI fails.
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is missing");
+        eprintln!("note: {tool} is missing; skipping");
+    }
+    found
+}
+
+/// A fresh folder for one test.
+fn folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cn-build-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+const SERVICE: &str = r#"import http
+import greeting
+
+fn main():
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/", fn(req): greeting.hello())
+    server.route("GET", "/whoami", fn(req): {"cwd": "/app"})
+    server.run(shutdown_delay=0.seconds)
+"#;
+
+const GREETING: &str = "fn hello():\n    return \"hello from an image\"\n";
+
+/// Writes the service (a script and the module it imports) into `dir`.
+fn write_service(dir: &Path) {
+    std::fs::write(dir.join("main.cn"), SERVICE).expect("write");
+    std::fs::write(dir.join("greeting.cn"), GREETING).expect("write");
+    std::fs::write(dir.join("unused.cn"), "this is not cn and not imported\n").expect("write");
+}
+
+/// `cn build ARGS` in `dir` with a fixed epoch; returns (status, stdout, stderr).
+fn cn_build(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let done = finish(
+        Command::new(CN)
+            .arg("build")
+            .args(args)
+            .current_dir(dir)
+            .env("SOURCE_DATE_EPOCH", "1700000000"),
+        None,
+        LIMIT,
+    );
+    (done.status.unwrap_or(-1), done.stdout, done.stderr)
+}
+
+/// Runs `program args` to its end and returns its stdout; a failure fails the test.
+fn run(program: &str, args: &[&str], dir: &Path) -> String {
+    let done = finish(
+        Command::new(program).args(args).current_dir(dir),
+        None,
+        LIMIT,
+    );
+    assert_eq!(
+        done.status,
+        Some(0),
+        "{program} {args:?} failed:\n{}{}",
+        done.stdout,
+        done.stderr
+    );
+    done.stdout
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// The manifest of the layout in `dir/build/image`.
+fn manifest(dir: &Path) -> Value {
+    let image = dir.join("build/image");
+    let index = json(&std::fs::read_to_string(image.join("index.json")).expect("index.json"));
+    let digest = index["manifests"][0]["digest"].as_str().expect("a digest");
+    let path = image.join("blobs").join(digest.replacen(':', "/", 1));
+    json(&std::fs::read_to_string(path).expect("the manifest blob"))
+}
+
+#[test]
+fn the_tools_accept_the_image_and_runc_runs_it() {
+    if !(have("skopeo") && have("umoci") && have("runc")) {
+        return;
+    }
+    let runtime = static_runtime();
+    let dir = folder("tools");
+    write_service(&dir);
+    let runtime = runtime.to_string_lossy();
+    let (status, stdout, stderr) = cn_build(
+        &dir,
+        &[
+            "main.cn",
+            "--runtime",
+            &runtime,
+            "-t",
+            "registry.example.com/team/hello:1.2",
+            "--tar",
+            "hello.tar",
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("registry.example.com/team/hello:1.2@sha256:"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("modules greeting.cn"), "{stderr}");
+    assert!(
+        stderr.contains("created: 2023-11-14T22:13:20Z (from SOURCE_DATE_EPOCH)"),
+        "{stderr}"
+    );
+
+    // skopeo reads the layout and the archive alike, and sees the config.
+    let inspect = json(&run(
+        "skopeo",
+        &["inspect", "--config", "oci:build/image:1.2"],
+        &dir,
+    ));
+    let config = &inspect["config"];
+    assert_eq!(config["User"], "65532:65532");
+    assert_eq!(config["WorkingDir"], "/app");
+    assert_eq!(
+        config["Entrypoint"],
+        serde_json::json!(["/cn", "run", "/app/main.cn"])
+    );
+    assert_eq!(inspect["created"], "2023-11-14T22:13:20Z");
+    assert_eq!(
+        config["Labels"]["org.opencontainers.image.version"], "1.2",
+        "{inspect}"
+    );
+    let archive = json(&run("skopeo", &["inspect", "oci-archive:hello.tar"], &dir));
+    assert_eq!(archive["Layers"].as_array().map(Vec::len), Some(2));
+    // Copying verifies every blob against its digest.
+    run(
+        "skopeo",
+        &["copy", "oci:build/image:1.2", "oci:copy:1.2"],
+        &dir,
+    );
+    run(
+        "skopeo",
+        &[
+            "copy",
+            "oci-archive:hello.tar",
+            "docker-archive:docker.tar:hello:1.2",
+        ],
+        &dir,
+    );
+
+    // umoci checks the layers against rootfs.diff_ids while it unpacks.
+    run(
+        "umoci",
+        &["unpack", "--image", "build/image:1.2", "bundle"],
+        &dir,
+    );
+    let rootfs = dir.join("bundle/rootfs");
+    assert!(rootfs.join("cn").is_file());
+    assert!(
+        rootfs.join("app/greeting.cn").is_file(),
+        "the imported module"
+    );
+    assert!(
+        !rootfs.join("app/unused.cn").exists(),
+        "only what the script imports"
+    );
+    assert!(rootfs.join("etc/ssl/certs/ca-certificates.crt").is_file());
+    assert!(!rootfs.join("bin/sh").exists(), "no shell");
+
+    // runc runs it: no network namespace (the host reaches it), no terminal, read-only root.
+    let config_path = dir.join("bundle/config.json");
+    let mut config = json(&std::fs::read_to_string(&config_path).expect("config.json"));
+    config["process"]["terminal"] = Value::Bool(false);
+    config["root"]["readonly"] = Value::Bool(true);
+    if let Some(namespaces) = config["linux"]["namespaces"].as_array_mut() {
+        namespaces.retain(|n| n["type"] != "network");
+    }
+    assert_eq!(config["process"]["user"]["uid"], 65532);
+    std::fs::write(&config_path, config.to_string()).expect("write config.json");
+    let id = format!("cn-test-{}", std::process::id());
+    let mut command = Command::new("runc");
+    command
+        .args(["run", "--bundle"])
+        .arg(dir.join("bundle"))
+        .arg(&id);
+    let container = Script::start_command(&mut command);
+    let port = container.server_port();
+    assert_eq!(get(port, "/healthz").status, 200);
+    let hello = get(port, "/");
+    assert_eq!(hello.status, 200);
+    assert_eq!(hello.body, "hello from an image");
+    run("runc", &["kill", &id, "TERM"], &dir);
+    let (_, log, status) = container.finish();
+    assert_eq!(status, 0, "{log:?}");
+    assert!(log.iter().any(|l| l.contains("shutdown")), "{log:?}");
+    let _ = Command::new("runc").args(["delete", "-f", &id]).status();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn builds_are_reproducible_and_a_code_change_touches_only_the_app_layer() {
+    let runtime = static_runtime();
+    let runtime = runtime.to_string_lossy();
+    let first = folder("repro-a");
+    let second = folder("repro-b");
+    write_service(&first);
+    write_service(&second);
+    let build = |dir: &Path| {
+        let (status, stdout, stderr) = cn_build(dir, &["main.cn", "--runtime", &runtime]);
+        assert_eq!(status, 0, "{stderr}");
+        stdout
+    };
+    let (a, b) = (build(&first), build(&second));
+    assert!(a.starts_with("main:latest@sha256:"), "{a}");
+    assert_eq!(a, b, "the same inputs give the same digest");
+    let before = manifest(&first);
+    std::fs::write(
+        first.join("greeting.cn"),
+        "fn hello():\n    return \"changed\"\n",
+    )
+    .expect("write");
+    let c = build(&first);
+    assert_ne!(a, c);
+    let after = manifest(&first);
+    assert_eq!(
+        before["layers"][0], after["layers"][0],
+        "the runtime layer is the same"
+    );
+    assert_ne!(before["layers"][1], after["layers"][1]);
+    let _ = std::fs::remove_dir_all(&first);
+    let _ = std::fs::remove_dir_all(&second);
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_nothing_is_written() {
+    let dir = folder("bad");
+    let (status, _, stderr) = cn_build(&dir, &["missing.cn"]);
+    assert_eq!(status, 1);
+    assert_eq!(stderr, "cn build: missing.cn: no such script\n");
+
+    std::fs::write(dir.join("broken.cn"), "fn main(:\n    pass\n").expect("write");
+    let (status, _, stderr) = cn_build(&dir, &["broken.cn"]);
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("broken.cn:1"),
+        "points at the line: {stderr}"
+    );
+    assert!(stderr.ends_with("cn build: the script does not compile; nothing was written\n"));
+    assert!(!dir.join("build").exists());
+
+    std::fs::write(dir.join("lonely.cn"), "import nowhere\n").expect("write");
+    let (status, _, stderr) = cn_build(&dir, &["lonely.cn"]);
+    assert_eq!(status, 1);
+    assert!(
+        stderr.starts_with(
+            "cn build: lonely.cn imports 'nowhere', which is neither a standard module nor a file"
+        ),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.join("ok.cn"), "print(1)\n").expect("write");
+    std::fs::write(dir.join("not-a-dir"), "").expect("write");
+    let (status, _, stderr) = cn_build(&dir, &["ok.cn", "-o", "not-a-dir"]);
+    assert_eq!(status, 1);
+    assert!(
+        stderr.starts_with("cn build: cannot create not-a-dir"),
+        "{stderr}"
+    );
+
+    // The cn running the tests is linked dynamically: the image would have no libc for it.
+    let (status, _, stderr) = cn_build(&dir, &["ok.cn"]);
+    assert_eq!(status, 1);
+    assert!(stderr.contains("is dynamically linked"), "{stderr}");
+    assert!(!dir.join("build/image").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

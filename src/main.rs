@@ -49,11 +49,12 @@ enum Command {
     },
     /// Start the interactive prompt (also what a bare `cn` does).
     Repl,
-    /// Package a script into an OCI image (build/image) without a Docker daemon.
+    /// Package a script into an OCI image (build/image) and Kubernetes manifests (build/k8s),
+    /// without a Docker daemon.
     Build {
         /// The script (its local modules are found and packaged with it).
         file: PathBuf,
-        /// Where image/ goes.
+        /// Where image/ and k8s/ go.
         #[arg(short = 'o', long = "out", value_name = "DIR", default_value = "build")]
         out: PathBuf,
         /// The image reference, e.g. registry.example.com/team/app:1.2 (default <script>:latest).
@@ -68,6 +69,15 @@ enum Command {
         /// The cn binary to put in the image (statically linked); default the running cn.
         #[arg(long = "runtime", value_name = "PATH")]
         runtime: Option<PathBuf>,
+        /// Replicas in the Deployment; above 1 an HPA scales from there to three times as many.
+        #[arg(long = "replicas", value_name = "N", default_value_t = 1)]
+        replicas: u32,
+        /// CPU request of the container.
+        #[arg(long = "cpu", value_name = "CPU", default_value = "100m")]
+        cpu: String,
+        /// Memory request and limit of the container.
+        #[arg(long = "memory", value_name = "SIZE", default_value = "128Mi")]
+        memory: String,
     },
     /// Print the bytecode a script compiles to.
     Dis {
@@ -140,6 +150,9 @@ fn run_command(cli: Cli) -> u8 {
             tar,
             include,
             runtime,
+            replicas,
+            cpu,
+            memory,
         }) => {
             let options = cn_build::BuildOptions {
                 script: file,
@@ -149,6 +162,9 @@ fn run_command(cli: Cli) -> u8 {
                 include,
                 runtime,
                 source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
+                replicas,
+                cpu,
+                memory,
             };
             let mut vm = new_vm(Vec::new());
             match cn_build::build(&mut vm, &options) {

@@ -15,6 +15,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+#[path = "../compiler/tests/common/golden.rs"]
+mod golden_rule;
+
 use common::{finish, get, Script, CN};
 use serde_json::Value;
 
@@ -319,4 +322,94 @@ fn bad_input_is_one_clear_line_and_nothing_is_written() {
     assert!(stderr.contains("is dynamically linked"), "{stderr}");
     assert!(!dir.join("build/image").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The validator of manifests against the Kubernetes schemas (PyPI `kubernetes-validate`): on
+/// PATH, or in the virtualenv `.ci/run` makes under target/tools.
+fn kubernetes_validate() -> Option<PathBuf> {
+    let local =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/kubernetes-validate");
+    if local.is_file() {
+        return Some(local);
+    }
+    have("kubernetes-validate").then(|| PathBuf::from("kubernetes-validate"))
+}
+
+/// The manifests of the examples and of a configured service: pinned by goldens (the image
+/// digest, which changes with every cn, is left out) and valid for Kubernetes 1.34 by
+/// `kubernetes-validate --strict` (unknown fields are errors).
+#[test]
+fn manifests_are_complete_valid_and_pinned() {
+    let runtime = static_runtime();
+    let runtime = runtime.to_string_lossy();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases = [
+        ("hello", root.join("examples/hello.cn"), &[][..]),
+        ("shop", root.join("examples/shop.cn"), &[][..]),
+        (
+            "configured",
+            root.join("tests/build/configured/app.cn"),
+            &["--replicas", "2", "--memory", "256Mi"][..],
+        ),
+    ];
+    let digest = |text: &str| -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("@sha256:") {
+            out.push_str(&rest[..at]);
+            out.push_str("@sha256:<digest>");
+            rest = &rest[(at + 8 + 64).min(rest.len())..];
+        }
+        out.push_str(rest);
+        out
+    };
+    let mut failures = Vec::new();
+    let mut written = Vec::new();
+    for (name, script, extra) in cases {
+        let out = folder(&format!("manifests-{name}"));
+        let mut args = vec![
+            script.to_str().expect("utf-8 path"),
+            "--runtime",
+            &runtime,
+            "-o",
+        ];
+        let out_arg = out.to_string_lossy().into_owned();
+        args.push(&out_arg);
+        args.extend_from_slice(extra);
+        let (status, _, stderr) = cn_build(&out, &args);
+        assert_eq!(status, 0, "{name}: {stderr}");
+        let k8s = out.join("k8s");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&k8s)
+            .expect("k8s/")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("a manifest");
+            let golden = root
+                .join("tests/build")
+                .join(name)
+                .join(file.file_name().expect("a name"));
+            golden_rule::check_golden(&golden, &digest(&text), &mut failures);
+            written.push(file.clone());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatches (CN_UPDATE_GOLDEN=1 rewrites):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    if let Some(validator) = kubernetes_validate() {
+        let mut command = Command::new(validator);
+        command.args(["--strict", "-k", "1.34.0"]).args(&written);
+        let done = finish(&mut command, None, LIMIT);
+        assert_eq!(done.status, Some(0), "{}{}", done.stdout, done.stderr);
+        assert_eq!(
+            done.stdout.matches("passed").count(),
+            written.len(),
+            "{}",
+            done.stdout
+        );
+    }
 }

@@ -86,21 +86,7 @@ impl Output<'_> {
 
     /// Writes the layout directory at `dir`, replacing what was there.
     pub fn write_layout(&self, dir: &Path) -> Result<(), BuildError> {
-        let partial = partial_path(dir);
-        let result = (|| {
-            for (path, bytes) in self.files() {
-                let path = partial.join(path);
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| write_error(&path, e))?;
-                }
-                std::fs::write(&path, bytes).map_err(|e| write_error(&path, e))?;
-            }
-            replace(&partial, dir)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&partial);
-        }
-        result
+        write_dir(dir, &self.files())
     }
 
     /// Writes the archive at `file`: the layout plus Docker's `manifest.json` (single-platform
@@ -130,6 +116,26 @@ impl Output<'_> {
         }
         result
     }
+}
+
+/// Writes `files` (paths inside `dir`) as the directory `dir`, replacing what was there: they
+/// are written into a folder beside it, which is renamed into place once complete.
+pub fn write_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), BuildError> {
+    let partial = partial_path(dir);
+    let result = (|| {
+        for (path, bytes) in files {
+            let path = partial.join(path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| write_error(&path, e))?;
+            }
+            std::fs::write(&path, bytes).map_err(|e| write_error(&path, e))?;
+        }
+        replace(&partial, dir)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    result
 }
 
 /// `blobs/sha256/<hex>`.

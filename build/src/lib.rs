@@ -9,13 +9,16 @@
 //! digest byte for byte. `layout` writes the OCI layout directory and the archive. The reference
 //! is `spec/build.md`.
 
+mod describe;
 mod elf;
 mod epoch;
 mod image;
+mod k8s;
 mod layer;
 mod layout;
 mod runtime_layer;
 mod sources;
+mod yaml;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,6 +45,12 @@ pub struct BuildOptions {
     pub runtime: Option<PathBuf>,
     /// `SOURCE_DATE_EPOCH`, if set.
     pub source_date_epoch: Option<String>,
+    /// Replicas in the Deployment (an HPA above 1).
+    pub replicas: u32,
+    /// CPU request (`100m`).
+    pub cpu: String,
+    /// Memory request and limit (`128Mi`).
+    pub memory: String,
 }
 
 /// Why a build stopped. Nothing is left half-written.
@@ -112,6 +121,9 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
         .unwrap_or_else(|| format!("{}:latest", stem.to_lowercase()));
     let tag = tag_of(&reference)?;
 
+    let cn = std::env::current_exe()
+        .map_err(|e| BuildError::new(format!("cannot find the running cn: {e}")))?;
+    let description = describe::describe(&cn, &options.script);
     let runtime_layer = layer::write(&runtime_layer::contents(binary), epoch.seconds)?;
     let mut app = layer::Contents::default();
     for (path, bytes) in &sources.files {
@@ -124,7 +136,12 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
         architecture: runtime.architecture.to_string(),
         created: epoch.rfc3339(),
         script: format!("/app/{}", sources.script),
-        exposed_ports: Vec::new(),
+        exposed_ports: description
+            .servers
+            .iter()
+            .map(|s| s.port)
+            .filter(|p| *p != 0)
+            .collect(),
         labels: labels.clone(),
         env: vec![format!("SSL_CERT_FILE={}", runtime_layer::CA_BUNDLE)],
         user: format!("{0}:{0}", runtime_layer::USER),
@@ -160,6 +177,33 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
     if let Some(tar) = &options.tar {
         output.write_archive(tar, epoch.seconds)?;
         report.push(format!("archive: {}", tar.display()));
+    }
+    let name_end = reference.rfind('/').map_or(0, |i| i + 1);
+    let repository = match reference[name_end..].rsplit_once(':') {
+        Some((name, _)) => &reference[..name_end + name.len()],
+        None => &reference,
+    };
+    let by_digest = format!("{repository}@{}", output.digest());
+    let app_name = k8s::object_name(&repository[name_end..]);
+    let sizing = k8s::Sizing {
+        replicas: options.replicas.max(1),
+        cpu: options.cpu.clone(),
+        memory: options.memory.clone(),
+    };
+    let manifests = k8s::manifests(&app_name, &by_digest, &description, &sizing);
+    let k8s_dir = options.out.join("k8s");
+    write_manifests(&k8s_dir, &manifests)?;
+    report.push(format!(
+        "manifests: {} ({})",
+        k8s_dir.display(),
+        manifests
+            .iter()
+            .map(|m| m.file)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    for problem in &description.problems {
+        report.push(format!("note: {problem}"));
     }
     Ok(Built {
         digest: output.digest().to_string(),
@@ -225,4 +269,18 @@ fn without_credentials(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Writes the manifests into `dir` (replacing what was there), through a folder beside it.
+fn write_manifests(dir: &Path, manifests: &[k8s::Manifest]) -> Result<(), BuildError> {
+    let files: Vec<(String, Vec<u8>)> = manifests
+        .iter()
+        .map(|m| {
+            (
+                m.file.to_string(),
+                yaml::document(&m.comment, &m.value).into_bytes(),
+            )
+        })
+        .collect();
+    layout::write_dir(dir, &files)
 }

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod context;
+pub mod describe;
 pub mod http;
 pub mod ids;
 pub mod json;

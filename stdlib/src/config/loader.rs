@@ -22,7 +22,7 @@ use super::convert;
 use super::env::EnvSource;
 use super::file::FileSource;
 use super::problems::Problems;
-use super::schema::{Field, Kind, Schema};
+use super::schema::{Field, Kind, Scalar, Schema};
 use super::secret::Secret;
 use super::secrets::SecretsSource;
 use super::source::{FieldPath, Origin, Raw, Source};
@@ -53,6 +53,9 @@ pub fn load_record(
 
 /// Loads a record of an already checked schema.
 pub fn load_schema(schema: &Schema, options: &LoadOptions) -> Result<Value, Vec<String>> {
+    if crate::describe::active() {
+        describe_fields(&schema.fields);
+    }
     let mut problems = Problems::default();
     let sources = open_sources(options, &mut problems);
     let mut loader = Loader { sources, problems };
@@ -131,6 +134,8 @@ impl Loader {
             (Some((raw, origin)), _) => convert::from_raw(field, &raw, &origin),
             (None, Some(default)) => convert::from_default(field, default),
             (None, None) if field.optional => Ok(Value::Nil),
+            // Described, not run: the cluster will have the value.
+            (None, None) if crate::describe::active() => Ok(placeholder(&field.kind)),
             (None, None) => {
                 self.problems.missing(&field.env_name);
                 return Value::Nil;
@@ -210,4 +215,31 @@ pub fn loaded_with(cfg: &Value) -> Option<(Rc<RecordType>, LoadOptions)> {
             .find(|(weak, _)| weak.upgrade().is_some_and(|r| Rc::ptr_eq(&r, record)))
             .map(|(_, options)| (record.ty.clone(), options.clone()))
     })
+}
+
+/// Tells the describe run (`cn build`) about every field read from the environment.
+fn describe_fields(fields: &[Field]) {
+    for field in fields {
+        match &field.kind {
+            Kind::Record(_, inner) => describe_fields(inner),
+            Kind::Scalar(_) | Kind::List(_) => crate::describe::config_field(
+                &field.env_name,
+                field.default.as_ref().map(cn_runtime::format::display),
+                field.secret,
+                field.required(),
+            ),
+        }
+    }
+}
+
+/// A value of the field's type standing in for one the describe run does not have.
+fn placeholder(kind: &Kind) -> Value {
+    match kind {
+        Kind::Scalar(Scalar::Str) => Value::str(""),
+        Kind::Scalar(Scalar::Int) => Value::Int(0),
+        Kind::Scalar(Scalar::Float) => Value::Float(0.0),
+        Kind::Scalar(Scalar::Bool) => Value::Bool(false),
+        Kind::Scalar(Scalar::Duration) => Value::Duration(0),
+        Kind::List(_) | Kind::Record(..) => Value::list(Vec::new()),
+    }
 }

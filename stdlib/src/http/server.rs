@@ -254,6 +254,18 @@ impl Server {
             Duration::from_secs(30),
         )?;
         let (host, port) = &self.0.bind;
+        if crate::describe::active() {
+            // `cn build` asks what would be served; nothing is bound.
+            self.0.running.set(false);
+            crate::describe::server(&crate::describe::Server {
+                addr: &self.0.addr,
+                port: *port,
+                metrics_path: self.0.metrics_path.as_deref(),
+                shutdown_delay: args.named("shutdown_delay").map(|_| delay),
+                shutdown_timeout: timeout,
+            });
+            return Ok(Value::Nil);
+        }
         let host = if host.is_empty() { "0.0.0.0" } else { host };
         // A name (`localhost`) is resolved here; each of its addresses is tried in turn.
         let listener = std::net::TcpListener::bind((host, *port)).map_err(|e| {

@@ -78,6 +78,12 @@ enum Command {
         /// Memory request and limit of the container.
         #[arg(long = "memory", value_name = "SIZE", default_value = "128Mi")]
         memory: String,
+        /// Push the image to the registry its reference (-t) names.
+        #[arg(long = "push")]
+        push: bool,
+        /// Speak plain http to the registry (one on localhost).
+        #[arg(long = "insecure")]
+        insecure: bool,
     },
     /// Print the bytecode a script compiles to.
     Dis {
@@ -153,6 +159,8 @@ fn run_command(cli: Cli) -> u8 {
             replicas,
             cpu,
             memory,
+            push,
+            insecure,
         }) => {
             let options = cn_build::BuildOptions {
                 script: file,
@@ -165,6 +173,8 @@ fn run_command(cli: Cli) -> u8 {
                 replicas,
                 cpu,
                 memory,
+                push,
+                insecure,
             };
             let mut vm = new_vm(Vec::new());
             match cn_build::build(&mut vm, &options) {

@@ -413,3 +413,182 @@ fn manifests_are_complete_valid_and_pinned() {
         );
     }
 }
+
+/// A `docker-registry` on 127.0.0.1, storing into `dir`, with htpasswd basic auth for
+/// `alice` / `s3cret` when `auth`. Killed when dropped.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Registry {
+    fn start(dir: &Path, auth: bool) -> Registry {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.join("data").display()
+        );
+        if auth {
+            let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
+            std::fs::write(dir.join("htpasswd"), format!("alice:{hash}\n")).expect("htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: cn-test\n    path: {}\n",
+                dir.join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.join("config.yml"), config).expect("config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("docker-registry starts");
+        let registry = Registry { child, port };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < common::PATIENCE,
+                "the registry did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        registry
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `--push` to a real registry: the digest a pull sees is the one printed; a second push of a
+/// changed app uploads only what changed (never the runtime layer again); credentials come from
+/// the Docker config, and a registry that refuses them is one clear line.
+#[test]
+fn pushes_to_a_real_registry() {
+    if !(have("docker-registry") && have("skopeo")) {
+        return;
+    }
+    let runtime = static_runtime();
+    let runtime = runtime.to_string_lossy();
+    let dir = folder("push");
+    write_service(&dir);
+    let registry = Registry::start(&dir, true);
+    let reference = format!("127.0.0.1:{}/team/hello:1.0", registry.port);
+    let push = |docker_config: &Path| {
+        finish(
+            Command::new(CN)
+                .args(["build", "main.cn", "--runtime", &runtime, "-t", &reference])
+                .args(["--push", "--insecure"])
+                .current_dir(&dir)
+                .env("DOCKER_CONFIG", docker_config)
+                .env("SOURCE_DATE_EPOCH", "1700000000"),
+            None,
+            LIMIT,
+        )
+    };
+    let config_dir = |name: &str, auth: Option<&str>| {
+        let config = dir.join(name);
+        std::fs::create_dir_all(&config).expect("config dir");
+        if let Some(auth) = auth {
+            let auth = base64_of(auth);
+            let json = format!(
+                r#"{{"auths":{{"127.0.0.1:{}":{{"auth":"{auth}"}}}}}}"#,
+                registry.port
+            );
+            std::fs::write(config.join("config.json"), json).expect("config.json");
+        }
+        config
+    };
+
+    let none = push(&config_dir("none", None));
+    assert_eq!(none.status, Some(1));
+    assert!(
+        none.stderr
+            .contains("asks for credentials and the Docker config has none"),
+        "{}",
+        none.stderr
+    );
+    let wrong = push(&config_dir("wrong", Some("alice:guess")));
+    assert_eq!(wrong.status, Some(1));
+    assert!(
+        wrong.stderr.contains("refused the credentials"),
+        "{}",
+        wrong.stderr
+    );
+
+    let good = config_dir("good", Some("alice:s3cret"));
+    let first = push(&good);
+    assert_eq!(first.status, Some(0), "{}", first.stderr);
+    assert!(
+        first.stderr.contains("(3 blobs uploaded, 0 already there)"),
+        "{}",
+        first.stderr
+    );
+    let digest = first
+        .stdout
+        .trim()
+        .rsplit('@')
+        .next()
+        .expect("a digest")
+        .to_string();
+    let creds = "--creds=alice:s3cret";
+    let source = format!("docker://{reference}");
+    let seen = json(&run(
+        "skopeo",
+        &["inspect", "--tls-verify=false", creds, &source],
+        &dir,
+    ));
+    assert_eq!(seen["Digest"], digest.as_str());
+    run(
+        "skopeo",
+        &[
+            "copy",
+            "--src-tls-verify=false",
+            "--src-creds=alice:s3cret",
+            &source,
+            "oci:pulled:1.0",
+        ],
+        &dir,
+    );
+
+    std::fs::write(dir.join("greeting.cn"), "fn hello():\n    return \"v2\"\n").expect("write");
+    let second = push(&good);
+    assert_eq!(second.status, Some(0), "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("(2 blobs uploaded, 1 already there)"),
+        "only the app layer and the config: {}",
+        second.stderr
+    );
+    drop(registry);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Standard base64 of `text` (for a Docker config's `auth`).
+fn base64_of(text: &str) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -16,6 +16,7 @@ mod image;
 mod k8s;
 mod layer;
 mod layout;
+mod registry;
 mod runtime_layer;
 mod sources;
 mod yaml;
@@ -51,6 +52,10 @@ pub struct BuildOptions {
     pub cpu: String,
     /// Memory request and limit (`128Mi`).
     pub memory: String,
+    /// Push the image to the registry its reference names.
+    pub push: bool,
+    /// Speak plain http to the registry.
+    pub insecure: bool,
 }
 
 /// Why a build stopped. Nothing is left half-written.
@@ -177,6 +182,26 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
     if let Some(tar) = &options.tar {
         output.write_archive(tar, epoch.seconds)?;
         report.push(format!("archive: {}", tar.display()));
+    }
+    if options.push {
+        let image = &images[0];
+        let mut blobs: Vec<&image::Blob> = image.layers.iter().collect();
+        blobs.push(&image.config);
+        let target = registry::target(&reference, &tag);
+        let pushed = registry::push(
+            &target,
+            &blobs,
+            &image.manifest,
+            image::MANIFEST,
+            options.insecure,
+        )?;
+        report.push(format!(
+            "pushed: {reference}@{} ({} blob{} uploaded, {} already there)",
+            output.digest(),
+            pushed.uploaded,
+            if pushed.uploaded == 1 { "" } else { "s" },
+            pushed.skipped
+        ));
     }
     let name_end = reference.rfind('/').map_or(0, |i| i + 1);
     let repository = match reference[name_end..].rsplit_once(':') {

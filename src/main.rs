@@ -66,9 +66,14 @@ enum Command {
         /// A file or folder (inside the script's folder) the app needs at run time.
         #[arg(long = "include", value_name = "PATH")]
         include: Vec<PathBuf>,
-        /// The cn binary to put in the image (statically linked); default the running cn.
-        #[arg(long = "runtime", value_name = "PATH")]
-        runtime: Option<PathBuf>,
+        /// The cn binary to put in the image (statically linked): PATH, or PLATFORM=PATH for one
+        /// platform of --platform; default the running cn.
+        #[arg(long = "runtime", value_name = "[PLATFORM=]PATH")]
+        runtime: Vec<String>,
+        /// Build an image index over these platforms (linux/amd64,linux/arm64), each with its
+        /// own runtime and the one shared app layer.
+        #[arg(long = "platform", value_name = "LIST")]
+        platform: Vec<String>,
         /// Replicas in the Deployment; above 1 an HPA scales from there to three times as many.
         #[arg(long = "replicas", value_name = "N", default_value_t = 1)]
         replicas: u32,
@@ -156,6 +161,7 @@ fn run_command(cli: Cli) -> u8 {
             tar,
             include,
             runtime,
+            platform,
             replicas,
             cpu,
             memory,
@@ -168,7 +174,8 @@ fn run_command(cli: Cli) -> u8 {
                 tag,
                 tar,
                 include,
-                runtime,
+                runtimes: runtime,
+                platforms: platform,
                 source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
                 replicas,
                 cpu,

@@ -592,3 +592,81 @@ fn base64_of(text: &str) -> String {
     }
     out
 }
+
+/// `--platform linux/amd64,linux/arm64` makes an image index: one manifest per platform, each
+/// with its own runtime layer and the same app layer, accepted by `skopeo copy --all` (which
+/// verifies every blob). No arm64 toolchain exists here, so the arm64 runtime is the amd64 one
+/// with its ELF machine field changed: enough for the index, not for running it.
+#[test]
+fn platforms_make_an_image_index_sharing_the_app_layer() {
+    if !have("skopeo") {
+        return;
+    }
+    let runtime = static_runtime();
+    let dir = folder("platforms");
+    write_service(&dir);
+    let mut arm = std::fs::read(&runtime).expect("the runtime");
+    arm[18..20].copy_from_slice(&183u16.to_le_bytes());
+    std::fs::write(dir.join("cn-arm64"), arm).expect("write");
+    let amd = runtime.to_string_lossy();
+    let (status, _, stderr) = cn_build(
+        &dir,
+        &[
+            "main.cn",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "--runtime",
+            &amd,
+            "--runtime",
+            "linux/arm64=cn-arm64",
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("(amd64, arm64)"), "{stderr}");
+    let index = json(&run(
+        "skopeo",
+        &["inspect", "--raw", "oci:build/image:latest"],
+        &dir,
+    ));
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let platforms: Vec<&str> = index["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|m| {
+            m["platform"]["architecture"]
+                .as_str()
+                .expect("an architecture")
+        })
+        .collect();
+    assert_eq!(platforms, ["amd64", "arm64"]);
+    let layers = |i: usize| {
+        let digest = index["manifests"][i]["digest"].as_str().expect("digest");
+        let path = dir
+            .join("build/image/blobs")
+            .join(digest.replacen(':', "/", 1));
+        json(&std::fs::read_to_string(path).expect("manifest"))["layers"].clone()
+    };
+    let (a, b) = (layers(0), layers(1));
+    assert_ne!(a[0], b[0], "a runtime layer per platform");
+    assert_eq!(a[1], b[1], "one app layer");
+    run(
+        "skopeo",
+        &["copy", "--all", "oci:build/image:latest", "oci:copy:latest"],
+        &dir,
+    );
+
+    let (status, _, stderr) = cn_build(
+        &dir,
+        &["main.cn", "--platform", "linux/arm64", "--runtime", &amd],
+    );
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("no runtime for linux/arm64") && stderr.contains("is a linux/amd64 binary"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -124,6 +124,24 @@ pub fn assemble(settings: &Settings, layers: Vec<Layer>) -> Image {
     }
 }
 
+/// An image index over several platforms' images (`--platform a,b`), as a blob.
+pub fn index_of(images: &[Image], annotations: &BTreeMap<String, String>) -> Blob {
+    let manifests: Vec<Value> = images
+        .iter()
+        .map(|image| {
+            let mut descriptor = image.manifest.descriptor(MANIFEST);
+            descriptor["platform"] = image.platform.clone();
+            descriptor
+        })
+        .collect();
+    Blob::of(to_bytes(&json!({
+        "schemaVersion": 2,
+        "mediaType": INDEX,
+        "manifests": manifests,
+        "annotations": annotations,
+    })))
+}
+
 /// Compact JSON with sorted keys (serde_json's map is ordered by key).
 pub fn to_bytes(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()

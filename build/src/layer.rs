@@ -45,6 +45,7 @@ impl Contents {
 }
 
 /// A finished layer.
+#[derive(Clone)]
 pub struct Layer {
     /// The gzip-compressed tar (the blob).
     pub gzip: Vec<u8>,

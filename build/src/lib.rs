@@ -16,6 +16,7 @@ mod image;
 mod k8s;
 mod layer;
 mod layout;
+mod platforms;
 mod registry;
 mod runtime_layer;
 mod sources;
@@ -42,8 +43,11 @@ pub struct BuildOptions {
     pub tar: Option<PathBuf>,
     /// Files and folders (inside the script's folder) the app needs at run time.
     pub include: Vec<PathBuf>,
-    /// The cn binary to put in the image; default the running one.
-    pub runtime: Option<PathBuf>,
+    /// The cn binaries to put in the image: `PATH` or `linux/arm64=PATH`; default the running
+    /// one.
+    pub runtimes: Vec<String>,
+    /// `--platform` lists (`linux/amd64,linux/arm64`): an image index over them.
+    pub platforms: Vec<String>,
     /// `SOURCE_DATE_EPOCH`, if set.
     pub source_date_epoch: Option<String>,
     /// Replicas in the Deployment (an HPA above 1).
@@ -107,14 +111,7 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
     // Before the long part, so an output folder that cannot be made is said at once.
     std::fs::create_dir_all(&options.out)
         .map_err(|e| BuildError::new(format!("cannot create {}: {e}", options.out.display())))?;
-    let (runtime_path, binary) = read_runtime(options.runtime.as_deref())?;
-    let runtime = elf::inspect(&runtime_path, &binary)?;
-    if runtime.dynamic {
-        return Err(BuildError::new(format!(
-            "the runtime {runtime_path} is dynamically linked, and the image has no libc: build \
-             a static cn (scripts/static-runtime) and pass it with --runtime"
-        )));
-    }
+    let runtimes = platforms::select(&options.runtimes, &options.platforms)?;
     let stem = options
         .script
         .file_stem()
@@ -129,36 +126,42 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
     let cn = std::env::current_exe()
         .map_err(|e| BuildError::new(format!("cannot find the running cn: {e}")))?;
     let description = describe::describe(&cn, &options.script);
-    let runtime_layer = layer::write(&runtime_layer::contents(binary), epoch.seconds)?;
     let mut app = layer::Contents::default();
     for (path, bytes) in &sources.files {
         app.file(&format!("/app/{path}"), bytes.clone(), 0o644);
     }
     let app_layer = layer::write(&app, epoch.seconds)?;
-
     let labels = labels(script_dir, &epoch, &stem, &tag);
-    let settings = image::Settings {
-        architecture: runtime.architecture.to_string(),
-        created: epoch.rfc3339(),
-        script: format!("/app/{}", sources.script),
-        exposed_ports: description
-            .servers
-            .iter()
-            .map(|s| s.port)
-            .filter(|p| *p != 0)
-            .collect(),
-        labels: labels.clone(),
-        env: vec![format!("SSL_CERT_FILE={}", runtime_layer::CA_BUNDLE)],
-        user: format!("{0}:{0}", runtime_layer::USER),
-        history: vec![
-            format!("cn build: runtime (cn {})", env!("CARGO_PKG_VERSION")),
-            format!("cn build: app {}", sources.script),
-        ],
-    };
-    let images = vec![image::assemble(&settings, vec![runtime_layer, app_layer])];
+    let mut images = Vec::new();
+    for runtime in runtimes {
+        let settings = image::Settings {
+            architecture: runtime.architecture.to_string(),
+            created: epoch.rfc3339(),
+            script: format!("/app/{}", sources.script),
+            exposed_ports: description
+                .servers
+                .iter()
+                .map(|s| s.port)
+                .filter(|p| *p != 0)
+                .collect(),
+            labels: labels.clone(),
+            env: vec![format!("SSL_CERT_FILE={}", runtime_layer::CA_BUNDLE)],
+            user: format!("{0}:{0}", runtime_layer::USER),
+            history: vec![
+                format!("cn build: runtime (cn {})", env!("CARGO_PKG_VERSION")),
+                format!("cn build: app {}", sources.script),
+            ],
+        };
+        let runtime_layer = layer::write(&runtime_layer::contents(runtime.bytes), epoch.seconds)?;
+        images.push(image::assemble(
+            &settings,
+            vec![runtime_layer, app_layer.clone()],
+        ));
+    }
+    let index = (images.len() > 1).then(|| image::index_of(&images, &labels));
     let output = layout::Output {
         images: &images,
-        index: None,
+        index: index.as_ref(),
         reference: &reference,
         tag: &tag,
     };
@@ -177,24 +180,23 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
             }
         ),
         format!("created: {} (from {})", epoch.rfc3339(), epoch.source),
-        format!("image: {} ({})", layout_dir.display(), runtime.architecture),
+        format!(
+            "image: {} ({})",
+            layout_dir.display(),
+            images
+                .iter()
+                .map(|i| i.platform["architecture"].as_str().unwrap_or("?"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     ];
     if let Some(tar) = &options.tar {
         output.write_archive(tar, epoch.seconds)?;
         report.push(format!("archive: {}", tar.display()));
     }
     if options.push {
-        let image = &images[0];
-        let mut blobs: Vec<&image::Blob> = image.layers.iter().collect();
-        blobs.push(&image.config);
         let target = registry::target(&reference, &tag);
-        let pushed = registry::push(
-            &target,
-            &blobs,
-            &image.manifest,
-            image::MANIFEST,
-            options.insecure,
-        )?;
+        let pushed = registry::push(&target, &images, index.as_ref(), options.insecure)?;
         report.push(format!(
             "pushed: {reference}@{} ({} blob{} uploaded, {} already there)",
             output.digest(),
@@ -235,19 +237,6 @@ pub fn build(vm: &mut Vm, options: &BuildOptions) -> Result<Built, BuildError> {
         reference,
         report,
     })
-}
-
-/// The runtime binary's path (for messages) and bytes.
-fn read_runtime(given: Option<&Path>) -> Result<(String, Vec<u8>), BuildError> {
-    let path = match given {
-        Some(path) => path.to_path_buf(),
-        None => std::env::current_exe()
-            .map_err(|e| BuildError::new(format!("cannot find the running cn: {e}")))?,
-    };
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(&path)
-        .map_err(|e| BuildError::new(format!("cannot read the runtime {shown}: {e}")))?;
-    Ok((shown, bytes))
 }
 
 /// The tag of a reference (`1.2` of `registry/app:1.2`); a digest reference cannot be built.

@@ -15,7 +15,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::image::Blob;
+use crate::image::{Blob, Image, INDEX, MANIFEST};
 use crate::BuildError;
 
 /// Longest one request may take (a layer of a few MB on a slow link).
@@ -77,12 +77,12 @@ struct Session {
     authorization: Option<String>,
 }
 
-/// Pushes `blobs` and then `manifest` (of `media_type`) to `target`.
+/// Pushes every image's blobs and manifest, and then the index when there is one; the tag
+/// names the index, or the one manifest.
 pub fn push(
     target: &Target,
-    blobs: &[&Blob],
-    manifest: &Blob,
-    media_type: &str,
+    images: &[Image],
+    index: Option<&Blob>,
     insecure: bool,
 ) -> Result<Pushed, BuildError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -110,29 +110,60 @@ pub fn push(
             uploaded: 0,
             skipped: 0,
         };
-        for blob in blobs {
-            if session.has_blob(&blob.digest).await? {
-                pushed.skipped += 1;
-            } else {
-                session.upload(blob).await?;
-                pushed.uploaded += 1;
+        let mut done: Vec<&str> = Vec::new();
+        for image in images {
+            for blob in image.layers.iter().chain([&image.config]) {
+                if done.contains(&blob.digest.as_str()) {
+                    continue;
+                }
+                done.push(&blob.digest);
+                if session.has_blob(&blob.digest).await? {
+                    pushed.skipped += 1;
+                } else {
+                    session.upload(blob).await?;
+                    pushed.uploaded += 1;
+                }
             }
         }
-        let path = format!(
-            "/v2/{}/manifests/{}",
-            session.target.repository, session.target.tag
-        );
-        let (status, _, body) = session
-            .send(Method::PUT, &path, Some(media_type), manifest.bytes.clone())
-            .await?;
-        if status != StatusCode::CREATED && status != StatusCode::OK {
-            return Err(refused("the manifest", status, &body));
+        let tag = session.target.tag.clone();
+        match index {
+            Some(index) => {
+                for image in images {
+                    let digest = image.manifest.digest.clone();
+                    session
+                        .put_manifest(&digest, &image.manifest, MANIFEST)
+                        .await?;
+                }
+                session.put_manifest(&tag, index, INDEX).await?;
+            }
+            None => {
+                session
+                    .put_manifest(&tag, &images[0].manifest, MANIFEST)
+                    .await?;
+            }
         }
         Ok(pushed)
     })
 }
 
 impl Session {
+    /// `PUT`s a manifest or index under `reference` (a tag or a digest).
+    async fn put_manifest(
+        &mut self,
+        reference: &str,
+        manifest: &Blob,
+        media_type: &str,
+    ) -> Result<(), BuildError> {
+        let path = format!("/v2/{}/manifests/{reference}", self.target.repository);
+        let (status, _, body) = self
+            .send(Method::PUT, &path, Some(media_type), manifest.bytes.clone())
+            .await?;
+        if status != StatusCode::CREATED && status != StatusCode::OK {
+            return Err(refused("the manifest", status, &body));
+        }
+        Ok(())
+    }
+
     async fn has_blob(&mut self, digest: &str) -> Result<bool, BuildError> {
         let path = format!("/v2/{}/blobs/{digest}", self.target.repository);
         let (status, _, body) = self.send(Method::HEAD, &path, None, Vec::new()).await?;

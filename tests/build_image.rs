@@ -423,6 +423,7 @@ struct Registry {
 
 impl Registry {
     fn start(dir: &Path, auth: bool) -> Registry {
+        std::fs::create_dir_all(dir).expect("registry dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -569,6 +570,30 @@ fn pushes_to_a_real_registry() {
         second.stderr
     );
     drop(registry);
+
+    // A registry without authentication takes the same push with no Docker config at all.
+    let open = Registry::start(&dir.join("open-registry"), false);
+    let reference = format!("127.0.0.1:{}/hello:2.0", open.port);
+    let done = finish(
+        Command::new(CN)
+            .args(["build", "main.cn", "--runtime", &runtime, "-t", &reference])
+            .args(["--push", "--insecure"])
+            .current_dir(&dir)
+            .env("DOCKER_CONFIG", dir.join("none")),
+        None,
+        LIMIT,
+    );
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    let source = format!("docker://{reference}");
+    let seen = json(&run(
+        "skopeo",
+        &["inspect", "--tls-verify=false", &source],
+        &dir,
+    ));
+    assert_eq!(
+        Some(seen["Digest"].as_str().unwrap_or("")),
+        done.stdout.trim().rsplit('@').next()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -667,6 +692,84 @@ fn platforms_make_an_image_index_sharing_the_app_layer() {
     assert!(
         stderr.contains("no runtime for linux/arm64") && stderr.contains("is a linux/amd64 binary"),
         "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// In a git repository, the timestamp is the last commit's (said so), and the labels carry the
+/// revision and the remote without its credentials.
+#[test]
+fn a_git_folder_gives_the_epoch_revision_and_source() {
+    if !have("git") {
+        return;
+    }
+    let runtime = static_runtime();
+    let runtime = runtime.to_string_lossy();
+    let dir = folder("git");
+    write_service(&dir);
+    let git = |args: &[&str]| {
+        let done = finish(
+            Command::new("git")
+                .args(args)
+                .current_dir(&dir)
+                .env("GIT_AUTHOR_DATE", "2024-03-01T12:00:00Z")
+                .env("GIT_COMMITTER_DATE", "2024-03-01T12:00:00Z"),
+            None,
+            LIMIT,
+        );
+        assert_eq!(done.status, Some(0), "git {args:?}: {}", done.stderr);
+        done.stdout
+    };
+    git(&["init", "-q"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "add",
+        ".",
+    ]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-qm",
+        "first",
+    ]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://bob:token@git.example.com/team/hello.git",
+    ]);
+    let revision = git(&["rev-parse", "HEAD"]);
+    let done = finish(
+        Command::new(CN)
+            .args(["build", "main.cn", "--runtime", &runtime, "-t", "hello:3.1"])
+            .current_dir(&dir)
+            .env_remove("SOURCE_DATE_EPOCH"),
+        None,
+        LIMIT,
+    );
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("created: 2024-03-01T12:00:00Z (from the last git commit)"),
+        "{}",
+        done.stderr
+    );
+    let labels = &manifest(&dir)["annotations"];
+    assert_eq!(labels["org.opencontainers.image.revision"], revision.trim());
+    assert_eq!(
+        labels["org.opencontainers.image.source"],
+        "https://git.example.com/team/hello.git"
+    );
+    assert_eq!(labels["org.opencontainers.image.version"], "3.1");
+    assert_eq!(
+        labels["org.opencontainers.image.created"],
+        "2024-03-01T12:00:00Z"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -599,8 +599,12 @@ fn pushes_to_a_real_registry() {
 
 /// Standard base64 of `text` (for a Docker config's `auth`).
 fn base64_of(text: &str) -> String {
+    base64_chunks(text.as_bytes())
+}
+
+/// Standard base64 with padding.
+fn base64_chunks(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = text.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
         let n = chunk
@@ -771,5 +775,185 @@ fn a_git_folder_gives_the_epoch_revision_and_source() {
         labels["org.opencontainers.image.created"],
         "2024-03-01T12:00:00Z"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A token service for a registry with `auth: token`: answers `GET /token` (with alice's basic
+/// credentials) with an ES256 JWT granting pull and push, signed by a key whose self-signed
+/// certificate the registry trusts. Counts the tokens it gave.
+struct TokenService {
+    port: u16,
+    issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TokenService {
+    /// Starts the service; writes the certificate the registry needs to `cert`.
+    fn start(cert: &Path, service: &str) -> TokenService {
+        use std::io::{BufRead, BufReader, Write};
+        let key = rcgen::KeyPair::generate().expect("a key");
+        let certificate = rcgen::CertificateParams::new(vec!["token".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("a certificate");
+        std::fs::write(cert, certificate.pem()).expect("write the certificate");
+        let rng = ring::rand::SystemRandom::new();
+        let signer = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &key.serialize_der(),
+            &rng,
+        )
+        .expect("the signing key");
+        let x5c = base64_of_bytes(certificate.der(), false);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let issued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = issued.clone();
+        let service = service.to_string();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let mut reader = BufReader::new(stream);
+                let mut request = String::new();
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line.trim() != "" {
+                    request.push_str(&line);
+                    line.clear();
+                }
+                let mut stream = reader.into_inner();
+                let expected = format!("Basic {}", base64_of("alice:s3cret"));
+                let answer = if request.lines().any(|l| {
+                    l.to_ascii_lowercase().starts_with("authorization:") && l.contains(&expected)
+                }) {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .expect("clock")
+                        .as_secs();
+                    let header = format!(r#"{{"typ":"JWT","alg":"ES256","x5c":["{x5c}"]}}"#);
+                    let claims = format!(
+                        r#"{{"iss":"cn-test-issuer","sub":"alice","aud":"{service}","exp":{},"nbf":{},"iat":{now},"jti":"{now}","access":[{{"type":"repository","name":"team/hello","actions":["pull","push"]}}]}}"#,
+                        now + 300,
+                        now - 10
+                    );
+                    let signing_input = format!(
+                        "{}.{}",
+                        base64_of_bytes(header.as_bytes(), true),
+                        base64_of_bytes(claims.as_bytes(), true)
+                    );
+                    let signature = signer.sign(&rng, signing_input.as_bytes()).expect("signed");
+                    let token = format!(
+                        "{signing_input}.{}",
+                        base64_of_bytes(signature.as_ref(), true)
+                    );
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let body = format!(r#"{{"token":"{token}"}}"#);
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        .to_string()
+                };
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        TokenService { port, issued }
+    }
+}
+
+/// Base64 of `bytes`: standard with padding, or URL-safe without (JWT).
+fn base64_of_bytes(bytes: &[u8], url: bool) -> String {
+    let text = base64_chunks(bytes);
+    if url {
+        text.trim_end_matches('=')
+            .replace('+', "-")
+            .replace('/', "_")
+    } else {
+        text
+    }
+}
+
+/// The bearer-token flow against a real registry (`auth: token`): the registry's challenge
+/// names the token service, cn asks it with the Docker config's credentials, and pushes with
+/// the token; skopeo then sees the same digest.
+#[test]
+fn pushes_with_a_bearer_token() {
+    if !(have("docker-registry") && have("skopeo")) {
+        return;
+    }
+    let runtime = static_runtime();
+    let runtime = runtime.to_string_lossy();
+    let dir = folder("bearer");
+    write_service(&dir);
+    let tokens = TokenService::start(&dir.join("token.pem"), "cn-test-registry");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = format!(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
+         http:\n  addr: 127.0.0.1:{port}\nauth:\n  token:\n    realm: http://127.0.0.1:{}/token\n\
+         \x20   service: cn-test-registry\n    issuer: cn-test-issuer\n    rootcertbundle: {}\n",
+        dir.join("data").display(),
+        tokens.port,
+        dir.join("token.pem").display()
+    );
+    std::fs::write(dir.join("config.yml"), config).expect("config");
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(dir.join("config.yml"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("docker-registry starts");
+    let _registry = Registry { child, port };
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < common::PATIENCE,
+            "the registry did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let docker = dir.join("docker");
+    std::fs::create_dir_all(&docker).expect("docker config dir");
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths":{{"127.0.0.1:{port}":{{"auth":"{}"}}}}}}"#,
+            base64_of("alice:s3cret")
+        ),
+    )
+    .expect("config.json");
+    let reference = format!("127.0.0.1:{port}/team/hello:1.0");
+    let done = finish(
+        Command::new(CN)
+            .args(["build", "main.cn", "--runtime", &runtime, "-t", &reference])
+            .args(["--push", "--insecure"])
+            .current_dir(&dir)
+            .env("DOCKER_CONFIG", &docker),
+        None,
+        LIMIT,
+    );
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    assert!(tokens.issued.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let digest = done
+        .stdout
+        .trim()
+        .rsplit('@')
+        .next()
+        .expect("a digest")
+        .to_string();
+    let source = format!("docker://{reference}");
+    let seen = json(&run(
+        "skopeo",
+        &[
+            "inspect",
+            "--tls-verify=false",
+            "--creds=alice:s3cret",
+            &source,
+        ],
+        &dir,
+    ));
+    assert_eq!(seen["Digest"], digest.as_str());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -137,6 +137,9 @@ fn the_tools_accept_the_image_and_runc_runs_it() {
     let runtime = static_runtime();
     let dir = folder("tools");
     write_service(&dir);
+    std::fs::create_dir_all(dir.join("static/css")).expect("mkdir");
+    std::fs::write(dir.join("static/index.html"), "<h1>hi</h1>\n").expect("write");
+    std::fs::write(dir.join("static/css/site.css"), "h1 {}\n").expect("write");
     let runtime = runtime.to_string_lossy();
     let (status, stdout, stderr) = cn_build(
         &dir,
@@ -148,6 +151,8 @@ fn the_tools_accept_the_image_and_runc_runs_it() {
             "registry.example.com/team/hello:1.2",
             "--tar",
             "hello.tar",
+            "--include",
+            "static",
         ],
     );
     assert_eq!(status, 0, "{stderr}");
@@ -212,6 +217,10 @@ fn the_tools_accept_the_image_and_runc_runs_it() {
     assert!(
         !rootfs.join("app/unused.cn").exists(),
         "only what the script imports"
+    );
+    assert!(
+        rootfs.join("app/static/css/site.css").is_file(),
+        "--include static"
     );
     assert!(rootfs.join("etc/ssl/certs/ca-certificates.crt").is_file());
     assert!(!rootfs.join("bin/sh").exists(), "no shell");
@@ -308,6 +317,18 @@ fn bad_input_is_one_clear_line_and_nothing_is_written() {
     );
 
     std::fs::write(dir.join("ok.cn"), "print(1)\n").expect("write");
+    let outside = std::env::temp_dir().join(format!("cn-outside-{}.txt", std::process::id()));
+    std::fs::write(&outside, "not in the folder\n").expect("write");
+    let (status, _, stderr) = cn_build(
+        &dir,
+        &["ok.cn", "--include", outside.to_str().expect("utf-8")],
+    );
+    let _ = std::fs::remove_file(&outside);
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("is outside the script's folder"),
+        "{stderr}"
+    );
     std::fs::write(dir.join("not-a-dir"), "").expect("write");
     let (status, _, stderr) = cn_build(&dir, &["ok.cn", "-o", "not-a-dir"]);
     assert_eq!(status, 1);

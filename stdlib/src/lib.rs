@@ -10,6 +10,7 @@ pub mod describe;
 pub mod http;
 pub mod ids;
 pub mod json;
+pub mod k8s;
 pub mod log;
 pub mod metrics;
 pub mod percent;
@@ -29,6 +30,7 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("config", config::module);
     vm.register_module("http", http::module);
     vm.register_module("json", json::module);
+    vm.register_module("k8s", k8s::module);
     vm.register_module("log", log::module);
     log::install();
     log::report_drops_at_exit(vm);

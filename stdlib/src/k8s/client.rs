@@ -1,0 +1,152 @@
+//! `k8s.Client(config=, context=)`: a Kubernetes client on kube (rustls only). Without
+//! arguments it is configured in-cluster (service-account token, CA, namespace,
+//! `KUBERNETES_SERVICE_HOST`), else from `KUBECONFIG` / `~/.kube/config` with its current
+//! context; `config=` names a kubeconfig file and `context=` one of its contexts. When nothing
+//! works the fault says what was tried. The client's attributes are the APIs of the common
+//! kinds (`client.pods`, `client.configmaps`, ...; resources.rs).
+
+use std::rc::Rc;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use cn_runtime::native::{Member, Members, Table};
+use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::{Args, Fault, Value, Vm};
+
+use super::resources::{self, KINDS};
+
+/// A client value.
+pub struct Client(Rc<State>);
+
+struct State {
+    client: kube::Client,
+    namespace: String,
+    server: String,
+}
+
+impl Client {
+    /// The API of the built-in kind whose attribute is `attribute`.
+    fn kind(&self, attribute: &str) -> Value {
+        match KINDS.iter().find(|k| k.attribute == attribute) {
+            Some(kind) => resources::value(
+                &self.0.client,
+                &self.0.namespace,
+                kind.api_resource(),
+                kind.namespaced,
+            ),
+            None => Value::Nil,
+        }
+    }
+}
+
+/// k8s.Client(config=nil, context=nil)
+pub fn new(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    let text = |key: &str| -> Result<Option<String>, Fault> {
+        match args.named(key) {
+            None | Some(Value::Nil) => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.as_str().to_string())),
+            Some(other) => Err(args.wrong_type(usize::MAX, "str", other)),
+        }
+    };
+    let path = text("config")?.map(|p| expand_home(&p));
+    let context = text("context")?;
+    Ok(vm.suspend(async move {
+        let options = KubeConfigOptions {
+            context: context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let config = match &path {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
+                    Fault::new(format!(
+                        "k8s.Client: cannot read the kubeconfig {path}: {e}"
+                    ))
+                })?;
+                kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(|e| Fault::new(format!("k8s.Client: {path}: {e}")))?
+            }
+            None if context.is_some() => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| Fault::new(format!("k8s.Client: the kubeconfig: {e}")))?,
+            None => kube::Config::infer().await.map_err(|e| {
+                Fault::new(format!(
+                    "k8s.Client: no Kubernetes configuration found: tried in-cluster \
+                     (KUBERNETES_SERVICE_HOST and the service-account files) and the kubeconfig \
+                     (KUBECONFIG, ~/.kube/config): {e}"
+                ))
+            })?,
+        };
+        let namespace = config.default_namespace.clone();
+        let server = config.cluster_url.to_string();
+        let client =
+            kube::Client::try_from(config).map_err(|e| Fault::new(format!("k8s.Client: {e}")))?;
+        Ok(NativeObject::value(Client(Rc::new(State {
+            client,
+            namespace,
+            server,
+        }))))
+    }))
+}
+
+/// `~/x` -> `$HOME/x`.
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => path.to_string(),
+    }
+}
+
+type M = Member<Client>;
+
+static CLIENT: Table<Client> = Table::new(
+    "k8s.Client",
+    "A Kubernetes client: `client.pods.list()`, `client.configmaps.create(..)`, ...",
+    &[
+        M::attribute("pods", |c, _| Ok(c.kind("pods")))
+            .doc("pods\nThe pods API: list, get, create, replace, patch, delete."),
+        M::attribute("services", |c, _| Ok(c.kind("services")))
+            .doc("services\nThe services API: list, get, create, replace, patch, delete."),
+        M::attribute("configmaps", |c, _| Ok(c.kind("configmaps")))
+            .doc("configmaps\nThe configmaps API: list, get, create, replace, patch, delete."),
+        M::attribute("secrets", |c, _| Ok(c.kind("secrets")))
+            .doc("secrets\nThe secrets API: list, get, create, replace, patch, delete."),
+        M::attribute("events", |c, _| Ok(c.kind("events")))
+            .doc("events\nThe events API: list, get, create, replace, patch, delete."),
+        M::attribute("namespaces", |c, _| Ok(c.kind("namespaces")))
+            .doc("namespaces\nThe namespaces API: list, get, create, replace, patch, delete."),
+        M::attribute("nodes", |c, _| Ok(c.kind("nodes")))
+            .doc("nodes\nThe nodes API: list, get, create, replace, patch, delete."),
+        M::attribute("deployments", |c, _| Ok(c.kind("deployments")))
+            .doc("deployments\nThe deployments API: list, get, create, replace, patch, delete."),
+        M::attribute("statefulsets", |c, _| Ok(c.kind("statefulsets")))
+            .doc("statefulsets\nThe statefulsets API: list, get, create, replace, patch, delete."),
+        M::attribute("daemonsets", |c, _| Ok(c.kind("daemonsets")))
+            .doc("daemonsets\nThe daemonsets API: list, get, create, replace, patch, delete."),
+        M::attribute("jobs", |c, _| Ok(c.kind("jobs")))
+            .doc("jobs\nThe jobs API: list, get, create, replace, patch, delete."),
+        M::attribute("leases", |c, _| Ok(c.kind("leases")))
+            .doc("leases\nThe leases API: list, get, create, replace, patch, delete."),
+        M::attribute("namespace", |c, _| Ok(Value::str(&*c.0.namespace)))
+            .doc("namespace\nThe default namespace (the context's, or the pod's own in-cluster)."),
+        M::attribute("server", |c, _| Ok(Value::str(&*c.0.server)))
+            .doc("server\nThe API server's URL."),
+    ],
+);
+
+impl NativeType for Client {
+    fn type_name(&self) -> &str {
+        "k8s.Client"
+    }
+
+    fn members(&self) -> &'static dyn Members {
+        &CLIENT
+    }
+
+    fn display(&self) -> String {
+        format!(
+            "<k8s.Client {} namespace={}>",
+            self.0.server, self.0.namespace
+        )
+    }
+}

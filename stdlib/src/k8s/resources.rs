@@ -1,0 +1,341 @@
+//! One kind of object through a client (`client.pods`, `client.configmaps`, ...): the verbs
+//! `list` (label and field selectors, every page), `get`, `create`, `replace`, `patch` (a merge
+//! patch) and `delete`, each returning `Ok(..)` or the API's error as `Err(..)`
+//! (errors.rs). Built on kube's dynamic API, so every kind, built in or custom, works the same.
+
+use std::rc::Rc;
+
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::core::ApiResource;
+use serde_json::Value as Json;
+
+use cn_runtime::native::{Member, Members, Params, Table};
+use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::{Args, Fault, Value};
+
+use super::errors::err_value;
+use super::object::{to_json, Object};
+
+/// A kind the client knows without discovery.
+pub struct Kind {
+    /// The client's attribute (`pods`).
+    pub attribute: &'static str,
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub namespaced: bool,
+}
+
+/// The built-in kinds a client has attributes for.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        attribute: "pods",
+        api_version: "v1",
+        kind: "Pod",
+        plural: "pods",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "services",
+        api_version: "v1",
+        kind: "Service",
+        plural: "services",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "configmaps",
+        api_version: "v1",
+        kind: "ConfigMap",
+        plural: "configmaps",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "secrets",
+        api_version: "v1",
+        kind: "Secret",
+        plural: "secrets",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "events",
+        api_version: "v1",
+        kind: "Event",
+        plural: "events",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "namespaces",
+        api_version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        namespaced: false,
+    },
+    Kind {
+        attribute: "nodes",
+        api_version: "v1",
+        kind: "Node",
+        plural: "nodes",
+        namespaced: false,
+    },
+    Kind {
+        attribute: "deployments",
+        api_version: "apps/v1",
+        kind: "Deployment",
+        plural: "deployments",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "statefulsets",
+        api_version: "apps/v1",
+        kind: "StatefulSet",
+        plural: "statefulsets",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "daemonsets",
+        api_version: "apps/v1",
+        kind: "DaemonSet",
+        plural: "daemonsets",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "jobs",
+        api_version: "batch/v1",
+        kind: "Job",
+        plural: "jobs",
+        namespaced: true,
+    },
+    Kind {
+        attribute: "leases",
+        api_version: "coordination.k8s.io/v1",
+        kind: "Lease",
+        plural: "leases",
+        namespaced: true,
+    },
+];
+
+/// A kind's API through one client.
+pub struct Resources(pub Rc<State>);
+
+pub struct State {
+    pub client: kube::Client,
+    /// The client's default namespace.
+    pub namespace: String,
+    pub resource: ApiResource,
+    pub namespaced: bool,
+}
+
+impl Kind {
+    /// The kube description of the kind.
+    pub fn api_resource(&self) -> ApiResource {
+        let (group, version) = match self.api_version.split_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", self.api_version),
+        };
+        ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version: self.api_version.into(),
+            kind: self.kind.into(),
+            plural: self.plural.into(),
+        }
+    }
+}
+
+impl State {
+    /// The API in `namespace` (the client's when nil), or across the cluster for cluster kinds.
+    fn api(&self, namespace: Option<&str>) -> Api<DynamicObject> {
+        if self.namespaced {
+            let ns = namespace.unwrap_or(&self.namespace);
+            Api::namespaced_with(self.client.clone(), ns, &self.resource)
+        } else {
+            Api::all_with(self.client.clone(), &self.resource)
+        }
+    }
+}
+
+/// `namespace=` of a call, if given.
+fn namespace<'a>(args: &'a Args<'_>) -> Result<Option<&'a str>, Fault> {
+    match args.named("namespace") {
+        None | Some(Value::Nil) => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s.as_str())),
+        Some(other) => Err(args.wrong_type(usize::MAX, "str", other)),
+    }
+}
+
+/// A selector from a dict (`{"app": "web"}` -> `app=web`) or a string as it is.
+fn selector(args: &Args<'_>, key: &str) -> Result<Option<String>, Fault> {
+    match args.named(key) {
+        None | Some(Value::Nil) => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s.as_str().to_string())),
+        Some(value @ Value::Dict(_)) => {
+            let json = to_json(value)?;
+            let parts: Vec<String> = json
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| match v {
+                    Json::String(s) => format!("{k}={s}"),
+                    other => format!("{k}={other}"),
+                })
+                .collect();
+            Ok(Some(parts.join(",")))
+        }
+        Some(other) => Err(Fault::new(format!(
+            "{}: {key} must be a dict or a selector string, got {}",
+            args.function,
+            other.type_name()
+        ))),
+    }
+}
+
+/// The object a `create`/`replace` is given, as a kube object of this kind.
+fn object_arg(state: &State, value: &Value) -> Result<DynamicObject, Fault> {
+    let mut json = to_json(value)?;
+    if !json.is_object() {
+        return Err(Fault::new("k8s: an object must be a k8s.Object or a dict"));
+    }
+    if json.get("apiVersion").is_none() {
+        json["apiVersion"] = Json::String(state.resource.api_version.clone());
+    }
+    if json.get("kind").is_none() {
+        json["kind"] = Json::String(state.resource.kind.clone());
+    }
+    serde_json::from_value(json).map_err(|e| Fault::new(format!("k8s: not an object: {e}")))
+}
+
+fn to_object(object: &DynamicObject) -> Value {
+    Object::value(serde_json::to_value(object).unwrap_or_default())
+}
+
+type M = Member<Resources>;
+
+static RESOURCES: Table<Resources> = Table::new(
+    "k8s.Resources",
+    "One kind of object through a client: list, get, create, replace, patch, delete.",
+    &[
+        M::method("list", |r, vm, args| {
+            let api = r.0.api(namespace(&args)?);
+            let labels = selector(&args, "labels")?;
+            let fields = selector(&args, "fields")?;
+            Ok(vm.suspend(async move {
+                let mut params = ListParams::default().limit(500);
+                if let Some(labels) = &labels {
+                    params = params.labels(labels);
+                }
+                if let Some(fields) = &fields {
+                    params = params.fields(fields);
+                }
+                let mut items = Vec::new();
+                loop {
+                    match api.list(&params).await {
+                        Ok(page) => {
+                            items.extend(page.items.iter().map(to_object));
+                            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                                Some(token) => params = params.continue_token(&token),
+                                None => break,
+                            }
+                        }
+                        Err(error) => return Ok(err_value(&error)),
+                    }
+                }
+                Ok(Value::ok(Value::list(items)))
+            }))
+        })
+        .doc("list(namespace=, labels=, fields=)\n`Ok(list of objects)`, every page; `labels` and `fields` are dicts or selector strings.")
+        .params(Params::NONE.keywords(&["namespace", "labels", "fields"])),
+        M::method("get", |r, vm, args| {
+            let api = r.0.api(namespace(&args)?);
+            let name = args.str(0)?.to_string();
+            Ok(vm.suspend(async move {
+                Ok(match api.get(&name).await {
+                    Ok(object) => Value::ok(to_object(&object)),
+                    Err(error) => err_value(&error),
+                })
+            }))
+        })
+        .doc("get(name, namespace=)\n`Ok(object)` or `Err(NotFound(message))`.")
+        .params(Params::exactly(1).keywords(&["namespace"])),
+        M::method("create", |r, vm, args| {
+            let object = object_arg(&r.0, args.value(0)?)?;
+            let ns = namespace(&args)?.or(object.metadata.namespace.as_deref()).map(str::to_string);
+            let api = r.0.api(ns.as_deref());
+            Ok(vm.suspend(async move {
+                Ok(match api.create(&PostParams::default(), &object).await {
+                    Ok(object) => Value::ok(to_object(&object)),
+                    Err(error) => err_value(&error),
+                })
+            }))
+        })
+        .doc("create(object, namespace=)\n`Ok(the object as stored)`, or `Err(AlreadyExists(..))`, `Err(Invalid(..))`, ...")
+        .params(Params::exactly(1).keywords(&["namespace"])),
+        M::method("replace", |r, vm, args| {
+            let object = object_arg(&r.0, args.value(0)?)?;
+            let ns = namespace(&args)?.or(object.metadata.namespace.as_deref()).map(str::to_string);
+            let api = r.0.api(ns.as_deref());
+            let name = object.metadata.name.clone().unwrap_or_default();
+            Ok(vm.suspend(async move {
+                Ok(match api.replace(&name, &PostParams::default(), &object).await {
+                    Ok(object) => Value::ok(to_object(&object)),
+                    Err(error) => err_value(&error),
+                })
+            }))
+        })
+        .doc("replace(object, namespace=)\nReplaces the stored object (its resource_version must be current, else `Err(Conflict(..))`).")
+        .params(Params::exactly(1).keywords(&["namespace"])),
+        M::method("patch", |r, vm, args| {
+            let api = r.0.api(namespace(&args)?);
+            let name = args.str(0)?.to_string();
+            let patch = to_json(args.value(1)?)?;
+            Ok(vm.suspend(async move {
+                Ok(match api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                    Ok(object) => Value::ok(to_object(&object)),
+                    Err(error) => err_value(&error),
+                })
+            }))
+        })
+        .doc("patch(name, changes, namespace=)\nA JSON merge patch: `Ok(the object after it)`.")
+        .params(Params::exactly(2).keywords(&["namespace"])),
+        M::method("delete", |r, vm, args| {
+            let api = r.0.api(namespace(&args)?);
+            let name = args.str(0)?.to_string();
+            Ok(vm.suspend(async move {
+                Ok(match api.delete(&name, &DeleteParams::default()).await {
+                    Ok(_) => Value::ok(Value::Nil),
+                    Err(error) => err_value(&error),
+                })
+            }))
+        })
+        .doc("delete(name, namespace=)\n`Ok(nil)` or `Err(NotFound(..))`.")
+        .params(Params::exactly(1).keywords(&["namespace"])),
+    ],
+);
+
+impl NativeType for Resources {
+    fn type_name(&self) -> &str {
+        "k8s.Resources"
+    }
+
+    fn members(&self) -> &'static dyn Members {
+        &RESOURCES
+    }
+
+    fn display(&self) -> String {
+        format!("<k8s.Resources {}>", self.0.resource.plural)
+    }
+}
+
+/// The value of a kind's API through `client`.
+pub fn value(
+    client: &kube::Client,
+    namespace: &str,
+    resource: ApiResource,
+    namespaced: bool,
+) -> Value {
+    NativeObject::value(Resources(Rc::new(State {
+        client: client.clone(),
+        namespace: namespace.to_string(),
+        resource,
+        namespaced,
+    })))
+}

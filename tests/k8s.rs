@@ -1,5 +1,6 @@
 //! The `k8s` module against the test API server (`common/kube_api.rs`): a kubeconfig's current
-//! context, every verb, selectors and pages, objects as values, and the API's errors as `Err`s.
+//! context, every verb, selectors and pages, objects as values, the API's errors as `Err`s, and
+//! a custom resource found by discovery (an unknown kind faults, naming it).
 
 mod common;
 #[path = "common/kube_api.rs"]
@@ -46,6 +47,11 @@ fn main():
     s = client.secrets.create(k8s.Secret(name="creds", data={"password": "hunter2"}))?
     print(s.data, s.data["password"].reveal())
     print(client.pods.get("web-0", namespace="elsewhere"))
+    widgets = client.resource("example.com/v1", "Widget")
+    widgets.create({"metadata": {"name": "w1"}, "spec": {"size": 3}})?
+    w = widgets.get("w1")?
+    print(widgets, w, w.api_version, w.spec)
+    client.resource("example.com/v1", "Gadget")
 "#;
 
 #[test]
@@ -66,7 +72,13 @@ fn a_client_runs_every_verb_against_an_api_server() {
         None,
         Duration::from_secs(60),
     );
-    assert_eq!(done.status, Some(0), "{}{}", done.stdout, done.stderr);
+    assert_eq!(done.status, Some(1), "{}{}", done.stdout, done.stderr);
+    assert!(
+        done.stderr
+            .contains("client.resource: the server has no kind Gadget in example.com/v1"),
+        "{}",
+        done.stderr
+    );
     assert_eq!(
         done.stdout,
         "team\n\
@@ -78,7 +90,8 @@ fn a_client_runs_every_verb_against_an_api_server() {
          stale replace: the object has been modified; please apply your changes to the latest version and try again\n\
          gone: \"myconfig\" not found\n\
          {\"password\": ***} hunter2\n\
-         Err(NotFound(\"\\\"web-0\\\" not found\"))\n"
+         Err(NotFound(\"\\\"web-0\\\" not found\"))\n\
+         <k8s.Resources widgets> <k8s Widget team/w1> example.com/v1 {\"size\": 3}\n"
     );
     let requests = api.requests();
     assert!(
@@ -87,6 +100,11 @@ fn a_client_runs_every_verb_against_an_api_server() {
             .any(|r| r.starts_with("GET /api/v1/namespaces/team/pods?")
                 && r.contains("labelSelector=app%3Ddb")),
         "{requests:?}"
+    );
+    assert!(
+        requests.iter().any(|r| r.starts_with("GET /api/v1/namespaces/team/pods?")
+            && r.contains("continue=4")),
+        "the 6 pods came in two pages: {requests:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

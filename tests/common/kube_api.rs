@@ -1,7 +1,7 @@
 //! A test Kubernetes API server: the real wire format (JSON objects and lists with
 //! `resourceVersion`, `Status` error bodies) for the core verbs on any resource path
 //! (`/api/v1/namespaces/NS/PLURAL[/NAME]`, `/apis/GROUP/VERSION/...`, cluster-scoped paths):
-//! list with equality label selectors and `limit`/`continue` pages, get, create, replace
+//! list with equality label selectors and `limit`/`continue` pages (at most 4 a page), get, create, replace
 //! (checking `resourceVersion`), merge patch and delete. std only, one thread per connection,
 //! keep-alive.
 
@@ -13,6 +13,9 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
+
+/// The most objects one list page holds.
+const PAGE: usize = 4;
 
 /// Objects by collection path and name, and the resourceVersion counter.
 #[derive(Default)]
@@ -146,10 +149,47 @@ fn query_param(query: &str, key: &str) -> Option<String> {
     })
 }
 
+/// Discovery documents: `/api/v1` and `/apis/GROUP/VERSION` list their kinds.
+fn discovery(path: &str) -> Option<Value> {
+    let core = [
+        ("pods", "Pod", true),
+        ("services", "Service", true),
+        ("configmaps", "ConfigMap", true),
+        ("secrets", "Secret", true),
+        ("namespaces", "Namespace", false),
+        ("nodes", "Node", false),
+    ];
+    let (group_version, kinds): (&str, &[(&str, &str, bool)]) = match path {
+        "/api/v1" => ("v1", &core),
+        "/apis/example.com/v1" => ("example.com/v1", &[("widgets", "Widget", true)]),
+        "/apis/apps/v1" => ("apps/v1", &[("deployments", "Deployment", true)]),
+        _ => return None,
+    };
+    let verbs = [
+        "create", "delete", "get", "list", "patch", "update", "watch",
+    ];
+    let resources: Vec<Value> = kinds
+        .iter()
+        .map(|(plural, kind, namespaced)| {
+            json!({"name": plural, "singularName": kind.to_lowercase(), "namespaced": namespaced,
+                   "kind": kind, "verbs": verbs})
+        })
+        .collect();
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
+                "resources": resources}),
+    )
+}
+
 fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16, Value) {
     let mut store = store.lock().expect("store");
     store.log.push(format!("{method} {target}"));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if method == "GET" {
+        if let Some(document) = discovery(path) {
+            return (200, document);
+        }
+    }
     let (collection, name) = split(path);
     let namespace = collection
         .split("/namespaces/")
@@ -159,9 +199,11 @@ fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16
     match (method, name) {
         ("GET", None) => {
             let selector = query_param(query, "labelSelector");
+            // Pages of at most PAGE (a server may give fewer than `limit`), so 6 objects take two.
             let limit: usize = query_param(query, "limit")
                 .and_then(|l| l.parse().ok())
-                .unwrap_or(usize::MAX);
+                .unwrap_or(usize::MAX)
+                .min(PAGE);
             let start: usize = query_param(query, "continue")
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);

@@ -8,8 +8,10 @@
 use std::rc::Rc;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::GroupVersionKind;
+use kube::discovery::Scope;
 
-use cn_runtime::native::{Member, Members, Table};
+use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType};
 use cn_runtime::{Args, Fault, Value, Vm};
 
@@ -36,6 +38,36 @@ impl Client {
             ),
             None => Value::Nil,
         }
+    }
+}
+
+impl Client {
+    /// `client.resource(api_version, kind)`: discovery asks the server for the kind's plural
+    /// name and scope; an unknown kind faults, naming it.
+    fn resource(&self, vm: &mut Vm, args: &Args<'_>) -> Result<Value, Fault> {
+        let api_version = args.str(0)?.to_string();
+        let kind = args.str(1)?.to_string();
+        let (group, version) = match api_version.split_once('/') {
+            Some((group, version)) => (group.to_string(), version.to_string()),
+            None => (String::new(), api_version.clone()),
+        };
+        let gvk = GroupVersionKind::gvk(&group, &version, &kind);
+        let state = self.0.clone();
+        Ok(vm.suspend(async move {
+            let (resource, capabilities) = kube::discovery::pinned_kind(&state.client, &gvk)
+                .await
+                .map_err(|e| {
+                    Fault::new(format!(
+                        "client.resource: the server has no kind {kind} in {api_version}: {e}"
+                    ))
+                })?;
+            Ok(resources::value(
+                &state.client,
+                &state.namespace,
+                resource,
+                capabilities.scope == Scope::Namespaced,
+            ))
+        }))
     }
 }
 
@@ -127,6 +159,9 @@ static CLIENT: Table<Client> = Table::new(
             .doc("jobs\nThe jobs API: list, get, create, replace, patch, delete."),
         M::attribute("leases", |c, _| Ok(c.kind("leases")))
             .doc("leases\nThe leases API: list, get, create, replace, patch, delete."),
+        M::method("resource", |c, vm, args| c.resource(vm, &args))
+            .doc("resource(api_version, kind)\nThe API of any kind, custom resources included, found by discovery (plural name, namespaced or cluster scope): `client.resource(\"example.com/v1\", \"Widget\")`.")
+            .params(Params::exactly(2)),
         M::attribute("namespace", |c, _| Ok(Value::str(&*c.0.namespace)))
             .doc("namespace\nThe default namespace (the context's, or the pod's own in-cluster)."),
         M::attribute("server", |c, _| Ok(Value::str(&*c.0.server)))

@@ -17,7 +17,7 @@ fn pod(name, app):
     return k8s.Object({"apiVersion": "v1", "kind": "Pod",
                        "metadata": {"name": name, "labels": {"app": app}},
                        "spec": {"containers": [{"name": "c", "image": "x"}]},
-                       "status": {"phase": "Running"}})
+                       "status": {"phase": "Running", "log": "starting\nserving\nstill serving"}})
 
 fn main():
     client = k8s.Client(config=args()[0])
@@ -47,6 +47,7 @@ fn main():
     s = client.secrets.create(k8s.Secret(name="creds", data={"password": "hunter2"}))?
     print(s.data, s.data["password"].reveal())
     print(client.pods.get("web-0", namespace="elsewhere"))
+    print(repr(client.pods.logs("web-1", tail=2)?))
     widgets = client.resource("example.com/v1", "Widget")
     widgets.create({"metadata": {"name": "w1"}, "spec": {"size": 3}})?
     w = widgets.get("w1")?
@@ -91,6 +92,7 @@ fn a_client_runs_every_verb_against_an_api_server() {
          gone: \"myconfig\" not found\n\
          {\"password\": ***} hunter2\n\
          Err(NotFound(\"\\\"web-0\\\" not found\"))\n\
+         \"serving\\nstill serving\\n\"\n\
          <k8s.Resources widgets> <k8s Widget team/w1> example.com/v1 {\"size\": 3}\n"
     );
     let requests = api.requests();

@@ -95,7 +95,11 @@ fn serve(stream: TcpStream, store: &Mutex<Store>) {
             return;
         }
         let (status, answer) = handle(store, &method, &target, &body);
-        let text = answer.to_string();
+        // A log is text; everything else is JSON.
+        let (text, content_type) = match answer {
+            Value::String(log) => (log, "text/plain"),
+            other => (other.to_string(), "application/json"),
+        };
         let reason = match status {
             200 => "OK",
             201 => "Created",
@@ -104,7 +108,7 @@ fn serve(stream: TcpStream, store: &Mutex<Store>) {
             _ => "Error",
         };
         let response = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{text}",
             text.len()
         );
         if reader.get_mut().write_all(response.as_bytes()).is_err() {
@@ -188,6 +192,25 @@ fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16
     if method == "GET" {
         if let Some(document) = discovery(path) {
             return (200, document);
+        }
+        // A pod's log: `.../pods/NAME/log`, the lines its `status.log` holds in this server.
+        if let Some(pod_path) = path.strip_suffix("/log") {
+            let (collection, name) = split(pod_path);
+            let pod = name.and_then(|n| store.objects.get(&collection)?.get(&n).cloned());
+            return match pod {
+                Some(pod) => {
+                    let log = pod["status"]["log"].as_str().unwrap_or("").to_string();
+                    let tail = query_param(query, "tailLines").and_then(|t| t.parse().ok());
+                    let lines: Vec<&str> = log.lines().collect();
+                    let keep = tail.unwrap_or(lines.len()).min(lines.len());
+                    let text: String = lines[lines.len() - keep..]
+                        .iter()
+                        .map(|l| format!("{l}\n"))
+                        .collect();
+                    (200, Value::String(text))
+                }
+                None => status(404, "NotFound", "pod not found"),
+            };
         }
     }
     let (collection, name) = split(path);

@@ -1,11 +1,14 @@
 //! One kind of object through a client (`client.pods`, `client.configmaps`, ...): the verbs
 //! `list` (label and field selectors, every page), `get`, `create`, `replace`, `patch` (a merge
-//! patch) and `delete`, each returning `Ok(..)` or the API's error as `Err(..)`
+//! patch), `delete`, and `logs` for pods, each returning `Ok(..)` or the API's error as `Err(..)`
 //! (errors.rs). Built on kube's dynamic API, so every kind, built in or custom, works the same.
 
 use std::rc::Rc;
 
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
+};
 use kube::core::ApiResource;
 use serde_json::Value as Json;
 
@@ -296,6 +299,45 @@ static RESOURCES: Table<Resources> = Table::new(
         })
         .doc("patch(name, changes, namespace=)\nA JSON merge patch: `Ok(the object after it)`.")
         .params(Params::exactly(2).keywords(&["namespace"])),
+        M::method("logs", |r, vm, args| {
+            if r.0.resource.kind != "Pod" {
+                return Err(Fault::new(format!(
+                    "logs() is a verb of pods, not of {}",
+                    r.0.resource.plural
+                )));
+            }
+            let ns = namespace(&args)?.unwrap_or(&r.0.namespace).to_string();
+            let api: Api<Pod> = Api::namespaced(r.0.client.clone(), &ns);
+            let name = args.str(0)?.to_string();
+            let container = match args.named("container") {
+                None | Some(Value::Nil) => None,
+                Some(Value::Str(s)) => Some(s.as_str().to_string()),
+                Some(other) => return Err(args.wrong_type(usize::MAX, "str", other)),
+            };
+            let tail_lines = match args.named("tail") {
+                None | Some(Value::Nil) => None,
+                Some(Value::Int(n)) if *n >= 0 => Some(*n),
+                Some(other) => {
+                    return Err(Fault::new(format!(
+                        "pods.logs: tail must be a whole number of lines, got {}",
+                        cn_runtime::format::repr(other)
+                    )))
+                }
+            };
+            let params = LogParams {
+                container,
+                tail_lines,
+                ..LogParams::default()
+            };
+            Ok(vm.suspend(async move {
+                Ok(match api.logs(&name, &params).await {
+                    Ok(text) => Value::ok(Value::str(text)),
+                    Err(error) => err_value(&error),
+                })
+            }))
+        })
+        .doc("logs(name, container=nil, tail=nil, namespace=)\nA pod's log so far as text: `Ok(str)`; `tail=` keeps the last lines.")
+        .params(Params::exactly(1).keywords(&["container", "tail", "namespace"])),
         M::method("delete", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let name = args.str(0)?.to_string();

@@ -443,7 +443,8 @@ struct Registry {
 }
 
 impl Registry {
-    fn start(dir: &Path, auth: bool) -> Registry {
+    /// `auth` is the registry's `auth:` section, if any (see [`htpasswd`]).
+    fn start(dir: &Path, auth: Option<String>) -> Registry {
         std::fs::create_dir_all(dir).expect("registry dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -453,13 +454,8 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
             dir.join("data").display()
         );
-        if auth {
-            let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
-            std::fs::write(dir.join("htpasswd"), format!("alice:{hash}\n")).expect("htpasswd");
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: cn-test\n    path: {}\n",
-                dir.join("htpasswd").display()
-            ));
+        if let Some(auth) = auth {
+            config.push_str(&auth);
         }
         std::fs::write(dir.join("config.yml"), config).expect("config");
         let child = Command::new("docker-registry")
@@ -482,6 +478,17 @@ impl Registry {
     }
 }
 
+/// The `auth:` section of htpasswd basic auth for `alice` / `s3cret`, its file written in `dir`.
+fn htpasswd(dir: &Path) -> String {
+    std::fs::create_dir_all(dir).expect("registry dir");
+    let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
+    std::fs::write(dir.join("htpasswd"), format!("alice:{hash}\n")).expect("htpasswd");
+    format!(
+        "auth:\n  htpasswd:\n    realm: cn-test\n    path: {}\n",
+        dir.join("htpasswd").display()
+    )
+}
+
 impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -501,7 +508,7 @@ fn pushes_to_a_real_registry() {
     let runtime = runtime.to_string_lossy();
     let dir = folder("push");
     write_service(&dir);
-    let registry = Registry::start(&dir, true);
+    let registry = Registry::start(&dir, Some(htpasswd(&dir)));
     let reference = format!("127.0.0.1:{}/team/hello:1.0", registry.port);
     let push = |docker_config: &Path| {
         finish(
@@ -593,7 +600,7 @@ fn pushes_to_a_real_registry() {
     drop(registry);
 
     // A registry without authentication takes the same push with no Docker config at all.
-    let open = Registry::start(&dir.join("open-registry"), false);
+    let open = Registry::start(&dir.join("open-registry"), None);
     let reference = format!("127.0.0.1:{}/hello:2.0", open.port);
     let done = finish(
         Command::new(CN)
@@ -906,35 +913,13 @@ fn pushes_with_a_bearer_token() {
     let dir = folder("bearer");
     write_service(&dir);
     let tokens = TokenService::start(&dir.join("token.pem"), "cn-test-registry");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let config = format!(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
-         http:\n  addr: 127.0.0.1:{port}\nauth:\n  token:\n    realm: http://127.0.0.1:{}/token\n\
-         \x20   service: cn-test-registry\n    issuer: cn-test-issuer\n    rootcertbundle: {}\n",
-        dir.join("data").display(),
+    let auth = format!(
+        "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: cn-test-registry\n    issuer: cn-test-issuer\n    rootcertbundle: {}\n",
         tokens.port,
         dir.join("token.pem").display()
     );
-    std::fs::write(dir.join("config.yml"), config).expect("config");
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(dir.join("config.yml"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("docker-registry starts");
-    let _registry = Registry { child, port };
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < common::PATIENCE,
-            "the registry did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let registry = Registry::start(&dir.join("registry"), Some(auth));
+    let port = registry.port;
     let docker = dir.join("docker");
     std::fs::create_dir_all(&docker).expect("docker config dir");
     std::fs::write(

@@ -14,6 +14,7 @@ use cn_compiler::bytecode::{Cmp, Op};
 use crate::cold_ops::Flow;
 use crate::fiber::{Fiber, FrameKind, MAX_FRAMES};
 use crate::object::{Closure, Iter, Record};
+use crate::native::StreamStep;
 use crate::symbol;
 use crate::unwind::{ReturnOutcome, Stop};
 use crate::value::Value;
@@ -555,9 +556,16 @@ impl Vm {
                         }
                         continue;
                     }
-                    match state.next_value() {
-                        Ok(Some(v)) => store(&mut fiber.stack[base + slot as usize], v),
-                        Ok(None) => ip = target as usize,
+                    match state.step() {
+                        Ok(StreamStep::Item(v)) => store(&mut fiber.stack[base + slot as usize], v),
+                        Ok(StreamStep::Done) => ip = target as usize,
+                        Ok(StreamStep::Wait(wait)) => {
+                            drop(state);
+                            self.wait_for_stream(fiber, wait);
+                            ip -= 1;
+                            save_ip!();
+                            return Stop::Await;
+                        }
                         Err(fault) => {
                             save_ip!();
                             return Stop::Faulted(fault);
@@ -573,16 +581,22 @@ impl Vm {
                                 Iter::List(items, i) => {
                                     let v = items.borrow().get(*i).cloned();
                                     *i += 1;
-                                    Ok(v)
+                                    Ok(v.map_or(StreamStep::Done, StreamStep::Item))
                                 }
-                                other => other.next_value(),
+                                other => other.step(),
                             }
                         }
-                        _ => Ok(None),
+                        _ => Ok(StreamStep::Done),
                     };
                     match next {
-                        Ok(Some(v)) => fiber.stack.push(v),
-                        Ok(None) => ip = target as usize,
+                        Ok(StreamStep::Item(v)) => fiber.stack.push(v),
+                        Ok(StreamStep::Done) => ip = target as usize,
+                        Ok(StreamStep::Wait(wait)) => {
+                            self.wait_for_stream(fiber, wait);
+                            ip -= 1;
+                            save_ip!();
+                            return Stop::Await;
+                        }
                         Err(fault) => {
                             save_ip!();
                             return Stop::Faulted(fault);

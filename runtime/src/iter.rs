@@ -3,6 +3,9 @@
 use std::rc::Rc;
 
 use crate::fault::Fault;
+use crate::fiber::Fiber;
+use crate::native::{StreamStep, StreamWait};
+use crate::vm::Vm;
 use crate::object::Iter;
 use crate::value::Value;
 
@@ -18,6 +21,17 @@ pub fn iterate(value: &Value) -> Result<Iter, Fault> {
             Iter::Dict(d.clone(), 0, len)
         }
         Value::Range(r) => Iter::Range(**r, 0),
+        // The Ok of a Result is iterated as its value (`for pod in client.pods.list()`, as the
+        // seed writes it); an Err cannot be, and the fault shows it rather than looping zero times.
+        Value::Variant(variant) if variant.is_ok() => {
+            return iterate(&variant.payload.first().cloned().unwrap_or_default())
+        }
+        Value::Variant(variant) if variant.is_err() => {
+            return Err(Fault::new(format!(
+                "cannot iterate over {}",
+                crate::format::display_limited(value, 300)
+            )))
+        }
         Value::Iterator(it) => {
             // Iterating an iterator continues it: take its state, leaving it exhausted.
             std::mem::replace(&mut *it.borrow_mut(), Iter::Values(Vec::new().into_iter()))
@@ -27,6 +41,17 @@ pub fn iterate(value: &Value) -> Result<Iter, Fault> {
 }
 
 impl Iter {
+    /// The next step as a `for` loop takes it: a stream may ask the loop to wait.
+    pub fn step(&mut self) -> Result<StreamStep, Fault> {
+        match self {
+            Iter::Native(stream) => stream.next(),
+            other => Ok(match other.next_value()? {
+                Some(v) => StreamStep::Item(v),
+                None => StreamStep::Done,
+            }),
+        }
+    }
+
     /// The next value, `None` when exhausted.
     pub fn next_value(&mut self) -> Result<Option<Value>, Fault> {
         Ok(match self {
@@ -90,6 +115,16 @@ impl Iter {
                 }
             }
             Iter::Values(values) => values.next(),
+            Iter::Native(stream) => match stream.next()? {
+                StreamStep::Item(v) => Some(v),
+                StreamStep::Done => None,
+                StreamStep::Wait(_) => {
+                    return Err(Fault::new(
+                        "cannot wait here: this stream's items arrive over time; step it with a \
+                         `for` loop",
+                    ))
+                }
+            },
         })
     }
 }
@@ -113,4 +148,17 @@ pub fn collect(value: &Value) -> Result<Vec<Value>, Fault> {
 /// An iterator value wrapping `iter` (what `enumerate` and `zip` return).
 pub fn iterator_value(iter: Iter) -> Value {
     Value::Iterator(Rc::new(std::cell::RefCell::new(iter)))
+}
+
+impl Vm {
+    /// A `for` loop's stream has nothing ready: the loop's iterator (on top of `fiber`'s stack)
+    /// is taken off and handed back by the wait, so the loop instruction runs again on the same
+    /// stack once the stream has its next step.
+    pub(crate) fn wait_for_stream(&mut self, fiber: &mut Fiber, wait: StreamWait) {
+        let iterator = fiber.stack.pop().unwrap_or_default();
+        self.suspended = Some(Box::pin(async move {
+            wait.await?;
+            Ok(iterator)
+        }));
+    }
 }

@@ -331,6 +331,8 @@ pub enum Iter {
     Zip(Vec<Iter>),
     /// Over values prepared in advance (dict items, reversed, ...).
     Values(std::vec::IntoIter<Value>),
+    /// A library's stream, whose items may need a wait (`crate::native::NativeStream`).
+    Native(Box<dyn crate::native::NativeStream>),
 }
 
 /// A native object from the standard library.

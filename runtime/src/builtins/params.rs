@@ -27,7 +27,7 @@ pub(crate) fn is_iterable(value: &Value) -> bool {
             | Value::Dict(_)
             | Value::Range(_)
             | Value::Iterator(_)
-    )
+    ) || matches!(value, Value::Variant(v) if v.is_ok() || v.is_err())
 }
 
 /// Positional argument `i`, which must be iterable.

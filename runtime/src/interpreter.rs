@@ -13,8 +13,8 @@ use cn_compiler::bytecode::{Cmp, Op};
 
 use crate::cold_ops::Flow;
 use crate::fiber::{Fiber, FrameKind, MAX_FRAMES};
-use crate::object::{Closure, Iter, Record};
 use crate::native::StreamStep;
+use crate::object::{Closure, Iter, Record};
 use crate::symbol;
 use crate::unwind::{ReturnOutcome, Stop};
 use crate::value::Value;

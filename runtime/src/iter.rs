@@ -5,9 +5,9 @@ use std::rc::Rc;
 use crate::fault::Fault;
 use crate::fiber::Fiber;
 use crate::native::{StreamStep, StreamWait};
-use crate::vm::Vm;
 use crate::object::Iter;
 use crate::value::Value;
+use crate::vm::Vm;
 
 /// Starts iterating over `value` (`for x in value`).
 pub fn iterate(value: &Value) -> Result<Iter, Fault> {
@@ -115,16 +115,16 @@ impl Iter {
                 }
             }
             Iter::Values(values) => values.next(),
-            Iter::Native(stream) => match stream.next()? {
-                StreamStep::Item(v) => Some(v),
-                StreamStep::Done => None,
-                StreamStep::Wait(_) => {
-                    return Err(Fault::new(
+            Iter::Native(stream) => {
+                match stream.next()? {
+                    StreamStep::Item(v) => Some(v),
+                    StreamStep::Done => None,
+                    StreamStep::Wait(_) => return Err(Fault::new(
                         "cannot wait here: this stream's items arrive over time; step it with a \
                          `for` loop",
-                    ))
+                    )),
                 }
-            },
+            }
         })
     }
 }

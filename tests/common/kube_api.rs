@@ -2,49 +2,172 @@
 //! `resourceVersion`, `Status` error bodies) for the core verbs on any resource path
 //! (`/api/v1/namespaces/NS/PLURAL[/NAME]`, `/apis/GROUP/VERSION/...`, cluster-scoped paths):
 //! list with equality label selectors and `limit`/`continue` pages (at most 4 a page), get, create, replace
-//! (checking `resourceVersion`), merge patch and delete. std only, one thread per connection,
-//! keep-alive.
+//! (checking `resourceVersion`), merge patch and delete; and watches: chunked streams of
+//! `{"type": ..., "object": ...}` lines from a resourceVersion, `BOOKMARK` events only when asked
+//! for, `410 Gone` as an `ERROR` event for a version older than the last compaction, and the
+//! server timeout. The test drives it: it changes objects, drops every open watch stream, holds
+//! new watches back and compacts the history. std only, one thread per connection, keep-alive.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 /// The most objects one list page holds.
 const PAGE: usize = 4;
 
-/// Objects by collection path and name, and the resourceVersion counter.
+/// How often a watch that asked for bookmarks gets one.
+const BOOKMARK_EVERY: Duration = Duration::from_millis(100);
+
+/// One change, as watches tell it.
+struct Change {
+    version: u64,
+    collection: String,
+    kind: &'static str,
+    object: Value,
+}
+
+/// Objects by collection path and name, the resourceVersion counter and the change history.
 #[derive(Default)]
 struct Store {
     objects: BTreeMap<String, BTreeMap<String, Value>>,
     version: u64,
     /// Requests seen, as `METHOD path?query`.
     log: Vec<String>,
+    history: Vec<Change>,
+    /// A watch from a version older than this gets `410 Gone`.
+    compacted: u64,
+    /// Bumped to cut every open watch stream.
+    generation: u64,
+    /// New watches wait while this is set.
+    held: bool,
+    /// The versions of the bookmarks sent.
+    bookmarks: Vec<u64>,
+}
+
+impl Store {
+    /// Stores `object` as a new version and tells watches (`ADDED` or `MODIFIED`).
+    fn put(&mut self, collection: &str, name: &str, mut object: Value) -> Value {
+        self.version += 1;
+        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
+        let objects = self.objects.entry(collection.to_string()).or_default();
+        let kind = if objects.contains_key(name) {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        objects.insert(name.to_string(), object.clone());
+        self.record(collection, kind, &object);
+        object
+    }
+
+    /// Removes an object and tells watches (`DELETED`, with the deletion's version).
+    fn remove(&mut self, collection: &str, name: &str) -> Option<Value> {
+        let mut object = self.objects.get_mut(collection)?.remove(name)?;
+        self.version += 1;
+        object["metadata"]["resourceVersion"] = json!(self.version.to_string());
+        self.record(collection, "DELETED", &object);
+        Some(object)
+    }
+
+    fn record(&mut self, collection: &str, kind: &'static str, object: &Value) {
+        self.history.push(Change {
+            version: self.version,
+            collection: collection.to_string(),
+            kind,
+            object: object.clone(),
+        });
+    }
+}
+
+/// The store and the signal that it changed.
+#[derive(Default)]
+struct Shared {
+    store: Mutex<Store>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// A running test API server.
 pub struct KubeApi {
     pub port: u16,
-    store: Arc<Mutex<Store>>,
+    shared: Arc<Shared>,
 }
 
 impl KubeApi {
     pub fn start() -> KubeApi {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
-        let store = Arc::new(Mutex::new(Store::default()));
-        let shared = store.clone();
+        let shared = Arc::new(Shared::default());
+        let server = shared.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
-                let store = shared.clone();
-                std::thread::spawn(move || serve(stream, &store));
+                let shared = server.clone();
+                std::thread::spawn(move || serve(stream, &shared));
             }
         });
-        KubeApi { port, store }
+        KubeApi { port, shared }
+    }
+
+    /// Changes the store as a client would, telling watches: `object` into `collection`
+    /// (`/api/v1/namespaces/team/pods`), created or replaced.
+    pub fn put(&self, collection: &str, mut object: Value) {
+        let name = object["metadata"]["name"]
+            .as_str()
+            .expect("a name")
+            .to_string();
+        if let Some(ns) = collection.split("/namespaces/").nth(1) {
+            object["metadata"]["namespace"] = json!(ns.split('/').next());
+        }
+        object["metadata"]["uid"] = json!(format!("uid-{name}"));
+        self.shared.lock().put(collection, &name, object);
+        self.shared.changed.notify_all();
+    }
+
+    /// Deletes an object, telling watches.
+    pub fn delete(&self, collection: &str, name: &str) {
+        self.shared.lock().remove(collection, name);
+        self.shared.changed.notify_all();
+    }
+
+    /// Cuts every open watch stream (the connection closes mid-stream).
+    pub fn drop_watches(&self) {
+        self.shared.lock().generation += 1;
+        self.shared.changed.notify_all();
+    }
+
+    /// Holds new watches back (`true`) or lets them go on (`false`).
+    pub fn hold_watches(&self, held: bool) {
+        self.shared.lock().held = held;
+        self.shared.changed.notify_all();
+    }
+
+    /// Forgets the history: a watch from an older version gets `410 Gone`.
+    pub fn compact(&self) {
+        let mut store = self.shared.lock();
+        store.compacted = store.version;
+    }
+
+    /// The current resourceVersion.
+    pub fn version(&self) -> u64 {
+        self.shared.lock().version
+    }
+
+    /// The versions of the bookmarks sent so far.
+    pub fn bookmarks(&self) -> Vec<u64> {
+        self.shared.lock().bookmarks.clone()
     }
 
     /// A kubeconfig for this server (no credentials), written to `path`.
@@ -58,11 +181,27 @@ impl KubeApi {
 
     /// The requests seen so far.
     pub fn requests(&self) -> Vec<String> {
-        self.store.lock().expect("store").log.clone()
+        self.shared.lock().log.clone()
+    }
+
+    /// Waits until a request satisfies `wanted`; returns it.
+    pub fn wait_request(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(found) = self.requests().into_iter().find(|r| wanted(r)) {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such request: {:?}",
+                self.requests()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
-fn serve(stream: TcpStream, store: &Mutex<Store>) {
+fn serve(stream: TcpStream, shared: &Shared) {
     let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();
@@ -94,7 +233,19 @@ fn serve(stream: TcpStream, store: &Mutex<Store>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let (status, answer) = handle(store, &method, &target, &body);
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        if method == "GET"
+            && query
+                .split('&')
+                .any(|p| p == "watch=true" || p == "watch=1")
+        {
+            shared.lock().log.push(format!("{method} {target}"));
+            if watch(reader.get_mut(), shared, path, query).is_err() {
+                return;
+            }
+            continue;
+        }
+        let (status, answer) = handle(shared, &method, &target, &body);
         // A log is text; everything else is JSON.
         let (text, content_type) = match answer {
             Value::String(log) => (log, "text/plain"),
@@ -185,8 +336,14 @@ fn discovery(path: &str) -> Option<Value> {
     )
 }
 
-fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16, Value) {
-    let mut store = store.lock().expect("store");
+fn handle(shared: &Shared, method: &str, target: &str, body: &[u8]) -> (u16, Value) {
+    let mut store = shared.lock();
+    let answer = answer(&mut store, method, target, body);
+    shared.changed.notify_all();
+    answer
+}
+
+fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u16, Value) {
     store.log.push(format!("{method} {target}"));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if method == "GET" {
@@ -265,20 +422,12 @@ fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16
             {
                 return status(409, "AlreadyExists", &format!("\"{name}\" already exists"));
             }
-            store.version += 1;
-            let version = store.version;
-            object["metadata"]["resourceVersion"] = json!(version.to_string());
-            object["metadata"]["uid"] = json!(format!("uid-{version}"));
+            object["metadata"]["uid"] = json!(format!("uid-{}", store.version + 1));
             object["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
             if let Some(ns) = &namespace {
                 object["metadata"]["namespace"] = json!(ns);
             }
-            store
-                .objects
-                .entry(collection)
-                .or_default()
-                .insert(name, object.clone());
-            (201, object)
+            (201, store.put(&collection, &name, object))
         }
         ("PUT", Some(name)) => {
             let mut object: Value = serde_json::from_slice(body).unwrap_or_default();
@@ -293,15 +442,8 @@ fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16
             if object["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"] {
                 return status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again");
             }
-            store.version += 1;
-            object["metadata"]["resourceVersion"] = json!(store.version.to_string());
             object["metadata"]["uid"] = current["metadata"]["uid"].clone();
-            store
-                .objects
-                .entry(collection)
-                .or_default()
-                .insert(name, object.clone());
-            (200, object)
+            (200, store.put(&collection, &name, object))
         }
         ("PATCH", Some(name)) => {
             let patch: Value = serde_json::from_slice(body).unwrap_or_default();
@@ -314,20 +456,9 @@ fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16
                 return status(404, "NotFound", &format!("\"{name}\" not found"));
             };
             merge(&mut object, &patch);
-            store.version += 1;
-            object["metadata"]["resourceVersion"] = json!(store.version.to_string());
-            store
-                .objects
-                .entry(collection)
-                .or_default()
-                .insert(name, object.clone());
-            (200, object)
+            (200, store.put(&collection, &name, object))
         }
-        ("DELETE", Some(name)) => match store
-            .objects
-            .get_mut(&collection)
-            .and_then(|m| m.remove(&name))
-        {
+        ("DELETE", Some(name)) => match store.remove(&collection, &name) {
             Some(_) => (
                 200,
                 json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}),
@@ -339,6 +470,115 @@ fn handle(store: &Mutex<Store>, method: &str, target: &str, body: &[u8]) -> (u16
             "MethodNotAllowed",
             "not supported by the test API server",
         ),
+    }
+}
+
+/// The kind and apiVersion of a collection's objects (for bookmarks, which carry no object).
+fn kind_of(collection: &str) -> (&'static str, &'static str) {
+    match collection.rsplit('/').next() {
+        Some("pods") => ("v1", "Pod"),
+        Some("configmaps") => ("v1", "ConfigMap"),
+        Some("leases") => ("coordination.k8s.io/v1", "Lease"),
+        Some("widgets") => ("example.com/v1", "Widget"),
+        _ => ("v1", "Unknown"),
+    }
+}
+
+/// Writes one chunk of a chunked body.
+fn chunk(out: &mut TcpStream, text: &str) -> std::io::Result<()> {
+    write!(out, "{:x}\r\n{text}\r\n", text.len())
+}
+
+/// Serves a watch on `collection` as a chunked stream of event lines until the server timeout
+/// (then the response ends and the connection stays open), or until the test cuts it (`Err`).
+fn watch(
+    out: &mut TcpStream,
+    shared: &Shared,
+    collection: &str,
+    query: &str,
+) -> std::io::Result<()> {
+    let selector = query_param(query, "labelSelector");
+    let bookmarks = query_param(query, "allowWatchBookmarks").as_deref() == Some("true");
+    let timeout = query_param(query, "timeoutSeconds")
+        .and_then(|t| t.parse().ok())
+        .map_or(Duration::from_secs(1800), Duration::from_secs);
+    let (api_version, kind) = kind_of(collection);
+    let mut store = shared.lock();
+    while store.held {
+        store = shared
+            .changed
+            .wait(store)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+    let generation = store.generation;
+    out.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+    )?;
+    let event =
+        |kind: &str, object: &Value| format!("{}\n", json!({"type": kind, "object": object}));
+    let from: u64 = query_param(query, "resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut lines = Vec::new();
+    let mut sent = if from == 0 {
+        // No version: the objects there now, as ADDED, then what follows.
+        for object in store
+            .objects
+            .get(collection)
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            if matches(object, selector.as_deref()) {
+                lines.push(event("ADDED", object));
+            }
+        }
+        store.version
+    } else if from < store.compacted {
+        let gone = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                          "message": format!("too old resource version: {from} ({})", store.compacted),
+                          "reason": "Expired", "code": 410});
+        drop(store);
+        chunk(out, &event("ERROR", &gone))?;
+        return out.write_all(b"0\r\n\r\n");
+    } else {
+        from
+    };
+    let start = Instant::now();
+    let mut last_bookmark = Instant::now();
+    loop {
+        if store.generation != generation {
+            let _ = out.shutdown(Shutdown::Both);
+            return Err(std::io::ErrorKind::ConnectionAborted.into());
+        }
+        for change in store.history.iter().filter(|c| c.version > sent) {
+            if change.collection == collection && matches(&change.object, selector.as_deref()) {
+                lines.push(event(change.kind, &change.object));
+            }
+        }
+        sent = store.version;
+        if bookmarks && last_bookmark.elapsed() >= BOOKMARK_EVERY {
+            let mark = json!({"apiVersion": api_version, "kind": kind,
+                              "metadata": {"resourceVersion": sent.to_string()}});
+            lines.push(event("BOOKMARK", &mark));
+            store.bookmarks.push(sent);
+            last_bookmark = Instant::now();
+        }
+        let timed_out = start.elapsed() >= timeout;
+        drop(store);
+        for line in lines.drain(..) {
+            chunk(out, &line)?;
+        }
+        if timed_out {
+            return out.write_all(b"0\r\n\r\n");
+        }
+        store = shared.lock();
+        if store.version == sent && store.generation == generation {
+            store = shared
+                .changed
+                .wait_timeout(store, Duration::from_millis(50))
+                .map(|(s, _)| s)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
     }
 }
 

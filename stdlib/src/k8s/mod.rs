@@ -6,6 +6,7 @@ mod client;
 mod errors;
 mod object;
 mod resources;
+mod watch;
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::{Args, Fault, Value, Vm};

@@ -338,6 +338,20 @@ static RESOURCES: Table<Resources> = Table::new(
         })
         .doc("logs(name, container=nil, tail=nil, namespace=)\nA pod's log so far as text: `Ok(str)`; `tail=` keeps the last lines.")
         .params(Params::exactly(1).keywords(&["container", "tail", "namespace"])),
+        M::method("watch", |r, vm, args| {
+            let api = r.0.api(namespace(&args)?);
+            let labels = selector(&args, "labels")?;
+            let fields = selector(&args, "fields")?;
+            let events = super::watch::events(api, labels.as_deref(), fields.as_deref());
+            Ok(super::watch::stream(
+                events,
+                &r.0.resource.plural,
+                vm.handle(),
+                vm.lifecycle.clone(),
+            ))
+        })
+        .doc("watch(namespace=, labels=, fields=)\nA stream of `Added(obj)`, `Modified(obj)`, `Deleted(obj)`: the objects there now, then every change; survives dropped streams and 410 Gone without losing or repeating events; ends at shutdown.")
+        .params(Params::NONE.keywords(&["namespace", "labels", "fields"])),
         M::method("delete", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let name = args.str(0)?.to_string();

@@ -201,3 +201,103 @@ fn a_watch_survives_dropped_streams_and_410_without_losing_or_repeating_events()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const INFORMER: &str = r#"import k8s
+import signal
+
+fn main():
+    client = k8s.Client()
+    pods = client.pods.informer(namespace="default", labels={"app": "web"})?
+    print(pods, [p.name for p in pods.list()], pods.get("a").status, pods.get("zzz"))
+
+    @pods.on_add
+    fn added(pod):
+        print("add", pod.name)
+
+    @pods.on_update
+    fn updated(old, new):
+        print("update", new.name, old.labels["tier"], "->", new.labels["tier"])
+
+    @pods.on_delete
+    fn deleted(pod):
+        print("delete", pod.name)
+
+    signal.wait()
+    print("cached:", [p.name for p in pods.list()])
+"#;
+
+fn web_pod(name: &str, tier: &str) -> serde_json::Value {
+    serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": name, "labels": {"app": "web", "tier": tier}},
+                       "status": {"phase": "Running"}})
+}
+
+#[test]
+fn an_informer_caches_a_kind_and_calls_back_on_each_change() {
+    let api = KubeApi::start();
+    let dir = std::env::temp_dir().join(format!("cn-k8s-informer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kubeconfig = dir.join("kubeconfig");
+    api.write_kubeconfig(&kubeconfig, "team");
+    api.put(PODS, web_pod("a", "1"));
+    api.put(PODS, web_pod("b", "1"));
+    api.put(PODS, pod("x", "db"));
+    let script = common::Script::start_with_env(
+        "informer",
+        INFORMER,
+        &[("KUBECONFIG", kubeconfig.to_str().expect("utf-8 path"))],
+    );
+    script.expect_line(r#"<k8s.Informer pods (2 cached)> ["a", "b"] Running nil"#);
+    script.expect_line("add a");
+    script.expect_line("add b");
+    api.put(PODS, web_pod("c", "1"));
+    script.expect_line("add c");
+    api.put(PODS, web_pod("a", "2"));
+    script.expect_line("update a 1 -> 2");
+    api.delete(PODS, "b");
+    script.expect_line("delete b");
+    script.signal("TERM");
+    let (rest, log, status) = script.finish();
+    assert_eq!(rest, vec![r#"cached: ["a", "c"]"#], "{log:?}");
+    assert_eq!(status, 0);
+
+    // No server at first: the informer is an Err, not an empty cache.
+    drop(api);
+    let port = {
+        let unused = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+        unused.local_addr().expect("address").port()
+    };
+    let text = std::fs::read_to_string(&kubeconfig).expect("kubeconfig");
+    let text = text.replace(
+        &format!(
+            "127.0.0.1:{}",
+            text.split("127.0.0.1:")
+                .nth(1)
+                .and_then(|r| r.split('\n').next())
+                .unwrap_or("")
+        ),
+        &format!("127.0.0.1:{port}"),
+    );
+    std::fs::write(&kubeconfig, text).expect("kubeconfig");
+    std::fs::write(
+        dir.join("unreachable.cn"),
+        "import k8s\nprint(k8s.Client().pods.informer())\n",
+    )
+    .expect("script");
+    let done = common::finish(
+        Command::new(common::CN)
+            .args(["run", "unreachable.cn"])
+            .current_dir(&dir)
+            .env("KUBECONFIG", &kubeconfig)
+            .env_remove("KUBERNETES_SERVICE_HOST"),
+        None,
+        Duration::from_secs(60),
+    );
+    assert!(
+        done.stdout.starts_with("Err(ConnectError("),
+        "{}{}",
+        done.stdout,
+        done.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,7 +28,29 @@ pub fn err_value(error: &kube::Error) -> Value {
             };
             Variant::value("k8s", name, vec![message])
         }
-        other => Variant::value("k8s", "ConnectError", vec![Value::str(other.to_string())]),
+        other => Variant::value("k8s", "ConnectError", vec![Value::str(describe(other))]),
     };
     Value::err(variant)
+}
+
+/// An error with its causes (`client error (Connect): tcp connect error: Connection refused`),
+/// without kube's variant prefixes.
+fn describe(error: &kube::Error) -> String {
+    let mut text = match error {
+        kube::Error::Service(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    let mut cause = std::error::Error::source(error);
+    if matches!(error, kube::Error::Service(_)) {
+        cause = cause.and_then(std::error::Error::source);
+    }
+    while let Some(inner) = cause {
+        let line = inner.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = inner.source();
+    }
+    text
 }

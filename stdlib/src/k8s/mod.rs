@@ -4,6 +4,7 @@
 
 mod client;
 mod errors;
+mod informer;
 mod object;
 mod resources;
 mod watch;

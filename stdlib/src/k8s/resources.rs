@@ -352,6 +352,19 @@ static RESOURCES: Table<Resources> = Table::new(
         })
         .doc("watch(namespace=, labels=, fields=)\nA stream of `Added(obj)`, `Modified(obj)`, `Deleted(obj)`: the objects there now, then every change; survives dropped streams and 410 Gone without losing or repeating events; ends at shutdown.")
         .params(Params::NONE.keywords(&["namespace", "labels", "fields"])),
+        M::method("informer", |r, vm, args| {
+            let namespace = match r.0.namespaced {
+                true => namespace(&args)?.unwrap_or(&r.0.namespace).to_string(),
+                false => String::new(),
+            };
+            let api = r.0.api(Some(&namespace));
+            let labels = selector(&args, "labels")?;
+            let fields = selector(&args, "fields")?;
+            let events = super::watch::events(api, labels.as_deref(), fields.as_deref());
+            Ok(super::informer::start(vm, events, namespace, r.0.resource.plural.clone()))
+        })
+        .doc("informer(namespace=, labels=, fields=)\n`Ok(informer)` once the first list is in: a cache kept current by a watch (`get(name)`, `list()`) with `on_add`/`on_update`/`on_delete` callbacks.")
+        .params(Params::NONE.keywords(&["namespace", "labels", "fields"])),
         M::method("delete", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let name = args.str(0)?.to_string();

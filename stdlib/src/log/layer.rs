@@ -6,7 +6,9 @@
 //! first logs are not lost. Spans are not recorded here (the `tracing` module has its own), and
 //! `trace`-level events are never shown. Events from other crates (h2, rustls, ...) are shown
 //! from `warn` up whatever the level, so `LOG_LEVEL=debug` shows the program's own detail without
-//! the protocol chatter of every library; such lines carry the event's `target`.
+//! the protocol chatter of every library; such lines carry the event's `target`. kube's events
+//! are the exception, shown only at `LOG_LEVEL=debug`: every failure they report reaches the
+//! script as an `Err` or is logged by the `k8s` module's watcher, so they would only say it twice.
 
 use std::fmt::Write;
 use std::sync::Once;
@@ -52,7 +54,13 @@ fn level_of(metadata: &Metadata<'_>) -> Option<Level> {
         tracing::Level::DEBUG => Level::Debug,
         tracing::Level::TRACE => return None,
     };
-    let shown = settings::enabled(level) && (level >= Level::Warn || is_ours(metadata.target()));
+    let target = metadata.target();
+    let shown = settings::enabled(level)
+        && if target.starts_with("kube_") {
+            settings::enabled(Level::Debug)
+        } else {
+            level >= Level::Warn || is_ours(target)
+        };
     shown.then_some(level)
 }
 

@@ -192,11 +192,10 @@ impl Background {
             Change::Deleted(object) => (self.state.on_delete.borrow().clone(), vec![object]),
         };
         for callback in callbacks {
-            let Ok(mut vm) = self.vm.try_borrow_mut() else {
-                return;
+            let call = match self.vm.try_borrow_mut() {
+                Ok(mut vm) => vm.start_callback(callback, args.clone()),
+                Err(_) => return,
             };
-            let call = vm.start_callback(callback, args.clone());
-            drop(vm);
             if let Err(fault) = call.result().await {
                 if fault.kind == FaultKind::Error {
                     if let Ok(mut vm) = self.vm.try_borrow_mut() {

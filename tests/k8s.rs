@@ -301,3 +301,71 @@ fn an_informer_caches_a_kind_and_calls_back_on_each_change() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const APPLY: &str = r#"import k8s
+
+fn settings(mode):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"},
+            "data": {"mode": mode}}
+
+fn main():
+    client = k8s.Client()
+    first = client.configmaps.apply(settings("fast"), field_manager="deployer")?
+    print(first.data, first.namespace)
+    print(client.configmaps.apply(settings("fast"), field_manager="deployer")?.data)
+    match client.configmaps.apply(settings("slow"), field_manager="operator"):
+        case Err(Conflict(message)):
+            print("conflict:", message)
+    print(client.configmaps.apply(settings("slow"), field_manager="operator", force=true)?.data)
+    ops = [{"op": "test", "path": "/data/mode", "value": "slow"},
+           {"op": "add", "path": "/data/extra", "value": "1"}]
+    print(client.configmaps.patch("settings", ops)?.data)
+    print(client.configmaps.patch("settings", [{"op": "test", "path": "/data/mode", "value": "fast"}]))
+    client.configmaps.patch("settings", "nonsense")
+"#;
+
+#[test]
+fn server_side_apply_owns_fields_and_json_patches_test_before_they_change() {
+    let api = KubeApi::start();
+    let dir = std::env::temp_dir().join(format!("cn-k8s-apply-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kubeconfig = dir.join("kubeconfig");
+    api.write_kubeconfig(&kubeconfig, "team");
+    std::fs::write(dir.join("apply.cn"), APPLY).expect("script");
+    let done = common::finish(
+        Command::new(common::CN)
+            .args(["run", "apply.cn"])
+            .current_dir(&dir)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("NO_COLOR", "1")
+            .env_remove("KUBERNETES_SERVICE_HOST"),
+        None,
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        done.stdout,
+        "{\"mode\": \"fast\"} team\n\
+         {\"mode\": \"fast\"}\n\
+         conflict: Apply failed with 1 conflict: conflict with \"deployer\": .data.mode\n\
+         {\"mode\": \"slow\"}\n\
+         {\"extra\": \"1\", \"mode\": \"slow\"}\n\
+         Err(Invalid(\"the test of /data/mode failed\"))\n",
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains(
+            "patch: changes must be a dict (merge patch) or a list of operations (JSON patch)"
+        ),
+        "{}",
+        done.stderr
+    );
+    let requests = api.requests();
+    assert!(
+        requests.iter().any(|r| r.starts_with("APPLY /api/v1/namespaces/team/configmaps/settings?")
+            && r.contains("fieldManager=operator")
+            && r.contains("force=true")),
+        "{requests:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

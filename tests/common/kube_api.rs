@@ -1,22 +1,28 @@
 //! A test Kubernetes API server: the real wire format (JSON objects and lists with
-//! `resourceVersion`, `Status` error bodies) for the core verbs on any resource path
+//! `resourceVersion`, `Status` error bodies) for the verbs on any resource path
 //! (`/api/v1/namespaces/NS/PLURAL[/NAME]`, `/apis/GROUP/VERSION/...`, cluster-scoped paths):
-//! list with equality label selectors and `limit`/`continue` pages (at most 4 a page), get, create, replace
-//! (checking `resourceVersion`), merge patch and delete; and watches: chunked streams of
-//! `{"type": ..., "object": ...}` lines from a resourceVersion, `BOOKMARK` events only when asked
-//! for, `410 Gone` as an `ERROR` event for a version older than the last compaction, and the
-//! server timeout. The test drives it: it changes objects, drops every open watch stream, holds
-//! new watches back and compacts the history. std only, one thread per connection, keep-alive.
+//! list with equality label selectors and `limit`/`continue` pages (at most 4 a page), get,
+//! create, replace (checking `resourceVersion`), merge and JSON patches, server-side apply with
+//! field managers and conflicts (kube_objects.rs), delete, discovery documents, pod logs, and
+//! watches (kube_watch.rs). The test drives it: it changes objects, cuts every open watch
+//! stream, holds new watches back and compacts the history. std only, one thread per
+//! connection, keep-alive.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+#[path = "kube_objects.rs"]
+mod objects;
+#[path = "kube_watch.rs"]
+mod watch;
+use objects::{json_patch_step, leaves, matches, merge};
 
 /// The most objects one list page holds.
 const PAGE: usize = 4;
@@ -214,6 +220,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
             parts.next().unwrap_or("/").to_string(),
         );
         let mut length = 0;
+        let mut content_type = String::new();
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
@@ -226,6 +233,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
             if let Some((name, value)) = header.split_once(':') {
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse().unwrap_or(0);
+                } else if name.eq_ignore_ascii_case("content-type") {
+                    content_type = value.trim().to_string();
                 }
             }
         }
@@ -240,11 +249,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 .any(|p| p == "watch=true" || p == "watch=1")
         {
             shared.lock().log.push(format!("{method} {target}"));
-            if watch(reader.get_mut(), shared, path, query).is_err() {
+            if watch::watch(reader.get_mut(), shared, path, query).is_err() {
                 return;
             }
             continue;
         }
+        let method = match content_type.as_str() {
+            "application/json-patch+json" => "PATCH-JSON".to_string(),
+            "application/apply-patch+yaml" => "APPLY".to_string(),
+            _ => method,
+        };
         let (status, answer) = handle(shared, &method, &target, &body);
         // A log is text; everything else is JSON.
         let (text, content_type) = match answer {
@@ -458,6 +472,87 @@ fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u16, V
             merge(&mut object, &patch);
             (200, store.put(&collection, &name, object))
         }
+        ("PATCH-JSON", Some(name)) => {
+            let operations: Value = serde_json::from_slice(body).unwrap_or_default();
+            let Some(mut object) = store
+                .objects
+                .get(&collection)
+                .and_then(|m| m.get(&name))
+                .cloned()
+            else {
+                return status(404, "NotFound", &format!("\"{name}\" not found"));
+            };
+            for operation in operations.as_array().into_iter().flatten() {
+                if let Err(message) = json_patch_step(&mut object, operation) {
+                    return status(422, "Invalid", &message);
+                }
+            }
+            (200, store.put(&collection, &name, object))
+        }
+        ("APPLY", Some(name)) => {
+            let applied: Value = serde_json::from_slice(body).unwrap_or_default();
+            let force = query.split('&').any(|p| p == "force=true");
+            let manager = query_param(query, "fieldManager").unwrap_or_default();
+            let current = store
+                .objects
+                .get(&collection)
+                .and_then(|m| m.get(&name))
+                .cloned();
+            let created = current.is_none();
+            let mut object = current.unwrap_or_else(
+                || json!({"metadata": {"uid": format!("uid-{name}"), "namespace": namespace}}),
+            );
+            let owned = leaves(&applied);
+            let mut managers = object["metadata"]["managedFields"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for entry in &mut managers {
+                if entry["manager"] == json!(manager) {
+                    continue;
+                }
+                let theirs: Vec<String> = entry["fieldsV1"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                let clashes: Vec<&String> = theirs
+                    .iter()
+                    .filter(|path| {
+                        owned
+                            .iter()
+                            .any(|(p, v)| p == *path && object.pointer(p) != Some(v))
+                    })
+                    .collect();
+                if !clashes.is_empty() && !force {
+                    let paths: Vec<String> = clashes.iter().map(|p| p.replace('/', ".")).collect();
+                    return status(
+                        409,
+                        "Conflict",
+                        &format!(
+                            "Apply failed with {} conflict: conflict with \"{}\": {}",
+                            clashes.len(),
+                            entry["manager"].as_str().unwrap_or(""),
+                            paths.join(", ")
+                        ),
+                    );
+                }
+                if let Some(fields) = entry["fieldsV1"].as_object_mut() {
+                    fields.retain(|path, _| !owned.iter().any(|(p, _)| p == path));
+                }
+            }
+            managers.retain(|entry| entry["manager"] != json!(manager));
+            let fields: serde_json::Map<String, Value> =
+                owned.iter().map(|(p, _)| (p.clone(), json!({}))).collect();
+            managers.push(json!({"manager": manager, "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": fields}));
+            merge(&mut object, &applied);
+            object["metadata"]["managedFields"] = json!(managers);
+            (
+                if created { 201 } else { 200 },
+                store.put(&collection, &name, object),
+            )
+        }
         ("DELETE", Some(name)) => match store.remove(&collection, &name) {
             Some(_) => (
                 200,
@@ -470,148 +565,5 @@ fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u16, V
             "MethodNotAllowed",
             "not supported by the test API server",
         ),
-    }
-}
-
-/// The kind and apiVersion of a collection's objects (for bookmarks, which carry no object).
-fn kind_of(collection: &str) -> (&'static str, &'static str) {
-    match collection.rsplit('/').next() {
-        Some("pods") => ("v1", "Pod"),
-        Some("configmaps") => ("v1", "ConfigMap"),
-        Some("leases") => ("coordination.k8s.io/v1", "Lease"),
-        Some("widgets") => ("example.com/v1", "Widget"),
-        _ => ("v1", "Unknown"),
-    }
-}
-
-/// Writes one chunk of a chunked body.
-fn chunk(out: &mut TcpStream, text: &str) -> std::io::Result<()> {
-    write!(out, "{:x}\r\n{text}\r\n", text.len())
-}
-
-/// Serves a watch on `collection` as a chunked stream of event lines until the server timeout
-/// (then the response ends and the connection stays open), or until the test cuts it (`Err`).
-fn watch(
-    out: &mut TcpStream,
-    shared: &Shared,
-    collection: &str,
-    query: &str,
-) -> std::io::Result<()> {
-    let selector = query_param(query, "labelSelector");
-    let bookmarks = query_param(query, "allowWatchBookmarks").as_deref() == Some("true");
-    let timeout = query_param(query, "timeoutSeconds")
-        .and_then(|t| t.parse().ok())
-        .map_or(Duration::from_secs(1800), Duration::from_secs);
-    let (api_version, kind) = kind_of(collection);
-    let mut store = shared.lock();
-    while store.held {
-        store = shared
-            .changed
-            .wait(store)
-            .unwrap_or_else(|p| p.into_inner());
-    }
-    let generation = store.generation;
-    out.write_all(
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
-    )?;
-    let event =
-        |kind: &str, object: &Value| format!("{}\n", json!({"type": kind, "object": object}));
-    let from: u64 = query_param(query, "resourceVersion")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut lines = Vec::new();
-    let mut sent = if from == 0 {
-        // No version: the objects there now, as ADDED, then what follows.
-        for object in store
-            .objects
-            .get(collection)
-            .into_iter()
-            .flat_map(|m| m.values())
-        {
-            if matches(object, selector.as_deref()) {
-                lines.push(event("ADDED", object));
-            }
-        }
-        store.version
-    } else if from < store.compacted {
-        let gone = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                          "message": format!("too old resource version: {from} ({})", store.compacted),
-                          "reason": "Expired", "code": 410});
-        drop(store);
-        chunk(out, &event("ERROR", &gone))?;
-        return out.write_all(b"0\r\n\r\n");
-    } else {
-        from
-    };
-    let start = Instant::now();
-    let mut last_bookmark = Instant::now();
-    loop {
-        if store.generation != generation {
-            let _ = out.shutdown(Shutdown::Both);
-            return Err(std::io::ErrorKind::ConnectionAborted.into());
-        }
-        for change in store.history.iter().filter(|c| c.version > sent) {
-            if change.collection == collection && matches(&change.object, selector.as_deref()) {
-                lines.push(event(change.kind, &change.object));
-            }
-        }
-        sent = store.version;
-        if bookmarks && last_bookmark.elapsed() >= BOOKMARK_EVERY {
-            let mark = json!({"apiVersion": api_version, "kind": kind,
-                              "metadata": {"resourceVersion": sent.to_string()}});
-            lines.push(event("BOOKMARK", &mark));
-            store.bookmarks.push(sent);
-            last_bookmark = Instant::now();
-        }
-        let timed_out = start.elapsed() >= timeout;
-        drop(store);
-        for line in lines.drain(..) {
-            chunk(out, &line)?;
-        }
-        if timed_out {
-            return out.write_all(b"0\r\n\r\n");
-        }
-        store = shared.lock();
-        if store.version == sent && store.generation == generation {
-            store = shared
-                .changed
-                .wait_timeout(store, Duration::from_millis(50))
-                .map(|(s, _)| s)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-    }
-}
-
-/// Whether `object` matches an equality selector (`a=b,c=d`).
-fn matches(object: &Value, selector: Option<&str>) -> bool {
-    selector.is_none_or(|selector| {
-        selector
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .all(|term| match term.split_once('=') {
-                Some((k, v)) => object["metadata"]["labels"][k] == json!(v),
-                None => object["metadata"]["labels"].get(term).is_some(),
-            })
-    })
-}
-
-/// RFC 7386 JSON merge patch.
-fn merge(target: &mut Value, patch: &Value) {
-    match patch {
-        Value::Object(fields) => {
-            if !target.is_object() {
-                *target = json!({});
-            }
-            for (key, value) in fields {
-                if value.is_null() {
-                    if let Some(map) = target.as_object_mut() {
-                        map.remove(key);
-                    }
-                } else {
-                    merge(&mut target[key], value);
-                }
-            }
-        }
-        other => *target = other.clone(),
     }
 }

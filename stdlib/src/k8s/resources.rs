@@ -1,6 +1,6 @@
 //! One kind of object through a client (`client.pods`, `client.configmaps`, ...): the verbs
-//! `list` (label and field selectors, every page), `get`, `create`, `replace`, `patch` (a merge
-//! patch), `delete`, and `logs` for pods, each returning `Ok(..)` or the API's error as `Err(..)`
+//! `list` (label and field selectors, every page), `get`, `create`, `replace`, `patch` (merge or
+//! JSON patch), `apply` (server-side), `delete`, `watch`, `informer`, and `logs` for pods, each returning `Ok(..)` or the API's error as `Err(..)`
 //! (errors.rs). Built on kube's dynamic API, so every kind, built in or custom, works the same.
 
 use std::rc::Rc;
@@ -289,16 +289,61 @@ static RESOURCES: Table<Resources> = Table::new(
         M::method("patch", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let name = args.str(0)?.to_string();
-            let patch = to_json(args.value(1)?)?;
+            let changes = to_json(args.value(1)?)?;
+            // A list is a JSON patch (RFC 6902 operations); a dict is a merge patch (RFC 7386).
+            let json_patch = match &changes {
+                Json::Array(_) => Some(
+                    serde_json::from_value::<json_patch::Patch>(changes.clone()).map_err(|e| {
+                        Fault::new(format!("patch: not a JSON patch (a list of operations): {e}"))
+                    })?,
+                ),
+                Json::Object(_) => None,
+                _ => {
+                    return Err(Fault::new(
+                        "patch: changes must be a dict (merge patch) or a list of operations (JSON patch)",
+                    ))
+                }
+            };
             Ok(vm.suspend(async move {
-                Ok(match api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                let params = PatchParams::default();
+                let done = match json_patch {
+                    Some(operations) => api.patch(&name, &params, &Patch::Json::<()>(operations)).await,
+                    None => api.patch(&name, &params, &Patch::Merge(&changes)).await,
+                };
+                Ok(match done {
                     Ok(object) => Value::ok(to_object(&object)),
                     Err(error) => err_value(&error),
                 })
             }))
         })
-        .doc("patch(name, changes, namespace=)\nA JSON merge patch: `Ok(the object after it)`.")
+        .doc("patch(name, changes, namespace=)\n`changes` a dict (JSON merge patch) or a list of operations (JSON patch, `{\"op\": \"replace\", \"path\": ..., \"value\": ...}`): `Ok(the object after it)`.")
         .params(Params::exactly(2).keywords(&["namespace"])),
+        M::method("apply", |r, vm, args| {
+            let object = object_arg(&r.0, args.value(0)?)?;
+            let ns = namespace(&args)?.or(object.metadata.namespace.as_deref()).map(str::to_string);
+            let api = r.0.api(ns.as_deref());
+            let Some(name) = object.metadata.name.clone() else {
+                return Err(Fault::new("apply: the object needs metadata.name"));
+            };
+            let manager = match args.named("field_manager") {
+                None | Some(Value::Nil) => "cn".to_string(),
+                Some(Value::Str(s)) => s.as_str().to_string(),
+                Some(other) => return Err(args.wrong_type(usize::MAX, "str", other)),
+            };
+            let force = args.named("force").is_some_and(Value::truthy);
+            Ok(vm.suspend(async move {
+                let mut params = PatchParams::apply(&manager);
+                if force {
+                    params = params.force();
+                }
+                Ok(match api.patch(&name, &params, &Patch::Apply(&object)).await {
+                    Ok(object) => Value::ok(to_object(&object)),
+                    Err(error) => err_value(&error),
+                })
+            }))
+        })
+        .doc("apply(object, field_manager=\"cn\", force=false, namespace=)\nServer-side apply: creates or updates the fields this manager sets; `Err(Conflict(..))` when another manager owns one, unless `force=true`.")
+        .params(Params::exactly(1).keywords(&["field_manager", "force", "namespace"])),
         M::method("logs", |r, vm, args| {
             if r.0.resource.kind != "Pod" {
                 return Err(Fault::new(format!(

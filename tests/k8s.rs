@@ -362,10 +362,170 @@ fn server_side_apply_owns_fields_and_json_patches_test_before_they_change() {
     );
     let requests = api.requests();
     assert!(
-        requests.iter().any(|r| r.starts_with("APPLY /api/v1/namespaces/team/configmaps/settings?")
+        requests.iter().any(|r| r
+            .starts_with("APPLY /api/v1/namespaces/team/configmaps/settings?")
             && r.contains("fieldManager=operator")
             && r.contains("force=true")),
         "{requests:?}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A Widget controller that keeps a ConfigMap per widget, with a finalizer; `failures` in a
+/// widget's spec makes its first reconciles fail. It says only what it changed.
+const CONTROLLER: &str = r#"import http
+import k8s
+
+client = k8s.Client()
+widgets = client.resource("example.com/v1", "Widget")
+attempts = {}
+me = args()[0]
+
+fn reconcile(widget):
+    n = attempts.get(widget.name, 0) + 1
+    attempts[widget.name] = n
+    if n <= widget.spec.get("failures", 0):
+        return Err(f"attempt {n} of {widget.name} failed on purpose")
+    if widget.deleting:
+        widgets.remove_finalizer(widget, "example.com/cleanup")?
+        print(f"{me} cleaned up {widget.name}")
+        return Ok(nil)
+    widget = widgets.add_finalizer(widget, "example.com/cleanup")?
+    name = f"{widget.name}-config"
+    data = {"size": str(widget.spec["size"])}
+    current = client.configmaps.get(name)
+    if current.is_ok() and current.unwrap().data == data:
+        return Ok(k8s.requeue_after(1.hours))
+    desired = {"metadata": {"name": name, "ownerReferences": [widget.owner_reference()]},
+               "data": data}
+    client.configmaps.apply(desired, field_manager="widgets", force=true)?
+    print(f"{me} updated {name} size={data['size']}")
+    return Ok(k8s.requeue_after(1.hours))
+
+fn main():
+    controller = k8s.controller(widgets, reconcile=reconcile, owns=[client.configmaps],
+                                leader_election=true, lease_duration=2.seconds)
+    server = http.Server("127.0.0.1:0")
+    spawn server.run()
+    controller.run()
+"#;
+
+const WIDGETS: &str = "/apis/example.com/v1/namespaces/team/widgets";
+const CONFIGMAPS: &str = "/api/v1/namespaces/team/configmaps";
+
+fn widget(name: &str, spec: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                       "metadata": {"name": name}, "spec": spec})
+}
+
+/// Changes a stored object the way another client would.
+fn change(api: &KubeApi, collection: &str, name: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut object = api.get(collection, name).expect("the object exists");
+    edit(&mut object);
+    api.put(collection, object);
+}
+
+#[test]
+fn a_controller_reconciles_owned_objects_backs_off_and_hands_over_its_lease() {
+    let api = KubeApi::start();
+    let dir = std::env::temp_dir().join(format!("cn-k8s-controller-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kubeconfig = dir.join("kubeconfig");
+    api.write_kubeconfig(&kubeconfig, "team");
+    std::fs::write(dir.join("controller.cn"), CONTROLLER).expect("script");
+    api.put(WIDGETS, widget("w1", serde_json::json!({"size": 3})));
+    api.put(
+        WIDGETS,
+        widget("w2", serde_json::json!({"size": 1, "failures": 2})),
+    );
+    let start = |me: &str| {
+        common::Script::start_command(
+            Command::new(common::CN)
+                .args(["run", "controller.cn", me])
+                .current_dir(&dir)
+                .env("KUBECONFIG", &kubeconfig),
+        )
+    };
+    let a = start("A");
+    let a_port = a.server_port();
+    a.expect_line("A updated w1-config size=3");
+    a.expect_line("A updated w2-config size=1");
+    // w2 failed twice first, backing off 5 ms then 10 ms, and each failure is an Event. (w1 may
+    // fail too: a reconcile that runs before its watch has seen the finalizer it just added
+    // sends a stale resourceVersion and gets a Conflict, retried like any failure.)
+    let mut skipped = Vec::new();
+    let mut failures = Vec::new();
+    while failures.len() < 2 {
+        let failure = a.wait_log_msg("reconcile failed", &mut skipped);
+        if failure["object"] == "team/w2" {
+            failures.push(failure);
+        }
+    }
+    assert_eq!(
+        (&failures[0]["retry_in"], &failures[1]["retry_in"]),
+        (&serde_json::json!("5ms"), &serde_json::json!("10ms")),
+        "{failures:?}"
+    );
+    assert_eq!(failures[0]["error"], "attempt 1 of w2 failed on purpose");
+    assert_eq!(failures[1]["error"], "attempt 2 of w2 failed on purpose");
+    let events = api.list("/api/v1/namespaces/team/events");
+    let about_w2: Vec<_> = events
+        .iter()
+        .filter(|e| e["involvedObject"]["name"] == "w2")
+        .collect();
+    assert_eq!(about_w2.len(), 2, "{events:?}");
+    assert!(events
+        .iter()
+        .all(|e| e["reason"] == "ReconcileFailed" && e["type"] == "Warning"));
+    let config = api.get(CONFIGMAPS, "w1-config").expect("w1-config");
+    assert_eq!(config["metadata"]["ownerReferences"][0]["kind"], "Widget");
+    assert_eq!(config["metadata"]["ownerReferences"][0]["controller"], true);
+
+    // An owned object changed by someone else leads back to its owner; so does a new spec.
+    change(&api, CONFIGMAPS, "w1-config", |cm| {
+        cm["data"]["size"] = "99".into()
+    });
+    a.expect_line("A updated w1-config size=3");
+    change(&api, WIDGETS, "w1", |w| w["spec"]["size"] = 4.into());
+    a.expect_line("A updated w1-config size=4");
+    let metrics = common::get(a_port, "/metrics").body;
+    let count = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in {metrics}"))
+    };
+    assert!(count("controller_reconcile_total{controller=\"widgets\",result=\"error\"}") >= 2.0);
+    assert!(count("controller_reconcile_total{controller=\"widgets\",result=\"requeue\"}") >= 4.0);
+    assert_eq!(count("controller_leader{controller=\"widgets\"}"), 1.0);
+    assert!(count("controller_reconcile_duration_seconds_count{controller=\"widgets\"}") >= 6.0);
+    assert!(
+        metrics.contains("controller_queue_depth{controller=\"widgets\"}"),
+        "{metrics}"
+    );
+
+    // A second replica waits while the first leads, and takes over when it shuts down.
+    let b = start("B");
+    b.wait_log_msg("waiting for leadership", &mut Vec::new());
+    change(&api, WIDGETS, "w2", |w| w["spec"]["size"] = 5.into());
+    a.expect_line("A updated w2-config size=5");
+    a.signal("TERM");
+    let (rest, log, status) = a.finish();
+    assert_eq!((rest, status), (Vec::<String>::new(), 0), "{log:?}");
+    b.wait_log_msg("leading", &mut Vec::new());
+    change(&api, WIDGETS, "w2", |w| w["spec"]["size"] = 2.into());
+    b.expect_line("B updated w2-config size=2");
+
+    // Deleting a widget waits for its finalizer, which the controller removes after cleanup.
+    api.delete(WIDGETS, "w1");
+    b.expect_line("B cleaned up w1");
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while api.get(WIDGETS, "w1").is_some() {
+        assert!(std::time::Instant::now() < deadline, "w1 was never deleted");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    b.signal("TERM");
+    let (rest, log, status) = b.finish();
+    assert_eq!((rest, status), (Vec::<String>::new(), 0), "{log:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -59,14 +59,36 @@ struct Store {
 impl Store {
     /// Stores `object` as a new version and tells watches (`ADDED` or `MODIFIED`).
     fn put(&mut self, collection: &str, name: &str, mut object: Value) -> Value {
+        let current = self
+            .objects
+            .get(collection)
+            .and_then(|m| m.get(name))
+            .cloned();
+        if let Some(current) = &current {
+            // A write that changes nothing is no change: no new version, no event.
+            object["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+            if object == *current {
+                return object;
+            }
+            // The last finalizer gone from an object being deleted: it is deleted now.
+            let finalizers = object["metadata"]["finalizers"]
+                .as_array()
+                .map_or(0, Vec::len);
+            if !object["metadata"]["deletionTimestamp"].is_null() && finalizers == 0 {
+                self.objects
+                    .get_mut(collection)
+                    .map(|m| m.insert(name.to_string(), object));
+                return self.remove(collection, name).unwrap_or_default();
+            }
+        }
         self.version += 1;
         object["metadata"]["resourceVersion"] = json!(self.version.to_string());
-        let objects = self.objects.entry(collection.to_string()).or_default();
-        let kind = if objects.contains_key(name) {
+        let kind = if current.is_some() {
             "MODIFIED"
         } else {
             "ADDED"
         };
+        let objects = self.objects.entry(collection.to_string()).or_default();
         objects.insert(name.to_string(), object.clone());
         self.record(collection, kind, &object);
         object
@@ -142,10 +164,31 @@ impl KubeApi {
         self.shared.changed.notify_all();
     }
 
-    /// Deletes an object, telling watches.
+    /// Deletes an object as a client would (finalizers hold it back), telling watches.
     pub fn delete(&self, collection: &str, name: &str) {
-        self.shared.lock().remove(collection, name);
+        let mut store = self.shared.lock();
+        answer(&mut store, "DELETE", &format!("{collection}/{name}"), b"");
+        drop(store);
         self.shared.changed.notify_all();
+    }
+
+    /// The stored object, if there is one.
+    pub fn get(&self, collection: &str, name: &str) -> Option<Value> {
+        self.shared
+            .lock()
+            .objects
+            .get(collection)?
+            .get(name)
+            .cloned()
+    }
+
+    /// Every object of a collection.
+    pub fn list(&self, collection: &str) -> Vec<Value> {
+        let store = self.shared.lock();
+        store
+            .objects
+            .get(collection)
+            .map_or_else(Vec::new, |m| m.values().cloned().collect())
     }
 
     /// Cuts every open watch stream (the connection closes mid-stream).
@@ -426,6 +469,9 @@ fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u16, V
         },
         ("POST", None) => {
             let mut object: Value = serde_json::from_slice(body).unwrap_or_default();
+            if let Some(prefix) = object["metadata"]["generateName"].as_str() {
+                object["metadata"]["name"] = json!(format!("{prefix}{}", store.version + 1));
+            }
             let Some(name) = object["metadata"]["name"].as_str().map(str::to_string) else {
                 return status(422, "Invalid", "metadata.name: Required value");
             };
@@ -469,6 +515,10 @@ fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u16, V
             let Some(mut object) = current else {
                 return status(404, "NotFound", &format!("\"{name}\" not found"));
             };
+            let expected = &patch["metadata"]["resourceVersion"];
+            if !expected.is_null() && *expected != object["metadata"]["resourceVersion"] {
+                return status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again");
+            }
             merge(&mut object, &patch);
             (200, store.put(&collection, &name, object))
         }
@@ -553,12 +603,31 @@ fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u16, V
                 store.put(&collection, &name, object),
             )
         }
-        ("DELETE", Some(name)) => match store.remove(&collection, &name) {
-            Some(_) => (
-                200,
-                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}),
-            ),
-            None => status(404, "NotFound", &format!("\"{name}\" not found")),
+        ("DELETE", Some(name)) => match store
+            .objects
+            .get(&collection)
+            .and_then(|m| m.get(&name))
+            .cloned()
+        {
+            // Finalizers hold a deleted object back: it is marked, and goes when they are gone.
+            Some(mut object)
+                if object["metadata"]["finalizers"]
+                    .as_array()
+                    .is_some_and(|f| !f.is_empty()) =>
+            {
+                if object["metadata"]["deletionTimestamp"].is_null() {
+                    object["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+                    object = store.put(&collection, &name, object);
+                }
+                (200, object)
+            }
+            _ => match store.remove(&collection, &name) {
+                Some(_) => (
+                    200,
+                    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}),
+                ),
+                None => status(404, "NotFound", &format!("\"{name}\" not found")),
+            },
         },
         _ => status(
             405,

@@ -3,9 +3,12 @@
 //! (errors.rs), and one kind's verbs live in resources.rs. The reference is `spec/k8s.md`.
 
 mod client;
+mod controller;
 mod errors;
 mod informer;
+mod lease;
 mod object;
+mod queue;
 mod resources;
 mod watch;
 
@@ -25,6 +28,12 @@ static FUNCTIONS: &[Function] = &[
     Function::new("Secret", secret)
         .doc("Secret(name=, data={}, namespace=nil, labels={})\nA Secret object to create (`data` as text; it is sent base64-encoded).")
         .params(Params::NONE.keywords(&["name", "data", "namespace", "labels"])),
+    Function::new("controller", controller::new)
+        .doc("controller(resources, reconcile=, owns=[], name=, leader_election=false, lease_duration=15s, workers=1)\nA reconcile loop: `reconcile(obj)` for each change of the kind or of objects it owns; `run()` it.")
+        .params(Params::exactly(1).keywords(&["reconcile", "owns", "name", "leader_election", "lease_duration", "workers"])),
+    Function::new("requeue_after", controller::requeue_after)
+        .doc("requeue_after(d)\nWhat a reconcile returns (`Ok(k8s.requeue_after(30.seconds))`) to be called again after `d`.")
+        .params(Params::exactly(1)),
     Function::new("Object", object)
         .doc("Object(dict)\nAny object from its dict form (apiVersion, kind, metadata, ...).")
         .params(Params::exactly(1)),

@@ -1,7 +1,8 @@
 //! Kubernetes objects as cn values (`k8s.Object`): the object's JSON, with attributes for the
 //! usual fields (`name`, `namespace`, `labels`, `annotations`, `uid`, `resource_version`,
-//! `kind`, `api_version`, `spec`, `data`), `status` (a pod's phase, as seed 000 prints it; the
-//! status dict for other kinds), and `to_dict()` for the whole object. A Secret's `data` values
+//! `kind`, `api_version`, `spec`, `data`, `finalizers`, `deleting`, `generation`), `status` (a
+//! pod's phase, as seed 000 prints it; the status dict for other kinds), `to_dict()` for the
+//! whole object and `owner_reference()` for the objects it controls. A Secret's `data` values
 //! are `config.Secret`s, so they print as `***`.
 
 use base64::Engine;
@@ -29,6 +30,18 @@ impl Object {
 
     fn kind(&self) -> &str {
         self.0["kind"].as_str().unwrap_or("")
+    }
+
+    /// The owner reference that makes this object the controller of another.
+    pub fn owner_reference(&self) -> Json {
+        serde_json::json!({
+            "apiVersion": self.0["apiVersion"],
+            "kind": self.0["kind"],
+            "name": self.0["metadata"]["name"],
+            "uid": self.0["metadata"]["uid"],
+            "controller": true,
+            "blockOwnerDeletion": true,
+        })
     }
 }
 
@@ -83,8 +96,23 @@ static OBJECT: Table<Object> = Table::new(
         M::attribute("data", |o, _| Ok(data(o))).doc(
             "data\nA ConfigMap's or Secret's data, a dict; a Secret's values are config.Secrets.",
         ),
+        M::attribute("finalizers", |o, _| {
+            Ok(match o.metadata("finalizers") {
+                Value::Nil => Value::list(Vec::new()),
+                list => list,
+            })
+        })
+        .doc("finalizers\nmetadata.finalizers, a list of str"),
+        M::attribute("deleting", |o, _| {
+            Ok(Value::Bool(!o.0["metadata"]["deletionTimestamp"].is_null()))
+        })
+        .doc("deleting\nWhether deletion has begun (deletionTimestamp is set; finalizers hold it)."),
+        M::attribute("generation", |o, _| Ok(o.metadata("generation")))
+            .doc("generation\nmetadata.generation: bumped by each change of the spec."),
         M::method("to_dict", |o, _, _| Ok(to_value(&o.0)))
             .doc("to_dict()\nThe whole object as a dict."),
+        M::method("owner_reference", |o, _, _| Ok(to_value(&o.owner_reference())))
+            .doc("owner_reference()\nA dict for another object's `metadata.ownerReferences`: this object controls it (a controller's `owns=` follows it back here; deleting this object deletes it)."),
     ],
 );
 

@@ -117,6 +117,70 @@ pub const KINDS: &[Kind] = &[
     },
 ];
 
+/// Leases, for leader election.
+pub fn lease_resource() -> ApiResource {
+    built_in("Lease")
+}
+
+/// Events, posted when a reconcile fails.
+pub fn event_resource() -> ApiResource {
+    built_in("Event")
+}
+
+fn built_in(kind: &str) -> ApiResource {
+    KINDS
+        .iter()
+        .find(|k| k.kind == kind)
+        .map(Kind::api_resource)
+        .unwrap_or_else(|| ApiResource::erase::<Pod>(&()))
+}
+
+/// Adds (`add`) or removes a finalizer with a merge patch that carries the object's
+/// resourceVersion, so a stale object gets `Err(Conflict(..))` rather than overwriting a
+/// newer list. Nothing is sent when there is nothing to change.
+fn finalizer(
+    r: &Resources,
+    vm: &mut cn_runtime::Vm,
+    args: &Args<'_>,
+    add: bool,
+) -> Result<Value, Fault> {
+    let object = args.value(0)?.clone();
+    let finalizer = args.str(1)?.to_string();
+    let json = to_json(&object)?;
+    let mut finalizers: Vec<String> = json["metadata"]["finalizers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect();
+    let present = finalizers.contains(&finalizer);
+    if present == add {
+        return Ok(Value::ok(object));
+    }
+    if add {
+        finalizers.push(finalizer);
+    } else {
+        finalizers.retain(|f| *f != finalizer);
+    }
+    let name = json["metadata"]["name"].as_str().unwrap_or("").to_string();
+    let api = r.0.api(json["metadata"]["namespace"].as_str());
+    let patch = serde_json::json!({"metadata": {
+        "finalizers": finalizers,
+        "resourceVersion": json["metadata"]["resourceVersion"],
+    }});
+    Ok(vm.suspend(async move {
+        Ok(
+            match api
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(object) => Value::ok(to_object(&object)),
+                Err(error) => err_value(&error),
+            },
+        )
+    }))
+}
+
 /// A kind's API through one client.
 pub struct Resources(pub Rc<State>);
 
@@ -147,7 +211,7 @@ impl Kind {
 
 impl State {
     /// The API in `namespace` (the client's when nil), or across the cluster for cluster kinds.
-    fn api(&self, namespace: Option<&str>) -> Api<DynamicObject> {
+    pub(super) fn api(&self, namespace: Option<&str>) -> Api<DynamicObject> {
         if self.namespaced {
             let ns = namespace.unwrap_or(&self.namespace);
             Api::namespaced_with(self.client.clone(), ns, &self.resource)
@@ -410,6 +474,12 @@ static RESOURCES: Table<Resources> = Table::new(
         })
         .doc("informer(namespace=, labels=, fields=)\n`Ok(informer)` once the first list is in: a cache kept current by a watch (`get(name)`, `list()`) with `on_add`/`on_update`/`on_delete` callbacks.")
         .params(Params::NONE.keywords(&["namespace", "labels", "fields"])),
+        M::method("add_finalizer", |r, vm, args| finalizer(r, vm, &args, true))
+            .doc("add_finalizer(obj, name)\n`Ok(the object with the finalizer)`; the object's resource_version must be current, else `Err(Conflict(..))`.")
+            .params(Params::exactly(2)),
+        M::method("remove_finalizer", |r, vm, args| finalizer(r, vm, &args, false))
+            .doc("remove_finalizer(obj, name)\n`Ok(the object without it)`; once none is left, a deleting object is deleted.")
+            .params(Params::exactly(2)),
         M::method("delete", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let name = args.str(0)?.to_string();

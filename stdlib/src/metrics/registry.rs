@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::family::{Definition, Family};
-use super::{http, names, process, resilience};
+use super::{controller, http, names, process, resilience};
 
 struct Registry {
     /// Families by exposed name; a `BTreeMap` so expositions list them sorted, like the Go client.
@@ -29,7 +29,8 @@ static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
     let automatic = http::NAMES
         .iter()
         .chain(process::NAMES.iter())
-        .chain(resilience::NAMES.iter());
+        .chain(resilience::NAMES.iter())
+        .chain(controller::NAMES.iter());
     for (name, kind) in automatic {
         for claim in names::claimed_names(name, *kind) {
             claimed.insert(claim, name.to_string());
@@ -102,6 +103,7 @@ fn is_automatic(name: &str) -> bool {
         .iter()
         .chain(process::NAMES.iter())
         .chain(resilience::NAMES.iter())
+        .chain(controller::NAMES.iter())
         .any(|(n, _)| *n == name)
 }
 

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod percent;
 pub mod resilience;
 pub mod signal;
+pub mod stream;
 pub mod sync;
 pub mod time;
 pub mod trace;

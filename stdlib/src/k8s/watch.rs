@@ -7,7 +7,6 @@
 //! where the Python client and others go wrong. The stream ends when shutdown starts.
 //! The informer (informer.rs) keeps its cache in the same [`Seen`].
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -17,10 +16,9 @@ use kube::api::DynamicObject;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 
-use cn_runtime::native::{NativeStream, StreamStep};
-use cn_runtime::object::{Iter, Variant};
+use cn_runtime::object::Variant;
 use cn_runtime::tasks::{Lifecycle, VmRef};
-use cn_runtime::{Fault, Value};
+use cn_runtime::Value;
 
 use crate::log::{self, Field, Level};
 
@@ -174,84 +172,23 @@ pub fn log_error(vm: &VmRef, kind: &str, error: &watcher::Error) {
     );
 }
 
-/// What the stream and its pending wait share.
-struct Shared {
-    ready: VecDeque<Value>,
-    /// The watcher; taken out by a wait while it polls.
-    events: Option<Events>,
-    seen: Seen,
-    ended: bool,
-}
-
-/// The stream `watch()` returns.
-struct Watch {
-    shared: Rc<RefCell<Shared>>,
-    kind: Rc<str>,
-    vm: VmRef,
-    lifecycle: Rc<Lifecycle>,
-}
-
-impl NativeStream for Watch {
-    fn next(&mut self) -> Result<StreamStep, Fault> {
-        let mut shared = self.shared.borrow_mut();
-        if let Some(event) = shared.ready.pop_front() {
-            return Ok(StreamStep::Item(event));
-        }
-        let events = match shared.events.take() {
-            Some(events) if !shared.ended => events,
-            _ => return Ok(StreamStep::Done),
-        };
-        drop(shared);
-        let (shared, kind, vm, lifecycle) = (
-            self.shared.clone(),
-            self.kind.clone(),
-            self.vm.clone(),
-            self.lifecycle.clone(),
-        );
-        Ok(StreamStep::Wait(Box::pin(async move {
-            let mut events = events;
+/// The stream `watch()` returns: each event's changes, one at a time.
+pub fn stream(events: Events, kind: &str, vm: VmRef, lifecycle: Rc<Lifecycle>) -> Value {
+    let kind: Rc<str> = kind.into();
+    let state = (events, Seen::default(), VecDeque::new());
+    let items = futures_util::stream::unfold(state, move |(mut events, mut seen, mut ready)| {
+        let (kind, vm) = (kind.clone(), vm.clone());
+        async move {
             loop {
-                let next = tokio::select! {
-                    biased;
-                    _ = lifecycle.wait_for_stop() => None,
-                    next = events.next() => next,
-                };
-                let mut state = shared.borrow_mut();
-                match next {
-                    None => {
-                        state.ended = true;
-                        return Ok(());
-                    }
-                    Some(Err(error)) => {
-                        drop(state);
-                        log_error(&vm, &kind, &error);
-                    }
-                    Some(Ok(event)) => {
-                        let changes = state.seen.apply(event);
-                        state.ready.extend(changes.iter().map(Change::event));
-                        if !state.ready.is_empty() {
-                            state.events = Some(events);
-                            return Ok(());
-                        }
-                    }
+                if let Some(event) = ready.pop_front() {
+                    return Some((Ok(event), (events, seen, ready)));
+                }
+                match events.next().await? {
+                    Err(error) => log_error(&vm, &kind, &error),
+                    Ok(event) => ready.extend(seen.apply(event).iter().map(Change::event)),
                 }
             }
-        })))
-    }
-}
-
-/// The iterator value of a watch over `events`.
-pub fn stream(events: Events, kind: &str, vm: VmRef, lifecycle: Rc<Lifecycle>) -> Value {
-    let shared = Rc::new(RefCell::new(Shared {
-        ready: VecDeque::new(),
-        events: Some(events),
-        seen: Seen::default(),
-        ended: false,
-    }));
-    cn_runtime::iter::iterator_value(Iter::Native(Box::new(Watch {
-        shared,
-        kind: kind.into(),
-        vm,
-        lifecycle,
-    })))
+        }
+    });
+    crate::stream::value(Box::pin(items), lifecycle)
 }

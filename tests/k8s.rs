@@ -529,3 +529,55 @@ fn a_controller_reconciles_owned_objects_backs_off_and_hands_over_its_lease() {
     assert_eq!((rest, status), (Vec::<String>::new(), 0), "{log:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const FOLLOW: &str = r#"import k8s
+
+fn main():
+    client = k8s.Client()
+    for line in client.pods.logs("job-1", namespace="default", follow=true):
+        print("log:", line)
+    print("log ended")
+    for line in client.pods.logs("missing", namespace="default", follow=true):
+        print(line)
+"#;
+
+#[test]
+fn a_followed_log_streams_lines_until_the_container_ends() {
+    let api = KubeApi::start();
+    let dir = std::env::temp_dir().join(format!("cn-k8s-follow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kubeconfig = dir.join("kubeconfig");
+    api.write_kubeconfig(&kubeconfig, "team");
+    let mut job = pod("job-1", "batch");
+    job["status"]["log"] = "line 1\n".into();
+    api.put(PODS, job);
+    let script = common::Script::start_with_env(
+        "follow",
+        FOLLOW,
+        &[("KUBECONFIG", kubeconfig.to_str().expect("utf-8 path"))],
+    );
+    script.expect_line("log: line 1");
+    change(&api, PODS, "job-1", |p| {
+        p["status"]["log"] = "line 1\nline 2\n".into()
+    });
+    script.expect_line("log: line 2");
+    change(&api, PODS, "job-1", |p| {
+        p["status"]["log"] = "line 1\nline 2\nline 3\n".into();
+        p["status"]["phase"] = "Succeeded".into();
+    });
+    script.expect_line("log: line 3");
+    script.expect_line("log ended");
+    let (rest, log, status) = script.finish();
+    assert_eq!((rest, status), (Vec::<String>::new(), 1));
+    assert!(
+        log.iter()
+            .any(|l| l
+                .contains(r#"cannot iterate over Err(NotFound("pods \"missing\" not found"))"#)),
+        "{log:?}"
+    );
+    assert!(api
+        .requests()
+        .iter()
+        .any(|r| r.contains("/pods/job-1/log?") && r.contains("follow=true")));
+    let _ = std::fs::remove_dir_all(&dir);
+}

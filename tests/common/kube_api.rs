@@ -297,6 +297,30 @@ fn serve(stream: TcpStream, shared: &Shared) {
             }
             continue;
         }
+        if method == "GET" && path.ends_with("/log") && query.split('&').any(|p| p == "follow=true")
+        {
+            shared.lock().log.push(format!("{method} {target}"));
+            let (collection, name) = split(path.trim_end_matches("/log"));
+            let name = name.unwrap_or_default();
+            let exists = shared
+                .lock()
+                .objects
+                .get(&collection)
+                .is_some_and(|m| m.contains_key(&name));
+            if !exists {
+                let (_, answer) = status(404, "NotFound", &format!("pods \"{name}\" not found"));
+                let text = answer.to_string();
+                let response = format!("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}", text.len());
+                if reader.get_mut().write_all(response.as_bytes()).is_err() {
+                    return;
+                }
+                continue;
+            }
+            if watch::follow_log(reader.get_mut(), shared, &collection, &name).is_err() {
+                return;
+            }
+            continue;
+        }
         let method = match content_type.as_str() {
             "application/json-patch+json" => "PATCH-JSON".to_string(),
             "application/apply-patch+yaml" => "APPLY".to_string(),

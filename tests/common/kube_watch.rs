@@ -1,6 +1,7 @@
 //! Watches in the test API server (kube_api.rs): a chunked stream of event lines from a
 //! resourceVersion, bookmarks when asked, `410 Gone` for a compacted version, the server timeout,
-//! and the test's cuts.
+//! and the test's cuts; and followed pod logs, streamed as the pod's `status.log` grows until
+//! its phase is `Succeeded` or `Failed`.
 
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
@@ -111,6 +112,52 @@ pub fn watch(
         }
         store = shared.lock();
         if store.version == sent && store.generation == generation {
+            store = shared
+                .changed
+                .wait_timeout(store, Duration::from_millis(50))
+                .map(|(s, _)| s)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+}
+
+/// Streams a pod's log (its `status.log` in this server) as it grows, ending when the pod does.
+pub fn follow_log(
+    out: &mut TcpStream,
+    shared: &Shared,
+    collection: &str,
+    name: &str,
+) -> std::io::Result<()> {
+    out.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n",
+    )?;
+    let mut sent = 0;
+    let mut store = shared.lock();
+    loop {
+        let pod = store
+            .objects
+            .get(collection)
+            .and_then(|m| m.get(name))
+            .cloned();
+        let generation = store.generation;
+        drop(store);
+        let Some(pod) = pod else {
+            return out.write_all(b"0\r\n\r\n");
+        };
+        let log = pod["status"]["log"].as_str().unwrap_or("").to_string();
+        let lines: Vec<&str> = log.lines().collect();
+        for line in lines.iter().skip(sent) {
+            chunk(out, &format!("{line}\n"))?;
+        }
+        sent = sent.max(lines.len());
+        if matches!(
+            pod["status"]["phase"].as_str(),
+            Some("Succeeded" | "Failed")
+        ) {
+            return out.write_all(b"0\r\n\r\n");
+        }
+        store = shared.lock();
+        if store.generation == generation {
             store = shared
                 .changed
                 .wait_timeout(store, Duration::from_millis(50))

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
@@ -433,20 +434,36 @@ static RESOURCES: Table<Resources> = Table::new(
                     )))
                 }
             };
+            let follow = args.named("follow").is_some_and(Value::truthy);
             let params = LogParams {
                 container,
                 tail_lines,
+                follow,
                 ..LogParams::default()
             };
+            let lifecycle = vm.lifecycle.clone();
             Ok(vm.suspend(async move {
-                Ok(match api.logs(&name, &params).await {
-                    Ok(text) => Value::ok(Value::str(text)),
+                if !follow {
+                    return Ok(match api.logs(&name, &params).await {
+                        Ok(text) => Value::ok(Value::str(text)),
+                        Err(error) => err_value(&error),
+                    });
+                }
+                Ok(match api.log_stream(&name, &params).await {
+                    Ok(reader) => {
+                        let lines = futures_util::AsyncBufReadExt::lines(reader).map(|line| {
+                            line.map(Value::str).map_err(|e| {
+                                Fault::new(format!("pods.logs: the log stream broke: {e}"))
+                            })
+                        });
+                        Value::ok(crate::stream::value(Box::pin(lines), lifecycle))
+                    }
                     Err(error) => err_value(&error),
                 })
             }))
         })
-        .doc("logs(name, container=nil, tail=nil, namespace=)\nA pod's log so far as text: `Ok(str)`; `tail=` keeps the last lines.")
-        .params(Params::exactly(1).keywords(&["container", "tail", "namespace"])),
+        .doc("logs(name, container=nil, tail=nil, follow=false, namespace=)\nA pod's log so far as text: `Ok(str)`; `tail=` keeps the last lines. `follow=true`: `Ok(stream of lines)` that goes on while the container writes.")
+        .params(Params::exactly(1).keywords(&["container", "tail", "follow", "namespace"])),
         M::method("watch", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let labels = selector(&args, "labels")?;

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,9 +20,11 @@ use serde_json::{json, Value};
 
 #[path = "kube_objects.rs"]
 mod objects;
+#[path = "kube_verbs.rs"]
+mod verbs;
 #[path = "kube_watch.rs"]
 mod watch;
-use objects::{json_patch_step, leaves, matches, merge};
+use verbs::answer;
 
 /// The most objects one list page holds.
 const PAGE: usize = 4;
@@ -54,6 +56,8 @@ struct Store {
     held: bool,
     /// The versions of the bookmarks sent.
     bookmarks: Vec<u64>,
+    /// The bearer token every request must carry, if any.
+    token: Option<String>,
 }
 
 impl Store {
@@ -135,15 +139,30 @@ pub struct KubeApi {
 }
 
 impl KubeApi {
+    /// Plain HTTP, no credentials needed.
     pub fn start() -> KubeApi {
+        KubeApi::start_with(None, None)
+    }
+
+    /// HTTPS with `tls` (when given), and every request needing `Authorization: Bearer token`
+    /// (when given).
+    pub fn start_with(tls: Option<Arc<rustls::ServerConfig>>, token: Option<&str>) -> KubeApi {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
         let shared = Arc::new(Shared::default());
+        shared.lock().token = token.map(str::to_string);
         let server = shared.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
-                let shared = server.clone();
-                std::thread::spawn(move || serve(stream, &shared));
+                let (shared, tls) = (server.clone(), tls.clone());
+                std::thread::spawn(move || match tls {
+                    Some(config) => {
+                        if let Ok(connection) = rustls::ServerConnection::new(config) {
+                            serve(rustls::StreamOwned::new(connection, stream), &shared);
+                        }
+                    }
+                    None => serve(stream, &shared),
+                });
             }
         });
         KubeApi { port, shared }
@@ -250,103 +269,135 @@ impl KubeApi {
     }
 }
 
-fn serve(stream: TcpStream, shared: &Shared) {
-    let mut reader = BufReader::new(stream);
+/// One request as read off a connection.
+struct Request {
+    method: String,
+    target: String,
+    content_type: String,
+    authorization: String,
+    body: Vec<u8>,
+}
+
+/// Reads the next request; `None` when the connection closes.
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let mut request = Request {
+        method: parts.next().unwrap_or("").to_string(),
+        target: parts.next().unwrap_or("/").to_string(),
+        content_type: String::new(),
+        authorization: String::new(),
+        body: Vec::new(),
+    };
+    let mut length = 0;
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 {
+            return None;
         }
-        let mut parts = line.split_whitespace();
-        let (method, target) = (
-            parts.next().unwrap_or("").to_string(),
-            parts.next().unwrap_or("/").to_string(),
-        );
-        let mut length = 0;
-        let mut content_type = String::new();
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                } else if name.eq_ignore_ascii_case("content-type") {
-                    content_type = value.trim().to_string();
-                }
+        let header = header.trim();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let value = value.trim().to_string();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.parse().unwrap_or(0),
+                "content-type" => request.content_type = value,
+                "authorization" => request.authorization = value,
+                _ => {}
             }
         }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        if method == "GET"
-            && query
-                .split('&')
-                .any(|p| p == "watch=true" || p == "watch=1")
-        {
-            shared.lock().log.push(format!("{method} {target}"));
-            if watch::watch(reader.get_mut(), shared, path, query).is_err() {
-                return;
-            }
-            continue;
-        }
-        if method == "GET" && path.ends_with("/log") && query.split('&').any(|p| p == "follow=true")
-        {
-            shared.lock().log.push(format!("{method} {target}"));
-            let (collection, name) = split(path.trim_end_matches("/log"));
-            let name = name.unwrap_or_default();
-            let exists = shared
-                .lock()
-                .objects
-                .get(&collection)
-                .is_some_and(|m| m.contains_key(&name));
-            if !exists {
-                let (_, answer) = status(404, "NotFound", &format!("pods \"{name}\" not found"));
-                let text = answer.to_string();
-                let response = format!("HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}", text.len());
-                if reader.get_mut().write_all(response.as_bytes()).is_err() {
-                    return;
-                }
-                continue;
-            }
-            if watch::follow_log(reader.get_mut(), shared, &collection, &name).is_err() {
-                return;
-            }
-            continue;
-        }
-        let method = match content_type.as_str() {
-            "application/json-patch+json" => "PATCH-JSON".to_string(),
-            "application/apply-patch+yaml" => "APPLY".to_string(),
-            _ => method,
-        };
-        let (status, answer) = handle(shared, &method, &target, &body);
-        // A log is text; everything else is JSON.
-        let (text, content_type) = match answer {
-            Value::String(log) => (log, "text/plain"),
-            other => (other.to_string(), "application/json"),
-        };
-        let reason = match status {
-            200 => "OK",
-            201 => "Created",
-            404 => "Not Found",
-            409 => "Conflict",
-            _ => "Error",
-        };
-        let response = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{text}",
-            text.len()
-        );
-        if reader.get_mut().write_all(response.as_bytes()).is_err() {
+    }
+    request.body = vec![0; length];
+    reader.read_exact(&mut request.body).ok()?;
+    Some(request)
+}
+
+/// Serves one connection (plain or TLS) until it closes or a watch on it is cut.
+fn serve<S: Read + Write>(stream: S, shared: &Shared) {
+    let mut reader = BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader) {
+        if respond(reader.get_mut(), shared, request).is_err() {
             return;
         }
     }
+}
+
+fn respond(out: &mut impl Write, shared: &Shared, request: Request) -> std::io::Result<()> {
+    let Request {
+        method,
+        target,
+        content_type,
+        authorization,
+        body,
+    } = request;
+    // Patches are told apart by their content type; the log names them so.
+    let method = match content_type.as_str() {
+        "application/json-patch+json" => "PATCH-JSON".to_string(),
+        "application/apply-patch+yaml" => "APPLY".to_string(),
+        _ => method,
+    };
+    shared.lock().log.push(format!("{method} {target}"));
+    let token = shared.lock().token.clone();
+    if token.is_some_and(|token| authorization != format!("Bearer {token}")) {
+        return write_answer(out, status(401, "Unauthorized", "Unauthorized"));
+    }
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let flag = |name: &str| {
+        query
+            .split('&')
+            .any(|p| p == format!("{name}=true") || p == format!("{name}=1"))
+    };
+    if method == "GET" && flag("watch") {
+        return watch::watch(out, shared, path, query);
+    }
+    if method == "GET" && path.ends_with("/log") && flag("follow") {
+        let (collection, name) = split(path.trim_end_matches("/log"));
+        let name = name.unwrap_or_default();
+        let exists = shared
+            .lock()
+            .objects
+            .get(&collection)
+            .is_some_and(|m| m.contains_key(&name));
+        if !exists {
+            return write_answer(
+                out,
+                status(404, "NotFound", &format!("pods \"{name}\" not found")),
+            );
+        }
+        return watch::follow_log(out, shared, &collection, &name);
+    }
+    let mut store = shared.lock();
+    let answer = answer(&mut store, &method, &target, &body);
+    drop(store);
+    shared.changed.notify_all();
+    write_answer(out, answer)
+}
+
+/// Writes a whole response: a log is text, everything else JSON.
+fn write_answer(out: &mut impl Write, (status, answer): (u16, Value)) -> std::io::Result<()> {
+    let (text, content_type) = match answer {
+        Value::String(log) => (log, "text/plain"),
+        other => (other.to_string(), "application/json"),
+    };
+    let reason = match status {
+        200 => "OK",
+        201 => "Created",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        409 => "Conflict",
+        _ => "Error",
+    };
+    write!(
+        out,
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{text}",
+        text.len()
+    )?;
+    out.flush()
 }
 
 /// A `Status` error body.
@@ -383,280 +434,4 @@ fn query_param(query: &str, key: &str) -> Option<String> {
                 .replace("%2F", "/")
         })
     })
-}
-
-/// Discovery documents: `/api/v1` and `/apis/GROUP/VERSION` list their kinds.
-fn discovery(path: &str) -> Option<Value> {
-    let core = [
-        ("pods", "Pod", true),
-        ("services", "Service", true),
-        ("configmaps", "ConfigMap", true),
-        ("secrets", "Secret", true),
-        ("namespaces", "Namespace", false),
-        ("nodes", "Node", false),
-    ];
-    let (group_version, kinds): (&str, &[(&str, &str, bool)]) = match path {
-        "/api/v1" => ("v1", &core),
-        "/apis/example.com/v1" => ("example.com/v1", &[("widgets", "Widget", true)]),
-        "/apis/apps/v1" => ("apps/v1", &[("deployments", "Deployment", true)]),
-        _ => return None,
-    };
-    let verbs = [
-        "create", "delete", "get", "list", "patch", "update", "watch",
-    ];
-    let resources: Vec<Value> = kinds
-        .iter()
-        .map(|(plural, kind, namespaced)| {
-            json!({"name": plural, "singularName": kind.to_lowercase(), "namespaced": namespaced,
-                   "kind": kind, "verbs": verbs})
-        })
-        .collect();
-    Some(
-        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
-                "resources": resources}),
-    )
-}
-
-fn handle(shared: &Shared, method: &str, target: &str, body: &[u8]) -> (u16, Value) {
-    let mut store = shared.lock();
-    let answer = answer(&mut store, method, target, body);
-    shared.changed.notify_all();
-    answer
-}
-
-fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u16, Value) {
-    store.log.push(format!("{method} {target}"));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if method == "GET" {
-        if let Some(document) = discovery(path) {
-            return (200, document);
-        }
-        // A pod's log: `.../pods/NAME/log`, the lines its `status.log` holds in this server.
-        if let Some(pod_path) = path.strip_suffix("/log") {
-            let (collection, name) = split(pod_path);
-            let pod = name.and_then(|n| store.objects.get(&collection)?.get(&n).cloned());
-            return match pod {
-                Some(pod) => {
-                    let log = pod["status"]["log"].as_str().unwrap_or("").to_string();
-                    let tail = query_param(query, "tailLines").and_then(|t| t.parse().ok());
-                    let lines: Vec<&str> = log.lines().collect();
-                    let keep = tail.unwrap_or(lines.len()).min(lines.len());
-                    let text: String = lines[lines.len() - keep..]
-                        .iter()
-                        .map(|l| format!("{l}\n"))
-                        .collect();
-                    (200, Value::String(text))
-                }
-                None => status(404, "NotFound", "pod not found"),
-            };
-        }
-    }
-    let (collection, name) = split(path);
-    let namespace = collection
-        .split("/namespaces/")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .map(str::to_string);
-    match (method, name) {
-        ("GET", None) => {
-            let selector = query_param(query, "labelSelector");
-            // Pages of at most PAGE (a server may give fewer than `limit`), so 6 objects take two.
-            let limit: usize = query_param(query, "limit")
-                .and_then(|l| l.parse().ok())
-                .unwrap_or(usize::MAX)
-                .min(PAGE);
-            let start: usize = query_param(query, "continue")
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            let all: Vec<Value> = store
-                .objects
-                .get(&collection)
-                .into_iter()
-                .flat_map(|m| m.values())
-                .filter(|o| matches(o, selector.as_deref()))
-                .cloned()
-                .collect();
-            let page: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
-            let next = start + page.len();
-            let mut metadata = json!({"resourceVersion": store.version.to_string()});
-            if next < all.len() {
-                metadata["continue"] = json!(next.to_string());
-            }
-            (
-                200,
-                json!({"apiVersion": "v1", "kind": "List", "metadata": metadata, "items": page}),
-            )
-        }
-        ("GET", Some(name)) => match store.objects.get(&collection).and_then(|m| m.get(&name)) {
-            Some(object) => (200, object.clone()),
-            None => status(404, "NotFound", &format!("\"{name}\" not found")),
-        },
-        ("POST", None) => {
-            let mut object: Value = serde_json::from_slice(body).unwrap_or_default();
-            if let Some(prefix) = object["metadata"]["generateName"].as_str() {
-                object["metadata"]["name"] = json!(format!("{prefix}{}", store.version + 1));
-            }
-            let Some(name) = object["metadata"]["name"].as_str().map(str::to_string) else {
-                return status(422, "Invalid", "metadata.name: Required value");
-            };
-            if store
-                .objects
-                .get(&collection)
-                .is_some_and(|m| m.contains_key(&name))
-            {
-                return status(409, "AlreadyExists", &format!("\"{name}\" already exists"));
-            }
-            object["metadata"]["uid"] = json!(format!("uid-{}", store.version + 1));
-            object["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
-            if let Some(ns) = &namespace {
-                object["metadata"]["namespace"] = json!(ns);
-            }
-            (201, store.put(&collection, &name, object))
-        }
-        ("PUT", Some(name)) => {
-            let mut object: Value = serde_json::from_slice(body).unwrap_or_default();
-            let current = store
-                .objects
-                .get(&collection)
-                .and_then(|m| m.get(&name))
-                .cloned();
-            let Some(current) = current else {
-                return status(404, "NotFound", &format!("\"{name}\" not found"));
-            };
-            if object["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"] {
-                return status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again");
-            }
-            object["metadata"]["uid"] = current["metadata"]["uid"].clone();
-            (200, store.put(&collection, &name, object))
-        }
-        ("PATCH", Some(name)) => {
-            let patch: Value = serde_json::from_slice(body).unwrap_or_default();
-            let current = store
-                .objects
-                .get(&collection)
-                .and_then(|m| m.get(&name))
-                .cloned();
-            let Some(mut object) = current else {
-                return status(404, "NotFound", &format!("\"{name}\" not found"));
-            };
-            let expected = &patch["metadata"]["resourceVersion"];
-            if !expected.is_null() && *expected != object["metadata"]["resourceVersion"] {
-                return status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again");
-            }
-            merge(&mut object, &patch);
-            (200, store.put(&collection, &name, object))
-        }
-        ("PATCH-JSON", Some(name)) => {
-            let operations: Value = serde_json::from_slice(body).unwrap_or_default();
-            let Some(mut object) = store
-                .objects
-                .get(&collection)
-                .and_then(|m| m.get(&name))
-                .cloned()
-            else {
-                return status(404, "NotFound", &format!("\"{name}\" not found"));
-            };
-            for operation in operations.as_array().into_iter().flatten() {
-                if let Err(message) = json_patch_step(&mut object, operation) {
-                    return status(422, "Invalid", &message);
-                }
-            }
-            (200, store.put(&collection, &name, object))
-        }
-        ("APPLY", Some(name)) => {
-            let applied: Value = serde_json::from_slice(body).unwrap_or_default();
-            let force = query.split('&').any(|p| p == "force=true");
-            let manager = query_param(query, "fieldManager").unwrap_or_default();
-            let current = store
-                .objects
-                .get(&collection)
-                .and_then(|m| m.get(&name))
-                .cloned();
-            let created = current.is_none();
-            let mut object = current.unwrap_or_else(
-                || json!({"metadata": {"uid": format!("uid-{name}"), "namespace": namespace}}),
-            );
-            let owned = leaves(&applied);
-            let mut managers = object["metadata"]["managedFields"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            for entry in &mut managers {
-                if entry["manager"] == json!(manager) {
-                    continue;
-                }
-                let theirs: Vec<String> = entry["fieldsV1"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                let clashes: Vec<&String> = theirs
-                    .iter()
-                    .filter(|path| {
-                        owned
-                            .iter()
-                            .any(|(p, v)| p == *path && object.pointer(p) != Some(v))
-                    })
-                    .collect();
-                if !clashes.is_empty() && !force {
-                    let paths: Vec<String> = clashes.iter().map(|p| p.replace('/', ".")).collect();
-                    return status(
-                        409,
-                        "Conflict",
-                        &format!(
-                            "Apply failed with {} conflict: conflict with \"{}\": {}",
-                            clashes.len(),
-                            entry["manager"].as_str().unwrap_or(""),
-                            paths.join(", ")
-                        ),
-                    );
-                }
-                if let Some(fields) = entry["fieldsV1"].as_object_mut() {
-                    fields.retain(|path, _| !owned.iter().any(|(p, _)| p == path));
-                }
-            }
-            managers.retain(|entry| entry["manager"] != json!(manager));
-            let fields: serde_json::Map<String, Value> =
-                owned.iter().map(|(p, _)| (p.clone(), json!({}))).collect();
-            managers.push(json!({"manager": manager, "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": fields}));
-            merge(&mut object, &applied);
-            object["metadata"]["managedFields"] = json!(managers);
-            (
-                if created { 201 } else { 200 },
-                store.put(&collection, &name, object),
-            )
-        }
-        ("DELETE", Some(name)) => match store
-            .objects
-            .get(&collection)
-            .and_then(|m| m.get(&name))
-            .cloned()
-        {
-            // Finalizers hold a deleted object back: it is marked, and goes when they are gone.
-            Some(mut object)
-                if object["metadata"]["finalizers"]
-                    .as_array()
-                    .is_some_and(|f| !f.is_empty()) =>
-            {
-                if object["metadata"]["deletionTimestamp"].is_null() {
-                    object["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
-                    object = store.put(&collection, &name, object);
-                }
-                (200, object)
-            }
-            _ => match store.remove(&collection, &name) {
-                Some(_) => (
-                    200,
-                    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}),
-                ),
-                None => status(404, "NotFound", &format!("\"{name}\" not found")),
-            },
-        },
-        _ => status(
-            405,
-            "MethodNotAllowed",
-            "not supported by the test API server",
-        ),
-    }
 }

@@ -4,7 +4,6 @@
 //! its phase is `Succeeded` or `Failed`.
 
 use std::io::Write;
-use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -24,14 +23,14 @@ fn kind_of(collection: &str) -> (&'static str, &'static str) {
 }
 
 /// Writes one chunk of a chunked body.
-fn chunk(out: &mut TcpStream, text: &str) -> std::io::Result<()> {
+fn chunk(out: &mut impl Write, text: &str) -> std::io::Result<()> {
     write!(out, "{:x}\r\n{text}\r\n", text.len())
 }
 
 /// Serves a watch on `collection` as a chunked stream of event lines until the server timeout
 /// (then the response ends and the connection stays open), or until the test cuts it (`Err`).
 pub fn watch(
-    out: &mut TcpStream,
+    out: &mut impl Write,
     shared: &Shared,
     collection: &str,
     query: &str,
@@ -86,7 +85,6 @@ pub fn watch(
     let mut last_bookmark = Instant::now();
     loop {
         if store.generation != generation {
-            let _ = out.shutdown(Shutdown::Both);
             return Err(std::io::ErrorKind::ConnectionAborted.into());
         }
         for change in store.history.iter().filter(|c| c.version > sent) {
@@ -123,7 +121,7 @@ pub fn watch(
 
 /// Streams a pod's log (its `status.log` in this server) as it grows, ending when the pod does.
 pub fn follow_log(
-    out: &mut TcpStream,
+    out: &mut impl Write,
     shared: &Shared,
     collection: &str,
     name: &str,

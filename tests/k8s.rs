@@ -581,3 +581,89 @@ fn a_followed_log_streams_lines_until_the_container_ends() {
         .any(|r| r.contains("/pods/job-1/log?") && r.contains("follow=true")));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A self-signed certificate for 127.0.0.1: the server's TLS config and the CA bundle (PEM).
+fn tls_config() -> (std::sync::Arc<rustls::ServerConfig>, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+        .expect("generate a certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        certified.key_pair.serialize_der(),
+    ));
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server certificate");
+    (std::sync::Arc::new(config), certified.cert.pem())
+}
+
+#[test]
+fn in_cluster_the_client_uses_the_service_account_over_tls() {
+    let (tls, ca) = tls_config();
+    let api = KubeApi::start_with(Some(tls), Some("sa-token-1"));
+    api.put("/api/v1/namespaces/ops/pods", pod("p1", "web"));
+    let dir = std::env::temp_dir().join(format!("cn-k8s-incluster-{}", std::process::id()));
+    let account = dir.join("serviceaccount");
+    std::fs::create_dir_all(&account).expect("temp dir");
+    std::fs::write(account.join("ca.crt"), ca).expect("ca");
+    std::fs::write(account.join("namespace"), "ops\n").expect("namespace");
+    std::fs::write(
+        dir.join("list.cn"),
+        "import k8s\nclient = k8s.Client()\nprint(client.server, client.namespace)\nprint([p.name for p in client.pods.list()])\n",
+    )
+    .expect("script");
+    let run = |token: Option<&str>, host: Option<&str>| {
+        match token {
+            Some(token) => std::fs::write(account.join("token"), token).expect("token"),
+            None => {
+                let _ = std::fs::remove_file(account.join("token"));
+            }
+        }
+        let mut command = Command::new(common::CN);
+        command
+            .args(["run", "list.cn"])
+            .current_dir(&dir)
+            .env("KUBERNETES_SERVICE_PORT", api.port.to_string())
+            .env("CN_K8S_SERVICE_ACCOUNT_DIR", &account)
+            .env("KUBECONFIG", dir.join("no-such-kubeconfig"))
+            .env("NO_COLOR", "1");
+        match host {
+            Some(host) => command.env("KUBERNETES_SERVICE_HOST", host),
+            None => command.env_remove("KUBERNETES_SERVICE_HOST"),
+        };
+        common::finish(&mut command, None, Duration::from_secs(60))
+    };
+    let done = run(Some("sa-token-1"), Some("127.0.0.1"));
+    assert_eq!(
+        done.stdout,
+        format!("https://127.0.0.1:{}/ ops\n[\"p1\"]\n", api.port),
+        "{}",
+        done.stderr
+    );
+    // A token the server does not accept: the API's 401 as the error.
+    let done = run(Some("stale-token"), Some("127.0.0.1"));
+    assert!(
+        done.stderr
+            .contains("cannot iterate over Err(Unauthorized("),
+        "{}",
+        done.stderr
+    );
+    // Nothing to go on: the fault says what was tried.
+    let done = run(None, None);
+    assert_eq!(done.status, Some(1));
+    assert!(
+        done.stderr.contains("no Kubernetes configuration found: in-cluster: KUBERNETES_SERVICE_HOST is not set; kubeconfig (KUBECONFIG, ~/.kube/config):"),
+        "{}",
+        done.stderr
+    );
+    let done = run(None, Some("127.0.0.1"));
+    assert!(
+        done.stderr
+            .contains("in-cluster: no service-account token at"),
+        "{}",
+        done.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -101,13 +101,15 @@ pub fn new(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             None if context.is_some() => kube::Config::from_kubeconfig(&options)
                 .await
                 .map_err(|e| Fault::new(format!("k8s.Client: the kubeconfig: {e}")))?,
-            None => kube::Config::infer().await.map_err(|e| {
-                Fault::new(format!(
-                    "k8s.Client: no Kubernetes configuration found: tried in-cluster \
-                     (KUBERNETES_SERVICE_HOST and the service-account files) and the kubeconfig \
-                     (KUBECONFIG, ~/.kube/config): {e}"
-                ))
-            })?,
+            None => match in_cluster() {
+                Ok(config) => config,
+                Err(in_cluster) => kube::Config::from_kubeconfig(&options).await.map_err(|e| {
+                    Fault::new(format!(
+                        "k8s.Client: no Kubernetes configuration found: in-cluster: {in_cluster}; \
+                         kubeconfig (KUBECONFIG, ~/.kube/config): {e}"
+                    ))
+                })?,
+            },
         };
         let namespace = config.default_namespace.clone();
         let server = config.cluster_url.to_string();
@@ -119,6 +121,52 @@ pub fn new(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             server,
         }))))
     }))
+}
+
+/// Where a pod's service-account files are mounted.
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The in-cluster configuration: the API server from `KUBERNETES_SERVICE_HOST` and
+/// `KUBERNETES_SERVICE_PORT`, and the service account's token (re-read as it rotates), CA and
+/// namespace from its directory (`CN_K8S_SERVICE_ACCOUNT_DIR` names another, for tokens
+/// projected elsewhere). The error says what is missing.
+fn in_cluster() -> Result<kube::Config, String> {
+    let host = std::env::var("KUBERNETES_SERVICE_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .ok_or("KUBERNETES_SERVICE_HOST is not set")?;
+    let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_else(|_| "443".into());
+    let dir =
+        std::env::var("CN_K8S_SERVICE_ACCOUNT_DIR").unwrap_or_else(|_| SERVICE_ACCOUNT_DIR.into());
+    let dir = std::path::Path::new(&dir);
+    let token = dir.join("token");
+    if !token.is_file() {
+        return Err(format!("no service-account token at {}", token.display()));
+    }
+    let ca_file = dir.join("ca.crt");
+    let ca = std::fs::read(&ca_file).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+    let roots: Vec<Vec<u8>> = rustls_pemfile::certs(&mut ca.as_slice())
+        .map(|cert| cert.map(|der| der.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", ca_file.display()))?;
+    if roots.is_empty() {
+        return Err(format!("{} holds no certificate", ca_file.display()));
+    }
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    let url = format!("https://{host}:{port}")
+        .parse()
+        .map_err(|e| format!("https://{host}:{port}: {e}"))?;
+    let mut config = kube::Config::new(url);
+    config.default_namespace = std::fs::read_to_string(dir.join("namespace"))
+        .map(|ns| ns.trim().to_string())
+        .unwrap_or_else(|_| "default".into());
+    config.root_cert = Some(roots);
+    config.auth_info.token_file = Some(token.to_string_lossy().into_owned());
+    Ok(config)
 }
 
 /// `~/x` -> `$HOME/x`.

@@ -346,11 +346,17 @@ fn respond(out: &mut impl Write, shared: &Shared, request: Request) -> std::io::
     if token.is_some_and(|token| authorization != format!("Bearer {token}")) {
         return write_answer(out, status(401, "Unauthorized", "Unauthorized"));
     }
+    if content_type.starts_with("application/vnd.kubernetes.protobuf") {
+        return write_answer(
+            out,
+            status(415, "UnsupportedMediaType", "the server accepts JSON only"),
+        );
+    }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let flag = |name: &str| {
         query
             .split('&')
-            .any(|p| p == format!("{name}=true") || p == format!("{name}=1"))
+            .any(|p| p.eq_ignore_ascii_case(&format!("{name}=true")) || p == format!("{name}=1"))
     };
     if method == "GET" && flag("watch") {
         return watch::watch(out, shared, path, query);

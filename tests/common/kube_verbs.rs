@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use super::objects::{json_patch_step, leaves, matches, merge};
 use super::{query_param, split, status, Store, PAGE};
 
-/// Discovery documents: `/api/v1` and `/apis/GROUP/VERSION` list their kinds.
+/// Discovery documents: `/api` and `/apis` list the versions and groups, `/api/v1` and
+/// `/apis/GROUP/VERSION` their kinds.
 fn discovery(path: &str) -> Option<Value> {
     let core = [
         ("pods", "Pod", true),
@@ -17,9 +18,25 @@ fn discovery(path: &str) -> Option<Value> {
         ("secrets", "Secret", true),
         ("namespaces", "Namespace", false),
         ("nodes", "Node", false),
+        ("events", "Event", true),
     ];
+    let groups = ["apps/v1", "coordination.k8s.io/v1", "example.com/v1"];
     let (group_version, kinds): (&str, &[(&str, &str, bool)]) = match path {
+        "/api" => return Some(json!({"kind": "APIVersions", "versions": ["v1"]})),
+        "/version" => return Some(json!({"major": "1", "minor": "34", "gitVersion": "v1.34.0"})),
+        "/apis" => {
+            let groups: Vec<Value> = groups
+                .iter()
+                .map(|gv| {
+                    let (name, version) = gv.split_once('/').unwrap_or((gv, "v1"));
+                    let version = json!({"groupVersion": gv, "version": version});
+                    json!({"name": name, "versions": [version], "preferredVersion": version})
+                })
+                .collect();
+            return Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}));
+        }
         "/api/v1" => ("v1", &core),
+        "/apis/coordination.k8s.io/v1" => ("coordination.k8s.io/v1", &[("leases", "Lease", true)]),
         "/apis/example.com/v1" => ("example.com/v1", &[("widgets", "Widget", true)]),
         "/apis/apps/v1" => ("apps/v1", &[("deployments", "Deployment", true)]),
         _ => return None,
@@ -45,6 +62,14 @@ pub fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u1
     if method == "GET" {
         if let Some(document) = discovery(path) {
             return (200, document);
+        }
+        // No OpenAPI documents here (kubectl then validates on the server, not the client).
+        if path.starts_with("/openapi") {
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            );
         }
         // A pod's log: `.../pods/NAME/log`, the lines its `status.log` holds in this server.
         if let Some(pod_path) = path.strip_suffix("/log") {

@@ -667,3 +667,34 @@ fn in_cluster_the_client_uses_the_service_account_over_tls() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_seed_sample_runs_as_written() {
+    let api = KubeApi::start();
+    let home = std::env::temp_dir().join(format!("cn-k8s-seed-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".kube")).expect("temp dir");
+    api.write_kubeconfig(&home.join(".kube/config"), "team");
+    api.put(PODS, pod("web-0", "web"));
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/compiler/tests/seed000/15_kubernetes_client.cn"
+    ))
+    .expect("the seed's sample");
+    let script = common::Script::start_with_env(
+        "seed",
+        &source,
+        &[("HOME", home.to_str().expect("utf-8 path")), ("KUBECONFIG", "")],
+    );
+    script.expect_line("web-0: Running");
+    script.expect_line("Pod added: web-0");
+    api.put(PODS, pod("web-1", "web"));
+    script.expect_line("Pod added: web-1");
+    change(&api, PODS, "web-1", |p| p["status"]["phase"] = "Succeeded".into());
+    script.expect_line("Pod modified: web-1");
+    api.delete(PODS, "web-0");
+    script.expect_line("Pod deleted: web-0");
+    script.signal("TERM");
+    let (rest, log, status) = script.finish();
+    assert_eq!((rest, status), (Vec::<String>::new(), 0), "{log:?}");
+    let _ = std::fs::remove_dir_all(&home);
+}

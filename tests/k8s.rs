@@ -683,13 +683,18 @@ fn the_seed_sample_runs_as_written() {
     let script = common::Script::start_with_env(
         "seed",
         &source,
-        &[("HOME", home.to_str().expect("utf-8 path")), ("KUBECONFIG", "")],
+        &[
+            ("HOME", home.to_str().expect("utf-8 path")),
+            ("KUBECONFIG", ""),
+        ],
     );
     script.expect_line("web-0: Running");
     script.expect_line("Pod added: web-0");
     api.put(PODS, pod("web-1", "web"));
     script.expect_line("Pod added: web-1");
-    change(&api, PODS, "web-1", |p| p["status"]["phase"] = "Succeeded".into());
+    change(&api, PODS, "web-1", |p| {
+        p["status"]["phase"] = "Succeeded".into()
+    });
     script.expect_line("Pod modified: web-1");
     api.delete(PODS, "web-0");
     script.expect_line("Pod deleted: web-0");

@@ -26,7 +26,7 @@ mod verbs;
 mod watch;
 use verbs::answer;
 
-/// The most objects one list page holds.
+/// The most objects one list page holds, unless the test says otherwise.
 const PAGE: usize = 4;
 
 /// How often a watch that asked for bookmarks gets one.
@@ -58,6 +58,8 @@ struct Store {
     bookmarks: Vec<u64>,
     /// The bearer token every request must carry, if any.
     token: Option<String>,
+    /// The most objects a list page holds (0: [`PAGE`]).
+    page: usize,
 }
 
 impl Store {
@@ -226,6 +228,11 @@ impl KubeApi {
     pub fn compact(&self) {
         let mut store = self.shared.lock();
         store.compacted = store.version;
+    }
+
+    /// Lets list pages hold up to `page` objects (a real server's limit is the client's).
+    pub fn set_page(&self, page: usize) {
+        self.shared.lock().page = page;
     }
 
     /// The current resourceVersion.

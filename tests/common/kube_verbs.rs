@@ -104,22 +104,21 @@ pub fn answer(store: &mut Store, method: &str, target: &str, body: &[u8]) -> (u1
             let limit: usize = query_param(query, "limit")
                 .and_then(|l| l.parse().ok())
                 .unwrap_or(usize::MAX)
-                .min(PAGE);
+                .min(if store.page == 0 { PAGE } else { store.page });
             let start: usize = query_param(query, "continue")
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
-            let all: Vec<Value> = store
+            let matching = store
                 .objects
                 .get(&collection)
                 .into_iter()
                 .flat_map(|m| m.values())
-                .filter(|o| matches(o, selector.as_deref()))
-                .cloned()
-                .collect();
-            let page: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
+                .filter(|o| matches(o, selector.as_deref()));
+            let total = matching.clone().count();
+            let page: Vec<Value> = matching.skip(start).take(limit).cloned().collect();
             let next = start + page.len();
             let mut metadata = json!({"resourceVersion": store.version.to_string()});
-            if next < all.len() {
+            if next < total {
                 metadata["continue"] = json!(next.to_string());
             }
             (

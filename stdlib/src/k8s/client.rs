@@ -184,29 +184,29 @@ static CLIENT: Table<Client> = Table::new(
     "A Kubernetes client: `client.pods.list()`, `client.configmaps.create(..)`, ...",
     &[
         M::attribute("pods", |c, _| Ok(c.kind("pods")))
-            .doc("pods\nThe pods API: list, get, create, replace, patch, delete."),
+            .doc("pods\nThe pods API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("services", |c, _| Ok(c.kind("services")))
-            .doc("services\nThe services API: list, get, create, replace, patch, delete."),
+            .doc("services\nThe services API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("configmaps", |c, _| Ok(c.kind("configmaps")))
-            .doc("configmaps\nThe configmaps API: list, get, create, replace, patch, delete."),
+            .doc("configmaps\nThe configmaps API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("secrets", |c, _| Ok(c.kind("secrets")))
-            .doc("secrets\nThe secrets API: list, get, create, replace, patch, delete."),
+            .doc("secrets\nThe secrets API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("events", |c, _| Ok(c.kind("events")))
-            .doc("events\nThe events API: list, get, create, replace, patch, delete."),
+            .doc("events\nThe events API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("namespaces", |c, _| Ok(c.kind("namespaces")))
-            .doc("namespaces\nThe namespaces API: list, get, create, replace, patch, delete."),
+            .doc("namespaces\nThe namespaces API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("nodes", |c, _| Ok(c.kind("nodes")))
-            .doc("nodes\nThe nodes API: list, get, create, replace, patch, delete."),
+            .doc("nodes\nThe nodes API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("deployments", |c, _| Ok(c.kind("deployments")))
-            .doc("deployments\nThe deployments API: list, get, create, replace, patch, delete."),
+            .doc("deployments\nThe deployments API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("statefulsets", |c, _| Ok(c.kind("statefulsets")))
-            .doc("statefulsets\nThe statefulsets API: list, get, create, replace, patch, delete."),
+            .doc("statefulsets\nThe statefulsets API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("daemonsets", |c, _| Ok(c.kind("daemonsets")))
-            .doc("daemonsets\nThe daemonsets API: list, get, create, replace, patch, delete."),
+            .doc("daemonsets\nThe daemonsets API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("jobs", |c, _| Ok(c.kind("jobs")))
-            .doc("jobs\nThe jobs API: list, get, create, replace, patch, delete."),
+            .doc("jobs\nThe jobs API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::attribute("leases", |c, _| Ok(c.kind("leases")))
-            .doc("leases\nThe leases API: list, get, create, replace, patch, delete."),
+            .doc("leases\nThe leases API: list, get, create, replace, patch, apply, delete, watch, informer."),
         M::method("resource", |c, vm, args| c.resource(vm, &args))
             .doc("resource(api_version, kind)\nThe API of any kind, custom resources included, found by discovery (plural name, namespaced or cluster scope): `client.resource(\"example.com/v1\", \"Widget\")`.")
             .params(Params::exactly(2)),

@@ -1,6 +1,9 @@
-//! `k8s`: a Kubernetes client (seed 000, section 10) on the `kube` crate, rustls only. Objects are
-//! cn values (object.rs), every call returns `Ok(..)` or the API's error as `Err(..)`
-//! (errors.rs), and one kind's verbs live in resources.rs. The reference is `spec/k8s.md`.
+//! `k8s`: a Kubernetes client (seed 000, section 10) on the `kube` crate, rustls only, and the
+//! controllers of seed 001 (section 1.3). The client and its configuration are client.rs;
+//! objects are cn values (object.rs); every call returns `Ok(..)` or the API's error as `Err(..)`
+//! (errors.rs); one kind's verbs live in resources.rs, its watch in watch.rs and its cache in
+//! informer.rs; a controller (controller.rs) runs a work queue (queue.rs) and may elect a leader
+//! (lease.rs). The reference is `spec/k8s.md`.
 
 mod client;
 mod controller;

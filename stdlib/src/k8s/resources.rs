@@ -1,7 +1,9 @@
 //! One kind of object through a client (`client.pods`, `client.configmaps`, ...): the verbs
 //! `list` (label and field selectors, every page), `get`, `create`, `replace`, `patch` (merge or
-//! JSON patch), `apply` (server-side), `delete`, `watch`, `informer`, and `logs` for pods, each returning `Ok(..)` or the API's error as `Err(..)`
-//! (errors.rs). Built on kube's dynamic API, so every kind, built in or custom, works the same.
+//! JSON patch), `apply` (server-side), `delete`, `watch` (watch.rs), `informer` (informer.rs),
+//! the finalizer helpers, and `logs` for pods, each returning `Ok(..)` or the API's error as
+//! `Err(..)` (errors.rs). Built on kube's dynamic API, so every kind, built in or custom, works
+//! the same.
 
 use std::rc::Rc;
 
@@ -280,7 +282,7 @@ type M = Member<Resources>;
 
 static RESOURCES: Table<Resources> = Table::new(
     "k8s.Resources",
-    "One kind of object through a client: list, get, create, replace, patch, delete.",
+    "One kind of object through a client: list, get, create, replace, patch, apply, delete, watch, informer.",
     &[
         M::method("list", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);

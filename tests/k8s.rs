@@ -703,3 +703,45 @@ fn the_seed_sample_runs_as_written() {
     assert_eq!((rest, status), (Vec::<String>::new(), 0), "{log:?}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+const DEADLINE: &str = r#"import http
+import k8s
+
+fn main():
+    client = k8s.Client()
+    server = http.Server("127.0.0.1:0")
+    server.route("GET", "/pod", fn(req): str(client.pods.get(req.query.get("name"))))
+    server.run()
+"#;
+
+#[test]
+fn a_call_made_while_handling_a_request_ends_at_the_request_deadline() {
+    let api = KubeApi::start();
+    let dir = std::env::temp_dir().join(format!("cn-k8s-deadline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kubeconfig = dir.join("kubeconfig");
+    api.write_kubeconfig(&kubeconfig, "team");
+    api.put("/api/v1/namespaces/team/pods", pod("p1", "web"));
+    let script = common::Script::start_with_env(
+        "deadline",
+        DEADLINE,
+        &[("KUBECONFIG", kubeconfig.to_str().expect("utf-8 path"))],
+    );
+    let port = script.server_port();
+    let ask = |name: &str| {
+        common::raw(
+            port,
+            format!(
+                "GET /pod?name={name} HTTP/1.1\r\nHost: localhost\r\nx-timeout-ms: 300\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .body
+    };
+    assert_eq!(ask("p1"), "Ok(<k8s Pod team/p1>)");
+    assert_eq!(
+        ask("stuck"),
+        "Err(Timeout(\"the Kubernetes API did not answer before the deadline\"))"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,7 +1,8 @@
 //! What a failed Kubernetes call returns: `Err(NotFound(message))`, `Err(Conflict(..))`,
 //! `Err(Forbidden(..))`, `Err(Invalid(..))`, `Err(Unauthorized(..))`, `Err(AlreadyExists(..))`
 //! carrying the API server's own message, or `Err(ApiError(code, message))` for other statuses
-//! and `Err(ConnectError(message))` when no answer came.
+//! and `Err(ConnectError(message))` when no answer came. (`Err(Timeout(..))`, past the task's
+//! deadline, is made in resources.rs.)
 
 use cn_runtime::object::Variant;
 use cn_runtime::Value;

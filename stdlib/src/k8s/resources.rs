@@ -5,6 +5,7 @@
 //! `Err(..)` (errors.rs). Built on kube's dynamic API, so every kind, built in or custom, works
 //! the same.
 
+use std::future::Future;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
@@ -16,8 +17,10 @@ use kube::core::ApiResource;
 use serde_json::Value as Json;
 
 use cn_runtime::native::{Member, Members, Params, Table};
-use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::object::{NativeObject, NativeType, Variant};
 use cn_runtime::{Args, Fault, Value};
+
+use crate::http::deadline::Deadline;
 
 use super::errors::err_value;
 use super::object::{to_json, Object};
@@ -171,17 +174,38 @@ fn finalizer(
         "finalizers": finalizers,
         "resourceVersion": json["metadata"]["resourceVersion"],
     }});
-    Ok(vm.suspend(async move {
-        Ok(
-            match api
-                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(object) => Value::ok(to_object(&object)),
-                Err(error) => err_value(&error),
-            },
-        )
+    Ok(call(vm, async move {
+        match api
+            .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(object) => Value::ok(to_object(&object)),
+            Err(error) => err_value(&error),
+        }
     }))
+}
+
+/// Waits for a verb's `request` (a value: `Ok(..)` or the API's `Err(..)`), bounded by the
+/// task's deadline (a request being handled, a resilience timeout): past it the request is
+/// abandoned and the verb returns `Err(Timeout(message))`.
+fn call(vm: &mut cn_runtime::Vm, request: impl Future<Output = Value> + 'static) -> Value {
+    let left = Deadline::remaining(vm);
+    vm.suspend(async move {
+        let Some(left) = left else {
+            return Ok(request.await);
+        };
+        Ok(tokio::time::timeout(left, request)
+            .await
+            .unwrap_or_else(|_| {
+                Value::err(Variant::value(
+                    "k8s",
+                    "Timeout",
+                    vec![Value::str(
+                        "the Kubernetes API did not answer before the deadline",
+                    )],
+                ))
+            }))
+    })
 }
 
 /// A kind's API through one client.
@@ -288,7 +312,7 @@ static RESOURCES: Table<Resources> = Table::new(
             let api = r.0.api(namespace(&args)?);
             let labels = selector(&args, "labels")?;
             let fields = selector(&args, "fields")?;
-            Ok(vm.suspend(async move {
+            Ok(call(vm, async move {
                 let mut params = ListParams::default().limit(500);
                 if let Some(labels) = &labels {
                     params = params.labels(labels);
@@ -306,10 +330,10 @@ static RESOURCES: Table<Resources> = Table::new(
                                 None => break,
                             }
                         }
-                        Err(error) => return Ok(err_value(&error)),
+                        Err(error) => return err_value(&error),
                     }
                 }
-                Ok(Value::ok(Value::list(items)))
+                Value::ok(Value::list(items))
             }))
         })
         .doc("list(namespace=, labels=, fields=)\n`Ok(list of objects)`, every page; `labels` and `fields` are dicts or selector strings.")
@@ -317,11 +341,11 @@ static RESOURCES: Table<Resources> = Table::new(
         M::method("get", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let name = args.str(0)?.to_string();
-            Ok(vm.suspend(async move {
-                Ok(match api.get(&name).await {
+            Ok(call(vm, async move {
+                match api.get(&name).await {
                     Ok(object) => Value::ok(to_object(&object)),
                     Err(error) => err_value(&error),
-                })
+                }
             }))
         })
         .doc("get(name, namespace=)\n`Ok(object)` or `Err(NotFound(message))`.")
@@ -330,11 +354,11 @@ static RESOURCES: Table<Resources> = Table::new(
             let object = object_arg(&r.0, args.value(0)?)?;
             let ns = namespace(&args)?.or(object.metadata.namespace.as_deref()).map(str::to_string);
             let api = r.0.api(ns.as_deref());
-            Ok(vm.suspend(async move {
-                Ok(match api.create(&PostParams::default(), &object).await {
+            Ok(call(vm, async move {
+                match api.create(&PostParams::default(), &object).await {
                     Ok(object) => Value::ok(to_object(&object)),
                     Err(error) => err_value(&error),
-                })
+                }
             }))
         })
         .doc("create(object, namespace=)\n`Ok(the object as stored)`, or `Err(AlreadyExists(..))`, `Err(Invalid(..))`, ...")
@@ -344,11 +368,11 @@ static RESOURCES: Table<Resources> = Table::new(
             let ns = namespace(&args)?.or(object.metadata.namespace.as_deref()).map(str::to_string);
             let api = r.0.api(ns.as_deref());
             let name = object.metadata.name.clone().unwrap_or_default();
-            Ok(vm.suspend(async move {
-                Ok(match api.replace(&name, &PostParams::default(), &object).await {
+            Ok(call(vm, async move {
+                match api.replace(&name, &PostParams::default(), &object).await {
                     Ok(object) => Value::ok(to_object(&object)),
                     Err(error) => err_value(&error),
-                })
+                }
             }))
         })
         .doc("replace(object, namespace=)\nReplaces the stored object (its resource_version must be current, else `Err(Conflict(..))`).")
@@ -371,16 +395,16 @@ static RESOURCES: Table<Resources> = Table::new(
                     ))
                 }
             };
-            Ok(vm.suspend(async move {
+            Ok(call(vm, async move {
                 let params = PatchParams::default();
                 let done = match json_patch {
                     Some(operations) => api.patch(&name, &params, &Patch::Json::<()>(operations)).await,
                     None => api.patch(&name, &params, &Patch::Merge(&changes)).await,
                 };
-                Ok(match done {
+                match done {
                     Ok(object) => Value::ok(to_object(&object)),
                     Err(error) => err_value(&error),
-                })
+                }
             }))
         })
         .doc("patch(name, changes, namespace=)\n`changes` a dict (JSON merge patch) or a list of operations (JSON patch, `{\"op\": \"replace\", \"path\": ..., \"value\": ...}`): `Ok(the object after it)`.")
@@ -398,15 +422,15 @@ static RESOURCES: Table<Resources> = Table::new(
                 Some(other) => return Err(args.wrong_type(usize::MAX, "str", other)),
             };
             let force = args.named("force").is_some_and(Value::truthy);
-            Ok(vm.suspend(async move {
+            Ok(call(vm, async move {
                 let mut params = PatchParams::apply(&manager);
                 if force {
                     params = params.force();
                 }
-                Ok(match api.patch(&name, &params, &Patch::Apply(&object)).await {
+                match api.patch(&name, &params, &Patch::Apply(&object)).await {
                     Ok(object) => Value::ok(to_object(&object)),
                     Err(error) => err_value(&error),
-                })
+                }
             }))
         })
         .doc("apply(object, field_manager=\"cn\", force=false, namespace=)\nServer-side apply: creates or updates the fields this manager sets; `Err(Conflict(..))` when another manager owns one, unless `force=true`.")
@@ -444,14 +468,14 @@ static RESOURCES: Table<Resources> = Table::new(
                 ..LogParams::default()
             };
             let lifecycle = vm.lifecycle.clone();
-            Ok(vm.suspend(async move {
+            Ok(call(vm, async move {
                 if !follow {
-                    return Ok(match api.logs(&name, &params).await {
+                    return match api.logs(&name, &params).await {
                         Ok(text) => Value::ok(Value::str(text)),
                         Err(error) => err_value(&error),
-                    });
+                    };
                 }
-                Ok(match api.log_stream(&name, &params).await {
+                match api.log_stream(&name, &params).await {
                     Ok(reader) => {
                         let lines = futures_util::AsyncBufReadExt::lines(reader).map(|line| {
                             line.map(Value::str).map_err(|e| {
@@ -461,7 +485,7 @@ static RESOURCES: Table<Resources> = Table::new(
                         Value::ok(crate::stream::value(Box::pin(lines), lifecycle))
                     }
                     Err(error) => err_value(&error),
-                })
+                }
             }))
         })
         .doc("logs(name, container=nil, tail=nil, follow=false, namespace=)\nA pod's log so far as text: `Ok(str)`; `tail=` keeps the last lines. `follow=true`: `Ok(stream of lines)` that goes on while the container writes.")
@@ -502,11 +526,11 @@ static RESOURCES: Table<Resources> = Table::new(
         M::method("delete", |r, vm, args| {
             let api = r.0.api(namespace(&args)?);
             let name = args.str(0)?.to_string();
-            Ok(vm.suspend(async move {
-                Ok(match api.delete(&name, &DeleteParams::default()).await {
+            Ok(call(vm, async move {
+                match api.delete(&name, &DeleteParams::default()).await {
                     Ok(_) => Value::ok(Value::Nil),
                     Err(error) => err_value(&error),
-                })
+                }
             }))
         })
         .doc("delete(name, namespace=)\n`Ok(nil)` or `Err(NotFound(..))`.")

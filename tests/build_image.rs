@@ -12,51 +12,20 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
+#[path = "common/containers.rs"]
+mod containers;
 #[path = "../compiler/tests/common/golden.rs"]
 mod golden_rule;
+
+use containers::{have, static_runtime};
 
 use common::{finish, get, Script, CN};
 use serde_json::Value;
 
 /// Longest a build or a tool may take.
 const LIMIT: Duration = Duration::from_secs(600);
-
-/// The static cn for images, built once per test run.
-fn static_runtime() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let done = finish(
-            Command::new(root.join("scripts/static-runtime")).current_dir(root),
-            None,
-            Duration::from_secs(1800),
-        );
-        assert_eq!(
-            done.status,
-            Some(0),
-            "static-runtime failed:\n{}",
-            done.stderr
-        );
-        PathBuf::from(done.stdout.trim())
-    })
-    .clone()
-}
-
-/// Whether `tool` is installed (`apt-get install -y skopeo umoci runc`); missing under CI fails.
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is missing");
-        eprintln!("note: {tool} is missing; skipping");
-    }
-    found
-}
 
 /// A fresh folder for one test.
 fn folder(name: &str) -> PathBuf {

@@ -15,6 +15,7 @@ pub mod log;
 pub mod metrics;
 pub mod percent;
 pub mod resilience;
+pub mod runtime;
 pub mod signal;
 pub mod stream;
 pub mod sync;
@@ -39,4 +40,5 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);
     vm.register_module("resilience", resilience::module);
+    vm.register_module("runtime", runtime::module);
 }

@@ -1,5 +1,6 @@
 //! Process metrics, read from `/proc/self` at scrape time with the names and meanings the Go and
-//! Python clients use, so existing dashboards and alerts work unchanged.
+//! Python clients use, so existing dashboards and alerts work unchanged; and the cgroup's limits
+//! (`process_memory_limit_bytes`, `process_cpu_limit_cores`, when set; runtime/cgroup.rs).
 //!
 //! A value that cannot be read (no `/proc`, as on macOS, or an unexpected format) is left out
 //! rather than exposed as a wrong number. `cn_log_lines_dropped_total` joins them: log lines the
@@ -11,10 +12,12 @@ use std::fs;
 use super::family::Kind;
 
 /// The process metrics' names and kinds; the registry reserves them.
-pub(crate) const NAMES: [(&str, Kind); 7] = [
+pub(crate) const NAMES: [(&str, Kind); 9] = [
     ("cn_log_lines_dropped_total", Kind::Counter),
+    ("process_cpu_limit_cores", Kind::Gauge),
     ("process_cpu_seconds_total", Kind::Counter),
     ("process_max_fds", Kind::Gauge),
+    ("process_memory_limit_bytes", Kind::Gauge),
     ("process_open_fds", Kind::Gauge),
     ("process_resident_memory_bytes", Kind::Gauge),
     ("process_start_time_seconds", Kind::Gauge),
@@ -57,6 +60,11 @@ pub(crate) fn collect() -> Vec<Sample> {
         "Log lines dropped because stdout was not read fast enough.",
         Some(cn_runtime::output::dropped_lines() as f64),
     );
+    push(
+        "process_cpu_limit_cores",
+        "The CPU limit of the process's cgroup in cores (quota / period); absent when unlimited.",
+        crate::runtime::cgroup::cpu_limit(&crate::runtime::cgroup::Host),
+    );
     let stat = fs::read_to_string("/proc/self/stat").ok();
     let stat_fields = stat.as_deref().and_then(stat_fields);
     push(
@@ -69,6 +77,11 @@ pub(crate) fn collect() -> Vec<Sample> {
         "process_max_fds",
         "Maximum number of open file descriptors.",
         limits.as_deref().and_then(max_fds),
+    );
+    push(
+        "process_memory_limit_bytes",
+        "The memory limit of the process's cgroup in bytes; absent when unlimited.",
+        crate::runtime::cgroup::memory_limit(&crate::runtime::cgroup::Host).map(|b| b as f64),
     );
     push(
         "process_open_fds",
@@ -172,7 +185,12 @@ mod tests {
         }
         let samples = collect();
         let names: Vec<&str> = samples.iter().map(|s| s.name).collect();
-        let expected: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+        // The limits are there only when the cgroup sets them.
+        let expected: Vec<&str> = NAMES
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| !n.contains("_limit_") || names.contains(n))
+            .collect();
         assert_eq!(names, expected);
         assert!(samples.iter().all(|s| s.value >= 0.0));
     }

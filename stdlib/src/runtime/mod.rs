@@ -1,0 +1,119 @@
+//! `runtime`: what the process can know about where it runs (seed 000, "Application
+//! Lifecycle"): in Kubernetes or a container, the memory and CPU limits of its cgroup (v2 and v1,
+//! cgroup.rs), the memory it uses, its pod (downward-API variables), and cn's version. The
+//! reference is `spec/runtime.md`.
+
+pub mod cgroup;
+
+use std::path::Path;
+
+use cn_runtime::dict::{new_dict, Key};
+use cn_runtime::native::{Function, ModuleBuilder, Params};
+use cn_runtime::{Args, Fault, Value, Vm};
+
+use cgroup::Host;
+
+/// Where a pod's service-account files are mounted.
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+static FUNCTIONS: &[Function] = &[
+    Function::new("in_kubernetes", |_, _| Ok(Value::Bool(in_kubernetes())))
+        .doc("in_kubernetes()\nWhether this runs in a Kubernetes pod (KUBERNETES_SERVICE_HOST is set, or the service-account files are mounted).")
+        .params(Params::exactly(0)),
+    Function::new("in_container", |_, _| Ok(Value::Bool(in_container())))
+        .doc("in_container()\nWhether this runs in a container (Kubernetes, Docker, Podman, runc, containerd, ...).")
+        .params(Params::exactly(0)),
+    Function::new("memory_limit", |_, _| {
+        Ok(cgroup::memory_limit(&Host).map_or(Value::Nil, |b| Value::Int(clamp(b))))
+    })
+    .doc("memory_limit()\nThe memory limit of this process's cgroup in bytes (the smallest set on it or an ancestor; v2 or v1), or nil when unlimited.")
+    .params(Params::exactly(0)),
+    Function::new("cpu_limit", |_, _| {
+        Ok(cgroup::cpu_limit(&Host).map_or(Value::Nil, Value::Float))
+    })
+    .doc("cpu_limit()\nThe CPU limit in cores (quota / period: 1.5 for `cpu: 1500m`), or nil when unlimited.")
+    .params(Params::exactly(0)),
+    Function::new("memory_usage", |_, _| {
+        Ok(memory_usage().map_or(Value::Nil, |b| Value::Int(clamp(b))))
+    })
+    .doc("memory_usage()\nThe memory in use in bytes: the cgroup's (what its limit is compared with), else this process's resident memory.")
+    .params(Params::exactly(0)),
+    Function::new("pod", pod)
+        .doc("pod()\n`{\"name\": .., \"namespace\": .., \"node\": ..}` in Kubernetes (POD_NAME / HOSTNAME, POD_NAMESPACE / the service account's namespace, NODE_NAME; a field nil when unknown), else nil.")
+        .params(Params::exactly(0)),
+    Function::new("version", |_, _| Ok(Value::str(env!("CARGO_PKG_VERSION"))))
+        .doc("version()\nThe version of cn running this script.")
+        .params(Params::exactly(0)),
+];
+
+/// Fills the module on first import.
+pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {
+    m.doc("Where the process runs: Kubernetes, a container, its cgroup's memory and CPU limits, its pod.")
+        .functions(FUNCTIONS);
+}
+
+fn clamp(bytes: u64) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
+}
+
+/// Whether this runs in a Kubernetes pod.
+pub fn in_kubernetes() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some_and(|h| !h.is_empty())
+        || Path::new(SERVICE_ACCOUNT_DIR).is_dir()
+}
+
+/// Whether this runs in a container: the engines' marker files, the `container` variable
+/// (systemd-nspawn, Podman), Kubernetes, a cgroup path an engine made, or a root file system
+/// that is an overlay or a part of another file system (what runc's pivot leaves).
+pub fn in_container() -> bool {
+    if in_kubernetes()
+        || Path::new("/.dockerenv").exists()
+        || Path::new("/run/.containerenv").exists()
+        || std::env::var_os("container").is_some_and(|c| !c.is_empty())
+    {
+        return true;
+    }
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let engines = ["docker", "kubepods", "containerd", "libpod", "lxc", "crio"];
+    if engines.iter().any(|engine| cgroups.contains(engine)) {
+        return true;
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    mounts.lines().any(|line| {
+        let (before, after) = line.split_once(" - ").unwrap_or((line, ""));
+        let fields: Vec<&str> = before.split(' ').collect();
+        fields.get(4) == Some(&"/")
+            && (fields.get(3) != Some(&"/") || after.starts_with("overlay "))
+    })
+}
+
+/// The cgroup's memory use, else this process's resident set.
+pub fn memory_usage() -> Option<u64> {
+    cgroup::memory_usage(&Host).or_else(|| {
+        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        Some(pages * 4096)
+    })
+}
+
+/// runtime.pod()
+fn pod(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
+    if !in_kubernetes() {
+        return Ok(Value::Nil);
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let namespace = var("POD_NAMESPACE").or_else(|| {
+        std::fs::read_to_string(Path::new(SERVICE_ACCOUNT_DIR).join("namespace"))
+            .ok()
+            .map(|ns| ns.trim().to_string())
+    });
+    let mut out = new_dict();
+    let text = |v: Option<String>| v.map_or(Value::Nil, Value::str);
+    out.insert(
+        Key::str("name"),
+        text(var("POD_NAME").or_else(|| var("HOSTNAME"))),
+    );
+    out.insert(Key::str("namespace"), text(namespace));
+    out.insert(Key::str("node"), text(var("NODE_NAME")));
+    Ok(Value::dict(out))
+}

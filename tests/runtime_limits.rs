@@ -79,7 +79,22 @@ fn inside_runc_the_limits_are_the_ones_config_json_sets() {
             .arg(&dir)
             .arg(&id),
     );
-    let metrics = common::get(service.server_port(), "/metrics").body;
+    let port = service.server_port();
+    let limits = service.wait_log_msg("resource limits", &mut Vec::new());
+    assert_eq!(
+        (
+            &limits["memory_limit_bytes"],
+            &limits["cpu_limit_cores"],
+            &limits["in_kubernetes"]
+        ),
+        (
+            &serde_json::json!(268435456),
+            &serde_json::json!(0.5),
+            &serde_json::json!(false)
+        ),
+        "{limits}"
+    );
+    let metrics = common::get(port, "/metrics").body;
     let value = |name: &str| -> f64 {
         metrics
             .lines()

@@ -292,6 +292,7 @@ impl Server {
                 "http server listening",
                 &[("url", Field::Str(&url))],
             );
+            crate::runtime::announce_limits(&handle.borrow());
             let drained =
                 serve::serve(handle, state.clone(), listener, &lifecycle, delay, timeout).await;
             drop(waiter);

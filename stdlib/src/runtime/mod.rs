@@ -117,3 +117,26 @@ fn pod(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     out.insert(Key::str("node"), text(var("NODE_NAME")));
     Ok(Value::dict(out))
 }
+
+/// Logs the limits the process runs under, once, when the first server starts listening (a
+/// service's logs then say what it was given); nothing when no limit is set.
+pub fn announce_limits(vm: &Vm) {
+    static ANNOUNCED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let memory = cgroup::memory_limit(&Host);
+    let cpu = cgroup::cpu_limit(&Host);
+    if (memory.is_none() && cpu.is_none())
+        || ANNOUNCED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        return;
+    }
+    use crate::log::{self, Field, Level};
+    let mut fields = Vec::new();
+    if let Some(bytes) = memory {
+        fields.push(("memory_limit_bytes", Field::Int(clamp(bytes))));
+    }
+    if let Some(cores) = cpu {
+        fields.push(("cpu_limit_cores", Field::Float(cores)));
+    }
+    fields.push(("in_kubernetes", Field::Bool(in_kubernetes())));
+    log::emit(vm, Level::Info, "resource limits", &fields);
+}

@@ -317,23 +317,6 @@ impl Server {
     }
 }
 
-/// A self-signed certificate for `names`: the server's config and the certificate's PEM.
-fn tls_config(names: &[&str]) -> (Arc<rustls::ServerConfig>, String) {
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let certified = rcgen::generate_simple_self_signed(names).expect("generate a certificate");
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
-        certified.key_pair.serialize_der(),
-    ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .expect("server certificate");
-    (Arc::new(config), certified.cert.pem())
-}
-
 // ---------------------------------------------------------------- running scripts
 
 /// A fresh directory for one test's files.
@@ -745,10 +728,10 @@ fn main():
 
 #[test]
 fn tls_with_and_without_ca_file() {
-    let (config, pem) = tls_config(&["127.0.0.1"]);
+    let (config, pem) = common::tls_config(&["127.0.0.1"]);
     let server = Server::start_with(Some(config));
     // Trusted, but issued for another name: the name check must still refuse it.
-    let (other_config, other_pem) = tls_config(&["api.example.internal"]);
+    let (other_config, other_pem) = common::tls_config(&["api.example.internal"]);
     let other = Server::start_with(Some(other_config));
     let dir = temp_dir("tls");
     std::fs::write(dir.join("ca.pem"), pem).expect("write the certificate");
@@ -791,7 +774,7 @@ fn main():
 #[test]
 fn plain_http_to_a_tls_server_and_tls_to_a_plain_one() {
     let server = Server::start();
-    let (config, _) = tls_config(&["127.0.0.1"]);
+    let (config, _) = common::tls_config(&["127.0.0.1"]);
     let tls_server = Server::start_with(Some(config));
     check(
         "mismatch",

@@ -582,26 +582,9 @@ fn a_followed_log_streams_lines_until_the_container_ends() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A self-signed certificate for 127.0.0.1: the server's TLS config and the CA bundle (PEM).
-fn tls_config() -> (std::sync::Arc<rustls::ServerConfig>, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
-        .expect("generate a certificate");
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
-        certified.key_pair.serialize_der(),
-    ));
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .expect("server certificate");
-    (std::sync::Arc::new(config), certified.cert.pem())
-}
-
 #[test]
 fn in_cluster_the_client_uses_the_service_account_over_tls() {
-    let (tls, ca) = tls_config();
+    let (tls, ca) = common::tls_config(&["127.0.0.1"]);
     let api = KubeApi::start_with(Some(tls), Some("sa-token-1"));
     api.put("/api/v1/namespaces/ops/pods", pod("p1", "web"));
     let dir = std::env::temp_dir().join(format!("cn-k8s-incluster-{}", std::process::id()));

@@ -346,3 +346,20 @@ pub fn finish(command: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> F
         timed_out,
     }
 }
+
+/// A self-signed certificate for `names`: the server's config and the certificate's PEM.
+pub fn tls_config(names: &[&str]) -> (std::sync::Arc<rustls::ServerConfig>, String) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let certified = rcgen::generate_simple_self_signed(names).expect("generate a certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        certified.key_pair.serialize_der(),
+    ));
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server certificate");
+    (std::sync::Arc::new(config), certified.cert.pem())
+}

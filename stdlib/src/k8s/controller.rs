@@ -14,7 +14,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use futures_util::StreamExt;
 use kube::api::{Api, DynamicObject, PostParams};
 use serde_json::json;
 
@@ -263,22 +262,14 @@ impl Run {
     async fn watch_primary(&self, queue: &Queue, cache: &RefCell<Seen>) {
         let kind = &self.settings.primary;
         let mut events = watch::events(kind.api(None), None, None);
-        loop {
-            let next = tokio::select! {
-                biased;
-                _ = self.lifecycle.wait_for_stop() => return,
-                next = events.next() => next,
-            };
-            match next {
-                None => return,
-                Some(Err(error)) => watch::log_error(&self.vm, &kind.resource.plural, &error),
-                Some(Ok(event)) => {
-                    for change in cache.borrow_mut().apply(event) {
-                        queue.add(&key(&change));
-                    }
-                    self.metrics.queue_depth.set(queue.depth() as f64);
-                }
+        let plural = &kind.resource.plural;
+        while let Some(event) =
+            watch::next_event(&mut events, &self.vm, plural, &self.lifecycle).await
+        {
+            for change in cache.borrow_mut().apply(event) {
+                queue.add(&key(&change));
             }
+            self.metrics.queue_depth.set(queue.depth() as f64);
         }
     }
 
@@ -287,34 +278,26 @@ impl Run {
         let owner = &self.settings.primary.resource;
         let mut seen = Seen::default();
         let mut events = watch::events(kind.api(None), None, None);
-        loop {
-            let next = tokio::select! {
-                biased;
-                _ = self.lifecycle.wait_for_stop() => return,
-                next = events.next() => next,
-            };
-            match next {
-                None => return,
-                Some(Err(error)) => watch::log_error(&self.vm, &kind.resource.plural, &error),
-                Some(Ok(event)) => {
-                    for change in seen.apply(event) {
-                        let object = change_object(&change);
-                        let Ok(json) = to_json(object) else { continue };
-                        let namespace = json["metadata"]["namespace"].as_str().unwrap_or("");
-                        let owners = json["metadata"]["ownerReferences"].as_array().cloned();
-                        for reference in owners.into_iter().flatten() {
-                            if reference["controller"] == json!(true)
-                                && reference["kind"] == json!(owner.kind)
-                                && reference["apiVersion"] == json!(owner.api_version)
-                            {
-                                let name = reference["name"].as_str().unwrap_or("");
-                                queue.add(&format!("{namespace}/{name}"));
-                            }
-                        }
+        let plural = &kind.resource.plural;
+        while let Some(event) =
+            watch::next_event(&mut events, &self.vm, plural, &self.lifecycle).await
+        {
+            for change in seen.apply(event) {
+                let object = change_object(&change);
+                let Ok(json) = to_json(object) else { continue };
+                let namespace = json["metadata"]["namespace"].as_str().unwrap_or("");
+                let owners = json["metadata"]["ownerReferences"].as_array().cloned();
+                for reference in owners.into_iter().flatten() {
+                    if reference["controller"] == json!(true)
+                        && reference["kind"] == json!(owner.kind)
+                        && reference["apiVersion"] == json!(owner.api_version)
+                    {
+                        let name = reference["name"].as_str().unwrap_or("");
+                        queue.add(&format!("{namespace}/{name}"));
                     }
-                    self.metrics.queue_depth.set(queue.depth() as f64);
                 }
             }
+            self.metrics.queue_depth.set(queue.depth() as f64);
         }
     }
 

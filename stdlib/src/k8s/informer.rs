@@ -19,7 +19,7 @@ use cn_runtime::tasks::{Lifecycle, VmRef};
 use cn_runtime::{Fault, Value, Vm};
 
 use super::errors::err_value;
-use super::watch::{log_error, Change, Events, Seen};
+use super::watch::{next_event, Change, Events, Seen};
 
 /// What the informer's value and its background loop share.
 struct State {
@@ -158,25 +158,19 @@ impl Background {
         for change in first {
             self.tell(change).await;
         }
+        let kind = self.state.kind.clone();
         loop {
             if self.state.stopped.get() {
                 return;
             }
             let next = tokio::select! {
-                biased;
-                _ = self.lifecycle.wait_for_stop() => return,
                 _ = self.state.stop.notified() => return,
-                next = events.next() => next,
+                next = next_event(&mut events, &self.vm, &kind, &self.lifecycle) => next,
             };
-            match next {
-                None => return,
-                Some(Err(error)) => log_error(&self.vm, &self.state.kind, &error),
-                Some(Ok(event)) => {
-                    let changes = self.state.seen.borrow_mut().apply(event);
-                    for change in changes {
-                        self.tell(change).await;
-                    }
-                }
+            let Some(event) = next else { return };
+            let changes = self.state.seen.borrow_mut().apply(event);
+            for change in changes {
+                self.tell(change).await;
             }
         }
     }

@@ -172,6 +172,28 @@ pub fn log_error(vm: &VmRef, kind: &str, error: &watcher::Error) {
     );
 }
 
+/// The next event of `events`: failures are logged (the watcher goes on after its backoff), and
+/// the end of the stream or the start of shutdown is `None`. The loop of every background
+/// watcher (informer, controller).
+pub async fn next_event(
+    events: &mut Events,
+    vm: &VmRef,
+    kind: &str,
+    lifecycle: &Lifecycle,
+) -> Option<Event<DynamicObject>> {
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = lifecycle.wait_for_stop() => return None,
+            next = events.next() => next,
+        };
+        match next? {
+            Ok(event) => return Some(event),
+            Err(error) => log_error(vm, kind, &error),
+        }
+    }
+}
+
 /// The stream `watch()` returns: each event's changes, one at a time.
 pub fn stream(events: Events, kind: &str, vm: VmRef, lifecycle: Rc<Lifecycle>) -> Value {
     let kind: Rc<str> = kind.into();

@@ -463,3 +463,56 @@ fn main():
         "resident {now} bytes after the burst (before: {before})"
     );
 }
+
+const BUDGETED: &str = r#"
+import http
+
+fn upload(req):
+    return "got " + str(len(req.bytes()))
+
+fn main():
+    server = http.Server("127.0.0.1:0", body_limit=600000, body_budget=1000000,
+                         body_timeout=30.seconds)
+    server.route("POST", "/upload", upload)
+    server.run()
+"#;
+
+#[test]
+fn bodies_past_the_body_budget_are_shed_with_503_until_memory_is_free() {
+    let script = Script::start("body-budget", BUDGETED);
+    let port = script.server_port();
+    // A holds 600000 bytes of the budget: its body is on its way.
+    let mut a = connect(port);
+    a.write_all(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 600000\r\n\r\nstart")
+        .expect("sent");
+    // Once A is in flight (with this scrape: 2), its reservation is made: it is taken before
+    // the first wait of the exchange.
+    let in_flight = |port| {
+        get(port, "/metrics").body.lines().find_map(|l| {
+            l.strip_prefix("http_requests_in_flight ")?
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    let mut tries = 0;
+    while in_flight(port) != Some(2.0) {
+        tries += 1;
+        assert!(tries < 500, "A never came in flight");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // B would pass the budget: shed at once, unread, with a hint when to come back.
+    let mut b = connect(port);
+    b.write_all(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n")
+        .expect("sent");
+    let refused = read_response(&mut b);
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    // A finishes and gives its share back; B's body is then welcome.
+    a.write_all(&vec![b'a'; 600000 - 5]).expect("sent");
+    assert_eq!(read_response(&mut a).body, "got 600000");
+    let mut request =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    request.extend(vec![b'b'; 500000]);
+    assert_eq!(raw(port, &request).body, "got 500000");
+}

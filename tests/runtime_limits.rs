@@ -94,6 +94,16 @@ fn inside_runc_the_limits_are_the_ones_config_json_sets() {
         ),
         "{limits}"
     );
+    // The http defaults derived from 256 MiB: a quarter at 32 KiB per connection, a quarter
+    // for request bodies.
+    assert_eq!(
+        (
+            &limits["http_max_connections"],
+            &limits["http_body_budget_bytes"]
+        ),
+        (&serde_json::json!(2048), &serde_json::json!(67108864)),
+        "{limits}"
+    );
     let metrics = common::get(port, "/metrics").body;
     let value = |name: &str| -> f64 {
         metrics
@@ -107,5 +117,52 @@ fn inside_runc_the_limits_are_the_ones_config_json_sets() {
     let (_, log, status) = service.finish();
     assert_eq!(status, 0, "{log:?}");
     let _ = Command::new("runc").args(["delete", "-f", &id]).status();
+
+    // In 64 MiB, a service whose memory grows past 90 % of the limit is warned, once.
+    std::fs::write(rootfs.join("app/grow.cn"), GROW).expect("script");
+    config["process"]["args"] = serde_json::json!(["/cn", "run", "/app/grow.cn"]);
+    config["linux"]["resources"]["memory"] = serde_json::json!({"limit": 64 << 20});
+    std::fs::write(&path, config.to_string()).expect("write config.json");
+    let service = common::Script::start_command(
+        Command::new("runc")
+            .args(["run", "--bundle"])
+            .arg(&dir)
+            .arg(&id),
+    );
+    service.expect_line("grown past 92%");
+    let warning = service.wait_log_msg("memory use passed 90% of the limit", &mut Vec::new());
+    assert_eq!(warning["level"], "warn", "{warning}");
+    assert_eq!(warning["memory_limit_bytes"], 64 << 20, "{warning}");
+    assert!(
+        warning["percent"].as_f64().is_some_and(|p| p >= 90.0),
+        "{warning}"
+    );
+    service.expect_line("still up");
+    let _ = Command::new("runc").args(["kill", &id, "TERM"]).status();
+    let (_, log, status) = service.finish();
+    assert_eq!(status, 0, "{log:?}");
+    assert!(
+        !log.iter().any(|l| l.contains("memory use passed")),
+        "warned again: {log:?}"
+    );
+    let _ = Command::new("runc").args(["delete", "-f", &id]).status();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Grows to 92 % of its limit and stays there for a few watch intervals.
+const GROW: &str = "import http
+import runtime
+import signal
+import time
+
+server = http.Server(\"127.0.0.1:0\")
+spawn server.run()
+time.sleep(0)
+chunks = []
+while runtime.memory_usage() < runtime.memory_limit() * 0.92:
+    chunks.append(\"x\" * 1048576)
+print(\"grown past 92%\")
+time.sleep(3.seconds)
+print(\"still up\")
+signal.wait()
+";

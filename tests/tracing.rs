@@ -406,3 +406,52 @@ fn main():
     let policy = attribute(&event.attributes, "retry.policy");
     assert_eq!(policy, text("http_client").as_ref());
 }
+
+const NAMED_APP: &str = r#"import app
+import tracing
+
+tracing.span("before the application"):
+    print("tracing already set up")
+application = app.Application(name="checkout")
+tracing.span("after"):
+    print(application.name)
+"#;
+
+#[test]
+fn an_application_name_is_the_default_service_name() {
+    let resources = |env: &[(&str, &str)]| -> Vec<Option<Any>> {
+        let collector = Collector::start(Answer::Ok);
+        let mut env = env.to_vec();
+        env.push(("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url));
+        let run = run("script_file", NAMED_APP, &env);
+        assert_eq!(
+            run.stdout, "tracing already set up\ncheckout\n",
+            "{}",
+            run.stderr
+        );
+        assert_eq!(collector.spans().len(), 2);
+        let exports = collector.exports.lock().expect("exports");
+        exports
+            .iter()
+            .map(|export| {
+                let resource = export.body.resource_spans[0].resource.as_ref();
+                attribute(&resource.expect("resource").attributes, "service.name").cloned()
+            })
+            .collect()
+    };
+    // The name replaces the script's file name, also for a tracer set up before it was given.
+    let named = resources(&[]);
+    assert!(!named.is_empty());
+    assert!(named.iter().all(|n| n == &text("checkout")), "{named:?}");
+    // The environment still decides when it says.
+    let from_env = resources(&[("OTEL_SERVICE_NAME", "billing")]);
+    assert!(
+        from_env.iter().all(|n| n == &text("billing")),
+        "{from_env:?}"
+    );
+    let from_attributes = resources(&[("OTEL_RESOURCE_ATTRIBUTES", "service.name=ledger")]);
+    assert!(
+        from_attributes.iter().all(|n| n == &text("ledger")),
+        "{from_attributes:?}"
+    );
+}

@@ -38,6 +38,8 @@ pub struct ConfigField {
 pub struct Description {
     pub servers: Vec<Server>,
     pub config: Vec<ConfigField>,
+    /// How long an `app.Application`'s startup may take, when the script has one.
+    pub startup_timeout: Option<Duration>,
     pub problems: Vec<String>,
 }
 
@@ -121,6 +123,9 @@ pub fn describe(cn: &Path, script: &Path) -> Description {
             shutdown_timeout: ms("shutdown_timeout_ms").unwrap_or(Duration::from_secs(30)),
         });
     }
+    description.startup_timeout = facts["app"]["startup_timeout_ms"]
+        .as_u64()
+        .map(Duration::from_millis);
     for field in facts["config"].as_array().into_iter().flatten() {
         description.config.push(ConfigField {
             env: field["env"].as_str().unwrap_or_default().to_string(),

@@ -121,7 +121,12 @@ pub fn manifests(
             json!({"httpGet": {"path": path, "port": "http"}, "periodSeconds": period,
                    "failureThreshold": failures, "timeoutSeconds": 2})
         };
-        container["startupProbe"] = probe("/startupz", 2, 30);
+        // Every 2 s, for as long as the application's startup may take (60 s by default).
+        let startup = description
+            .startup_timeout
+            .unwrap_or(Duration::from_secs(60));
+        let startup_checks = startup.as_secs().div_ceil(2).clamp(1, 1000) as u32;
+        container["startupProbe"] = probe("/startupz", 2, startup_checks);
         container["readinessProbe"] = probe("/readyz", 5, 2);
         container["livenessProbe"] = probe("/healthz", 10, 3);
         if let Some(server) = description

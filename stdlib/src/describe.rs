@@ -1,7 +1,7 @@
 //! The describe run of `cn build`: the script runs with `CN_DESCRIBE=<file>` set, and instead of
 //! serving, every `server.run()` records the server (address, metrics path, shutdown timings)
 //! and returns at once; every `config.load` records its fields (environment name, default,
-//! secret or not) and fills a required field that is missing with a placeholder, so a script
+//! secret or not), and `app.Application` its startup timeout; `config.load` also fills a required field that is missing with a placeholder, so a script
 //! whose configuration only the cluster has can still be described. The facts are rewritten to
 //! the file after each one, so whatever was found before a fault is kept. `cn build` derives the
 //! image's ports and the Kubernetes manifests from them (spec/build.md).
@@ -19,6 +19,7 @@ struct Facts {
     file: PathBuf,
     servers: Vec<Json>,
     config: Vec<Json>,
+    app: Json,
 }
 
 thread_local! {
@@ -27,6 +28,7 @@ thread_local! {
         file: PathBuf::from(file),
         servers: Vec::new(),
         config: Vec::new(),
+        app: Json::Null,
     }));
 }
 
@@ -62,6 +64,17 @@ pub fn server(server: &Server<'_>) {
     });
 }
 
+/// Records the script's `app.Application`: its name and how long its startup may take (the
+/// startup probe must allow that long).
+pub fn app(name: &str, startup_timeout: Duration) {
+    record(|facts| {
+        facts.app = json!({
+            "name": name,
+            "startup_timeout_ms": startup_timeout.as_millis() as u64,
+        })
+    });
+}
+
 /// Records a configuration field read from the environment variable `env`.
 pub fn config_field(env: &str, default: Option<String>, secret: bool, required: bool) {
     record(|facts| {
@@ -81,7 +94,8 @@ fn record(add: impl FnOnce(&mut Facts)) {
     FACTS.with(|facts| {
         if let Some(facts) = facts.borrow_mut().as_mut() {
             add(facts);
-            let text = json!({"servers": facts.servers, "config": facts.config}).to_string();
+            let text = json!({"servers": facts.servers, "config": facts.config, "app": facts.app})
+                .to_string();
             // A file that cannot be written leaves `cn build` with nothing found, which it says.
             let _ = std::fs::write(&facts.file, text);
         }

@@ -4,6 +4,7 @@
 //! Modules arrive with the issues that define them; [`register`] installs every module into a
 //! VM.
 
+pub mod app;
 pub mod config;
 pub mod context;
 pub mod describe;
@@ -27,6 +28,7 @@ use cn_runtime::Vm;
 /// Installs every standard-library module into `vm`.
 pub fn register(vm: &mut Vm) {
     vm.register_module("time", time::module);
+    vm.register_module("app", app::module);
     vm.register_module("tracing", trace::module);
     vm.register_module("context", context::module);
     vm.register_module("config", config::module);

@@ -41,7 +41,9 @@ fn on_shutdown(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 /// signal.wait(): waits until shutdown starts; returns `"SIGTERM"`, `"SIGINT"` or `"exit"`.
 fn wait(vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     let lifecycle = vm.lifecycle.clone();
+    let main_waits = lifecycle.main_waits(vm.current_task());
     Ok(vm.suspend(async move {
+        let _main_waits = main_waits;
         let _waiting = lifecycle.register_waiter();
         Ok(Value::str(lifecycle.wait_for_stop().await))
     }))

@@ -2,7 +2,8 @@
 //!
 //! A run ends in one of three ways — `main` returns (or faults), `exit(code)` is called from any
 //! task, or SIGTERM/SIGINT arrives — and all three take the same orderly path: the main task
-//! ends (cancelled, if it is still running and not waiting in `signal.wait()`), every task still
+//! ends (cancelled, if it is still running and not itself waiting for the stop in
+//! `signal.wait()`, `server.run()` or `application.run()`), every task still
 //! running is cancelled and waited for (their `defer`s run), the shutdown hooks run in reverse
 //! order of registration, output is flushed, the Rust-side finalizers run (library flushes such
 //! as the span exporter's, together bounded by [`FINALIZER_TIMEOUT`]), and the process exits. A
@@ -45,6 +46,21 @@ pub struct Lifecycle {
     /// Tasks waiting in `signal.wait()` (and servers, which wait the same way).
     waiters: Cell<usize>,
     waiter_left: Notify,
+    /// The main task itself waits for the stop (in `application.run()`, `server.run()`,
+    /// `signal.wait()`): `exit(code)` elsewhere then lets it finish the orderly path instead of
+    /// cancelling it.
+    main_waits: Cell<usize>,
+}
+
+/// Marks the main task as waiting for the stop while it lives (see [`Lifecycle::main_waits`]).
+pub struct MainWaiting(Rc<Lifecycle>);
+
+impl Drop for MainWaiting {
+    fn drop(&mut self) {
+        self.0
+            .main_waits
+            .set(self.0.main_waits.get().saturating_sub(1));
+    }
 }
 
 /// Counts a task as waiting in `signal.wait()` while it lives.
@@ -79,12 +95,33 @@ impl Lifecycle {
         Waiter(self.clone())
     }
 
+    /// Called by a native that waits for the stop on behalf of `caller`: when that is the main
+    /// task, `exit(code)` from another task no longer cancels it while the guard lives, so the
+    /// native can drain and run its hooks.
+    pub fn main_waits(self: &Rc<Self>, caller: Option<&Rc<Task>>) -> Option<MainWaiting> {
+        let main = self.main.borrow();
+        let is_main = matches!((main.as_ref(), caller), (Some(m), Some(c)) if Rc::ptr_eq(m, c));
+        is_main.then(|| {
+            self.main_waits.set(self.main_waits.get() + 1);
+            MainWaiting(self.clone())
+        })
+    }
+
     /// Sets the exit status the process ends with (unless one is set already), without
     /// starting shutdown: a server whose drain timed out reports it this way.
     pub fn set_exit_status(&self, code: i32) {
         if self.exit_code.get().is_none() {
             self.exit_code.set(Some(code));
         }
+    }
+
+    /// Starts shutdown ending with status `code` (unless one is set already): what a task that
+    /// handles shutdown itself does on a failure it cannot serve through (an application whose
+    /// ready hook failed). Its servers drain as after SIGTERM; the main task is not cancelled
+    /// while someone waits for the stop.
+    pub fn stop_with_status(&self, code: i32) {
+        self.set_exit_status(code);
+        self.begin_stop();
     }
 
     /// Registers `finalizer` to run at the end of every run that goes through the orderly path
@@ -146,8 +183,10 @@ impl Lifecycle {
         if self.exit_code.get().is_none() {
             self.exit_code.set(Some(code));
         }
-        if let Some(main) = self.main.borrow().as_ref() {
-            main.cancel();
+        if self.main_waits.get() == 0 {
+            if let Some(main) = self.main.borrow().as_ref() {
+                main.cancel();
+            }
         }
         self.begin_stop();
     }

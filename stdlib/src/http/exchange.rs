@@ -32,7 +32,7 @@ use super::observe::{self, method_label, Problem, RouteLabel};
 use super::request::Request;
 use super::response::{answer_of, Answer, Response, JSON, TEXT};
 use super::router::Lookup;
-use super::state::ServerState;
+use super::state::{BodyReservation, ServerState};
 use crate::log::Level;
 use crate::metrics::Finished;
 use crate::trace::{self, ServerRequest, ServerSpan};
@@ -183,7 +183,7 @@ async fn answer(
             return routed(response);
         }
     };
-    let (parts, body) = body;
+    let (parts, body, _reservation) = body;
     // The caller's remaining budget shortens this request's own timeout.
     let timeout = deadline::from_header(&parts.headers)
         .map_or(state.limits.request_timeout, |budget| {
@@ -450,12 +450,13 @@ async fn builtin(
 }
 
 /// The body, read in full up to the server's limit (413 beyond it, 400 when it breaks off) and
-/// within its deadline (408, and the connection closes: the rest of the body may still come).
+/// within its deadline (408, and the connection closes: the rest of the body may still come),
+/// with its share of the body budget (503 when that is spent).
 async fn read_body(
     state: &ServerState,
     request: hyper::Request<Incoming>,
     request_id: &str,
-) -> Result<(hyper::http::request::Parts, Bytes), HttpResponse> {
+) -> Result<(hyper::http::request::Parts, Bytes, Option<BodyReservation>), HttpResponse> {
     let limit = state.limits.body_limit;
     let declared = request
         .headers()
@@ -466,6 +467,17 @@ async fn read_body(
         return Err(error(413, "request body too large", request_id));
     }
     let (parts, body) = request.into_parts();
+    // Held until the exchange ends: the handler holds the body that long.
+    let reservation = if body.is_end_stream() {
+        None
+    } else {
+        let wanted = body.size_hint().exact().map_or(limit, |n| n as usize);
+        match state.body_budget.reserve(wanted.min(limit)) {
+            Some(reservation) => Some(reservation),
+            // Shed, as at the concurrency limit, rather than run the container out of memory.
+            None => return Err(refused(Refusal::Overloaded, request_id)),
+        }
+    };
     let read = tokio::time::timeout(
         state.limits.body_timeout,
         Limited::new(body, limit).collect(),
@@ -478,7 +490,7 @@ async fn read_body(
         )));
     };
     match read {
-        Ok(collected) => Ok((parts, collected.to_bytes())),
+        Ok(collected) => Ok((parts, collected.to_bytes(), reservation)),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>

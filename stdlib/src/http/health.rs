@@ -10,7 +10,8 @@
 //! cancelled) fails it. All checks of a probe run at once, each as its own task, so one slow
 //! dependency costs one timeout, not the sum; each reports its own duration. A result is reused for `cache` (default 1 s) so a
 //! storm of probes cannot overload a dependency. `/readyz` is 503 before the server serves and
-//! from the first moment of shutdown; `/startupz` is 200 once the server serves.
+//! from the first moment of shutdown; `/startupz` is 200 once the server serves. Under an
+//! `app.Application`, `/readyz` also waits for the `on_ready` hooks (`ready_held`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -63,6 +64,8 @@ pub struct HealthRegistry {
     pub serving: Cell<bool>,
     /// Shutdown has begun: readiness fails from now on.
     pub draining: Cell<bool>,
+    /// Readiness waits for something besides serving: an application's `on_ready` hooks.
+    pub ready_held: Cell<bool>,
 }
 
 impl Default for HealthRegistry {
@@ -72,6 +75,7 @@ impl Default for HealthRegistry {
             cache: Cell::new(Duration::from_secs(1)),
             serving: Cell::new(false),
             draining: Cell::new(false),
+            ready_held: Cell::new(false),
         }
     }
 }
@@ -89,7 +93,7 @@ impl HealthRegistry {
             Probe::Startup if !self.serving.get() => Some("starting"),
             Probe::Startup => return answer(200, "ok", &[]),
             Probe::Ready if self.draining.get() => Some("draining"),
-            Probe::Ready if !self.serving.get() => Some("starting"),
+            Probe::Ready if !self.serving.get() || self.ready_held.get() => Some("starting"),
             _ => None,
         };
         if let Some(state) = state {

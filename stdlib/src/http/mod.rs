@@ -13,15 +13,15 @@ pub(crate) mod deadline;
 mod error;
 mod exchange;
 pub(crate) mod headers;
-mod health;
+pub(crate) mod health;
 mod observe;
 mod prefixed;
 mod request;
 mod response;
 mod router;
 mod serve;
-mod server;
-mod state;
+pub(crate) mod server;
+pub(crate) mod state;
 
 /// The status of an `http.Error` value (`Err(http.Error(503))` counts as transient to a retry).
 pub(crate) fn error_status(value: &cn_runtime::Value) -> Option<u16> {
@@ -40,7 +40,7 @@ use cn_runtime::Vm;
 /// The server side's functions.
 static FUNCTIONS: &[Function] = &[
     Function::new("Server", server::new_server)
-        .doc("Server(addr=nil, body_limit=1048576, request_timeout=30.seconds, header_timeout=10.seconds, body_timeout=30.seconds, max_connections=10000, metrics_path=\"/metrics\", access_log=true, metrics=true, tracing=true)\nAn http server; `addr` nil means `:$PORT` (8080 when unset). Health, metrics, access logs and graceful shutdown are on by default.")
+        .doc("Server(addr=nil, body_limit=1048576, request_timeout=30.seconds, header_timeout=10.seconds, body_timeout=30.seconds, max_connections=, body_budget=, metrics_path=\"/metrics\", access_log=true, metrics=true, tracing=true)\nAn http server; `addr` nil means `:$PORT` (8080 when unset). Health, metrics, access logs and graceful shutdown are on by default; max_connections and body_budget (bytes of request bodies held at once) default to figures derived from the memory limit.")
         .params(Params::between(0, 1).keywords(&[
         "addr",
         "body_limit",
@@ -48,6 +48,7 @@ static FUNCTIONS: &[Function] = &[
         "header_timeout",
         "body_timeout",
         "max_connections",
+        "body_budget",
         "metrics_path",
         "access_log",
         "metrics",

@@ -1,7 +1,9 @@
 //! `http.Server`: configuration, routes and middleware, and `run()` with the shutdown sequence.
 //!
 //! `http.Server(addr=nil, body_limit=1 MiB, request_timeout=30 s, header_timeout=10 s,
-//! body_timeout=30 s, max_connections=10000, metrics_path="/metrics", access_log=true, metrics=true, tracing=true)`.
+//! body_timeout=30 s, max_connections=, body_budget=, metrics_path="/metrics", access_log=true,
+//! metrics=true, tracing=true)`. `max_connections` and `body_budget` (bytes of request bodies
+//! held at once) default to figures derived from the memory limit (runtime/defaults.rs).
 //! `addr` is `":8080"` (all interfaces), `"127.0.0.1:0"` (any free port), or nil for `":$PORT"`
 //! (8080 when `PORT` is unset). `metrics_path=nil` serves no metrics (another server, an admin
 //! port, can: every server exposes the same process-wide registry). `access_log`, `metrics` and
@@ -27,13 +29,14 @@ use std::time::Duration;
 
 use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType};
+use cn_runtime::tasks::{Lifecycle, VmRef};
 use cn_runtime::{Args, Fault, Value, Vm};
 
 use super::health::{HealthHandle, HealthRegistry};
 use super::observe::server_line;
 use super::router::Router;
 use super::serve;
-use super::state::{Limits, ServerState};
+use super::state::{BodyBudget, Limits, ServerState};
 use crate::log::Field;
 use crate::metrics::HttpMetrics;
 use crate::time::duration_option;
@@ -69,8 +72,9 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             ))),
         }
     };
+    let body_limit = positive("body_limit", 1 << 20)?;
     let limits = Limits {
-        body_limit: positive("body_limit", 1 << 20)?,
+        body_limit,
         request_timeout: duration_option(
             &args,
             usize::MAX,
@@ -84,8 +88,20 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             Duration::from_secs(10),
         )?,
         body_timeout: duration_option(&args, usize::MAX, "body_timeout", Duration::from_secs(30))?,
-        max_connections: positive("max_connections", 10_000)?,
+        max_connections: positive(
+            "max_connections",
+            crate::runtime::defaults::max_connections(),
+        )?,
     };
+    let body_budget = positive(
+        "body_budget",
+        crate::runtime::defaults::body_budget(body_limit),
+    )?;
+    if body_budget < body_limit {
+        return Err(Fault::new(format!(
+            "http.Server: body_budget ({body_budget}) is smaller than body_limit ({body_limit}): no body at the limit could ever be read"
+        )));
+    }
     let metrics_path = match args.named("metrics_path") {
         None => Some("/metrics".into()),
         Some(Value::Nil) => None,
@@ -122,6 +138,7 @@ pub fn new_server(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         record_metrics: switch("metrics")?,
         tracing: switch("tracing")?,
         admission: Default::default(),
+        body_budget: Rc::new(BodyBudget::new(body_budget)),
     }))))
 }
 
@@ -241,70 +258,151 @@ impl Server {
     }
 
     fn run(&self, vm: &mut Vm, args: &Args<'_>) -> Result<Value, Fault> {
+        let shutdown = Shutdown::from_args(args, "shutdown_timeout")?;
+        if crate::describe::active() {
+            // `cn build` asks what would be served; nothing is bound.
+            self.describe(&shutdown, Duration::ZERO);
+            return Ok(Value::Nil);
+        }
+        let listening = self.listen()?;
+        let handle = vm.handle();
+        let lifecycle = vm.lifecycle.clone();
+        let main_waits = lifecycle.main_waits(vm.current_task());
+        Ok(vm.suspend(async move {
+            let _main_waits = main_waits;
+            let _waiter = lifecycle.register_waiter();
+            listening.announce(&handle);
+            if !listening.serve(handle, &lifecycle, shutdown).await {
+                lifecycle.set_exit_status(1);
+            }
+            Ok(Value::Nil)
+        }))
+    }
+
+    /// Records the server for `cn build`'s describe run; `extra` is shutdown time spent after
+    /// the drain (an application's shutdown hooks), which the grace period must cover too.
+    pub(crate) fn describe(&self, shutdown: &Shutdown, extra: Duration) {
+        crate::describe::server(&crate::describe::Server {
+            addr: &self.0.addr,
+            port: self.0.bind.1,
+            metrics_path: self.0.metrics_path.as_deref(),
+            shutdown_delay: shutdown.delay_given.then_some(shutdown.delay),
+            shutdown_timeout: shutdown.timeout + extra,
+        });
+    }
+
+    /// Binds the server's port; the server counts as running until its serving ends.
+    pub(crate) fn listen(&self) -> Result<Listening, Fault> {
         if self.0.running.replace(true) {
             return Err(Fault::new("server.run: this server is already running"));
         }
-        let in_kubernetes = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
-        let default_delay = Duration::from_secs(if in_kubernetes { 5 } else { 0 });
-        let delay = duration_option(args, usize::MAX, "shutdown_delay", default_delay)?;
-        let timeout = duration_option(
-            args,
-            usize::MAX,
-            "shutdown_timeout",
-            Duration::from_secs(30),
-        )?;
         let (host, port) = &self.0.bind;
-        if crate::describe::active() {
-            // `cn build` asks what would be served; nothing is bound.
-            self.0.running.set(false);
-            crate::describe::server(&crate::describe::Server {
-                addr: &self.0.addr,
-                port: *port,
-                metrics_path: self.0.metrics_path.as_deref(),
-                shutdown_delay: args.named("shutdown_delay").map(|_| delay),
-                shutdown_timeout: timeout,
-            });
-            return Ok(Value::Nil);
-        }
-        let host = if host.is_empty() { "0.0.0.0" } else { host };
+        let host: &str = if host.is_empty() { "0.0.0.0" } else { host };
         // A name (`localhost`) is resolved here; each of its addresses is tried in turn.
-        let listener = std::net::TcpListener::bind((host, *port)).map_err(|e| {
+        let bound = std::net::TcpListener::bind((host, *port)).and_then(|listener| {
+            listener.set_nonblocking(true)?;
+            Ok(listener)
+        });
+        let listener = bound.map_err(|e| {
+            self.0.running.set(false);
             Fault::new(format!("server.run: cannot listen on {}: {e}", self.0.addr))
         })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Fault::new(format!("server.run: {e}")))?;
-        let local = listener.local_addr().ok();
-        self.0.local_addr.set(local);
-        let state = self.0.clone();
-        let handle = vm.handle();
-        let lifecycle = vm.lifecycle.clone();
-        Ok(vm.suspend(async move {
-            let listener = tokio::net::TcpListener::from_std(listener)
-                .map_err(|e| Fault::new(format!("server.run: {e}")))?;
-            let waiter = lifecycle.register_waiter();
-            let url = format!(
-                "http://{}",
-                local.map_or(state.addr.clone(), |a| a.to_string())
-            );
-            server_line(
-                &handle,
-                "http server listening",
-                &[("url", Field::Str(&url))],
-            );
-            crate::runtime::announce_limits(&handle.borrow());
-            let drained =
-                serve::serve(handle, state.clone(), listener, &lifecycle, delay, timeout).await;
-            drop(waiter);
-            if !drained {
-                lifecycle.set_exit_status(1);
+        self.0.local_addr.set(listener.local_addr().ok());
+        Ok(Listening {
+            state: self.0.clone(),
+            listener: Some(listener),
+        })
+    }
+}
+
+/// How a server shuts down: the propagation delay and the drain's timeout.
+#[derive(Clone)]
+pub(crate) struct Shutdown {
+    pub delay: Duration,
+    /// Whether the delay was given (its default depends on where the process runs).
+    pub delay_given: bool,
+    pub timeout: Duration,
+}
+
+impl Shutdown {
+    /// `shutdown_delay=` (default 5 s inside Kubernetes, 0 elsewhere) and the drain timeout
+    /// under the keyword `timeout_name` (default 30 s).
+    pub(crate) fn from_args(args: &Args<'_>, timeout_name: &str) -> Result<Shutdown, Fault> {
+        let default_delay = Duration::from_secs(if crate::runtime::in_kubernetes() {
+            5
+        } else {
+            0
+        });
+        Ok(Shutdown {
+            delay: duration_option(args, usize::MAX, "shutdown_delay", default_delay)?,
+            delay_given: args.named("shutdown_delay").is_some(),
+            timeout: duration_option(args, usize::MAX, timeout_name, Duration::from_secs(30))?,
+        })
+    }
+}
+
+/// A server whose port is bound, about to serve.
+/// Dropped (served or not), the server may run again.
+pub(crate) struct Listening {
+    pub state: Rc<ServerState>,
+    listener: Option<std::net::TcpListener>,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.state.running.set(false);
+        self.state.health.draining.set(false);
+        self.state.health.serving.set(false);
+        self.state.health.ready_held.set(false);
+    }
+}
+
+impl Listening {
+    /// The "http server listening" line (and, for the first server, the resource limits).
+    pub(crate) fn announce(&self, vm: &VmRef) {
+        let url = format!(
+            "http://{}",
+            self.state
+                .local_addr
+                .get()
+                .map_or(self.state.addr.clone(), |a| a.to_string())
+        );
+        server_line(vm, "http server listening", &[("url", Field::Str(&url))]);
+        crate::runtime::announce_limits(vm);
+    }
+
+    /// Serves until shutdown starts, then drains (serve.rs); false when the drain timed out.
+    /// The server may run again afterwards (a REPL entry interrupted with Ctrl-C).
+    pub(crate) async fn serve(
+        mut self,
+        vm: VmRef,
+        lifecycle: &Rc<Lifecycle>,
+        shutdown: Shutdown,
+    ) -> bool {
+        let state = self.state.clone();
+        let listener = self.listener.take().map(tokio::net::TcpListener::from_std);
+        match listener {
+            Some(Ok(listener)) => {
+                serve::serve(
+                    vm,
+                    state.clone(),
+                    listener,
+                    lifecycle,
+                    shutdown.delay,
+                    shutdown.timeout,
+                )
+                .await
             }
-            // Stopped (a REPL entry interrupted with Ctrl-C): it may run again.
-            state.running.set(false);
-            state.health.draining.set(false);
-            state.health.serving.set(false);
-            Ok(Value::Nil)
-        }))
+            Some(Err(e)) => {
+                server_line(
+                    &vm,
+                    "http server: cannot serve the bound socket",
+                    &[("error", Field::Str(&e.to_string()))],
+                );
+                false
+            }
+            None => false,
+        }
     }
 }
 

@@ -49,4 +49,45 @@ pub struct ServerState {
     pub tracing: bool,
     /// The rate and concurrency limits (`server.rate_limit`, `server.concurrency_limit`).
     pub admission: super::admission::Admission,
+    /// Bytes of request bodies held at once, at most (`body_budget=`).
+    pub body_budget: Rc<BodyBudget>,
+}
+
+/// The memory request bodies may take together: each body being read or handled holds a
+/// reservation of its declared length (the whole `body_limit` when it is chunked) until its
+/// exchange ends. `body_limit` alone bounds one request; this bounds many at once, which is
+/// what runs a container out of memory.
+pub struct BodyBudget {
+    total: usize,
+    in_use: Cell<usize>,
+}
+
+impl BodyBudget {
+    pub fn new(total: usize) -> BodyBudget {
+        BodyBudget {
+            total,
+            in_use: Cell::new(0),
+        }
+    }
+
+    /// Reserves `bytes`, or `None` when the budget has not that much left.
+    pub fn reserve(self: &Rc<Self>, bytes: usize) -> Option<BodyReservation> {
+        let in_use = self.in_use.get();
+        if bytes > self.total.saturating_sub(in_use) {
+            return None;
+        }
+        self.in_use.set(in_use + bytes);
+        Some(BodyReservation(self.clone(), bytes))
+    }
+}
+
+/// Bytes of the budget held until dropped.
+pub struct BodyReservation(Rc<BodyBudget>, usize);
+
+impl Drop for BodyReservation {
+    fn drop(&mut self) {
+        self.0
+            .in_use
+            .set(self.0.in_use.get().saturating_sub(self.1));
+    }
 }

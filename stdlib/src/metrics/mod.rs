@@ -6,6 +6,7 @@
 //! prometheus-client's types (`family`, `registry`); `exposition` renders them as OpenMetrics
 //! or as the Prometheus text format, and `names` holds the rules names must follow.
 
+pub(crate) mod app;
 pub mod controller;
 mod exemplar;
 mod exposition;

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::family::{Definition, Family};
-use super::{controller, http, names, process, resilience};
+use super::{app, controller, http, names, process, resilience};
 
 struct Registry {
     /// Families by exposed name; a `BTreeMap` so expositions list them sorted, like the Go client.
@@ -30,7 +30,8 @@ static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
         .iter()
         .chain(process::NAMES.iter())
         .chain(resilience::NAMES.iter())
-        .chain(controller::NAMES.iter());
+        .chain(controller::NAMES.iter())
+        .chain(app::NAMES.iter());
     for (name, kind) in automatic {
         for claim in names::claimed_names(name, *kind) {
             claimed.insert(claim, name.to_string());

@@ -4,6 +4,7 @@
 //! reference is `spec/runtime.md`.
 
 pub mod cgroup;
+pub mod defaults;
 
 use std::path::Path;
 
@@ -118,9 +119,10 @@ fn pod(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(Value::dict(out))
 }
 
-/// Logs the limits the process runs under, once, when the first server starts listening (a
-/// service's logs then say what it was given); nothing when no limit is set.
-pub fn announce_limits(vm: &Vm) {
+/// Logs the limits the process runs under and the http defaults derived from them, once, when
+/// the first server starts listening (a service's logs then say what it was given), and starts
+/// the memory watch; nothing when no limit is set.
+pub fn announce_limits(vm: &cn_runtime::tasks::VmRef) {
     static ANNOUNCED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let memory = cgroup::memory_limit(&Host);
     let cpu = cgroup::cpu_limit(&Host);
@@ -133,10 +135,19 @@ pub fn announce_limits(vm: &Vm) {
     let mut fields = Vec::new();
     if let Some(bytes) = memory {
         fields.push(("memory_limit_bytes", Field::Int(clamp(bytes))));
+        fields.push((
+            "http_max_connections",
+            Field::Int(defaults::max_connections() as i64),
+        ));
+        fields.push((
+            "http_body_budget_bytes",
+            Field::Int(clamp(defaults::body_budget(0) as u64)),
+        ));
     }
     if let Some(cores) = cpu {
         fields.push(("cpu_limit_cores", Field::Float(cores)));
     }
     fields.push(("in_kubernetes", Field::Bool(in_kubernetes())));
-    log::emit(vm, Level::Info, "resource limits", &fields);
+    log::emit(&vm.borrow(), Level::Info, "resource limits", &fields);
+    defaults::watch_memory(vm);
 }

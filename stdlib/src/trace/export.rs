@@ -31,7 +31,7 @@ type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// The queue and its worker.
 pub struct Exporter {
     config: ExportConfig,
-    resource: otlp::Resource,
+    resource: RefCell<otlp::Resource>,
     queue: RefCell<Vec<FinishedSpan>>,
     /// Spans dropped because the queue was full, not yet reported.
     dropped: Cell<u64>,
@@ -60,7 +60,7 @@ impl Exporter {
         let resource = otlp::resource(&config.resource);
         Exporter {
             config,
-            resource,
+            resource: RefCell::new(resource),
             queue: RefCell::new(Vec::new()),
             dropped: Cell::new(0),
             wake: Notify::new(),
@@ -69,6 +69,11 @@ impl Exporter {
             failing: Cell::new(false),
             client: RefCell::new(None),
         }
+    }
+
+    /// Replaces the resource later batches describe (an application named itself).
+    pub fn set_resource(&self, attributes: &[(String, String)]) {
+        *self.resource.borrow_mut() = otlp::resource(attributes);
     }
 
     /// Queues an ended span (or drops and counts it when the queue is full).
@@ -122,7 +127,7 @@ impl Exporter {
 
     /// POSTs one batch; failures are reported, never raised.
     async fn send(&self, batch: &[FinishedSpan]) {
-        let body = otlp::encode(&self.resource, batch);
+        let body = otlp::encode(&self.resource.borrow(), batch);
         let outcome = match self.request(body).and_then(|r| Ok((r, self.client()?))) {
             Ok((request, client)) => {
                 let exchange = async move {

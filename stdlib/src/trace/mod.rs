@@ -25,7 +25,7 @@ mod sampler;
 mod script;
 mod span;
 mod span_context;
-mod tracer;
+pub(crate) mod tracer;
 mod w3c;
 
 pub use current::{SPAN, SPAN_ID, TRACE_ID};

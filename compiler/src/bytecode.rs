@@ -81,6 +81,18 @@ pub enum Op {
     Mod,
     /// push a ** b
     Pow,
+    /// push a & b (ints)
+    BitAnd,
+    /// push a | b (ints)
+    BitOr,
+    /// push a ^ b (ints)
+    BitXor,
+    /// push a << b (ints)
+    Shl,
+    /// push a >> b (ints)
+    Shr,
+    /// push ~pop (ints)
+    Invert,
     /// push -pop
     Neg,
     /// push +pop (numbers only)

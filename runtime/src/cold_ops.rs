@@ -61,6 +61,11 @@ fn arithmetic(op: Op) -> Option<BinOp> {
         Op::FloorDiv => BinOp::FloorDiv,
         Op::Mod | Op::ModInt(_) => BinOp::Mod,
         Op::Pow => BinOp::Pow,
+        Op::BitAnd => BinOp::BitAnd,
+        Op::BitOr => BinOp::BitOr,
+        Op::BitXor => BinOp::BitXor,
+        Op::Shl => BinOp::Shl,
+        Op::Shr => BinOp::Shr,
         _ => return None,
     })
 }
@@ -173,7 +178,18 @@ impl Vm {
                 let n = stack.len();
                 stack.swap(n - 1, n - 2);
             }
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::FloorDiv | Op::Mod | Op::Pow => {
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::FloorDiv
+            | Op::Mod
+            | Op::Pow
+            | Op::BitAnd
+            | Op::BitOr
+            | Op::BitXor
+            | Op::Shl
+            | Op::Shr => {
                 let b = pop(stack);
                 let a = pop(stack);
                 let op = arithmetic(op).unwrap_or(BinOp::Add);
@@ -216,6 +232,10 @@ impl Vm {
             Op::Pos => {
                 let v = pop(stack);
                 stack.push(ops::plus(&v)?);
+            }
+            Op::Invert => {
+                let v = pop(stack);
+                stack.push(ops::invert(&v)?);
             }
             Op::Not => {
                 let v = pop(stack);

@@ -242,6 +242,9 @@ impl Vm {
                 Op::Mod => {
                     int_binary!(|x: i64, y: i64| if x >= 0 && y > 0 { Some(x % y) } else { None })
                 }
+                Op::BitAnd => int_binary!(|x: i64, y: i64| Some(x & y)),
+                Op::BitOr => int_binary!(|x: i64, y: i64| Some(x | y)),
+                Op::BitXor => int_binary!(|x: i64, y: i64| Some(x ^ y)),
                 Op::FloorDiv => {
                     int_binary!(|x: i64, y: i64| if x >= 0 && y > 0 { Some(x / y) } else { None })
                 }

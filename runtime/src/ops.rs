@@ -280,6 +280,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
     use Value::*;
     match (a, b) {
         (Int(x), Int(y)) => int_binary(op, *x, *y),
+        _ if op.is_bitwise() => Err(unsupported(op, a, b)),
         (Float(_), Float(_)) | (Int(_), Float(_)) | (Float(_), Int(_)) => {
             let (x, y) = (as_f64(a), as_f64(b));
             float_binary(op, x, y)
@@ -432,6 +433,31 @@ pub fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Fault> {
             let exp = u32::try_from(y).map_err(|_| overflow(op))?;
             x.checked_pow(exp).ok_or_else(|| overflow(op))?
         }
+        BinOp::BitAnd => x & y,
+        BinOp::BitOr => x | y,
+        BinOp::BitXor => x ^ y,
+        BinOp::Shl => {
+            if y < 0 {
+                return Err(Fault::new("negative shift count"));
+            }
+            if x == 0 {
+                0
+            } else {
+                // Past 63 bits, or bits shifted out: the result does not fit.
+                let shifted = u32::try_from(y)
+                    .ok()
+                    .and_then(|s| x.checked_shl(s))
+                    .filter(|r| r >> y == x);
+                shifted.ok_or_else(|| overflow(op))?
+            }
+        }
+        BinOp::Shr => {
+            if y < 0 {
+                return Err(Fault::new("negative shift count"));
+            }
+            // An arithmetic shift: past 63 bits only the sign is left.
+            x >> y.min(63)
+        }
     }))
 }
 
@@ -460,7 +486,20 @@ fn float_binary(op: BinOp, x: f64, y: f64) -> Result<Value, Fault> {
             float_divmod(x, y).1
         }
         BinOp::Pow => x.powf(y),
+        // `binary` answers these before floats are reached.
+        BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr => f64::NAN,
     }))
+}
+
+/// `~x`: the bitwise complement of an int (`-x - 1`).
+pub fn invert(v: &Value) -> Result<Value, Fault> {
+    match v {
+        Value::Int(i) => Ok(Value::Int(!i)),
+        other => Err(Fault::new(format!(
+            "bad operand type for unary ~: {}",
+            other.type_name()
+        ))),
+    }
 }
 
 /// Unary minus.

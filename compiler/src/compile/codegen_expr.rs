@@ -15,6 +15,11 @@ pub(super) fn binary_op(op: BinOp) -> Op {
         BinOp::FloorDiv => Op::FloorDiv,
         BinOp::Mod => Op::Mod,
         BinOp::Pow => Op::Pow,
+        BinOp::BitAnd => Op::BitAnd,
+        BinOp::BitOr => Op::BitOr,
+        BinOp::BitXor => Op::BitXor,
+        BinOp::Shl => Op::Shl,
+        BinOp::Shr => Op::Shr,
     }
 }
 
@@ -97,6 +102,7 @@ impl FnBuilder<'_> {
                 let op = match op {
                     UnaryOp::Neg => Op::Neg,
                     UnaryOp::Pos => Op::Pos,
+                    UnaryOp::Invert => Op::Invert,
                     UnaryOp::Not => Op::Not,
                 };
                 self.emit(op, span);

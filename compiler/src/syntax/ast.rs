@@ -435,6 +435,8 @@ pub enum UnaryOp {
     Neg,
     /// `+x`.
     Pos,
+    /// `~x` (ints only: `-x - 1`).
+    Invert,
     /// `not x`.
     Not,
 }
@@ -456,6 +458,26 @@ pub enum BinOp {
     Mod,
     /// `**`.
     Pow,
+    /// `&` (ints only).
+    BitAnd,
+    /// `|`.
+    BitOr,
+    /// `^`.
+    BitXor,
+    /// `<<` (an int shifted past 63 bits faults with an overflow).
+    Shl,
+    /// `>>` (arithmetic: the sign is kept).
+    Shr,
+}
+
+impl BinOp {
+    /// Whether this is one of the bitwise operators, defined on ints only.
+    pub fn is_bitwise(self) -> bool {
+        matches!(
+            self,
+            BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr
+        )
+    }
 }
 
 /// Comparison operators.
@@ -489,6 +511,11 @@ impl fmt::Display for BinOp {
             BinOp::FloorDiv => "//",
             BinOp::Mod => "%",
             BinOp::Pow => "**",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
         })
     }
 }
@@ -513,6 +540,7 @@ impl fmt::Display for UnaryOp {
         f.write_str(match self {
             UnaryOp::Neg => "-",
             UnaryOp::Pos => "+",
+            UnaryOp::Invert => "~",
             UnaryOp::Not => "not",
         })
     }

@@ -49,6 +49,14 @@ pub fn lex(source: &str, base: usize, fdepth: usize) -> Lexed {
         let span = lexer.span();
         let (start, end) = (span.start + base, span.end + base);
         match result {
+            Ok(Token::AmpAmp) => {
+                errors.push(c_operator("&&", "and", start, end));
+                tokens.push((start, Token::And, end));
+            }
+            Ok(Token::PipePipe) => {
+                errors.push(c_operator("||", "or", start, end));
+                tokens.push((start, Token::Or, end));
+            }
             Ok(token) => tokens.push((start, token, end)),
             // A run of bad characters is one mistake: report its first character only.
             Err(()) if start == last_error_end => last_error_end = end,
@@ -80,10 +88,21 @@ fn invalid_character(slice: &str, start: usize, end: usize) -> Diagnostic {
     match c {
         '!' => diag.with_help("use `not` for negation and `!=` for inequality"),
         '\\' => diag.with_help("to continue a line, wrap the expression in parentheses"),
-        '&' => diag.with_help("use `and` for logical and"),
         ';' => diag.with_help("statements end at the end of the line; remove the `;`"),
         _ => diag,
     }
+}
+
+/// `&&` or `||` written for `and` / `or`: reported, and read as the keyword so the rest of the
+/// line still parses.
+fn c_operator(written: &str, keyword: &str, start: usize, end: usize) -> Diagnostic {
+    Diagnostic::new(
+        "E0001",
+        format!("`{written}` is not an operator in cn"),
+        Span::new(start, end),
+    )
+    .with_label("not valid here")
+    .with_help(format!("use `{keyword}` for logical {keyword}"))
 }
 
 fn abs_span(lex: &Lexer<Token>) -> (usize, usize) {

@@ -166,6 +166,7 @@ const EXPRESSION_START: &[&str] = &[
     "\"{\"",
     "\"-\"",
     "\"+\"",
+    "\"~\"",
     "\"not\"",
     "\"spawn\"",
     "\"fn\"",
@@ -180,7 +181,7 @@ const EXPRESSION_START: &[&str] = &[
 const OPERATORS: &[&str] = &[
     "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"//\"", "\"%\"", "\"**\"", "\"==\"", "\"!=\"", "\"<\"",
     "\"<=\"", "\">\"", "\">=\"", "\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\"", "\".\"",
-    "\"?\"", "\"[\"", "\"(\"",
+    "\"?\"", "\"[\"", "\"(\"", "\"&\"", "\"|\"", "\"^\"", "\"<<\"", "\">>\"",
 ];
 
 /// Terminals that can start a statement (besides expression starts); a list of expected tokens

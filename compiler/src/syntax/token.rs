@@ -191,6 +191,42 @@ pub enum Token {
     /// `%=`.
     #[token("%=")]
     PercentAssign,
+    /// `&=`.
+    #[token("&=")]
+    AmpAssign,
+    /// `|=`.
+    #[token("|=")]
+    PipeAssign,
+    /// `^=`.
+    #[token("^=")]
+    CaretAssign,
+    /// `<<=`.
+    #[token("<<=")]
+    ShlAssign,
+    /// `>>=`.
+    #[token(">>=")]
+    ShrAssign,
+    /// `&&`: not an operator; the lexer reports it and reads `and` (C and JavaScript habit).
+    #[token("&&")]
+    AmpAmp,
+    /// `||`: reported, read as `or`.
+    #[token("||")]
+    PipePipe,
+    /// `&` (bitwise and).
+    #[token("&")]
+    Amp,
+    /// `^` (bitwise exclusive or).
+    #[token("^")]
+    Caret,
+    /// `~` (bitwise not).
+    #[token("~")]
+    Tilde,
+    /// `<<`.
+    #[token("<<")]
+    Shl,
+    /// `>>`.
+    #[token(">>")]
+    Shr,
     /// `+`.
     #[token("+")]
     Plus,
@@ -288,6 +324,18 @@ const FIXED: &[(&str, Token)] = &[
     ("/=", Token::SlashAssign),
     ("//=", Token::SlashSlashAssign),
     ("%=", Token::PercentAssign),
+    ("&=", Token::AmpAssign),
+    ("|=", Token::PipeAssign),
+    ("^=", Token::CaretAssign),
+    ("<<=", Token::ShlAssign),
+    (">>=", Token::ShrAssign),
+    ("&&", Token::AmpAmp),
+    ("||", Token::PipePipe),
+    ("&", Token::Amp),
+    ("^", Token::Caret),
+    ("~", Token::Tilde),
+    ("<<", Token::Shl),
+    (">>", Token::Shr),
     ("+", Token::Plus),
     ("-", Token::Minus),
     ("*", Token::Star),

@@ -301,6 +301,7 @@ impl Printer {
                 let name = match op {
                     UnaryOp::Neg => "neg",
                     UnaryOp::Pos => "pos",
+                    UnaryOp::Invert => "invert",
                     UnaryOp::Not => "not",
                 };
                 let _ = write!(self.out, "({name} ");

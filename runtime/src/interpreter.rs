@@ -50,6 +50,42 @@ fn store(slot: &mut Value, value: Value) {
     release(std::mem::replace(slot, value));
 }
 
+/// An int or a float as f64 (callers have matched one of the two).
+#[inline(always)]
+fn number(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}
+
+/// The comparisons answered without the general path, of the two values on top of `stack`:
+/// two ints; two floats (unless one is NaN and the comparison is an ordering, which faults);
+/// `==` and `!=` with `nil` or two bools on either side, by identity. `None`: ask `ops`.
+#[inline(always)]
+fn quick_compare(cmp: Cmp, stack: &[Value]) -> Option<bool> {
+    match stack {
+        [.., Value::Int(x), Value::Int(y)] => Some(int_compare(cmp, *x, *y)),
+        [.., Value::Float(x), Value::Float(y)] => match cmp {
+            Cmp::Eq => Some(x == y),
+            Cmp::Ne => Some(x != y),
+            _ => x
+                .partial_cmp(y)
+                .map(|order| int_compare(cmp, order as i64, 0)),
+        },
+        [.., a, b] if matches!(cmp, Cmp::Eq | Cmp::Ne) => {
+            let same = match (a, b) {
+                (Value::Nil, other) | (other, Value::Nil) => matches!(other, Value::Nil),
+                (Value::Bool(x), Value::Bool(y)) => x == y,
+                _ => return None,
+            };
+            Some(same == (cmp == Cmp::Eq))
+        }
+        _ => None,
+    }
+}
+
 #[inline(always)]
 fn int_compare(cmp: Cmp, x: i64, y: i64) -> bool {
     match cmp {
@@ -141,13 +177,35 @@ impl Vm {
                 }
             }};
         }
+        // Ints first; then floats, and an int with a float, computed as floats (what
+        // `ops::binary` does, minus its dispatch).
+        macro_rules! num_binary {
+            ($int:expr, $float:expr) => {{
+                match fiber.stack.as_mut_slice() {
+                    [.., Value::Int(x), Value::Int(y)] => {
+                        if let Some(r) = $int(*x, *y) {
+                            *x = r;
+                            discard(&mut fiber.stack);
+                            continue;
+                        }
+                    }
+                    [.., a @ (Value::Int(_) | Value::Float(_)), b @ (Value::Int(_) | Value::Float(_))] => {
+                        let r: f64 = $float(number(a), number(b));
+                        store(a, Value::Float(r));
+                        discard(&mut fiber.stack);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }};
+        }
         macro_rules! int_compare {
             ($cmp:expr) => {{
-                let n = fiber.stack.len();
-                if let [.., Value::Int(x), Value::Int(y)] = fiber.stack.as_slice() {
-                    let result = int_compare($cmp, *x, *y);
-                    fiber.stack.truncate(n - 1);
-                    fiber.stack[n - 2] = Value::Bool(result);
+                if let Some(result) = quick_compare($cmp, &fiber.stack) {
+                    discard(&mut fiber.stack);
+                    if let Some(top) = fiber.stack.last_mut() {
+                        store(top, Value::Bool(result));
+                    }
                     continue;
                 }
             }};
@@ -236,9 +294,23 @@ impl Vm {
                     }
                     continue;
                 }
-                Op::Add | Op::AddInPlace => int_binary!(i64::checked_add),
-                Op::Sub => int_binary!(i64::checked_sub),
-                Op::Mul => int_binary!(i64::checked_mul),
+                Op::Add | Op::AddInPlace => num_binary!(i64::checked_add, |x: f64, y: f64| x + y),
+                Op::Sub => num_binary!(i64::checked_sub, |x: f64, y: f64| x - y),
+                Op::Mul => num_binary!(i64::checked_mul, |x: f64, y: f64| x * y),
+                Op::Div => {
+                    // `/` is always a float; by zero it faults (the general path says so).
+                    if let [.., a @ (Value::Int(_) | Value::Float(_)), b @ (Value::Int(_) | Value::Float(_))] =
+                        fiber.stack.as_mut_slice()
+                    {
+                        let divisor = number(b);
+                        if divisor != 0.0 {
+                            let r = number(a) / divisor;
+                            store(a, Value::Float(r));
+                            discard(&mut fiber.stack);
+                            continue;
+                        }
+                    }
+                }
                 Op::Mod => {
                     int_binary!(|x: i64, y: i64| if x >= 0 && y > 0 { Some(x % y) } else { None })
                 }
@@ -293,10 +365,11 @@ impl Vm {
                 }
 
                 Op::JumpIf(cmp, target) | Op::JumpUnless(cmp, target) => {
-                    let n = fiber.stack.len();
-                    let holds = if let [.., Value::Int(x), Value::Int(y)] = fiber.stack.as_slice() {
-                        let holds = int_compare(cmp, *x, *y);
-                        fiber.stack.truncate(n - 2);
+                    let holds = if let Some(holds) = quick_compare(cmp, &fiber.stack) {
+                        // Released one by one: a record compared with nil is dropped out of
+                        // line, and an int costs nothing.
+                        discard(&mut fiber.stack);
+                        discard(&mut fiber.stack);
                         holds
                     } else {
                         match self.compare_slow(fiber, cmp) {

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod json;
 pub mod k8s;
 pub mod log;
+pub mod math;
 pub mod metrics;
 pub mod percent;
 pub mod resilience;
@@ -38,6 +39,7 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("log", log::module);
     log::install();
     log::report_drops_at_exit(vm);
+    vm.register_module("math", math::module);
     vm.register_module("metrics", metrics::module);
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);

@@ -31,7 +31,9 @@ fn to_int(name: &str, x: f64) -> Result<Value, Fault> {
             "math.{name}: cannot convert {x} to an int"
         )));
     }
-    if x < -9.223_372_036_854_775_808e18 || x >= 9.223_372_036_854_775_808e18 {
+    // i64::MIN and 2^63 are exact floats; everything in [MIN, 2^63) converts exactly.
+    let bound = i64::MIN as f64;
+    if !(bound..-bound).contains(&x) {
         return Err(Fault::new(format!(
             "math.{name}: {x} is out of the int range"
         )));

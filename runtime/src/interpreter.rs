@@ -465,6 +465,28 @@ impl Vm {
                         }
                     }
                 }
+                Op::SetIndex => {
+                    // `xs[i] = v` with an int index inside the list; anything else (a negative
+                    // or too large index, a dict, a fault) goes the general way.
+                    if let [.., Value::List(_), Value::Int(i)] = fiber.stack.as_slice() {
+                        let i = *i;
+                        discard(&mut fiber.stack);
+                        let list = fiber.stack.pop().unwrap_or_default();
+                        let value = fiber.stack.pop().unwrap_or_default();
+                        if let (Value::List(items), Ok(at)) = (&list, usize::try_from(i)) {
+                            let mut items = items.borrow_mut();
+                            if let Some(slot) = items.get_mut(at) {
+                                store(slot, value);
+                                drop(items);
+                                release(list);
+                                continue;
+                            }
+                        }
+                        fiber.stack.push(value);
+                        fiber.stack.push(list);
+                        fiber.stack.push(Value::Int(i));
+                    }
+                }
                 Op::GetIndex => {
                     let len = fiber.stack.len();
                     if let [.., Value::List(items), Value::Int(i)] = fiber.stack.as_slice() {

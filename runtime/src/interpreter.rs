@@ -1,8 +1,9 @@
 //! The dispatch loop: one `match` over the instruction set, as in Lua's `luaV_execute`.
 //!
-//! Only the common case of each hot instruction lives here: int arithmetic and comparisons,
-//! locals and globals, record fields, list iteration, calls of script functions with exact arity,
-//! plain returns. Anything else falls through to [`Vm::cold_op`] (in `cold_ops.rs`), which
+//! Only the common case of each hot instruction lives here: arithmetic and comparisons on ints,
+//! floats and an int with a float (`quick_compare`, `num_binary!`), `==`/`!=` against nil or
+//! bools, locals and globals, record fields, list reads and in-range list stores, list
+//! iteration, calls of script functions with exact arity, plain returns. Anything else falls through to [`Vm::cold_op`] (in `cold_ops.rs`), which
 //! implements every instruction in full. Two habits keep this loop fast and must be kept:
 //! nothing on a fast path calls an out-of-line function (so the loop's state stays in registers),
 //! and values known to be inline (ints, bools) are never dropped through `Value`'s drop glue.

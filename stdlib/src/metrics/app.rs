@@ -7,9 +7,7 @@
 //! collide with them and with scripts' own labels; `* on(instance) group_left(app) app_info`
 //! joins it where a query wants it, as Prometheus's own `*_build_info` metrics are used.
 
-use std::sync::Arc;
-
-use super::family::{Child, Definition, Family, Kind};
+use super::family::{Child, Kind};
 use super::registry;
 
 /// The reserved names.
@@ -20,14 +18,7 @@ pub(crate) const NAMES: [(&str, Kind); 2] = [
 
 fn gauge(index: usize, help: &str, labels: &[&str], values: Vec<String>, value: f64) {
     let (name, kind) = NAMES[index];
-    let family: Arc<Family> = registry::register_automatic(Definition {
-        name: name.into(),
-        help: help.into(),
-        kind,
-        labels: labels.iter().map(|l| l.to_string()).collect(),
-        buckets: Vec::new(),
-    });
-    if let Child::Gauge(gauge) = family.child(values) {
+    if let Child::Gauge(gauge) = registry::automatic(name, kind, help, labels).child(values) {
         gauge.set(value);
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::family::{
-    Child, CounterHandle, Definition, Family, GaugeHandle, HistogramHandle, Kind, DEFAULT_BUCKETS,
+    Child, CounterHandle, Family, GaugeHandle, HistogramHandle, Kind, DEFAULT_BUCKETS,
 };
 use super::registry;
 
@@ -19,16 +19,7 @@ pub(crate) const NAMES: [(&str, Kind); 4] = [
 
 fn family(index: usize, help: &str, labels: &[&str]) -> Arc<Family> {
     let (name, kind) = NAMES[index];
-    registry::register_automatic(Definition {
-        name: name.into(),
-        help: help.into(),
-        kind,
-        labels: labels.iter().map(|l| l.to_string()).collect(),
-        buckets: match kind {
-            Kind::Histogram => DEFAULT_BUCKETS.to_vec(),
-            _ => Vec::new(),
-        },
-    })
+    registry::automatic(name, kind, help, labels)
 }
 
 /// One controller's handles.

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use super::family::{Definition, Family};
+use super::family::{Definition, Family, Kind};
 use super::{app, controller, http, names, process, resilience};
 
 struct Registry {
@@ -24,15 +24,19 @@ struct Registry {
     claimed: HashMap<String, String>,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
-    let mut claimed = HashMap::new();
-    let automatic = http::NAMES
+/// The runtime's own families: their names are reserved from the start.
+fn automatic_names() -> impl Iterator<Item = &'static (&'static str, Kind)> {
+    http::NAMES
         .iter()
         .chain(process::NAMES.iter())
         .chain(resilience::NAMES.iter())
         .chain(controller::NAMES.iter())
-        .chain(app::NAMES.iter());
-    for (name, kind) in automatic {
+        .chain(app::NAMES.iter())
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
+    let mut claimed = HashMap::new();
+    for (name, kind) in automatic_names() {
         for claim in names::claimed_names(name, *kind) {
             claimed.insert(claim, name.to_string());
         }
@@ -100,12 +104,22 @@ pub(crate) fn register(definition: Definition) -> Result<Arc<Family>, String> {
 }
 
 fn is_automatic(name: &str) -> bool {
-    http::NAMES
-        .iter()
-        .chain(process::NAMES.iter())
-        .chain(resilience::NAMES.iter())
-        .chain(controller::NAMES.iter())
-        .any(|(n, _)| *n == name)
+    automatic_names().any(|(n, _)| *n == name)
+}
+
+/// One of the runtime's own families, `name` of `kind` from a `NAMES` table, registered on first
+/// use (histograms get the default buckets).
+pub(crate) fn automatic(name: &str, kind: Kind, help: &str, labels: &[&str]) -> Arc<Family> {
+    register_automatic(Definition {
+        name: name.into(),
+        help: help.into(),
+        kind,
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        buckets: match kind {
+            Kind::Histogram => super::family::DEFAULT_BUCKETS.to_vec(),
+            _ => Vec::new(),
+        },
+    })
 }
 
 /// Registers (or finds) one of the runtime's own families, whose names are reserved; never fails.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::family::{Child, Definition, Family, GaugeHandle, Kind};
+use super::family::{Child, Family, GaugeHandle, Kind};
 use super::registry;
 
 /// The reserved names.
@@ -17,13 +17,7 @@ pub(crate) const NAMES: [(&str, Kind); 4] = [
 
 fn family(index: usize, help: &str, labels: &[&str]) -> Arc<Family> {
     let (name, kind) = NAMES[index];
-    registry::register_automatic(Definition {
-        name: name.into(),
-        help: help.into(),
-        kind,
-        labels: labels.iter().map(|l| l.to_string()).collect(),
-        buckets: Vec::new(),
-    })
+    registry::automatic(name, kind, help, labels)
 }
 
 /// `resilience_circuit_state{name}`: 0 closed, 1 open, 2 half-open.

@@ -46,14 +46,7 @@ fn inside_runc_the_limits_are_the_ones_config_json_sets() {
     config["linux"]["resources"]["cpu"] = serde_json::json!({"quota": 50000, "period": 100000});
     std::fs::write(&path, config.to_string()).expect("write config.json");
     let id = format!("cn-limits-{}", std::process::id());
-    let done = common::finish(
-        Command::new("runc")
-            .args(["run", "--bundle"])
-            .arg(&dir)
-            .arg(&id),
-        None,
-        Duration::from_secs(120),
-    );
+    let done = common::finish(&mut runc_run(&dir, &id), None, Duration::from_secs(120));
     let _ = Command::new("runc").args(["delete", "-f", &id]).status();
     assert_eq!(
         done.stdout, "268435456 0.5 true\ntrue true\nnil false\n",
@@ -73,12 +66,7 @@ fn inside_runc_the_limits_are_the_ones_config_json_sets() {
         namespaces.retain(|n| n["type"] != "network");
     }
     std::fs::write(&path, config.to_string()).expect("write config.json");
-    let service = common::Script::start_command(
-        Command::new("runc")
-            .args(["run", "--bundle"])
-            .arg(&dir)
-            .arg(&id),
-    );
+    let service = common::Script::start_command(&mut runc_run(&dir, &id));
     let port = service.server_port();
     let limits = service.wait_log_msg("resource limits", &mut Vec::new());
     assert_eq!(
@@ -123,12 +111,7 @@ fn inside_runc_the_limits_are_the_ones_config_json_sets() {
     config["process"]["args"] = serde_json::json!(["/cn", "run", "/app/grow.cn"]);
     config["linux"]["resources"]["memory"] = serde_json::json!({"limit": 64 << 20});
     std::fs::write(&path, config.to_string()).expect("write config.json");
-    let service = common::Script::start_command(
-        Command::new("runc")
-            .args(["run", "--bundle"])
-            .arg(&dir)
-            .arg(&id),
-    );
+    let service = common::Script::start_command(&mut runc_run(&dir, &id));
     service.expect_line("grown past 92%");
     let warning = service.wait_log_msg("memory use passed 90% of the limit", &mut Vec::new());
     assert_eq!(warning["level"], "warn", "{warning}");
@@ -147,6 +130,13 @@ fn inside_runc_the_limits_are_the_ones_config_json_sets() {
     );
     let _ = Command::new("runc").args(["delete", "-f", &id]).status();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `runc run` of the bundle in `dir` as container `id`.
+fn runc_run(dir: &std::path::Path, id: &str) -> Command {
+    let mut command = Command::new("runc");
+    command.args(["run", "--bundle"]).arg(dir).arg(id);
+    command
 }
 
 /// Grows to 92 % of its limit and stays there for a few watch intervals.

@@ -110,15 +110,9 @@ fn crossed(used: u64, limit: u64, warned: bool) -> (bool, bool) {
     }
 }
 
-/// Starts the memory watch (once per process, and only when a memory limit is set).
-pub fn watch_memory(vm: &VmRef) {
-    static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    let Some(limit) = cgroup::memory_limit(&Host) else {
-        return;
-    };
-    if STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        return;
-    }
+/// Starts the memory watch against `limit` (the caller, `announce_limits`, runs once per
+/// process).
+pub fn watch_memory(vm: &VmRef, limit: u64) {
     let vm = vm.clone();
     tokio::task::spawn_local(async move {
         let mut warned = false;

@@ -124,11 +124,13 @@ fn pod(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
 /// the memory watch; nothing when no limit is set.
 pub fn announce_limits(vm: &cn_runtime::tasks::VmRef) {
     static ANNOUNCED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    // Decided once: later servers read no cgroup file.
+    if ANNOUNCED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     let memory = cgroup::memory_limit(&Host);
     let cpu = cgroup::cpu_limit(&Host);
-    if (memory.is_none() && cpu.is_none())
-        || ANNOUNCED.swap(true, std::sync::atomic::Ordering::Relaxed)
-    {
+    if memory.is_none() && cpu.is_none() {
         return;
     }
     use crate::log::{self, Field, Level};
@@ -149,5 +151,7 @@ pub fn announce_limits(vm: &cn_runtime::tasks::VmRef) {
     }
     fields.push(("in_kubernetes", Field::Bool(in_kubernetes())));
     log::emit(&vm.borrow(), Level::Info, "resource limits", &fields);
-    defaults::watch_memory(vm);
+    if let Some(limit) = memory {
+        defaults::watch_memory(vm, limit);
+    }
 }

@@ -37,6 +37,30 @@ fn release_heap(value: Value) {
     drop(value);
 }
 
+/// Pushes `value`, growing the stack out of line; the value is written straight into its slot
+/// (through `Vec::push` it was assembled in a stack temporary first and reloaded as one 16-byte
+/// move, which stalls on store forwarding).
+macro_rules! push {
+    ($stack:expr, $value:expr) => {{
+        let value: Value = $value;
+        let len = $stack.len();
+        if len == $stack.capacity() {
+            grow(&mut $stack);
+        }
+        // SAFETY: the check above leaves room for one more value past `len`.
+        unsafe {
+            $stack.as_mut_ptr().add(len).write(value);
+            $stack.set_len(len + 1);
+        }
+    }};
+}
+
+#[cold]
+#[inline(never)]
+fn grow(stack: &mut Vec<Value>) {
+    stack.reserve(1);
+}
+
 /// Pops a value the caller knows is inline (an int it just read).
 #[inline(always)]
 fn discard(stack: &mut Vec<Value>) {
@@ -107,16 +131,28 @@ const BUDGET: u32 = 20_000;
 impl Vm {
     /// The dispatch loop proper: runs the top frame of `fiber` until the frame at depth `stop`
     /// returns, a fault occurs, or a cleanup frame finishes during unwinding.
+    #[allow(unsafe_code)]
     pub(crate) fn dispatch(&mut self, fiber: &mut Fiber, stop: usize) -> Stop {
         let Some(frame) = fiber.frames.last() else {
             return Stop::Returned(Value::Nil);
         };
-        let mut closure: Rc<Closure> = frame.closure.clone();
-        let mut ops: Rc<[Op]> = closure.code.ops.clone();
+        // The running function, borrowed from the top frame (which owns it) rather than counted:
+        // a call and a return then cost no reference counting here. `code!()` reads it.
+        let mut closure: *const Closure = Rc::as_ptr(&frame.closure);
+        // SAFETY (for every `code!()`, `captures!()` and `ops.add(ip)` below): the top frame owns
+        // the closure `closure` points to, and the loop reloads both pointers whenever the top
+        // frame changes; `Code::ops` ends in a terminator and every jump target is inside it
+        // (`vm::verified_ops`), so `ip` never leaves the slice.
+        let mut ops: *const Op = frame.closure.code.ops.as_ptr();
         let mut ip = frame.ip;
         let mut base = frame.base;
         let mut budget = BUDGET;
 
+        macro_rules! code {
+            () => {
+                unsafe { &(*closure).code }
+            };
+        }
         macro_rules! save_ip {
             () => {
                 if let Some(f) = fiber.frames.last_mut() {
@@ -129,8 +165,8 @@ impl Vm {
                 let Some(frame) = fiber.frames.last() else {
                     return Stop::Returned(Value::Nil);
                 };
-                closure = frame.closure.clone();
-                ops = closure.code.ops.clone();
+                closure = Rc::as_ptr(&frame.closure);
+                ops = frame.closure.code.ops.as_ptr();
                 ip = frame.ip;
                 base = frame.base;
             }};
@@ -140,11 +176,12 @@ impl Vm {
                 let callee: Rc<Closure> = $callee;
                 let locals = callee.code.proto.locals as usize;
                 base = $base;
-                if locals > $argc {
-                    fiber.stack.resize(base + locals, Value::Undefined);
+                // The callee's other locals start unassigned (usually a few: pushed inline).
+                for _ in $argc..locals {
+                    push!(fiber.stack, Value::Undefined);
                 }
-                ops = callee.code.ops.clone();
-                closure = callee.clone();
+                ops = callee.code.ops.as_ptr();
+                closure = Rc::as_ptr(&callee);
                 fiber.push_frame(callee, base, $ret, FrameKind::Call);
                 ip = 0;
                 budget -= 1;
@@ -213,30 +250,30 @@ impl Vm {
         }
 
         loop {
-            let op = ops[ip];
+            let op = unsafe { *ops.add(ip) };
             ip += 1;
             match op {
                 Op::SmallInt(n) => {
-                    fiber.stack.push(Value::Int(n as i64));
+                    push!(fiber.stack, Value::Int(n as i64));
                     continue;
                 }
                 Op::Const(k) => {
-                    fiber.stack.push(closure.code.consts[k as usize].clone());
+                    push!(fiber.stack, code!().consts[k as usize].clone());
                     continue;
                 }
                 Op::Nil => {
-                    fiber.stack.push(Value::Nil);
+                    push!(fiber.stack, Value::Nil);
                     continue;
                 }
                 Op::True | Op::False => {
-                    fiber.stack.push(Value::Bool(op == Op::True));
+                    push!(fiber.stack, Value::Bool(op == Op::True));
                     continue;
                 }
                 Op::LoadLocal(n) => {
                     let v = &fiber.stack[base + n as usize];
                     if !matches!(v, Value::Undefined) {
                         let v = v.clone();
-                        fiber.stack.push(v);
+                        push!(fiber.stack, v);
                         continue;
                     }
                 }
@@ -245,16 +282,16 @@ impl Vm {
                     let y = &fiber.stack[base + b as usize];
                     if !matches!(x, Value::Undefined) && !matches!(y, Value::Undefined) {
                         let (x, y) = (x.clone(), y.clone());
-                        fiber.stack.push(x);
-                        fiber.stack.push(y);
+                        push!(fiber.stack, x);
+                        push!(fiber.stack, y);
                         continue;
                     }
                 }
                 Op::LoadLocalAttr(slot, n) => {
                     if let Value::Record(record) = &fiber.stack[base + slot as usize] {
-                        if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
+                        if let Some(i) = record.ty.field_index(code!().names[n as usize]) {
                             let v = record.fields.borrow()[i].clone();
-                            fiber.stack.push(v);
+                            push!(fiber.stack, v);
                             continue;
                         }
                     }
@@ -268,7 +305,7 @@ impl Vm {
                 Op::LoadGlobal(n) => {
                     let v = &self.globals[n as usize];
                     if !matches!(v, Value::Undefined) {
-                        fiber.stack.push(v.clone());
+                        push!(fiber.stack, v.clone());
                         continue;
                     }
                 }
@@ -279,13 +316,13 @@ impl Vm {
                     continue;
                 }
                 Op::LoadBuiltin(n) => {
-                    fiber.stack.push(self.builtins[n as usize].clone());
+                    push!(fiber.stack, self.builtins[n as usize].clone());
                     continue;
                 }
                 Op::LoadCapture(n) => {
-                    let v = closure.captures[n as usize].borrow().clone();
+                    let v = unsafe { &(*closure).captures }[n as usize].borrow().clone();
                     if !matches!(v, Value::Undefined) {
-                        fiber.stack.push(v);
+                        push!(fiber.stack, v);
                         continue;
                     }
                 }
@@ -335,7 +372,7 @@ impl Vm {
                             x.checked_sub(k as i64)
                         };
                         if let Some(r) = r {
-                            fiber.stack.push(Value::Int(r));
+                            push!(fiber.stack, Value::Int(r));
                             continue;
                         }
                     }
@@ -343,7 +380,7 @@ impl Vm {
                 Op::AddLocalConst(slot, k) => {
                     if let (Value::Int(x), Value::Int(y)) = (
                         &mut fiber.stack[base + slot as usize],
-                        &closure.code.consts[k as usize],
+                        &code!().consts[k as usize],
                     ) {
                         if let Some(r) = x.checked_add(*y) {
                             *x = r;
@@ -393,8 +430,9 @@ impl Vm {
                         }
                         continue;
                     }
-                    fiber.stack.push(fiber.stack[base + slot as usize].clone());
-                    fiber.stack.push(Value::Int(k as i64));
+                    let x = fiber.stack[base + slot as usize].clone();
+                    push!(fiber.stack, x);
+                    push!(fiber.stack, Value::Int(k as i64));
                     match self.compare_slow(fiber, Cmp::Lt) {
                         Ok(true) => {}
                         Ok(false) => ip = target as usize,
@@ -444,7 +482,7 @@ impl Vm {
                 Op::GetAttr(n) => {
                     let top = fiber.stack.len() - 1;
                     if let Value::Record(record) = &fiber.stack[top] {
-                        if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
+                        if let Some(i) = record.ty.field_index(code!().names[n as usize]) {
                             let v = record.fields.borrow()[i].clone();
                             if let Value::Record(record) =
                                 std::mem::replace(&mut fiber.stack[top], v)
@@ -458,7 +496,7 @@ impl Vm {
                 Op::SetAttr(n) => {
                     let len = fiber.stack.len();
                     if let [.., value, Value::Record(record)] = fiber.stack.as_slice() {
-                        if let Some(i) = record.ty.field_index(closure.code.names[n as usize]) {
+                        if let Some(i) = record.ty.field_index(code!().names[n as usize]) {
                             let value = value.clone();
                             store(&mut record.fields.borrow_mut()[i], value);
                             fiber.stack.truncate(len - 2);
@@ -483,9 +521,9 @@ impl Vm {
                                 continue;
                             }
                         }
-                        fiber.stack.push(value);
-                        fiber.stack.push(list);
-                        fiber.stack.push(Value::Int(i));
+                        push!(fiber.stack, value);
+                        push!(fiber.stack, list);
+                        push!(fiber.stack, Value::Int(i));
                     }
                 }
                 Op::GetIndex => {
@@ -545,14 +583,14 @@ impl Vm {
                         Value::Type(ty) if ty.fields.len() == argc => {
                             let ty = ty.clone();
                             let fields = fiber.stack.split_off(fiber.stack.len() - argc);
-                            fiber.stack.push(Record::value(ty, fields));
+                            push!(fiber.stack, Record::value(ty, fields));
                             continue;
                         }
                         _ => {}
                     }
                 }
                 Op::CallMethod(n, argc) => {
-                    let name = closure.code.names[n as usize];
+                    let name = code!().names[n as usize];
                     let argc = argc as usize;
                     let receiver = fiber.stack.len() - argc - 1;
                     match (&fiber.stack[receiver], name) {
@@ -588,7 +626,7 @@ impl Vm {
                                     None => Value::Nil,
                                 };
                                 fiber.stack.truncate(receiver);
-                                fiber.stack.push(v);
+                                push!(fiber.stack, v);
                                 continue;
                             }
                         }
@@ -612,7 +650,7 @@ impl Vm {
                                 discard(&mut fiber.stack);
                             }
                         }
-                        fiber.stack.push(value);
+                        push!(fiber.stack, value);
                         reload!();
                         continue;
                     }
@@ -688,7 +726,7 @@ impl Vm {
                         _ => Ok(StreamStep::Done),
                     };
                     match next {
-                        Ok(StreamStep::Item(v)) => fiber.stack.push(v),
+                        Ok(StreamStep::Item(v)) => push!(fiber.stack, v),
                         Ok(StreamStep::Done) => ip = target as usize,
                         Ok(StreamStep::Wait(wait)) => {
                             self.wait_for_stream(fiber, wait);
@@ -709,7 +747,7 @@ impl Vm {
                         if *current < *end {
                             let value = *current;
                             *current += 1;
-                            fiber.stack.push(Value::Int(value));
+                            push!(fiber.stack, Value::Int(value));
                         } else {
                             ip = target as usize;
                         }
@@ -722,7 +760,7 @@ impl Vm {
             }
             // The general form of the instruction.
             save_ip!();
-            match self.cold_op(fiber, &closure.code, base, op) {
+            match self.cold_op(fiber, code!(), base, op) {
                 Ok(Flow::Next) => {
                     if self.suspended.is_some() {
                         // A native asked to wait: its placeholder result goes, the driver

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::rc::{Rc, Weak};
 
-use cn_compiler::bytecode::{Constant, FunctionProto};
+use cn_compiler::bytecode::{Constant, FunctionProto, Op};
 use cn_compiler::compile::{compile_source, CompileEnv, GlobalSlots, ModuleScope};
 use cn_compiler::Diagnostic;
 
@@ -267,7 +267,7 @@ fn load_runtime_code(proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code
         keyword_lists.push(keywords);
     }
     Rc::new(Code {
-        ops: Rc::from(proto.code.as_slice()),
+        ops: verified_ops(&proto.code),
         consts: consts.into_boxed_slice(),
         names: proto.names.iter().map(|n| Symbol::intern(n)).collect(),
         params: proto.params.iter().map(|n| Symbol::intern(n)).collect(),
@@ -275,6 +275,48 @@ fn load_runtime_code(proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code
         file: file.clone(),
         proto,
     })
+}
+
+/// The instructions as the dispatch loop reads them, without bounds checks: the compiler ends
+/// every function with `Return` and jumps only inside it, and this makes sure of both, so `ip`
+/// cannot leave the slice. (A function that did not end in a terminator, or a jump to its end,
+/// gets `Nil; Return` appended; a jump past the end is pointed there too.)
+fn verified_ops(code: &[Op]) -> Rc<[Op]> {
+    let len = code.len() as u32;
+    let ends = matches!(code.last(), Some(Op::Return | Op::Jump(_)));
+    let mut ops = code.to_vec();
+    let mut needs_tail = !ends;
+    for op in &mut ops {
+        if let Some(target) = jump_target(op) {
+            if *target >= len {
+                debug_assert!(*target == len, "jump past the end of a function");
+                *target = len;
+                needs_tail = true;
+            }
+        }
+    }
+    if needs_tail {
+        ops.extend([Op::Nil, Op::Return]);
+    }
+    Rc::from(ops)
+}
+
+/// Where `op` may jump to, if it jumps.
+fn jump_target(op: &mut Op) -> Option<&mut u32> {
+    match op {
+        Op::Jump(t)
+        | Op::JumpIfFalse(t)
+        | Op::JumpIfTrue(t)
+        | Op::JumpIfFalseOrPop(t)
+        | Op::JumpIfTrueOrPop(t)
+        | Op::JumpUnless(_, t)
+        | Op::JumpIf(_, t)
+        | Op::JumpUnlessLocalLtInt(_, _, t)
+        | Op::ForIter(t)
+        | Op::ForIterLocal(_, t)
+        | Op::ForRange(_, t) => Some(t),
+        _ => None,
+    }
 }
 
 impl Vm {

@@ -61,6 +61,7 @@ impl Vm {
             .map(|name| (Symbol::intern(name), values.next().unwrap_or_default()))
             .collect();
         Ok(Value::Type(Rc::new(RecordType {
+            id: crate::inline_cache::next_type_id(),
             name: proto.name.clone(),
             fields,
             methods,

@@ -14,6 +14,7 @@ use cn_compiler::bytecode::{Cmp, Op};
 
 use crate::cold_ops::Flow;
 use crate::fiber::{Fiber, FrameKind, MAX_FRAMES};
+use crate::inline_cache;
 use crate::native::StreamStep;
 use crate::object::{Closure, Iter, Record};
 use crate::symbol;
@@ -37,19 +38,22 @@ fn release_heap(value: Value) {
     drop(value);
 }
 
-/// Pushes `value`, growing the stack out of line; the value is written straight into its slot
-/// (through `Vec::push` it was assembled in a stack temporary first and reloaded as one 16-byte
-/// move, which stalls on store forwarding).
+/// Pushes a value, growing the stack out of line. The value expression is evaluated after the
+/// capacity check, straight into its slot: evaluated first, it must survive the possible call to
+/// `grow`, so it was assembled in a stack temporary (a one-byte store for `nil`) and reloaded as
+/// one 16-byte move, which stalls on store forwarding (17 % of the List benchmark).
 macro_rules! push {
     ($stack:expr, $value:expr) => {{
-        let value: Value = $value;
         let len = $stack.len();
         if len == $stack.capacity() {
             grow(&mut $stack);
         }
-        // SAFETY: the check above leaves room for one more value past `len`.
+        // SAFETY: the check above leaves room for one more value past `len`, and the length
+        // covers the slot only once it is written.
+        #[allow(unused_unsafe)]
         unsafe {
-            $stack.as_mut_ptr().add(len).write(value);
+            let slot = $stack.as_mut_ptr().add(len);
+            slot.write($value);
             $stack.set_len(len + 1);
         }
     }};
@@ -61,11 +65,21 @@ fn grow(stack: &mut Vec<Value>) {
     stack.reserve(1);
 }
 
-/// Pops a value the caller knows is inline (an int it just read).
+/// Pops and drops the top value; an inline one (an int it just read) is not even read.
 #[inline(always)]
+#[allow(unsafe_code)]
 fn discard(stack: &mut Vec<Value>) {
-    if let Some(v) = stack.pop() {
-        release(v);
+    match stack.last() {
+        Some(v) if v.is_inline() => {
+            // SAFETY: shortening the vector forgets the last value, which owns nothing.
+            unsafe { stack.set_len(stack.len() - 1) }
+        }
+        Some(_) => {
+            if let Some(v) = stack.pop() {
+                release_heap(v);
+            }
+        }
+        None => {}
     }
 }
 
@@ -289,7 +303,11 @@ impl Vm {
                 }
                 Op::LoadLocalAttr(slot, n) => {
                     if let Value::Record(record) = &fiber.stack[base + slot as usize] {
-                        if let Some(i) = record.ty.field_index(code!().names[n as usize]) {
+                        if let Some(i) = inline_cache::field(
+                            &code!().sites[ip - 1],
+                            &record.ty,
+                            code!().names[n as usize],
+                        ) {
                             let v = record.fields.borrow()[i].clone();
                             push!(fiber.stack, v);
                             continue;
@@ -326,10 +344,22 @@ impl Vm {
                         continue;
                     }
                 }
-                Op::Pop => {
-                    if let Some(v) = fiber.stack.pop() {
-                        release(v);
+                Op::Dup => {
+                    if let Some(top) = fiber.stack.last() {
+                        let v = top.clone();
+                        push!(fiber.stack, v);
+                        continue;
                     }
+                }
+                Op::Swap => {
+                    let len = fiber.stack.len();
+                    if len >= 2 {
+                        fiber.stack.swap(len - 1, len - 2);
+                        continue;
+                    }
+                }
+                Op::Pop => {
+                    discard(&mut fiber.stack);
                     continue;
                 }
                 Op::Add | Op::AddInPlace => num_binary!(i64::checked_add, |x: f64, y: f64| x + y),
@@ -461,11 +491,11 @@ impl Vm {
                     continue;
                 }
                 Op::JumpIfFalse(target) | Op::JumpIfTrue(target) => {
-                    if let Some(v) = fiber.stack.pop() {
+                    if let Some(v) = fiber.stack.last() {
                         if v.truthy() == matches!(op, Op::JumpIfTrue(_)) {
                             ip = target as usize;
                         }
-                        release(v);
+                        discard(&mut fiber.stack);
                     }
                     continue;
                 }
@@ -482,7 +512,11 @@ impl Vm {
                 Op::GetAttr(n) => {
                     let top = fiber.stack.len() - 1;
                     if let Value::Record(record) = &fiber.stack[top] {
-                        if let Some(i) = record.ty.field_index(code!().names[n as usize]) {
+                        if let Some(i) = inline_cache::field(
+                            &code!().sites[ip - 1],
+                            &record.ty,
+                            code!().names[n as usize],
+                        ) {
                             let v = record.fields.borrow()[i].clone();
                             if let Value::Record(record) =
                                 std::mem::replace(&mut fiber.stack[top], v)
@@ -496,7 +530,11 @@ impl Vm {
                 Op::SetAttr(n) => {
                     let len = fiber.stack.len();
                     if let [.., value, Value::Record(record)] = fiber.stack.as_slice() {
-                        if let Some(i) = record.ty.field_index(code!().names[n as usize]) {
+                        if let Some(i) = inline_cache::field(
+                            &code!().sites[ip - 1],
+                            &record.ty,
+                            code!().names[n as usize],
+                        ) {
                             let value = value.clone();
                             store(&mut record.fields.borrow_mut()[i], value);
                             fiber.stack.truncate(len - 2);
@@ -595,7 +633,11 @@ impl Vm {
                     let receiver = fiber.stack.len() - argc - 1;
                     match (&fiber.stack[receiver], name) {
                         (Value::Record(record), _) => {
-                            if let Some(Value::Function(method)) = record.ty.method(name) {
+                            let found =
+                                inline_cache::method(&code!().sites[ip - 1], &record.ty, name);
+                            if let Some((_, Value::Function(method))) =
+                                found.and_then(|i| record.ty.methods.get(i))
+                            {
                                 if method.code.params.len() == argc + 1
                                     && fiber.frames.len() < MAX_FRAMES
                                 {

@@ -2,7 +2,7 @@
 //! the standard library builds on.
 //!
 //! Layout: `value` and `object` define what values are; `interpreter` is the dispatch loop,
-//! `fiber` its frames, `call`/`attr`/`items`/`ops`/`iter` the operations it delegates to;
+//! `fiber` its frames, `inline_cache` what its instructions remember, `call`/`attr`/`items`/`ops`/`iter` the operations it delegates to;
 //! `builtins` and `methods` are the functions scripts see; `vm` ties it together; `tasks` runs
 //! fibers concurrently on tokio and is what the CLI drives.
 
@@ -16,6 +16,7 @@ pub mod dict;
 pub mod fault;
 pub mod fiber;
 pub mod format;
+pub mod inline_cache;
 mod interpreter;
 pub mod items;
 pub mod iter;

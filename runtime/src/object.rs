@@ -33,6 +33,8 @@ pub struct Code {
     pub keyword_lists: Box<[Rc<[Symbol]>]>,
     /// The file the function was defined in.
     pub file: Rc<SourceFile>,
+    /// One inline cache per instruction (see `inline_cache`).
+    pub sites: crate::inline_cache::Sites,
 }
 
 /// A script function value: code plus captured cells and evaluated defaults.
@@ -157,6 +159,8 @@ impl FieldInfo {
 
 /// A `type Name:` definition.
 pub struct RecordType {
+    /// Unique among all types ever made (`inline_cache` keys on it).
+    pub id: u32,
     /// The type name.
     pub name: Rc<str>,
     /// Fields in declaration order.

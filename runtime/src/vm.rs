@@ -266,8 +266,10 @@ fn load_runtime_code(proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code
         });
         keyword_lists.push(keywords);
     }
+    let ops = verified_ops(&proto.code);
     Rc::new(Code {
-        ops: verified_ops(&proto.code),
+        sites: crate::inline_cache::sites(ops.len()),
+        ops,
         consts: consts.into_boxed_slice(),
         names: proto.names.iter().map(|n| Symbol::intern(n)).collect(),
         params: proto.params.iter().map(|n| Symbol::intern(n)).collect(),

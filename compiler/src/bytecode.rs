@@ -135,6 +135,11 @@ pub enum Op {
     JumpIf(Cmp, u32),
     /// unless L\[a\] < k jump n: JumpUnlessLocalLtInt(a, k, n)
     JumpUnlessLocalLtInt(u8, i16, u32),
+    /// if pop is nil jump n (`x == nil` and `x != nil` feeding a branch, against the constant
+    /// they name, as Lua's EQK compares with a constant)
+    JumpIfNil(u32),
+    /// unless pop is nil jump n
+    JumpUnlessNil(u32),
 
     // ---- control flow ----
     /// jump n

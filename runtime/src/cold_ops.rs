@@ -544,7 +544,9 @@ impl Vm {
             | Op::JumpIfTrueOrPop(_)
             | Op::JumpUnless(..)
             | Op::JumpIf(..)
-            | Op::JumpUnlessLocalLtInt(..) => {
+            | Op::JumpUnlessLocalLtInt(..)
+            | Op::JumpIfNil(_)
+            | Op::JumpUnlessNil(_) => {
                 return Err(Fault::new(
                     "internal error: control-flow instruction on the slow path",
                 ));

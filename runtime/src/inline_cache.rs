@@ -4,7 +4,8 @@
 //! Every instruction of a function has one [`Site`] beside it (`Code::sites`, indexed like
 //! `Code::ops`). An attribute read or write on a record (`GetAttr`, `SetAttr`, `LoadLocalAttr`)
 //! caches the receiver's type id and the field's index; a method call on a record
-//! (`CallMethod`) caches the type id and the method's index. The next run compares one integer:
+//! (`CallMethod`) caches the type id and the method's index, or the index of the field that
+//! holds the function called (a callback stored in a record). The next run compares one integer:
 //! the same type answers from the cache, any other receiver (another type, a dict, a module)
 //! takes the general path, which also refills the cache, so a site that sees two types keeps
 //! working and only loses speed. Type ids are never reused, so a cache cannot outlive its type
@@ -48,15 +49,47 @@ pub fn field(site: &Cell<Site>, ty: &RecordType, name: Symbol) -> Option<usize> 
     fill(site, ty, ty.field_index(name))
 }
 
-/// The index of method `name` of `ty` (in `ty.methods`), from the cache when the site last saw
-/// `ty`.
+/// What `record.name(...)` calls: a method of the type, or a field holding a function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callee {
+    /// Index into `ty.methods`.
+    Method(usize),
+    /// Index into the record's fields.
+    Field(usize),
+}
+
+/// Set in a cached index that names a field rather than a method.
+const FIELD: u32 = 1 << 31;
+
+/// What `name` names on records of `ty` when called, from the cache when the site last saw `ty`.
+/// A method wins over a field, as in attribute reads.
 #[inline(always)]
-pub fn method(site: &Cell<Site>, ty: &RecordType, name: Symbol) -> Option<usize> {
+pub fn callee(site: &Cell<Site>, ty: &RecordType, name: Symbol) -> Option<Callee> {
     let seen = site.get();
     if seen.ty == ty.id {
-        return Some(seen.index as usize);
+        let index = (seen.index & !FIELD) as usize;
+        return Some(if seen.index & FIELD == 0 {
+            Callee::Method(index)
+        } else {
+            Callee::Field(index)
+        });
     }
-    fill(site, ty, ty.methods.iter().position(|(n, _)| *n == name))
+    fill_callee(site, ty, name)
+}
+
+#[cold]
+#[inline(never)]
+fn fill_callee(site: &Cell<Site>, ty: &RecordType, name: Symbol) -> Option<Callee> {
+    let found = match ty.methods.iter().position(|(n, _)| *n == name) {
+        Some(i) => Callee::Method(i),
+        None => Callee::Field(ty.field_index(name)?),
+    };
+    let index = match found {
+        Callee::Method(i) => i as u32,
+        Callee::Field(i) => i as u32 | FIELD,
+    };
+    site.set(Site { ty: ty.id, index });
+    Some(found)
 }
 
 #[cold]

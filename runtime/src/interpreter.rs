@@ -473,6 +473,15 @@ impl Vm {
                     }
                     continue;
                 }
+                Op::JumpIfNil(target) | Op::JumpUnlessNil(target) => {
+                    if let Some(v) = fiber.stack.last() {
+                        if matches!(v, Value::Nil) == matches!(op, Op::JumpIfNil(_)) {
+                            ip = target as usize;
+                        }
+                        discard(&mut fiber.stack);
+                    }
+                    continue;
+                }
                 Op::Jump(target) => {
                     let target = target as usize;
                     if target < ip {
@@ -633,19 +642,43 @@ impl Vm {
                     let receiver = fiber.stack.len() - argc - 1;
                     match (&fiber.stack[receiver], name) {
                         (Value::Record(record), _) => {
-                            let found =
-                                inline_cache::method(&code!().sites[ip - 1], &record.ty, name);
-                            if let Some((_, Value::Function(method))) =
-                                found.and_then(|i| record.ty.methods.get(i))
-                            {
-                                if method.code.params.len() == argc + 1
-                                    && fiber.frames.len() < MAX_FRAMES
-                                {
-                                    // The receiver becomes local 0 (`self`) where it stands.
-                                    save_ip!();
-                                    let method = method.clone();
-                                    enter!(method, receiver, receiver, argc + 1);
+                            let site = &code!().sites[ip - 1];
+                            match inline_cache::callee(site, &record.ty, name) {
+                                Some(inline_cache::Callee::Method(i)) => {
+                                    if let Some((_, Value::Function(method))) =
+                                        record.ty.methods.get(i)
+                                    {
+                                        if method.code.params.len() == argc + 1
+                                            && fiber.frames.len() < MAX_FRAMES
+                                        {
+                                            // The receiver becomes local 0 (`self`) where it
+                                            // stands.
+                                            save_ip!();
+                                            let method = method.clone();
+                                            enter!(method, receiver, receiver, argc + 1);
+                                        }
+                                    }
                                 }
+                                Some(inline_cache::Callee::Field(i)) => {
+                                    // A function kept in a field: called like `Call`, the
+                                    // record's slot becomes the callee's.
+                                    let field = match record.fields.borrow().get(i) {
+                                        Some(Value::Function(f))
+                                            if f.code.params.len() == argc
+                                                && fiber.frames.len() < MAX_FRAMES =>
+                                        {
+                                            Some(f.clone())
+                                        }
+                                        _ => None,
+                                    };
+                                    if let Some(f) = field {
+                                        save_ip!();
+                                        let record = std::mem::take(&mut fiber.stack[receiver]);
+                                        release(record);
+                                        enter!(f, receiver + 1, receiver, argc);
+                                    }
+                                }
+                                None => {}
                             }
                         }
                         (Value::List(_), symbol::APPEND) if argc == 1 => {

@@ -314,6 +314,8 @@ fn jump_target(op: &mut Op) -> Option<&mut u32> {
         | Op::JumpUnless(_, t)
         | Op::JumpIf(_, t)
         | Op::JumpUnlessLocalLtInt(_, _, t)
+        | Op::JumpIfNil(t)
+        | Op::JumpUnlessNil(t)
         | Op::ForIter(t)
         | Op::ForIterLocal(_, t)
         | Op::ForRange(_, t) => Some(t),

@@ -149,6 +149,13 @@ impl<'r> FnBuilder<'r> {
                     Op::JumpUnlessLocalLtInt(slot as u8, k as i16, target),
                 )
             }
+            // `== nil` / `!= nil` feeding a branch: nil equals only nil, so no comparison runs.
+            (_, Some(Op::Nil), Op::JumpUnless(Cmp::Ne, target) | Op::JumpIf(Cmp::Eq, target)) => {
+                (n - 1, Op::JumpIfNil(target))
+            }
+            (_, Some(Op::Nil), Op::JumpUnless(Cmp::Eq, target) | Op::JumpIf(Cmp::Ne, target)) => {
+                (n - 1, Op::JumpUnlessNil(target))
+            }
             (_, Some(Op::LoadLocal(slot)), Op::GetAttr(name)) if slot <= u16::MAX as u32 => {
                 (n - 1, Op::LoadLocalAttr(slot as u16, name))
             }
@@ -196,6 +203,8 @@ impl<'r> FnBuilder<'r> {
             Op::JumpUnless(cmp, _) => Op::JumpUnless(cmp, target),
             Op::JumpIf(cmp, _) => Op::JumpIf(cmp, target),
             Op::JumpUnlessLocalLtInt(slot, k, _) => Op::JumpUnlessLocalLtInt(slot, k, target),
+            Op::JumpIfNil(_) => Op::JumpIfNil(target),
+            Op::JumpUnlessNil(_) => Op::JumpUnlessNil(target),
             Op::ForIter(_) => Op::ForIter(target),
             Op::ForIterLocal(slot, _) => Op::ForIterLocal(slot, target),
             Op::ForRange(slot, _) => Op::ForRange(slot, target),

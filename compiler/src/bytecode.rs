@@ -6,6 +6,14 @@
 //! operands), so the dispatch loop is one `match` over a `Copy` enum. Spans live in a side array,
 //! one per instruction, read only when something goes wrong.
 //!
+//! Specialisation happens beside the instructions, not in them: the compiler fuses common
+//! shapes into general superinstructions (a local with a small constant, compare-and-branch,
+//! compare with nil), and at run time the dispatch loop answers each instruction's common
+//! operand types inline and keeps one inline cache per instruction (`cn_runtime::inline_cache`:
+//! the record type id and field or method index an attribute or method site saw last). A site
+//! whose operands change type takes the general path, which computes the same answer or fault
+//! and refills the cache; nothing is rewritten, so there is nothing to deoptimise.
+//!
 //! Notation below: `push`/`pop` act on the operand stack; `L[n]` is local slot n; `G[n]` is global
 //! slot n (one table for the whole process); `K[n]` is constant n; `N[n]` is name n; `C[n]` is
 //! captured cell n of the running closure. Jump targets are absolute instruction indexes.

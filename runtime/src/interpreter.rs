@@ -3,10 +3,13 @@
 //! Only the common case of each hot instruction lives here: arithmetic and comparisons on ints,
 //! floats and an int with a float (`quick_compare`, `num_binary!`), `==`/`!=` against nil or
 //! bools, locals and globals, record fields, list reads and in-range list stores, list
-//! iteration, calls of script functions with exact arity, plain returns. Anything else falls through to [`Vm::cold_op`] (in `cold_ops.rs`), which
-//! implements every instruction in full. Two habits keep this loop fast and must be kept:
-//! nothing on a fast path calls an out-of-line function (so the loop's state stays in registers),
-//! and values known to be inline (ints, bools) are never dropped through `Value`'s drop glue.
+//! iteration, calls of script functions with exact arity, plain returns. Anything else falls
+//! through to [`Vm::cold_op`] (in `cold_ops.rs`), which implements every instruction in full.
+//! `stack.rs` holds the loop's stack moves, `numbers.rs` the operator cases it answers.
+//!
+//! Two habits keep this loop fast and must be kept: nothing on a fast path calls an out-of-line
+//! function (so the loop's state stays in registers), and values known to be inline (ints,
+//! bools) are never dropped through `Value`'s drop glue.
 
 use std::rc::Rc;
 
@@ -22,120 +25,11 @@ use crate::unwind::{ReturnOutcome, Stop};
 use crate::value::Value;
 use crate::vm::Vm;
 
-/// Drops a value that is usually inline without calling drop glue in that case.
-#[inline(always)]
-fn release(value: Value) {
-    if value.is_inline() {
-        std::mem::forget(value);
-    } else {
-        release_heap(value);
-    }
-}
+mod numbers;
+mod stack;
 
-#[cold]
-#[inline(never)]
-fn release_heap(value: Value) {
-    drop(value);
-}
-
-/// Pushes a value, growing the stack out of line. The value expression is evaluated after the
-/// capacity check, straight into its slot: evaluated first, it must survive the possible call to
-/// `grow`, so it was assembled in a stack temporary (a one-byte store for `nil`) and reloaded as
-/// one 16-byte move, which stalls on store forwarding (17 % of the List benchmark).
-macro_rules! push {
-    ($stack:expr, $value:expr) => {{
-        let len = $stack.len();
-        if len == $stack.capacity() {
-            grow(&mut $stack);
-        }
-        // SAFETY: the check above leaves room for one more value past `len`, and the length
-        // covers the slot only once it is written.
-        #[allow(unused_unsafe)]
-        unsafe {
-            let slot = $stack.as_mut_ptr().add(len);
-            slot.write($value);
-            $stack.set_len(len + 1);
-        }
-    }};
-}
-
-#[cold]
-#[inline(never)]
-fn grow(stack: &mut Vec<Value>) {
-    stack.reserve(1);
-}
-
-/// Pops and drops the top value; an inline one (an int it just read) is not even read.
-#[inline(always)]
-#[allow(unsafe_code)]
-fn discard(stack: &mut Vec<Value>) {
-    match stack.last() {
-        Some(v) if v.is_inline() => {
-            // SAFETY: shortening the vector forgets the last value, which owns nothing.
-            unsafe { stack.set_len(stack.len() - 1) }
-        }
-        Some(_) => {
-            if let Some(v) = stack.pop() {
-                release_heap(v);
-            }
-        }
-        None => {}
-    }
-}
-
-/// Writes `value` into `slot`, dropping the old value cheaply when it was inline.
-#[inline(always)]
-fn store(slot: &mut Value, value: Value) {
-    release(std::mem::replace(slot, value));
-}
-
-/// An int or a float as f64 (callers have matched one of the two).
-#[inline(always)]
-fn number(v: &Value) -> f64 {
-    match v {
-        Value::Int(i) => *i as f64,
-        Value::Float(f) => *f,
-        _ => f64::NAN,
-    }
-}
-
-/// The comparisons answered without the general path, of the two values on top of `stack`:
-/// two ints; two floats (unless one is NaN and the comparison is an ordering, which faults);
-/// `==` and `!=` with `nil` or two bools on either side, by identity. `None`: ask `ops`.
-#[inline(always)]
-fn quick_compare(cmp: Cmp, stack: &[Value]) -> Option<bool> {
-    match stack {
-        [.., Value::Int(x), Value::Int(y)] => Some(int_compare(cmp, *x, *y)),
-        [.., Value::Float(x), Value::Float(y)] => match cmp {
-            Cmp::Eq => Some(x == y),
-            Cmp::Ne => Some(x != y),
-            _ => x
-                .partial_cmp(y)
-                .map(|order| int_compare(cmp, order as i64, 0)),
-        },
-        [.., a, b] if matches!(cmp, Cmp::Eq | Cmp::Ne) => {
-            let same = match (a, b) {
-                (Value::Nil, other) | (other, Value::Nil) => matches!(other, Value::Nil),
-                (Value::Bool(x), Value::Bool(y)) => x == y,
-                _ => return None,
-            };
-            Some(same == (cmp == Cmp::Eq))
-        }
-        _ => None,
-    }
-}
-
-#[inline(always)]
-fn int_compare(cmp: Cmp, x: i64, y: i64) -> bool {
-    match cmp {
-        Cmp::Lt => x < y,
-        Cmp::Le => x <= y,
-        Cmp::Gt => x > y,
-        Cmp::Ge => x >= y,
-        Cmp::Eq => x == y,
-        Cmp::Ne => x != y,
-    }
-}
+use numbers::{number, quick_compare};
+use stack::{discard, push, release, store};
 
 /// Back edges and calls a fiber runs before it yields to other tasks and timers (about a
 /// millisecond of work): often enough that a busy loop cannot starve a ticker, rarely enough

@@ -1,0 +1,54 @@
+//! The operator cases the dispatch loop answers itself: comparisons of ints, floats, nil and
+//! bools, and numbers read as floats for mixed arithmetic.
+
+use cn_compiler::bytecode::Cmp;
+
+use crate::value::Value;
+
+/// An int or a float as f64 (callers have matched one of the two).
+#[inline(always)]
+pub(super) fn number(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}
+
+/// The comparisons answered without the general path, of the two values on top of `stack`:
+/// two ints; two floats (unless one is NaN and the comparison is an ordering, which faults);
+/// `==` and `!=` with `nil` or two bools on either side, by identity. `None`: ask `ops`.
+#[inline(always)]
+pub(super) fn quick_compare(cmp: Cmp, stack: &[Value]) -> Option<bool> {
+    match stack {
+        [.., Value::Int(x), Value::Int(y)] => Some(int_compare(cmp, *x, *y)),
+        [.., Value::Float(x), Value::Float(y)] => match cmp {
+            Cmp::Eq => Some(x == y),
+            Cmp::Ne => Some(x != y),
+            _ => x
+                .partial_cmp(y)
+                .map(|order| int_compare(cmp, order as i64, 0)),
+        },
+        [.., a, b] if matches!(cmp, Cmp::Eq | Cmp::Ne) => {
+            let same = match (a, b) {
+                (Value::Nil, other) | (other, Value::Nil) => matches!(other, Value::Nil),
+                (Value::Bool(x), Value::Bool(y)) => x == y,
+                _ => return None,
+            };
+            Some(same == (cmp == Cmp::Eq))
+        }
+        _ => None,
+    }
+}
+
+#[inline(always)]
+pub(super) fn int_compare(cmp: Cmp, x: i64, y: i64) -> bool {
+    match cmp {
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+        Cmp::Eq => x == y,
+        Cmp::Ne => x != y,
+    }
+}

@@ -43,6 +43,11 @@ pub fn get(object: &Value, index: &Value) -> Result<Value, Fault> {
         }
         Value::Str(s) => {
             let i = int_index("str", index)?;
+            if crate::ascii_cache::is_ascii(s) {
+                return position(i, s.len())
+                    .map(|p| Value::str(char::from(s.as_bytes()[p])))
+                    .ok_or_else(|| out_of_range("str", i, s.len()));
+            }
             let count = s.chars().count();
             position(i, count)
                 .and_then(|p| s.chars().nth(p))
@@ -170,9 +175,14 @@ pub fn slice(object: &Value, lo: &Value, hi: &Value, step: &Value) -> Result<Val
             ))
         }
         Value::Str(s) => {
-            if s.is_ascii() {
+            if crate::ascii_cache::is_ascii(s) {
                 let bytes = s.as_bytes();
                 let picks = slice_positions(bytes.len(), lo, hi, step)?;
+                if let (Some(&first), Some(&last)) = (picks.first(), picks.last()) {
+                    if first <= last && last - first + 1 == picks.len() {
+                        return Ok(Value::str(&s[first..=last]));
+                    }
+                }
                 let out: String = picks.into_iter().map(|p| bytes[p] as char).collect();
                 return Ok(Value::str(out));
             }

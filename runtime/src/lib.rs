@@ -7,6 +7,7 @@
 //! fibers concurrently on tokio and is what the CLI drives.
 
 pub mod args;
+pub mod ascii_cache;
 mod attr;
 pub mod builtins;
 mod call;

@@ -38,7 +38,7 @@ pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 pub(super) fn len(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let n = match args.value(0)? {
         Value::Str(s) => {
-            if s.is_ascii() {
+            if crate::ascii_cache::is_ascii(s) {
                 s.len()
             } else {
                 s.chars().count()

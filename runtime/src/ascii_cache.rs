@@ -6,6 +6,7 @@
 //! the loop quadratic. The answer for the last string is kept here, so such a loop scans its
 //! input once. The entry holds a `Weak`, which keeps the string's allocation from being reused
 //! while it is cached, so a different string at the same address can never be taken for it.
+//! The one-character strings such a loop produces are shared, one per ASCII character.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -32,5 +33,17 @@ pub fn is_ascii(s: &Rc<String>) -> bool {
         let ascii = s.is_ascii();
         *last = Some((Rc::downgrade(s), ascii));
         ascii
+    })
+}
+
+thread_local! {
+    static CHARS: Vec<Rc<String>> = (0u8..128).map(|b| Rc::new(char::from(b).to_string())).collect();
+}
+
+/// The one-character string of ASCII byte `b`, shared rather than allocated for each `s[i]`.
+pub fn ascii_char(b: u8) -> crate::value::Value {
+    CHARS.with(|chars| match chars.get(usize::from(b)) {
+        Some(s) => crate::value::Value::Str(s.clone()),
+        None => crate::value::Value::str(char::from(b)),
     })
 }

@@ -45,7 +45,7 @@ pub fn get(object: &Value, index: &Value) -> Result<Value, Fault> {
             let i = int_index("str", index)?;
             if crate::ascii_cache::is_ascii(s) {
                 return position(i, s.len())
-                    .map(|p| Value::str(char::from(s.as_bytes()[p])))
+                    .map(|p| crate::ascii_cache::ascii_char(s.as_bytes()[p]))
                     .ok_or_else(|| out_of_range("str", i, s.len()));
             }
             let count = s.chars().count();

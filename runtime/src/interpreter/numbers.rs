@@ -1,6 +1,8 @@
 //! The operator cases the dispatch loop answers itself: comparisons of ints, floats, nil and
 //! bools, and numbers read as floats for mixed arithmetic.
 
+use std::rc::Rc;
+
 use cn_compiler::bytecode::Cmp;
 
 use crate::value::Value;
@@ -17,7 +19,7 @@ pub(super) fn number(v: &Value) -> f64 {
 
 /// The comparisons answered without the general path, of the two values on top of `stack`:
 /// two ints; two floats (unless one is NaN and the comparison is an ordering, which faults);
-/// `==` and `!=` with `nil` or two bools on either side, by identity. `None`: ask `ops`.
+/// `==` and `!=` with `nil` or two bools on either side, by identity, and of two strings. `None`: ask `ops`.
 #[inline(always)]
 pub(super) fn quick_compare(cmp: Cmp, stack: &[Value]) -> Option<bool> {
     match stack {
@@ -33,6 +35,7 @@ pub(super) fn quick_compare(cmp: Cmp, stack: &[Value]) -> Option<bool> {
             let same = match (a, b) {
                 (Value::Nil, other) | (other, Value::Nil) => matches!(other, Value::Nil),
                 (Value::Bool(x), Value::Bool(y)) => x == y,
+                (Value::Str(x), Value::Str(y)) => Rc::ptr_eq(x, y) || same_text(x, y),
                 _ => return None,
             };
             Some(same == (cmp == Cmp::Eq))
@@ -51,4 +54,18 @@ pub(super) fn int_compare(cmp: Cmp, x: i64, y: i64) -> bool {
         Cmp::Eq => x == y,
         Cmp::Ne => x != y,
     }
+}
+
+/// String equality without a call to `memcmp` for the short strings most comparisons are
+/// about (a parser's `c == "n"`), where the call cost more than the comparison.
+#[inline(always)]
+fn same_text(x: &str, y: &str) -> bool {
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    if x.len() != y.len() {
+        return false;
+    }
+    if x.len() <= 8 {
+        return x.iter().zip(y).all(|(a, b)| a == b);
+    }
+    x == y
 }

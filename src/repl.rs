@@ -39,6 +39,7 @@ const KEYWORDS: &[&str] = &[
     "and",
     "or",
     "not",
+    "is",
     "true",
     "false",
     "nil",

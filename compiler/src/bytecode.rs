@@ -123,6 +123,10 @@ pub enum Op {
     In,
     /// push a not in b
     NotIn,
+    /// push whether a and b are the same object (`a is b`; the same value for inline values)
+    Is,
+    /// push not (a is b)
+    IsNot,
     /// L\[a\] := L\[a\] + K\[b\] without touching the stack (`i = i + 1`, `i += 1` on locals)
     AddLocalConst(u16, u32),
     /// push L\[a\] + k (`n - 1`, `i + 2` on a local): LocalAddInt(a, k)

@@ -258,6 +258,11 @@ impl Vm {
                 };
                 stack.push(Value::Bool(result));
             }
+            Op::Is | Op::IsNot => {
+                let b = pop(stack);
+                let a = pop(stack);
+                stack.push(Value::Bool(a.is_same(&b) == (op == Op::Is)));
+            }
             Op::In | Op::NotIn => {
                 let haystack = pop(stack);
                 let needle = pop(stack);

@@ -318,6 +318,16 @@ impl Vm {
                 Op::Ge => int_compare!(Cmp::Ge),
                 Op::Eq => int_compare!(Cmp::Eq),
                 Op::Ne => int_compare!(Cmp::Ne),
+                Op::Is | Op::IsNot => {
+                    if let [.., a, b] = fiber.stack.as_slice() {
+                        let same = a.is_same(b) == (op == Op::Is);
+                        discard(&mut fiber.stack);
+                        if let Some(top) = fiber.stack.last_mut() {
+                            store(top, Value::Bool(same));
+                        }
+                        continue;
+                    }
+                }
                 Op::Not => {
                     if let Some(top) = fiber.stack.last_mut() {
                         let truthy = top.truthy();

@@ -110,6 +110,36 @@ impl Clone for Value {
 }
 
 impl Value {
+    /// `self is other`: the same heap object, or for values kept inline (nil, bools, ints,
+    /// floats, durations) the same value of the same type (a float by its bits, so `nan is nan`).
+    pub fn is_same(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Nil, Nil) | (Undefined, Undefined) => true,
+            (Bool(x), Bool(y)) => x == y,
+            (Int(x), Int(y)) | (Duration(x), Duration(y)) => x == y,
+            (Float(x), Float(y)) => x.to_bits() == y.to_bits(),
+            (Str(x), Str(y)) => Rc::ptr_eq(x, y),
+            (Bytes(x), Bytes(y)) => Rc::ptr_eq(x, y),
+            (List(x), List(y)) => Rc::ptr_eq(x, y),
+            (Tuple(x), Tuple(y)) => Rc::ptr_eq(x, y),
+            (Dict(x), Dict(y)) => Rc::ptr_eq(x, y),
+            (Record(x), Record(y)) => Rc::ptr_eq(x, y),
+            (Variant(x), Variant(y)) => Rc::ptr_eq(x, y),
+            (Function(x), Function(y)) => Rc::ptr_eq(x, y),
+            (Native(x), Native(y)) => Rc::ptr_eq(x, y),
+            (Bound(x), Bound(y)) => Rc::ptr_eq(x, y),
+            (Type(x), Type(y)) => Rc::ptr_eq(x, y),
+            (Enum(x), Enum(y)) => Rc::ptr_eq(x, y),
+            (Module(x), Module(y)) => Rc::ptr_eq(x, y),
+            (Range(x), Range(y)) => Rc::ptr_eq(x, y),
+            (Iterator(x), Iterator(y)) => Rc::ptr_eq(x, y),
+            (Object(x), Object(y)) => Rc::ptr_eq(x, y),
+            (Cell(x), Cell(y)) => Rc::ptr_eq(x, y),
+            _ => false,
+        }
+    }
+
     /// A string value.
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(Rc::new(s.into()))

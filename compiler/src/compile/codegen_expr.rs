@@ -33,6 +33,8 @@ fn compare_op(op: CmpOp) -> Op {
         CmpOp::Ge => Op::Ge,
         CmpOp::In => Op::In,
         CmpOp::NotIn => Op::NotIn,
+        CmpOp::Is => Op::Is,
+        CmpOp::IsNot => Op::IsNot,
     }
 }
 

@@ -507,6 +507,6 @@ fn comparison(op: CmpOp) -> Option<Cmp> {
         CmpOp::Ge => Some(Cmp::Ge),
         CmpOp::Eq => Some(Cmp::Eq),
         CmpOp::Ne => Some(Cmp::Ne),
-        CmpOp::In | CmpOp::NotIn => None,
+        CmpOp::In | CmpOp::NotIn | CmpOp::Is | CmpOp::IsNot => None,
     }
 }

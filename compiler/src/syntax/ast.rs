@@ -499,6 +499,10 @@ pub enum CmpOp {
     In,
     /// `not in`.
     NotIn,
+    /// `is`: the same object (the same value, for nil, bools and numbers).
+    Is,
+    /// `is not`.
+    IsNot,
 }
 
 impl fmt::Display for BinOp {
@@ -531,6 +535,8 @@ impl fmt::Display for CmpOp {
             CmpOp::Ge => ">=",
             CmpOp::In => "in",
             CmpOp::NotIn => "not in",
+            CmpOp::Is => "is",
+            CmpOp::IsNot => "is not",
         })
     }
 }

@@ -180,8 +180,8 @@ const EXPRESSION_START: &[&str] = &[
 /// them is shown as "operator".
 const OPERATORS: &[&str] = &[
     "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"//\"", "\"%\"", "\"**\"", "\"==\"", "\"!=\"", "\"<\"",
-    "\"<=\"", "\">\"", "\">=\"", "\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\"", "\".\"",
-    "\"?\"", "\"[\"", "\"(\"", "\"&\"", "\"|\"", "\"^\"", "\"<<\"", "\">>\"",
+    "\"<=\"", "\">\"", "\">=\"", "\"in\"", "\"is\"", "\"not\"", "\"and\"", "\"or\"", "\"if\"",
+    "\".\"", "\"?\"", "\"[\"", "\"(\"", "\"&\"", "\"|\"", "\"^\"", "\"<<\"", "\">>\"",
 ];
 
 /// Terminals that can start a statement (besides expression starts); a list of expected tokens
@@ -207,7 +207,7 @@ const STATEMENT_START: &[&str] = &[
 ];
 
 /// Operators that only continue an expression at comparison level or below.
-const BOOLEAN_OPERATORS: &[&str] = &["\"in\"", "\"not\"", "\"and\"", "\"or\"", "\"if\""];
+const BOOLEAN_OPERATORS: &[&str] = &["\"in\"", "\"is\"", "\"not\"", "\"and\"", "\"or\"", "\"if\""];
 
 /// Most entries listed in an "expected ..." message.
 const MAX_EXPECTED: usize = 8;

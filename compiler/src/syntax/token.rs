@@ -81,6 +81,9 @@ pub enum Token {
     /// `in`.
     #[token("in")]
     In,
+    /// `is` (identity).
+    #[token("is")]
+    Is,
     /// `break`.
     #[token("break")]
     Break,
@@ -288,6 +291,7 @@ const FIXED: &[(&str, Token)] = &[
     ("while", Token::While),
     ("for", Token::For),
     ("in", Token::In),
+    ("is", Token::Is),
     ("break", Token::Break),
     ("continue", Token::Continue),
     ("pass", Token::Pass),

@@ -260,6 +260,11 @@ pub(crate) fn unescape(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> 
             't' => Some('\t'),
             'r' => Some('\r'),
             '0' => Some('\0'),
+            // Python's remaining control escapes: bell, backspace, form feed, vertical tab.
+            'a' => Some('\u{7}'),
+            'b' => Some('\u{8}'),
+            'f' => Some('\u{c}'),
+            'v' => Some('\u{b}'),
             '\\' => Some('\\'),
             '"' => Some('"'),
             '\'' => Some('\''),

@@ -261,7 +261,7 @@ impl Vm {
             Op::Is | Op::IsNot => {
                 let b = pop(stack);
                 let a = pop(stack);
-                stack.push(Value::Bool(a.is_same(&b) == (op == Op::Is)));
+                stack.push(Value::Bool(a.same(&b) == (op == Op::Is)));
             }
             Op::In | Op::NotIn => {
                 let haystack = pop(stack);

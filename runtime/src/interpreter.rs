@@ -320,7 +320,7 @@ impl Vm {
                 Op::Ne => int_compare!(Cmp::Ne),
                 Op::Is | Op::IsNot => {
                     if let [.., a, b] = fiber.stack.as_slice() {
-                        let same = a.is_same(b) == (op == Op::Is);
+                        let same = a.same(b) == (op == Op::Is);
                         discard(&mut fiber.stack);
                         if let Some(top) = fiber.stack.last_mut() {
                             store(top, Value::Bool(same));

@@ -110,9 +110,10 @@ impl Clone for Value {
 }
 
 impl Value {
-    /// `self is other`: the same heap object, or for values kept inline (nil, bools, ints,
-    /// floats, durations) the same value of the same type (a float by its bits, so `nan is nan`).
-    pub fn is_same(&self, other: &Value) -> bool {
+    /// Identity, `self is other`, and `==`'s answer for values without contents: the same heap
+    /// object, or for values kept inline (nil, bools, ints, floats, durations) the same value of
+    /// the same type (a float by its bits, so `nan is nan`).
+    pub fn same(&self, other: &Value) -> bool {
         use Value::*;
         match (self, other) {
             (Nil, Nil) | (Undefined, Undefined) => true,
@@ -248,25 +249,6 @@ impl Value {
         match self {
             Value::Str(s) => Some(s),
             _ => None,
-        }
-    }
-
-    /// Identity: the same heap object (or equal inline values).
-    pub fn same(&self, other: &Value) -> bool {
-        use Value::*;
-        match (self, other) {
-            (Nil, Nil) => true,
-            (Bool(a), Bool(b)) => a == b,
-            (Int(a), Int(b)) => a == b,
-            (Str(a), Str(b)) => Rc::ptr_eq(a, b),
-            (Bytes(a), Bytes(b)) => Rc::ptr_eq(a, b),
-            (List(a), List(b)) => Rc::ptr_eq(a, b),
-            (Dict(a), Dict(b)) => Rc::ptr_eq(a, b),
-            (Record(a), Record(b)) => Rc::ptr_eq(a, b),
-            (Function(a), Function(b)) => Rc::ptr_eq(a, b),
-            (Native(a), Native(b)) => Rc::ptr_eq(a, b),
-            (Object(a), Object(b)) => Rc::ptr_eq(a, b),
-            _ => false,
         }
     }
 }

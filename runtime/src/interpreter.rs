@@ -174,7 +174,7 @@ impl Vm {
                     continue;
                 }
                 Op::True | Op::False => {
-                    push!(fiber.stack, Value::Bool(op == Op::True));
+                    push!(fiber.stack, Value::Bool(matches!(op, Op::True)));
                     continue;
                 }
                 Op::LoadLocal(n) => {
@@ -320,7 +320,7 @@ impl Vm {
                 Op::Ne => int_compare!(Cmp::Ne),
                 Op::Is | Op::IsNot => {
                     if let [.., a, b] = fiber.stack.as_slice() {
-                        let same = a.same(b) == (op == Op::Is);
+                        let same = a.same(b) == matches!(op, Op::Is);
                         discard(&mut fiber.stack);
                         if let Some(top) = fiber.stack.last_mut() {
                             store(top, Value::Bool(same));

@@ -5,12 +5,26 @@
 //! bools, locals and globals, record fields, list reads and in-range list stores, list
 //! iteration, calls of script functions with exact arity, plain returns. Anything else falls
 //! through to [`Vm::cold_op`] (in `cold_ops.rs`), which implements every instruction in full.
-//! `stack.rs` holds the loop's stack moves, `numbers.rs` the operator cases it answers.
+//! `stack.rs` holds the loop's stack helpers, `numbers.rs` the operator cases it answers.
 //!
-//! Two habits keep this loop fast and must be kept: nothing on a fast path calls an out-of-line
-//! function (so the loop's state stays in registers), and values known to be inline (ints,
-//! bools) are never dropped through `Value`'s drop glue.
+//! The operand stack is held in registers while the loop runs, as CPython's `stack_pointer`
+//! and Lua's `base`/`top` are: `sp` points one past the top value, `limit` at the end of the
+//! allocation, `locals` at the running frame's local 0. `fiber.stack`'s length is stale
+//! meanwhile; `sync!` writes it back before anything else looks at the fiber (a cold
+//! instruction, a return from the loop) and `resync!` reads the pointers again afterwards. Kept
+//! in the vector, the length was loaded and stored by every instruction, a chain of
+//! store-to-load forwarding that set the pace of the whole loop.
+//!
+//! Three habits keep this loop fast and must be kept: nothing on a fast path calls an
+//! out-of-line function that needs the stack (so the loop's state stays in registers), values
+//! known to be inline (ints, bools) are never dropped through `Value`'s drop glue, and a
+//! reference into the stack is never used after a `push!` (which may move the stack).
+//!
+//! The bytecode comes from our compiler alone, which keeps every instruction's operands on the
+//! stack (`vm::verified_ops` checks the jumps); the loop relies on that instead of checking
+//! the stack's depth on every pop.
 
+use std::ptr;
 use std::rc::Rc;
 
 use cn_compiler::bytecode::{Cmp, Op};
@@ -29,7 +43,7 @@ mod numbers;
 mod stack;
 
 use numbers::{number, quick_compare};
-use stack::{discard, push, release, store};
+use stack::{grow, move_out, release, release_heap, store};
 
 /// Back edges and calls a fiber runs before it yields to other tasks and timers (about a
 /// millisecond of work): often enough that a busy loop cannot starve a ticker, rarely enough
@@ -39,7 +53,8 @@ const BUDGET: u32 = 20_000;
 impl Vm {
     /// The dispatch loop proper: runs the top frame of `fiber` until the frame at depth `stop`
     /// returns, a fault occurs, or a cleanup frame finishes during unwinding.
-    #[allow(unsafe_code)]
+    // The stack macros nest `unsafe` blocks and reassign pointers that a `continue` may not read.
+    #[allow(unsafe_code, unused_unsafe, unused_assignments)]
     pub(crate) fn dispatch(&mut self, fiber: &mut Fiber, stop: usize) -> Stop {
         let Some(frame) = fiber.frames.last() else {
             return Stop::Returned(Value::Nil);
@@ -55,10 +70,92 @@ impl Vm {
         let mut ip = frame.ip;
         let mut base = frame.base;
         let mut budget = BUDGET;
+        // The stack in registers (see the module doc). SAFETY (for every use below): `sp`,
+        // `limit` and `locals` point into `fiber.stack`'s allocation, re-read by `resync!`
+        // whenever it may have moved; the values below `sp` are initialised, and the compiler
+        // keeps an instruction's operands on the stack, above the frame's locals.
+        let bottom = fiber.stack.as_mut_ptr();
+        let (mut sp, mut limit, mut locals) = unsafe {
+            (
+                bottom.add(fiber.stack.len()),
+                bottom.add(fiber.stack.capacity()),
+                bottom.add(base),
+            )
+        };
 
         macro_rules! code {
             () => {
                 unsafe { &(*closure).code }
+            };
+        }
+        macro_rules! resync {
+            () => {{
+                let bottom = fiber.stack.as_mut_ptr();
+                unsafe {
+                    sp = bottom.add(fiber.stack.len());
+                    limit = bottom.add(fiber.stack.capacity());
+                    locals = bottom.add(base);
+                }
+            }};
+        }
+        macro_rules! sync {
+            () => {{
+                unsafe {
+                    let len = sp.offset_from(fiber.stack.as_ptr()) as usize;
+                    fiber.stack.set_len(len);
+                }
+            }};
+        }
+        // The index in `fiber.stack` of a slot pointer.
+        macro_rules! index {
+            ($slot:expr) => {
+                unsafe { $slot.offset_from(fiber.stack.as_ptr()) as usize }
+            };
+        }
+        // Evaluates the value after the room check, straight into its slot: evaluated first, it
+        // would live in a stack temporary across the possible `grow` and be reloaded as one
+        // 16-byte move, which stalls on store forwarding (17 % of List's samples, once).
+        macro_rules! push {
+            ($value:expr) => {{
+                if sp == limit {
+                    sync!();
+                    grow(&mut fiber.stack);
+                    resync!();
+                }
+                unsafe {
+                    sp.write($value);
+                    sp = sp.add(1);
+                }
+            }};
+        }
+        macro_rules! pop {
+            () => {
+                unsafe {
+                    sp = sp.sub(1);
+                    sp.read()
+                }
+            };
+        }
+        // Pops and drops the top value; an inline one (an int just computed) is not even read.
+        macro_rules! discard {
+            () => {{
+                unsafe {
+                    sp = sp.sub(1);
+                    if !(*sp).is_inline() {
+                        release_heap(sp.read());
+                    }
+                }
+            }};
+        }
+        // The value `$k` slots from the top (1: the top).
+        macro_rules! peek {
+            ($k:expr) => {
+                unsafe { &mut *sp.sub($k) }
+            };
+        }
+        macro_rules! local {
+            ($n:expr) => {
+                unsafe { &mut *locals.add($n as usize) }
             };
         }
         macro_rules! save_ip {
@@ -68,25 +165,36 @@ impl Vm {
                 }
             };
         }
-        macro_rules! reload {
+        // Leaves the loop with the stack written back.
+        macro_rules! leave {
+            ($stop:expr) => {{
+                let stop = $stop;
+                sync!();
+                return stop;
+            }};
+        }
+        // The top frame changed: read its function, position and locals.
+        macro_rules! reload_frame {
             () => {{
                 let Some(frame) = fiber.frames.last() else {
-                    return Stop::Returned(Value::Nil);
+                    leave!(Stop::Returned(Value::Nil));
                 };
                 closure = Rc::as_ptr(&frame.closure);
                 ops = frame.closure.code.ops.as_ptr();
                 ip = frame.ip;
                 base = frame.base;
+                locals = unsafe { fiber.stack.as_mut_ptr().add(base) };
             }};
         }
         macro_rules! enter {
             ($callee:expr, $base:expr, $ret:expr, $argc:expr) => {{
                 let callee: Rc<Closure> = $callee;
-                let locals = callee.code.proto.locals as usize;
+                let count = callee.code.proto.locals as usize;
                 base = $base;
+                locals = unsafe { fiber.stack.as_mut_ptr().add(base) };
                 // The callee's other locals start unassigned (usually a few: pushed inline).
-                for _ in $argc..locals {
-                    push!(fiber.stack, Value::Undefined);
+                for _ in $argc..count {
+                    push!(Value::Undefined);
                 }
                 ops = callee.code.ops.as_ptr();
                 closure = Rc::as_ptr(&callee);
@@ -96,7 +204,7 @@ impl Vm {
                 if budget == 0 {
                     budget = BUDGET;
                     if fiber.yieldable {
-                        return Stop::Yield;
+                        leave!(Stop::Yield);
                     }
                 }
                 continue;
@@ -104,7 +212,7 @@ impl Vm {
         }
         macro_rules! top_int_op {
             ($k:expr, $fast:expr) => {{
-                if let Some(Value::Int(x)) = fiber.stack.last_mut() {
+                if let Value::Int(x) = peek!(1) {
                     if let Some(r) = $fast(*x, $k as i64) {
                         *x = r;
                         continue;
@@ -112,12 +220,13 @@ impl Vm {
                 }
             }};
         }
+        // Two ints; the top one needs no drop.
         macro_rules! int_binary {
             ($fast:expr) => {{
-                if let [.., Value::Int(x), Value::Int(y)] = fiber.stack.as_mut_slice() {
+                if let (Value::Int(x), Value::Int(y)) = (peek!(2), peek!(1)) {
                     if let Some(r) = $fast(*x, *y) {
                         *x = r;
-                        discard(&mut fiber.stack);
+                        sp = unsafe { sp.sub(1) };
                         continue;
                     }
                 }
@@ -127,31 +236,32 @@ impl Vm {
         // `ops::binary` does, minus its dispatch).
         macro_rules! num_binary {
             ($int:expr, $float:expr) => {{
-                match fiber.stack.as_mut_slice() {
-                    [.., Value::Int(x), Value::Int(y)] => {
+                match (peek!(2), peek!(1)) {
+                    (Value::Int(x), Value::Int(y)) => {
                         if let Some(r) = $int(*x, *y) {
                             *x = r;
-                            discard(&mut fiber.stack);
+                            sp = unsafe { sp.sub(1) };
                             continue;
                         }
                     }
-                    [.., a @ (Value::Int(_) | Value::Float(_)), b @ (Value::Int(_) | Value::Float(_))] => {
+                    (
+                        a @ (Value::Int(_) | Value::Float(_)),
+                        b @ (Value::Int(_) | Value::Float(_)),
+                    ) => {
                         let r: f64 = $float(number(a), number(b));
                         store(a, Value::Float(r));
-                        discard(&mut fiber.stack);
+                        sp = unsafe { sp.sub(1) };
                         continue;
                     }
                     _ => {}
                 }
             }};
         }
-        macro_rules! int_compare {
+        macro_rules! compare {
             ($cmp:expr) => {{
-                if let Some(result) = quick_compare($cmp, &fiber.stack) {
-                    discard(&mut fiber.stack);
-                    if let Some(top) = fiber.stack.last_mut() {
-                        store(top, Value::Bool(result));
-                    }
+                if let Some(result) = quick_compare($cmp, peek!(2), peek!(1)) {
+                    discard!();
+                    store(peek!(1), Value::Bool(result));
                     continue;
                 }
             }};
@@ -162,98 +272,90 @@ impl Vm {
             ip += 1;
             match op {
                 Op::SmallInt(n) => {
-                    push!(fiber.stack, Value::Int(n as i64));
+                    push!(Value::Int(n as i64));
                     continue;
                 }
                 Op::Const(k) => {
-                    push!(fiber.stack, code!().consts[k as usize].clone());
+                    push!(code!().consts[k as usize].clone());
                     continue;
                 }
                 Op::Nil => {
-                    push!(fiber.stack, Value::Nil);
+                    push!(Value::Nil);
                     continue;
                 }
                 Op::True | Op::False => {
-                    push!(fiber.stack, Value::Bool(matches!(op, Op::True)));
+                    push!(Value::Bool(matches!(op, Op::True)));
                     continue;
                 }
                 Op::LoadLocal(n) => {
-                    let v = &fiber.stack[base + n as usize];
+                    let v = local!(n);
                     if !matches!(v, Value::Undefined) {
                         let v = v.clone();
-                        push!(fiber.stack, v);
+                        push!(v);
                         continue;
                     }
                 }
                 Op::LoadLocal2(a, b) => {
-                    let x = &fiber.stack[base + a as usize];
-                    let y = &fiber.stack[base + b as usize];
+                    let (x, y) = (local!(a), local!(b));
                     if !matches!(x, Value::Undefined) && !matches!(y, Value::Undefined) {
                         let (x, y) = (x.clone(), y.clone());
-                        push!(fiber.stack, x);
-                        push!(fiber.stack, y);
+                        push!(x);
+                        push!(y);
                         continue;
                     }
                 }
                 Op::LoadLocalAttr(slot, n) => {
-                    if let Value::Record(record) = &fiber.stack[base + slot as usize] {
+                    if let Value::Record(record) = local!(slot) {
                         if let Some(i) = inline_cache::field(
                             &code!().sites[ip - 1],
                             &record.ty,
                             code!().names[n as usize],
                         ) {
                             let v = record.fields.borrow()[i].clone();
-                            push!(fiber.stack, v);
+                            push!(v);
                             continue;
                         }
                     }
                 }
                 Op::StoreLocal(n) => {
-                    if let Some(v) = fiber.stack.pop() {
-                        store(&mut fiber.stack[base + n as usize], v);
-                    }
+                    let v = pop!();
+                    store(local!(n), v);
                     continue;
                 }
                 Op::LoadGlobal(n) => {
                     let v = &self.globals[n as usize];
                     if !matches!(v, Value::Undefined) {
-                        push!(fiber.stack, v.clone());
+                        push!(v.clone());
                         continue;
                     }
                 }
                 Op::StoreGlobal(n) => {
-                    if let Some(v) = fiber.stack.pop() {
-                        store(&mut self.globals[n as usize], v);
-                    }
+                    let v = pop!();
+                    store(&mut self.globals[n as usize], v);
                     continue;
                 }
                 Op::LoadBuiltin(n) => {
-                    push!(fiber.stack, self.builtins[n as usize].clone());
+                    push!(self.builtins[n as usize].clone());
                     continue;
                 }
                 Op::LoadCapture(n) => {
                     let v = unsafe { &(*closure).captures }[n as usize].borrow().clone();
                     if !matches!(v, Value::Undefined) {
-                        push!(fiber.stack, v);
+                        push!(v);
                         continue;
                     }
                 }
                 Op::Dup => {
-                    if let Some(top) = fiber.stack.last() {
-                        let v = top.clone();
-                        push!(fiber.stack, v);
-                        continue;
-                    }
+                    let v = peek!(1).clone();
+                    push!(v);
+                    continue;
                 }
                 Op::Swap => {
-                    let len = fiber.stack.len();
-                    if len >= 2 {
-                        fiber.stack.swap(len - 1, len - 2);
-                        continue;
-                    }
+                    unsafe { ptr::swap(sp.sub(1), sp.sub(2)) };
+                    continue;
                 }
                 Op::Pop => {
-                    discard(&mut fiber.stack);
+                    discard!();
                     continue;
                 }
                 Op::Add | Op::AddInPlace => num_binary!(i64::checked_add, |x: f64, y: f64| x + y),
@@ -261,14 +363,16 @@ impl Vm {
                 Op::Mul => num_binary!(i64::checked_mul, |x: f64, y: f64| x * y),
                 Op::Div => {
                     // `/` is always a float; by zero it faults (the general path says so).
-                    if let [.., a @ (Value::Int(_) | Value::Float(_)), b @ (Value::Int(_) | Value::Float(_))] =
-                        fiber.stack.as_mut_slice()
+                    if let (
+                        a @ (Value::Int(_) | Value::Float(_)),
+                        b @ (Value::Int(_) | Value::Float(_)),
+                    ) = (peek!(2), peek!(1))
                     {
                         let divisor = number(b);
                         if divisor != 0.0 {
                             let r = number(a) / divisor;
                             store(a, Value::Float(r));
-                            discard(&mut fiber.stack);
+                            sp = unsafe { sp.sub(1) };
                             continue;
                         }
                     }
@@ -289,66 +393,63 @@ impl Vm {
                     top_int_op!(k, |x: i64, y: i64| if x >= 0 { Some(x % y) } else { None })
                 }
                 Op::LocalAddInt(slot, k) | Op::LocalSubInt(slot, k) => {
-                    if let Value::Int(x) = fiber.stack[base + slot as usize] {
+                    if let Value::Int(x) = *local!(slot) {
                         let r = if let Op::LocalAddInt(..) = op {
                             x.checked_add(k as i64)
                         } else {
                             x.checked_sub(k as i64)
                         };
                         if let Some(r) = r {
-                            push!(fiber.stack, Value::Int(r));
+                            push!(Value::Int(r));
                             continue;
                         }
                     }
                 }
                 Op::AddLocalConst(slot, k) => {
-                    if let (Value::Int(x), Value::Int(y)) = (
-                        &mut fiber.stack[base + slot as usize],
-                        &code!().consts[k as usize],
-                    ) {
+                    if let (Value::Int(x), Value::Int(y)) =
+                        (local!(slot), &code!().consts[k as usize])
+                    {
                         if let Some(r) = x.checked_add(*y) {
                             *x = r;
                             continue;
                         }
                     }
                 }
-                Op::Lt => int_compare!(Cmp::Lt),
-                Op::Le => int_compare!(Cmp::Le),
-                Op::Gt => int_compare!(Cmp::Gt),
-                Op::Ge => int_compare!(Cmp::Ge),
-                Op::Eq => int_compare!(Cmp::Eq),
-                Op::Ne => int_compare!(Cmp::Ne),
+                Op::Lt => compare!(Cmp::Lt),
+                Op::Le => compare!(Cmp::Le),
+                Op::Gt => compare!(Cmp::Gt),
+                Op::Ge => compare!(Cmp::Ge),
+                Op::Eq => compare!(Cmp::Eq),
+                Op::Ne => compare!(Cmp::Ne),
                 Op::Is | Op::IsNot => {
-                    if let [.., a, b] = fiber.stack.as_slice() {
-                        let same = a.same(b) == matches!(op, Op::Is);
-                        discard(&mut fiber.stack);
-                        if let Some(top) = fiber.stack.last_mut() {
-                            store(top, Value::Bool(same));
-                        }
-                        continue;
-                    }
+                    let same = peek!(2).same(peek!(1)) == matches!(op, Op::Is);
+                    discard!();
+                    store(peek!(1), Value::Bool(same));
+                    continue;
                 }
                 Op::Not => {
-                    if let Some(top) = fiber.stack.last_mut() {
-                        let truthy = top.truthy();
-                        store(top, Value::Bool(!truthy));
-                    }
+                    let top = peek!(1);
+                    let truthy = top.truthy();
+                    store(top, Value::Bool(!truthy));
                     continue;
                 }
 
                 Op::JumpIf(cmp, target) | Op::JumpUnless(cmp, target) => {
-                    let holds = if let Some(holds) = quick_compare(cmp, &fiber.stack) {
+                    let holds = if let Some(holds) = quick_compare(cmp, peek!(2), peek!(1)) {
                         // Released one by one: a record compared with nil is dropped out of
                         // line, and an int costs nothing.
-                        discard(&mut fiber.stack);
-                        discard(&mut fiber.stack);
+                        discard!();
+                        discard!();
                         holds
                     } else {
-                        match self.compare_slow(fiber, cmp) {
+                        sync!();
+                        let holds = self.compare_slow(fiber, cmp);
+                        resync!();
+                        match holds {
                             Ok(holds) => holds,
                             Err(fault) => {
                                 save_ip!();
-                                return Stop::Faulted(fault);
+                                leave!(Stop::Faulted(fault));
                             }
                         }
                     };
@@ -358,32 +459,33 @@ impl Vm {
                     continue;
                 }
                 Op::JumpUnlessLocalLtInt(slot, k, target) => {
-                    if let Value::Int(x) = fiber.stack[base + slot as usize] {
+                    if let Value::Int(x) = *local!(slot) {
                         if x >= k as i64 {
                             ip = target as usize;
                         }
                         continue;
                     }
-                    let x = fiber.stack[base + slot as usize].clone();
-                    push!(fiber.stack, x);
-                    push!(fiber.stack, Value::Int(k as i64));
-                    match self.compare_slow(fiber, Cmp::Lt) {
+                    let x = local!(slot).clone();
+                    push!(x);
+                    push!(Value::Int(k as i64));
+                    sync!();
+                    let holds = self.compare_slow(fiber, Cmp::Lt);
+                    resync!();
+                    match holds {
                         Ok(true) => {}
                         Ok(false) => ip = target as usize,
                         Err(fault) => {
                             save_ip!();
-                            return Stop::Faulted(fault);
+                            leave!(Stop::Faulted(fault));
                         }
                     }
                     continue;
                 }
                 Op::JumpIfNil(target) | Op::JumpUnlessNil(target) => {
-                    if let Some(v) = fiber.stack.last() {
-                        if matches!(v, Value::Nil) == matches!(op, Op::JumpIfNil(_)) {
-                            ip = target as usize;
-                        }
-                        discard(&mut fiber.stack);
+                    if matches!(peek!(1), Value::Nil) == matches!(op, Op::JumpIfNil(_)) {
+                        ip = target as usize;
                     }
+                    discard!();
                     continue;
                 }
                 Op::Jump(target) => {
@@ -396,7 +498,7 @@ impl Vm {
                             if fiber.yieldable {
                                 ip = target;
                                 save_ip!();
-                                return Stop::Yield;
+                                leave!(Stop::Yield);
                             }
                         }
                     }
@@ -404,36 +506,30 @@ impl Vm {
                     continue;
                 }
                 Op::JumpIfFalse(target) | Op::JumpIfTrue(target) => {
-                    if let Some(v) = fiber.stack.last() {
-                        if v.truthy() == matches!(op, Op::JumpIfTrue(_)) {
-                            ip = target as usize;
-                        }
-                        discard(&mut fiber.stack);
+                    if peek!(1).truthy() == matches!(op, Op::JumpIfTrue(_)) {
+                        ip = target as usize;
                     }
+                    discard!();
                     continue;
                 }
                 Op::JumpIfFalseOrPop(target) | Op::JumpIfTrueOrPop(target) => {
-                    let jump_when = matches!(op, Op::JumpIfTrueOrPop(_));
-                    if fiber.stack.last().is_some_and(|v| v.truthy() == jump_when) {
+                    if peek!(1).truthy() == matches!(op, Op::JumpIfTrueOrPop(_)) {
                         ip = target as usize;
                     } else {
-                        discard(&mut fiber.stack);
+                        discard!();
                     }
                     continue;
                 }
 
                 Op::GetAttr(n) => {
-                    let top = fiber.stack.len() - 1;
-                    if let Value::Record(record) = &fiber.stack[top] {
+                    if let Value::Record(record) = peek!(1) {
                         if let Some(i) = inline_cache::field(
                             &code!().sites[ip - 1],
                             &record.ty,
                             code!().names[n as usize],
                         ) {
                             let v = record.fields.borrow()[i].clone();
-                            if let Value::Record(record) =
-                                std::mem::replace(&mut fiber.stack[top], v)
-                            {
+                            if let Value::Record(record) = std::mem::replace(peek!(1), v) {
                                 drop(record);
                             }
                             continue;
@@ -441,16 +537,17 @@ impl Vm {
                     }
                 }
                 Op::SetAttr(n) => {
-                    let len = fiber.stack.len();
-                    if let [.., value, Value::Record(record)] = fiber.stack.as_slice() {
+                    // value, record on top.
+                    if let Value::Record(record) = peek!(1) {
                         if let Some(i) = inline_cache::field(
                             &code!().sites[ip - 1],
                             &record.ty,
                             code!().names[n as usize],
                         ) {
-                            let value = value.clone();
-                            store(&mut record.fields.borrow_mut()[i], value);
-                            fiber.stack.truncate(len - 2);
+                            if let Value::Record(record) = pop!() {
+                                let value = pop!();
+                                store(&mut record.fields.borrow_mut()[i], value);
+                            }
                             continue;
                         }
                     }
@@ -458,34 +555,31 @@ impl Vm {
                 Op::SetIndex => {
                     // `xs[i] = v` with an int index inside the list; anything else (a negative
                     // or too large index, a dict, a fault) goes the general way.
-                    if let [.., Value::List(_), Value::Int(i)] = fiber.stack.as_slice() {
-                        let i = *i;
-                        discard(&mut fiber.stack);
-                        let list = fiber.stack.pop().unwrap_or_default();
-                        let value = fiber.stack.pop().unwrap_or_default();
-                        if let (Value::List(items), Ok(at)) = (&list, usize::try_from(i)) {
-                            let mut items = items.borrow_mut();
-                            if let Some(slot) = items.get_mut(at) {
-                                store(slot, value);
-                                drop(items);
-                                release(list);
-                                continue;
+                    if let (Value::List(items), Value::Int(i)) = (peek!(2), peek!(1)) {
+                        let at = *i as usize;
+                        let inside = *i >= 0 && at < items.borrow().len();
+                        if inside {
+                            sp = unsafe { sp.sub(1) };
+                            let list = pop!();
+                            let value = pop!();
+                            if let Value::List(items) = &list {
+                                store(&mut items.borrow_mut()[at], value);
                             }
+                            release(list);
+                            continue;
                         }
-                        push!(fiber.stack, value);
-                        push!(fiber.stack, list);
-                        push!(fiber.stack, Value::Int(i));
                     }
                 }
                 Op::GetIndex => {
-                    let len = fiber.stack.len();
-                    if let [.., Value::List(items), Value::Int(i)] = fiber.stack.as_slice() {
-                        let item = items.borrow().get(*i as usize).cloned();
-                        if let (Some(item), true) = (item, *i >= 0) {
-                            discard(&mut fiber.stack);
-                            if let Value::List(list) =
-                                std::mem::replace(&mut fiber.stack[len - 2], item)
-                            {
+                    if let (Value::List(items), Value::Int(i)) = (peek!(2), peek!(1)) {
+                        let item = if *i >= 0 {
+                            items.borrow().get(*i as usize).cloned()
+                        } else {
+                            None
+                        };
+                        if let Some(item) = item {
+                            sp = unsafe { sp.sub(1) };
+                            if let Value::List(list) = std::mem::replace(peek!(1), item) {
                                 drop(list);
                             }
                             continue;
@@ -495,29 +589,32 @@ impl Vm {
 
                 Op::Call(argc) => {
                     let argc = argc as usize;
-                    let ret = fiber.stack.len() - argc - 1;
-                    let exact = matches!(&fiber.stack[ret], Value::Function(f) if f.code.params.len() == argc);
+                    let callee = unsafe { sp.sub(argc + 1) };
+                    let slot = unsafe { &mut *callee };
+                    let exact = matches!(slot, Value::Function(f) if f.code.params.len() == argc);
                     if exact && fiber.frames.len() < MAX_FRAMES {
-                        if let Value::Function(callee) = std::mem::take(&mut fiber.stack[ret]) {
+                        if let Value::Function(f) = std::mem::take(slot) {
                             save_ip!();
-                            enter!(callee, ret + 1, ret, argc);
+                            let ret = index!(callee);
+                            enter!(f, ret + 1, ret, argc);
                         }
                     }
-                    match &fiber.stack[ret] {
-                        Value::Type(ty) if ty.fields.len() == argc => {
+                    if let Value::Type(ty) = slot {
+                        if ty.fields.len() == argc {
                             // Every field given positionally: build the record from the stack.
-                            let record = Record::value(ty.clone(), fiber.stack.split_off(ret + 1));
-                            fiber.stack[ret] = record;
+                            let ty = ty.clone();
+                            let fields = unsafe { move_out(callee.add(1), argc) };
+                            sp = unsafe { callee.add(1) };
+                            store(peek!(1), Record::value(ty, fields));
                             continue;
                         }
-                        _ => {}
                     }
                 }
                 Op::CallGlobal(_, argc) | Op::CallLocal(_, argc) => {
                     let argc = argc as usize;
                     let callee = match op {
                         Op::CallGlobal(g, _) => &self.globals[g as usize],
-                        Op::CallLocal(slot, _) => &fiber.stack[base + slot as usize],
+                        Op::CallLocal(slot, _) => &*local!(slot),
                         _ => &Value::Nil,
                     };
                     match callee {
@@ -528,13 +625,14 @@ impl Vm {
                             // the result replaces the first of them.
                             let f = f.clone();
                             save_ip!();
-                            let at = fiber.stack.len() - argc;
+                            let at = index!(sp.sub(argc));
                             enter!(f, at, at, argc);
                         }
                         Value::Type(ty) if ty.fields.len() == argc => {
                             let ty = ty.clone();
-                            let fields = fiber.stack.split_off(fiber.stack.len() - argc);
-                            push!(fiber.stack, Record::value(ty, fields));
+                            sp = unsafe { sp.sub(argc) };
+                            let fields = unsafe { move_out(sp, argc) };
+                            push!(Record::value(ty, fields));
                             continue;
                         }
                         _ => {}
@@ -543,8 +641,8 @@ impl Vm {
                 Op::CallMethod(n, argc) => {
                     let name = code!().names[n as usize];
                     let argc = argc as usize;
-                    let receiver = fiber.stack.len() - argc - 1;
-                    match (&fiber.stack[receiver], name) {
+                    let receiver = unsafe { sp.sub(argc + 1) };
+                    match (unsafe { &*receiver }, name) {
                         (Value::Record(record), _) => {
                             let site = &code!().sites[ip - 1];
                             match inline_cache::callee(site, &record.ty, name) {
@@ -559,7 +657,8 @@ impl Vm {
                                             // stands.
                                             save_ip!();
                                             let method = method.clone();
-                                            enter!(method, receiver, receiver, argc + 1);
+                                            let at = index!(receiver);
+                                            enter!(method, at, at, argc + 1);
                                         }
                                     }
                                 }
@@ -577,9 +676,9 @@ impl Vm {
                                     };
                                     if let Some(f) = field {
                                         save_ip!();
-                                        let record = std::mem::take(&mut fiber.stack[receiver]);
-                                        release(record);
-                                        enter!(f, receiver + 1, receiver, argc);
+                                        release(std::mem::take(unsafe { &mut *receiver }));
+                                        let at = index!(receiver);
+                                        enter!(f, at + 1, at, argc);
                                     }
                                 }
                                 None => {}
@@ -588,24 +687,25 @@ impl Vm {
                         (Value::List(_), symbol::APPEND) if argc == 1 => {
                             // The receiver slot becomes the result (nil); the list is moved out
                             // of it rather than cloned.
-                            let v = fiber.stack.pop().unwrap_or_default();
-                            if let Value::List(list) = std::mem::take(&mut fiber.stack[receiver]) {
+                            let v = pop!();
+                            if let Value::List(list) = std::mem::take(peek!(1)) {
                                 list.borrow_mut().push(v);
                             }
                             continue;
                         }
                         (Value::Dict(dict), symbol::GET) if argc == 1 || argc == 2 => {
-                            if let Ok(key) =
-                                crate::dict::Key::new(fiber.stack[receiver + 1].clone())
-                            {
+                            let key = unsafe { &*receiver.add(1) }.clone();
+                            if let Ok(key) = crate::dict::Key::new(key) {
                                 let found = dict.borrow().get(&key).cloned();
                                 let v = match found {
                                     Some(v) => v,
-                                    None if argc == 2 => fiber.stack.pop().unwrap_or_default(),
+                                    None if argc == 2 => pop!(),
                                     None => Value::Nil,
                                 };
-                                fiber.stack.truncate(receiver);
-                                push!(fiber.stack, v);
+                                while sp > receiver {
+                                    discard!();
+                                }
+                                push!(v);
                                 continue;
                             }
                         }
@@ -623,21 +723,26 @@ impl Vm {
                             .is_some_and(|f| f.kind == FrameKind::Call)
                     {
                         // An ordinary return to a script caller.
-                        let value = fiber.stack.pop().unwrap_or_default();
+                        let value = pop!();
                         if let Some(frame) = fiber.frames.pop() {
-                            while fiber.stack.len() > frame.ret {
-                                discard(&mut fiber.stack);
+                            let ret = unsafe { fiber.stack.as_mut_ptr().add(frame.ret) };
+                            while sp > ret {
+                                discard!();
                             }
                         }
-                        push!(fiber.stack, value);
-                        reload!();
+                        push!(value);
+                        reload_frame!();
                         continue;
                     }
-                    let value = fiber.stack.pop().unwrap_or_default();
+                    let value = pop!();
                     save_ip!();
+                    sync!();
                     match self.finish_return(fiber, stop, value) {
                         Ok(ReturnOutcome::Finished(v)) => return Stop::Returned(v),
-                        Ok(ReturnOutcome::Switched) => reload!(),
+                        Ok(ReturnOutcome::Switched) => {
+                            reload_frame!();
+                            resync!();
+                        }
                         Ok(ReturnOutcome::ResumeUnwind) => return Stop::CleanupDone,
                         Err(fault) => return Stop::Faulted(fault),
                     }
@@ -647,7 +752,7 @@ impl Vm {
                 Op::ForIterLocal(slot, target) => {
                     // Lists, the common case, are stepped here and the item is stored in the
                     // loop variable from the arm that read it (no merged temporary).
-                    let Some(Value::Iterator(it)) = fiber.stack.last() else {
+                    let Value::Iterator(it) = peek!(1) else {
                         ip = target as usize;
                         continue;
                     };
@@ -660,23 +765,24 @@ impl Vm {
                                 let n = *n;
                                 *i += 1;
                                 drop(list);
-                                store(&mut fiber.stack[base + slot as usize], Value::Int(n));
+                                store(local!(slot), Value::Int(n));
                             }
                             Some(other) => {
                                 let v = other.clone();
                                 *i += 1;
                                 drop(list);
-                                store(&mut fiber.stack[base + slot as usize], v);
+                                store(local!(slot), v);
                             }
                             None => ip = target as usize,
                         }
                         continue;
                     }
                     match state.step() {
-                        Ok(StreamStep::Item(v)) => store(&mut fiber.stack[base + slot as usize], v),
+                        Ok(StreamStep::Item(v)) => store(local!(slot), v),
                         Ok(StreamStep::Done) => ip = target as usize,
                         Ok(StreamStep::Wait(wait)) => {
                             drop(state);
+                            sync!();
                             self.wait_for_stream(fiber, wait);
                             ip -= 1;
                             save_ip!();
@@ -684,14 +790,14 @@ impl Vm {
                         }
                         Err(fault) => {
                             save_ip!();
-                            return Stop::Faulted(fault);
+                            leave!(Stop::Faulted(fault));
                         }
                     }
                     continue;
                 }
                 Op::ForIter(target) => {
-                    let next = match fiber.stack.last() {
-                        Some(Value::Iterator(it)) => {
+                    let next = match peek!(1) {
+                        Value::Iterator(it) => {
                             let mut it = it.borrow_mut();
                             match &mut *it {
                                 Iter::List(items, i) => {
@@ -705,9 +811,10 @@ impl Vm {
                         _ => Ok(StreamStep::Done),
                     };
                     match next {
-                        Ok(StreamStep::Item(v)) => push!(fiber.stack, v),
+                        Ok(StreamStep::Item(v)) => push!(v),
                         Ok(StreamStep::Done) => ip = target as usize,
                         Ok(StreamStep::Wait(wait)) => {
+                            sync!();
                             self.wait_for_stream(fiber, wait);
                             ip -= 1;
                             save_ip!();
@@ -715,18 +822,19 @@ impl Vm {
                         }
                         Err(fault) => {
                             save_ip!();
-                            return Stop::Faulted(fault);
+                            leave!(Stop::Faulted(fault));
                         }
                     }
                     continue;
                 }
                 Op::ForRange(slot, target) => {
-                    let at = base + slot as usize;
-                    if let [Value::Int(current), Value::Int(end)] = &mut fiber.stack[at..at + 2] {
+                    if let (Value::Int(current), Value::Int(end)) =
+                        (local!(slot), local!(slot as usize + 1))
+                    {
                         if *current < *end {
                             let value = *current;
                             *current += 1;
-                            push!(fiber.stack, Value::Int(value));
+                            push!(Value::Int(value));
                         } else {
                             ip = target as usize;
                         }
@@ -739,7 +847,9 @@ impl Vm {
             }
             // The general form of the instruction.
             save_ip!();
-            match self.cold_op(fiber, code!(), base, op) {
+            sync!();
+            let flow = self.cold_op(fiber, code!(), base, op);
+            match flow {
                 Ok(Flow::Next) => {
                     if self.suspended.is_some() {
                         // A native asked to wait: its placeholder result goes, the driver
@@ -747,11 +857,18 @@ impl Vm {
                         fiber.stack.pop();
                         return Stop::Await;
                     }
+                    resync!();
                 }
-                Ok(Flow::Reload) => reload!(),
+                Ok(Flow::Reload) => {
+                    reload_frame!();
+                    resync!();
+                }
                 Ok(Flow::Return(value)) => match self.finish_return(fiber, stop, value) {
                     Ok(ReturnOutcome::Finished(v)) => return Stop::Returned(v),
-                    Ok(ReturnOutcome::Switched) => reload!(),
+                    Ok(ReturnOutcome::Switched) => {
+                        reload_frame!();
+                        resync!();
+                    }
                     Ok(ReturnOutcome::ResumeUnwind) => return Stop::CleanupDone,
                     Err(fault) => return Stop::Faulted(fault),
                 },

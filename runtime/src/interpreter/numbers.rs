@@ -17,21 +17,22 @@ pub(super) fn number(v: &Value) -> f64 {
     }
 }
 
-/// The comparisons answered without the general path, of the two values on top of `stack`:
+/// The comparisons answered without the general path, of `a` and `b` (the two values on top of
+/// the stack):
 /// two ints; two floats (unless one is NaN and the comparison is an ordering, which faults);
 /// `==` and `!=` with `nil` or two bools on either side, by identity, and of two strings. `None`: ask `ops`.
 #[inline(always)]
-pub(super) fn quick_compare(cmp: Cmp, stack: &[Value]) -> Option<bool> {
-    match stack {
-        [.., Value::Int(x), Value::Int(y)] => Some(int_compare(cmp, *x, *y)),
-        [.., Value::Float(x), Value::Float(y)] => match cmp {
+pub(super) fn quick_compare(cmp: Cmp, a: &Value, b: &Value) -> Option<bool> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(int_compare(cmp, *x, *y)),
+        (Value::Float(x), Value::Float(y)) => match cmp {
             Cmp::Eq => Some(x == y),
             Cmp::Ne => Some(x != y),
             _ => x
                 .partial_cmp(y)
                 .map(|order| int_compare(cmp, order as i64, 0)),
         },
-        [.., a, b] if matches!(cmp, Cmp::Eq | Cmp::Ne) => {
+        (a, b) if matches!(cmp, Cmp::Eq | Cmp::Ne) => {
             let same = match (a, b) {
                 (Value::Nil, other) | (other, Value::Nil) => matches!(other, Value::Nil),
                 (Value::Bool(x), Value::Bool(y)) => x == y,

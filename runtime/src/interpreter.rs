@@ -43,7 +43,7 @@ mod numbers;
 mod stack;
 
 use numbers::{number, quick_compare};
-use stack::{grow, move_out, release, release_heap, store};
+use stack::{grow, move_out, release, store};
 
 /// Back edges and calls a fiber runs before it yields to other tasks and timers (about a
 /// millisecond of work): often enough that a busy loop cannot starve a ticker, rarely enough
@@ -141,9 +141,7 @@ impl Vm {
             () => {{
                 unsafe {
                     sp = sp.sub(1);
-                    if !(*sp).is_inline() {
-                        release_heap(sp.read());
-                    }
+                    release(sp.read());
                 }
             }};
         }

@@ -4,21 +4,7 @@
 
 use crate::value::Value;
 
-/// Drops a value that is usually inline without calling drop glue in that case.
-#[inline(always)]
-pub(super) fn release(value: Value) {
-    if value.is_inline() {
-        std::mem::forget(value);
-    } else {
-        release_heap(value);
-    }
-}
-
-#[cold]
-#[inline(never)]
-pub(super) fn release_heap(value: Value) {
-    drop(value);
-}
+pub(super) use crate::value::release;
 
 /// Makes room for at least one more value (the loop re-reads its pointers afterwards).
 #[cold]

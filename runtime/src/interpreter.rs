@@ -597,6 +597,33 @@ impl Vm {
                             enter!(f, ret + 1, ret, argc);
                         }
                     }
+                    if let Value::Native(native) = slot {
+                        // A native (`len(xs)`) is called on the arguments where they stand; it
+                        // cannot reach this fiber's stack, only the `Vm`.
+                        save_ip!();
+                        let result = {
+                            let positional = unsafe {
+                                std::slice::from_raw_parts(callee.add(1).cast_const(), argc)
+                            };
+                            native.call(self, crate::args::Args::new(&native.name, positional))
+                        };
+                        match result {
+                            Ok(v) => {
+                                while sp > unsafe { callee.add(1) } {
+                                    discard!();
+                                }
+                                store(peek!(1), v);
+                                if self.suspended.is_some() {
+                                    // The native asked to wait: its placeholder result goes,
+                                    // the driver pushes the real one (as after `cold_op`).
+                                    discard!();
+                                    leave!(Stop::Await);
+                                }
+                                continue;
+                            }
+                            Err(fault) => leave!(Stop::Faulted(fault)),
+                        }
+                    }
                     if let Value::Type(ty) = slot {
                         if ty.fields.len() == argc {
                             // Every field given positionally: build the record from the stack.

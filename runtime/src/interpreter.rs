@@ -145,6 +145,16 @@ impl Vm {
                 }
             }};
         }
+        // Replaces the top value.
+        macro_rules! set_top {
+            ($value:expr) => {{
+                let value = $value;
+                unsafe {
+                    release(sp.sub(1).read());
+                    sp.sub(1).write(value);
+                }
+            }};
+        }
         // The value `$k` slots from the top (1: the top).
         macro_rules! peek {
             ($k:expr) => {
@@ -212,7 +222,7 @@ impl Vm {
             ($k:expr, $fast:expr) => {{
                 if let Value::Int(x) = peek!(1) {
                     if let Some(r) = $fast(*x, $k as i64) {
-                        *x = r;
+                        unsafe { sp.sub(1).write(Value::int_whole(r)) };
                         continue;
                     }
                 }
@@ -223,8 +233,8 @@ impl Vm {
             ($fast:expr) => {{
                 if let (Value::Int(x), Value::Int(y)) = (peek!(2), peek!(1)) {
                     if let Some(r) = $fast(*x, *y) {
-                        *x = r;
                         sp = unsafe { sp.sub(1) };
+                        unsafe { sp.sub(1).write(Value::int_whole(r)) };
                         continue;
                     }
                 }
@@ -237,8 +247,8 @@ impl Vm {
                 match (peek!(2), peek!(1)) {
                     (Value::Int(x), Value::Int(y)) => {
                         if let Some(r) = $int(*x, *y) {
-                            *x = r;
                             sp = unsafe { sp.sub(1) };
+                            unsafe { sp.sub(1).write(Value::int_whole(r)) };
                             continue;
                         }
                     }
@@ -247,8 +257,8 @@ impl Vm {
                         b @ (Value::Int(_) | Value::Float(_)),
                     ) => {
                         let r: f64 = $float(number(a), number(b));
-                        store(a, Value::Float(r));
                         sp = unsafe { sp.sub(1) };
+                        unsafe { sp.sub(1).write(Value::float_whole(r)) };
                         continue;
                     }
                     _ => {}
@@ -259,7 +269,7 @@ impl Vm {
             ($cmp:expr) => {{
                 if let Some(result) = quick_compare($cmp, peek!(2), peek!(1)) {
                     discard!();
-                    store(peek!(1), Value::Bool(result));
+                    set_top!(Value::bool_whole(result));
                     continue;
                 }
             }};
@@ -270,7 +280,7 @@ impl Vm {
             ip += 1;
             match op {
                 Op::SmallInt(n) => {
-                    push!(Value::Int(n as i64));
+                    push!(Value::int_whole(n as i64));
                     continue;
                 }
                 Op::Const(k) => {
@@ -278,11 +288,11 @@ impl Vm {
                     continue;
                 }
                 Op::Nil => {
-                    push!(Value::Nil);
+                    push!(Value::nil_whole());
                     continue;
                 }
                 Op::True | Op::False => {
-                    push!(Value::Bool(matches!(op, Op::True)));
+                    push!(Value::bool_whole(matches!(op, Op::True)));
                     continue;
                 }
                 Op::LoadLocal(n) => {
@@ -369,8 +379,8 @@ impl Vm {
                         let divisor = number(b);
                         if divisor != 0.0 {
                             let r = number(a) / divisor;
-                            store(a, Value::Float(r));
                             sp = unsafe { sp.sub(1) };
+                            unsafe { sp.sub(1).write(Value::float_whole(r)) };
                             continue;
                         }
                     }
@@ -398,7 +408,7 @@ impl Vm {
                             x.checked_sub(k as i64)
                         };
                         if let Some(r) = r {
-                            push!(Value::Int(r));
+                            push!(Value::int_whole(r));
                             continue;
                         }
                     }
@@ -408,7 +418,7 @@ impl Vm {
                         (local!(slot), &code!().consts[k as usize])
                     {
                         if let Some(r) = x.checked_add(*y) {
-                            *x = r;
+                            unsafe { locals.add(slot as usize).write(Value::int_whole(r)) };
                             continue;
                         }
                     }
@@ -422,13 +432,12 @@ impl Vm {
                 Op::Is | Op::IsNot => {
                     let same = peek!(2).same(peek!(1)) == matches!(op, Op::Is);
                     discard!();
-                    store(peek!(1), Value::Bool(same));
+                    set_top!(Value::bool_whole(same));
                     continue;
                 }
                 Op::Not => {
-                    let top = peek!(1);
-                    let truthy = top.truthy();
-                    store(top, Value::Bool(!truthy));
+                    let truthy = peek!(1).truthy();
+                    set_top!(Value::bool_whole(!truthy));
                     continue;
                 }
 
@@ -790,7 +799,7 @@ impl Vm {
                                 let n = *n;
                                 *i += 1;
                                 drop(list);
-                                store(local!(slot), Value::Int(n));
+                                store(local!(slot), Value::int_whole(n));
                             }
                             Some(other) => {
                                 let v = other.clone();
@@ -859,7 +868,7 @@ impl Vm {
                         if *current < *end {
                             let value = *current;
                             *current += 1;
-                            push!(Value::Int(value));
+                            push!(Value::int_whole(value));
                         } else {
                             ip = target as usize;
                         }

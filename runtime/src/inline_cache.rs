@@ -39,14 +39,15 @@ pub fn next_type_id() -> u32 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The index of field `name` of `ty`, from the cache when the site last saw `ty`.
+/// The index of field `name` of `ty`, from the cache when the site last saw `ty` (the name is
+/// looked up only on a miss).
 #[inline(always)]
-pub fn field(site: &Cell<Site>, ty: &RecordType, name: Symbol) -> Option<usize> {
+pub fn field(site: &Cell<Site>, ty: &RecordType, name: impl FnOnce() -> Symbol) -> Option<usize> {
     let seen = site.get();
     if seen.ty == ty.id {
         return Some(seen.index as usize);
     }
-    fill(site, ty, ty.field_index(name))
+    fill(site, ty, ty.field_index(name()))
 }
 
 /// What `record.name(...)` calls: a method of the type, or a field holding a function.

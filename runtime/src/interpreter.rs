@@ -166,6 +166,14 @@ impl Vm {
                 unsafe { &mut *locals.add($n as usize) }
             };
         }
+        // This instruction's inline cache. SAFETY: `Code::sites` has exactly one cell per
+        // instruction (`vm::load_runtime_code` sizes it from the verified ops), and `ip - 1` is
+        // the running instruction.
+        macro_rules! site {
+            () => {
+                unsafe { code!().sites.get_unchecked(ip - 1) }
+            };
+        }
         macro_rules! save_ip {
             () => {
                 if let Some(f) = fiber.frames.last_mut() {
@@ -314,11 +322,9 @@ impl Vm {
                 }
                 Op::LoadLocalAttr(slot, n) => {
                     if let Value::Record(record) = local!(slot) {
-                        if let Some(i) = inline_cache::field(
-                            &code!().sites[ip - 1],
-                            &record.ty,
-                            code!().names[n as usize],
-                        ) {
+                        if let Some(i) = inline_cache::field(site!(), &record.ty, move || {
+                            code!().names[n as usize]
+                        }) {
                             let v = record.fields.borrow()[i].clone();
                             push!(v);
                             continue;
@@ -530,11 +536,9 @@ impl Vm {
 
                 Op::GetAttr(n) => {
                     if let Value::Record(record) = peek!(1) {
-                        if let Some(i) = inline_cache::field(
-                            &code!().sites[ip - 1],
-                            &record.ty,
-                            code!().names[n as usize],
-                        ) {
+                        if let Some(i) = inline_cache::field(site!(), &record.ty, move || {
+                            code!().names[n as usize]
+                        }) {
                             let v = record.fields.borrow()[i].clone();
                             if let Value::Record(record) = std::mem::replace(peek!(1), v) {
                                 drop(record);
@@ -546,11 +550,9 @@ impl Vm {
                 Op::SetAttr(n) => {
                     // value, record on top.
                     if let Value::Record(record) = peek!(1) {
-                        if let Some(i) = inline_cache::field(
-                            &code!().sites[ip - 1],
-                            &record.ty,
-                            code!().names[n as usize],
-                        ) {
+                        if let Some(i) = inline_cache::field(site!(), &record.ty, move || {
+                            code!().names[n as usize]
+                        }) {
                             if let Value::Record(record) = pop!() {
                                 let value = pop!();
                                 store(&mut record.fields.borrow_mut()[i], value);
@@ -678,8 +680,7 @@ impl Vm {
                     let receiver = unsafe { sp.sub(argc + 1) };
                     match (unsafe { &*receiver }, name) {
                         (Value::Record(record), _) => {
-                            let site = &code!().sites[ip - 1];
-                            match inline_cache::callee(site, &record.ty, name) {
+                            match inline_cache::callee(site!(), &record.ty, name) {
                                 Some(inline_cache::Callee::Method(i)) => {
                                     if let Some((_, Value::Function(method))) =
                                         record.ty.methods.get(i)

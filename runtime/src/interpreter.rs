@@ -205,7 +205,7 @@ impl Vm {
         macro_rules! enter {
             ($callee:expr, $base:expr, $ret:expr, $argc:expr) => {{
                 let callee: Rc<Closure> = $callee;
-                let count = callee.code.proto.locals as usize;
+                let count = callee.code.locals as usize;
                 base = $base;
                 locals = unsafe { fiber.stack.as_mut_ptr().add(base) };
                 // The callee's other locals start unassigned (usually a few: pushed inline).
@@ -600,7 +600,7 @@ impl Vm {
                     let argc = argc as usize;
                     let callee = unsafe { sp.sub(argc + 1) };
                     let slot = unsafe { &mut *callee };
-                    let exact = matches!(slot, Value::Function(f) if f.code.params.len() == argc);
+                    let exact = matches!(slot, Value::Function(f) if f.code.arity as usize == argc);
                     if exact && fiber.frames.len() < MAX_FRAMES {
                         if let Value::Function(f) = std::mem::take(slot) {
                             save_ip!();
@@ -655,7 +655,7 @@ impl Vm {
                     };
                     match callee {
                         Value::Function(f)
-                            if f.code.params.len() == argc && fiber.frames.len() < MAX_FRAMES =>
+                            if f.code.arity as usize == argc && fiber.frames.len() < MAX_FRAMES =>
                         {
                             // The arguments become the callee's first locals where they stand;
                             // the result replaces the first of them.
@@ -685,7 +685,7 @@ impl Vm {
                                     if let Some((_, Value::Function(method))) =
                                         record.ty.methods.get(i)
                                     {
-                                        if method.code.params.len() == argc + 1
+                                        if method.code.arity as usize == argc + 1
                                             && fiber.frames.len() < MAX_FRAMES
                                         {
                                             // The receiver becomes local 0 (`self`) where it
@@ -702,7 +702,7 @@ impl Vm {
                                     // record's slot becomes the callee's.
                                     let field = match record.fields.borrow().get(i) {
                                         Some(Value::Function(f))
-                                            if f.code.params.len() == argc
+                                            if f.code.arity as usize == argc
                                                 && fiber.frames.len() < MAX_FRAMES =>
                                         {
                                             Some(f.clone())

@@ -19,6 +19,11 @@ use crate::vm::Vm;
 
 /// A compiled function ready to run: instructions plus runtime constants.
 pub struct Code {
+    /// The number of parameters (`params.len()`), and of local slots (`proto.locals`): read on
+    /// every call, so kept here rather than behind two more pointers.
+    pub arity: u32,
+    /// See `arity`.
+    pub locals: u32,
     /// What the compiler produced (spans, parameter names, nested protos).
     pub proto: Rc<FunctionProto>,
     /// The instructions (copied out of the proto for a tight loop).

@@ -268,6 +268,8 @@ fn load_runtime_code(proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code
     }
     let ops = verified_ops(&proto.code);
     Rc::new(Code {
+        arity: proto.params.len() as u32,
+        locals: proto.locals,
         sites: crate::inline_cache::sites(ops.len()),
         ops,
         consts: consts.into_boxed_slice(),

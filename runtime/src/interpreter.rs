@@ -68,7 +68,7 @@ impl Vm {
         // (`vm::verified_ops`), so `ip` never leaves the slice.
         let mut ops: *const Op = frame.closure.code.ops.as_ptr();
         let mut ip = frame.ip;
-        let mut base = frame.base;
+        let base = frame.base;
         let mut budget = BUDGET;
         // The stack in registers (see the module doc). SAFETY (for every use below): `sp`,
         // `limit` and `locals` point into `fiber.stack`'s allocation, re-read by `resync!`
@@ -94,7 +94,9 @@ impl Vm {
                 unsafe {
                     sp = bottom.add(fiber.stack.len());
                     limit = bottom.add(fiber.stack.capacity());
-                    locals = bottom.add(base);
+                    // The running frame's base: the top frame's (the loop keeps no copy, to spare
+                    // a register).
+                    locals = bottom.add(fiber.frames.last().map_or(0, |f| f.base));
                 }
             }};
         }
@@ -198,23 +200,24 @@ impl Vm {
                 closure = Rc::as_ptr(&frame.closure);
                 ops = frame.closure.code.ops.as_ptr();
                 ip = frame.ip;
-                base = frame.base;
-                locals = unsafe { fiber.stack.as_mut_ptr().add(base) };
+                locals = unsafe { fiber.stack.as_mut_ptr().add(frame.base) };
             }};
         }
         macro_rules! enter {
             ($callee:expr, $base:expr, $ret:expr, $argc:expr) => {{
                 let callee: Rc<Closure> = $callee;
                 let count = callee.code.locals as usize;
-                base = $base;
+                let base = $base;
+                ops = callee.code.ops.as_ptr();
+                closure = Rc::as_ptr(&callee);
+                // The frame first: growing the stack for the locals below re-reads the base
+                // from it.
+                fiber.push_frame(callee, base, $ret, FrameKind::Call);
                 locals = unsafe { fiber.stack.as_mut_ptr().add(base) };
                 // The callee's other locals start unassigned (usually a few: pushed inline).
                 for _ in $argc..count {
                     push!(Value::Undefined);
                 }
-                ops = callee.code.ops.as_ptr();
-                closure = Rc::as_ptr(&callee);
-                fiber.push_frame(callee, base, $ret, FrameKind::Call);
                 ip = 0;
                 budget -= 1;
                 if budget == 0 {
@@ -883,7 +886,7 @@ impl Vm {
             // The general form of the instruction.
             save_ip!();
             sync!();
-            let flow = self.cold_op(fiber, code!(), base, op);
+            let flow = self.cold_op(fiber, code!(), index!(locals), op);
             match flow {
                 Ok(Flow::Next) => {
                     if self.suspended.is_some() {

@@ -43,7 +43,7 @@ mod numbers;
 mod stack;
 
 use numbers::{number, quick_compare};
-use stack::{grow, move_out, release, store};
+use stack::{grow, move_out, release, store, NoUnwind};
 
 /// Back edges and calls a fiber runs before it yields to other tasks and timers (about a
 /// millisecond of work): often enough that a busy loop cannot starve a ticker, rarely enough
@@ -70,6 +70,7 @@ impl Vm {
         let mut ip = frame.ip;
         let base = frame.base;
         let mut budget = BUDGET;
+        let _no_unwind = NoUnwind;
         // The stack in registers (see the module doc). SAFETY (for every use below): `sp`,
         // `limit` and `locals` point into `fiber.stack`'s allocation, re-read by `resync!`
         // whenever it may have moved; the values below `sp` are initialised, and the compiler

@@ -6,6 +6,20 @@ use crate::value::Value;
 
 pub(super) use crate::value::release;
 
+/// Keeps a panic from unwinding out of the dispatch loop. While the loop runs, the fiber's
+/// stack length is stale (the loop's `sp` is the truth), so dropping that vector during
+/// unwinding would drop values already moved out of it. A panic there is a bug in cn, and the
+/// panic hook has already printed it; ending the process is the defined way out.
+pub(super) struct NoUnwind;
+
+impl Drop for NoUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            std::process::abort();
+        }
+    }
+}
+
 /// Makes room for at least one more value (the loop re-reads its pointers afterwards).
 #[cold]
 #[inline(never)]

@@ -62,7 +62,7 @@ impl Vm {
         // The running function, borrowed from the top frame (which owns it) rather than counted:
         // a call and a return then cost no reference counting here. `code!()` reads it.
         let mut closure: *const Closure = Rc::as_ptr(&frame.closure);
-        // SAFETY (for every `code!()`, `captures!()` and `ops.add(ip)` below): the top frame owns
+        // SAFETY (for every `code!()`, `site!()` and `ops.add(ip)` below): the top frame owns
         // the closure `closure` points to, and the loop reloads both pointers whenever the top
         // frame changes; `Code::ops` ends in a terminator and every jump target is inside it
         // (`vm::verified_ops`), so `ip` never leaves the slice.

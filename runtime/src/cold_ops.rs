@@ -14,7 +14,7 @@ use cn_compiler::syntax::ast::BinOp;
 use crate::dict::{new_dict, Key};
 use crate::fault::Fault;
 use crate::fiber::{Cleanup, CleanupAction, Fiber};
-use crate::object::{Closure, Code};
+use crate::object::{CaptureCell, Closure, Code};
 use crate::value::Value;
 use crate::vm::Vm;
 use crate::{format, items, iter, ops};
@@ -152,7 +152,7 @@ impl Vm {
             Op::MakeCell(n) => {
                 let slot = &mut stack[base + n as usize];
                 let v = std::mem::take(slot);
-                *slot = Value::Cell(Rc::new(std::cell::RefCell::new(v)));
+                *slot = Value::Cell(CaptureCell::new_rc(v));
             }
             Op::LoadCapture(n) | Op::StoreCapture(n) => {
                 let closure = self.current_closure(fiber)?;
@@ -593,17 +593,13 @@ impl Vm {
             .map(|capture| match capture {
                 Capture::Local(slot) => match &fiber.stack[base + *slot as usize] {
                     Value::Cell(cell) => cell.clone(),
-                    other => Rc::new(std::cell::RefCell::new(other.clone())),
+                    other => CaptureCell::new_rc(other.clone()),
                 },
                 Capture::Outer(i) => current.captures[*i as usize].clone(),
             })
             .collect();
-        let made = Closure {
-            code: inner,
-            captures,
-            defaults: defaults.into_boxed_slice(),
-        };
-        fiber.stack.push(Value::Function(Rc::new(made)));
+        let made = Closure::new_rc(inner, captures, defaults.into_boxed_slice());
+        fiber.stack.push(Value::Function(made));
         Ok(())
     }
 

@@ -204,6 +204,17 @@ impl Vm {
                 locals = unsafe { fiber.stack.as_mut_ptr().add(frame.base) };
             }};
         }
+        // At a budget check, where nothing borrows a container: reclaim unreachable reference
+        // cycles when the containers have doubled since the last time (see `cycles`).
+        macro_rules! collect_cycles {
+            () => {
+                if crate::cycles::due() {
+                    sync!();
+                    crate::cycles::collect();
+                    resync!();
+                }
+            };
+        }
         macro_rules! enter {
             ($callee:expr, $base:expr, $ret:expr, $argc:expr) => {{
                 let callee: Rc<Closure> = $callee;
@@ -223,6 +234,7 @@ impl Vm {
                 budget -= 1;
                 if budget == 0 {
                     budget = BUDGET;
+                    collect_cycles!();
                     if fiber.yieldable {
                         leave!(Stop::Yield);
                     }
@@ -512,6 +524,7 @@ impl Vm {
                         budget -= 1;
                         if budget == 0 {
                             budget = BUDGET;
+                            collect_cycles!();
                             if fiber.yieldable {
                                 ip = target;
                                 save_ip!();

@@ -12,6 +12,7 @@ mod attr;
 pub mod builtins;
 mod call;
 mod cold_ops;
+pub mod cycles;
 mod definitions;
 pub mod dict;
 pub mod fault;

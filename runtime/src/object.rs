@@ -10,6 +10,7 @@ use cn_compiler::bytecode::{FunctionProto, Op, TypeAnnotation};
 use cn_compiler::compile::ModuleScope;
 
 use crate::args::Args;
+use crate::cycles::Tracking;
 use crate::fault::Fault;
 use crate::native::{Function, Members, NativeModule, Params};
 use crate::source::SourceFile;
@@ -43,16 +44,39 @@ pub struct Code {
 }
 
 /// A script function value: code plus captured cells and evaluated defaults.
+#[repr(C)]
 pub struct Closure {
+    /// Its place in the cycle collector's registry, when it captures something (`cycles`).
+    pub tracking: Tracking,
     /// The function's code.
     pub code: Rc<Code>,
     /// Captured variables, shared with the enclosing function.
-    pub captures: Box<[Rc<RefCell<Value>>]>,
+    pub captures: Box<[Rc<CaptureCell>]>,
     /// Default values of the last `code.proto.defaults` parameters.
     pub defaults: Box<[Value]>,
 }
 
 impl Closure {
+    /// A function value, registered with the cycle collector when it can be part of a cycle
+    /// (it captures a variable, or a default is a container).
+    pub fn new_rc(
+        code: Rc<Code>,
+        captures: Box<[Rc<CaptureCell>]>,
+        defaults: Box<[Value]>,
+    ) -> Rc<Closure> {
+        let may_cycle = !captures.is_empty() || defaults.iter().any(|d| !d.is_inline());
+        let closure = Rc::new(Closure {
+            tracking: Tracking::new(),
+            code,
+            captures,
+            defaults,
+        });
+        if may_cycle {
+            crate::cycles::track(&closure);
+        }
+        closure
+    }
+
     /// The function's name as written (`<lambda>` for lambdas).
     pub fn name(&self) -> &str {
         &self.code.proto.name
@@ -192,7 +216,10 @@ impl RecordType {
 }
 
 /// An instance of a record type.
+#[repr(C)]
 pub struct Record {
+    /// Its place in the cycle collector's registry (`cycles`).
+    pub tracking: Tracking,
     /// Its type.
     pub ty: Rc<RecordType>,
     /// Field values, in the type's field order.
@@ -203,10 +230,42 @@ impl Record {
     /// A record of type `ty` with `fields` in the type's field order (checked by the caller).
     #[inline]
     pub fn value(ty: Rc<RecordType>, fields: Vec<Value>) -> Value {
-        Value::Record(Rc::new(Record {
+        let record = Rc::new(Record {
+            tracking: Tracking::new(),
             ty,
             fields: RefCell::new(fields),
-        }))
+        });
+        crate::cycles::track(&record);
+        Value::Record(record)
+    }
+}
+
+/// A captured variable's storage (`Value::Cell`), shared by the function that declares the
+/// variable and the functions that capture it.
+#[repr(C)]
+pub struct CaptureCell {
+    /// Its place in the cycle collector's registry (`cycles`).
+    pub tracking: Tracking,
+    value: RefCell<Value>,
+}
+
+impl CaptureCell {
+    /// A cell holding `value`, registered with the cycle collector.
+    pub fn new_rc(value: Value) -> Rc<CaptureCell> {
+        let cell = Rc::new(CaptureCell {
+            tracking: Tracking::new(),
+            value: RefCell::new(value),
+        });
+        crate::cycles::track(&cell);
+        cell
+    }
+}
+
+impl std::ops::Deref for CaptureCell {
+    type Target = RefCell<Value>;
+
+    fn deref(&self) -> &RefCell<Value> {
+        &self.value
     }
 }
 

@@ -11,15 +11,27 @@ use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
+use crate::cycles::Tracking;
 use crate::dict::Dict;
 use crate::value::Value;
 
 /// A list's storage (`Value::List`).
-pub struct ListCell(RefCell<Vec<Value>>);
+#[repr(C)]
+pub struct ListCell {
+    /// Its place in the cycle collector's registry (`cycles`).
+    pub(crate) tracking: Tracking,
+    items: RefCell<Vec<Value>>,
+}
 
 impl ListCell {
-    pub fn new(items: Vec<Value>) -> ListCell {
-        ListCell(RefCell::new(items))
+    /// A list holding `items`, registered with the cycle collector.
+    pub fn new_rc(items: Vec<Value>) -> Rc<ListCell> {
+        let list = Rc::new(ListCell {
+            tracking: Tracking::new(),
+            items: RefCell::new(items),
+        });
+        crate::cycles::track(&list);
+        list
     }
 }
 
@@ -27,13 +39,13 @@ impl Deref for ListCell {
     type Target = RefCell<Vec<Value>>;
 
     fn deref(&self) -> &RefCell<Vec<Value>> {
-        &self.0
+        &self.items
     }
 }
 
 impl Drop for ListCell {
     fn drop(&mut self) {
-        release_items(self.0.get_mut());
+        release_items(self.items.get_mut());
     }
 }
 
@@ -67,11 +79,22 @@ impl Drop for TupleItems {
 }
 
 /// A dict's storage (`Value::Dict`).
-pub struct DictCell(RefCell<Dict>);
+#[repr(C)]
+pub struct DictCell {
+    /// Its place in the cycle collector's registry (`cycles`).
+    pub(crate) tracking: Tracking,
+    dict: RefCell<Dict>,
+}
 
 impl DictCell {
-    pub fn new(dict: Dict) -> DictCell {
-        DictCell(RefCell::new(dict))
+    /// A dict holding `dict`, registered with the cycle collector.
+    pub fn new_rc(dict: Dict) -> Rc<DictCell> {
+        let cell = Rc::new(DictCell {
+            tracking: Tracking::new(),
+            dict: RefCell::new(dict),
+        });
+        crate::cycles::track(&cell);
+        cell
     }
 }
 
@@ -79,13 +102,13 @@ impl Deref for DictCell {
     type Target = RefCell<Dict>;
 
     fn deref(&self) -> &RefCell<Dict> {
-        &self.0
+        &self.dict
     }
 }
 
 impl Drop for DictCell {
     fn drop(&mut self) {
-        release(self.0.get_mut(), Dict::clear, |dict, queue| {
+        release(self.dict.get_mut(), Dict::clear, |dict, queue| {
             queue.extend(
                 dict.values_mut()
                     .filter(|v| frees_container(v))

@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use crate::dict::Dict;
 use crate::object::{
-    BoundMethod, Closure, EnumType, Iter, Module, NativeFunction, NativeObject, Range, Record,
-    RecordType, Variant,
+    BoundMethod, CaptureCell, Closure, EnumType, Iter, Module, NativeFunction, NativeObject, Range,
+    Record, RecordType, Variant,
 };
 use crate::teardown::{DictCell, ListCell, TupleItems};
 
@@ -70,7 +70,7 @@ pub enum Value {
     /// A native object from the standard library (a server, a counter, a span).
     Object(Rc<NativeObject>),
     /// A captured variable's storage. Never visible to scripts.
-    Cell(Rc<RefCell<Value>>),
+    Cell(Rc<CaptureCell>),
 }
 
 const TAG_NIL: u8 = 0;
@@ -251,7 +251,7 @@ impl Value {
 
     /// A list value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(ListCell::new(items)))
+        Value::List(ListCell::new_rc(items))
     }
 
     /// A tuple value.
@@ -261,7 +261,7 @@ impl Value {
 
     /// A dict value.
     pub fn dict(dict: Dict) -> Value {
-        Value::Dict(Rc::new(DictCell::new(dict)))
+        Value::Dict(DictCell::new_rc(dict))
     }
 
     /// `Ok(value)`.
@@ -387,7 +387,7 @@ mod tests {
             Value::tuple(vec![Value::Nil]),
             Value::dict(crate::dict::new_dict()),
             Value::ok(Value::Int(2)),
-            Value::Cell(Rc::new(RefCell::new(Value::Nil))),
+            Value::Cell(CaptureCell::new_rc(Value::Nil)),
         ];
         for value in values {
             let copies = [value.clone(), value.clone()];

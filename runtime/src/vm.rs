@@ -256,11 +256,7 @@ fn load_runtime_code(proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code
             }
             Constant::Function(inner) => {
                 let code = load_runtime_code(inner.clone(), file);
-                Value::Function(Rc::new(Closure {
-                    code,
-                    captures: Box::new([]),
-                    defaults: Box::new([]),
-                }))
+                Value::Function(Closure::new_rc(code, Box::new([]), Box::new([])))
             }
             Constant::Type(_) | Constant::Enum(_) => Value::Nil,
         });
@@ -356,11 +352,7 @@ impl Vm {
         self.slots = slots;
         self.sync_globals(scope);
         let code = self.load_code(Rc::new(proto), file);
-        Ok(Rc::new(Closure {
-            code,
-            captures: Box::new([]),
-            defaults: Box::new([]),
-        }))
+        Ok(Closure::new_rc(code, Box::new([]), Box::new([])))
     }
 
     /// Parses and resolves a file without running it (`cn check`).
@@ -502,11 +494,7 @@ fn cleanup_trampoline() -> Rc<Closure> {
             })
         })
         .expect("the cleanup trampoline compiles");
-    Rc::new(Closure {
-        code: load_runtime_code(proto, &file),
-        captures: Box::new([]),
-        defaults: Box::new([]),
-    })
+    Closure::new_rc(load_runtime_code(proto, &file), Box::new([]), Box::new([]))
 }
 
 /// Path of the runtime's own code in traces; frames from it are not shown.

@@ -50,7 +50,7 @@ impl Response {
         }
         Response {
             status: Cell::new(status),
-            headers: Rc::new(cn_runtime::teardown::DictCell::new(headers)),
+            headers: cn_runtime::teardown::DictCell::new_rc(headers),
             body,
         }
     }

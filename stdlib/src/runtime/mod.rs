@@ -39,6 +39,11 @@ static FUNCTIONS: &[Function] = &[
     })
     .doc("memory_usage()\nThe memory in use in bytes: the cgroup's (what its limit is compared with), else this process's resident memory.")
     .params(Params::exactly(0)),
+    Function::new("collect_cycles", |_, _| {
+        Ok(Value::Int(cn_runtime::cycles::collect() as i64))
+    })
+    .doc("collect_cycles()\nFrees unreachable reference cycles now (a tree whose nodes point at their parents, a recursive nested function) and returns how many lists, dicts, records, cells and functions it freed. They are also freed automatically as new containers are made.")
+    .params(Params::exactly(0)),
     Function::new("pod", pod)
         .doc("pod()\n`{\"name\": .., \"namespace\": .., \"node\": ..}` in Kubernetes (POD_NAME / HOSTNAME, POD_NAMESPACE / the service account's namespace, NODE_NAME; a field nil when unknown), else nil.")
         .params(Params::exactly(0)),

@@ -39,7 +39,7 @@ impl Vm {
         match object {
             Value::Record(record) => {
                 if let Some(i) = record.ty.field_index(name) {
-                    return Ok(record.fields.borrow()[i].clone());
+                    return Ok(record.fields()[i].clone());
                 }
                 if let Some(method) = record.ty.method(name) {
                     let bound = BoundMethod::Script {
@@ -161,7 +161,7 @@ impl Vm {
         match object {
             Value::Record(record) => match record.ty.field_index(name) {
                 Some(i) => {
-                    record.fields.borrow_mut()[i] = value;
+                    record.fields_mut()[i] = value;
                     Ok(())
                 }
                 None => {

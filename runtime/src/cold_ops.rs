@@ -465,7 +465,7 @@ impl Vm {
                     }
                     Value::Record(record) => {
                         *record.ty.name == *name.name()
-                            && (arity == u16::MAX || record.fields.borrow().len() == arity as usize)
+                            && (arity == u16::MAX || record.fields().len() == arity as usize)
                     }
                     _ => false,
                 };
@@ -481,7 +481,7 @@ impl Vm {
                 let v = pop(stack);
                 let field = match &v {
                     Value::Variant(variant) => variant.payload.get(i as usize).cloned(),
-                    Value::Record(record) => record.fields.borrow().get(i as usize).cloned(),
+                    Value::Record(record) => record.fields().get(i as usize).cloned(),
                     _ => None,
                 };
                 stack.push(field.unwrap_or_default());

@@ -31,7 +31,8 @@
 use std::cell::{Cell, UnsafeCell};
 use std::rc::Rc;
 
-use crate::object::{CaptureCell, Closure, Record};
+use crate::object::{CaptureCell, Closure};
+use crate::record::{Record, RecordRef};
 use crate::teardown::{DictCell, ListCell};
 use crate::value::Value;
 
@@ -110,11 +111,12 @@ macro_rules! container {
 }
 container!(ListCell, List);
 container!(DictCell, Dict);
-container!(Record, Record);
 container!(CaptureCell, Cell);
 container!(Closure, Function);
 
-/// A registered container: its address and what it is.
+/// A registered container: the address of its `Tracking` (the container's own for `Rc`
+/// values, 16 bytes into the block for records, see `record`) and what it is. Either way the
+/// strong count is the word 16 bytes before it.
 #[derive(Clone, Copy)]
 struct Entry {
     object: *const Tracking,
@@ -145,16 +147,28 @@ thread_local! {
 #[inline]
 #[allow(unsafe_code)]
 pub(crate) fn track<T: Container>(container: &Rc<T>) {
-    let object = Rc::as_ptr(container).cast::<Tracking>();
+    register(container.tracking(), T::KIND);
+}
+
+/// Registers a record just made.
+#[inline]
+pub(crate) fn track_record(record: &RecordRef) {
+    register(&record.tracking, Kind::Record);
+}
+
+/// Registers the container whose `Tracking` is `tracking`.
+#[inline]
+#[allow(unsafe_code)]
+fn register(tracking: &Tracking, kind: Kind) {
     let _ = REGISTRY.try_with(|registry| {
         // SAFETY: see `Registry::entries`.
         let entries = unsafe { &mut *registry.entries.get() };
         if let Ok(i) = u32::try_from(entries.len()) {
             if i != UNTRACKED {
-                container.tracking().0.set(i);
+                tracking.0.set(i);
                 entries.push(Entry {
-                    object,
-                    kind: T::KIND,
+                    object: tracking,
+                    kind,
                 });
             }
         }
@@ -214,7 +228,7 @@ impl Entry {
             match self.kind {
                 Kind::List => Object::List(&*p.cast()),
                 Kind::Dict => Object::Dict(&*p.cast()),
-                Kind::Record => Object::Record(&*p.cast()),
+                Kind::Record => Object::Record(&*p.cast::<u8>().sub(16).cast::<Record>()),
                 Kind::Cell => Object::Cell(&*p.cast()),
                 Kind::Function => Object::Function(&*p.cast()),
             }
@@ -253,7 +267,9 @@ impl Entry {
             match self.kind {
                 Kind::List => Handle::List(strong(self.object)),
                 Kind::Dict => Handle::Dict(strong(self.object)),
-                Kind::Record => Handle::Record(strong(self.object)),
+                Kind::Record => Handle::Record(RecordRef::from_ptr(
+                    self.object.cast::<u8>().sub(16).cast::<Record>(),
+                )),
                 Kind::Cell => Handle::Cell(strong(self.object)),
                 Kind::Function => Handle::Function {
                     _alive: strong(self.object),
@@ -267,7 +283,7 @@ impl Entry {
 enum Handle {
     List(Rc<ListCell>),
     Dict(Rc<DictCell>),
-    Record(Rc<Record>),
+    Record(RecordRef),
     Cell(Rc<CaptureCell>),
     /// Held only so that it is freed with the rest, after the emptying.
     Function {
@@ -305,9 +321,9 @@ impl Object<'_> {
                 }
                 Err(_) => return false,
             },
-            Object::Record(record) => match record.fields.try_borrow() {
-                Ok(fields) => fields.iter().for_each(each),
-                Err(_) => return false,
+            Object::Record(record) => match record.try_fields() {
+                Some(fields) => fields.iter().for_each(each),
+                None => return false,
             },
             Object::Cell(cell) => match cell.try_borrow() {
                 Ok(value) => each(&value),
@@ -339,7 +355,7 @@ impl Handle {
             }
             Handle::Record(record) => {
                 // The fields stay (as nil), so the record keeps its type's shape.
-                if let Ok(mut fields) = record.fields.try_borrow_mut() {
+                if let Some(mut fields) = record.try_fields_mut() {
                     into.extend(fields.iter_mut().map(std::mem::take));
                 }
             }

@@ -188,9 +188,11 @@ impl<'a> Repr<'a> {
             }),
             Value::Record(record) => {
                 let placeholder = format!("{}(...)", record.ty.name);
-                self.container(Rc::as_ptr(record).cast(), &placeholder, |w| {
-                    w.record(record, d)
-                })
+                self.container(
+                    crate::record::RecordRef::as_ptr(record).cast(),
+                    &placeholder,
+                    |w| w.record(record, d),
+                )
             }
             Value::Variant(variant) => {
                 let _ = write!(self.out, "{}", variant.name);
@@ -207,7 +209,7 @@ impl<'a> Repr<'a> {
     fn record(&mut self, record: &Record, d: usize) {
         self.out.push_str(&record.ty.name);
         self.out.push('(');
-        let fields = record.fields.borrow();
+        let fields = record.fields();
         for (i, (field, v)) in record.ty.fields.iter().zip(fields.iter()).enumerate() {
             if self.full() {
                 break;

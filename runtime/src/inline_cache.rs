@@ -14,7 +14,7 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::object::RecordType;
+use crate::object::{Record, RecordType};
 use crate::symbol::Symbol;
 
 /// One instruction's cache: a record type id (0: empty) and an index into that type's fields or
@@ -42,11 +42,12 @@ pub fn next_type_id() -> u32 {
 /// The index of field `name` of `ty`, from the cache when the site last saw `ty` (the name is
 /// looked up only on a miss).
 #[inline(always)]
-pub fn field(site: &Cell<Site>, ty: &RecordType, name: impl FnOnce() -> Symbol) -> Option<usize> {
+pub fn field(site: &Cell<Site>, record: &Record, name: impl FnOnce() -> Symbol) -> Option<usize> {
     let seen = site.get();
-    if seen.ty == ty.id {
+    if seen.ty == record.type_id {
         return Some(seen.index as usize);
     }
+    let ty = &record.ty;
     fill(site, ty, ty.field_index(name()))
 }
 
@@ -65,9 +66,9 @@ const FIELD: u32 = 1 << 31;
 /// What `name` names on records of `ty` when called, from the cache when the site last saw `ty`.
 /// A method wins over a field, as in attribute reads.
 #[inline(always)]
-pub fn callee(site: &Cell<Site>, ty: &RecordType, name: Symbol) -> Option<Callee> {
+pub fn callee(site: &Cell<Site>, record: &Record, name: Symbol) -> Option<Callee> {
     let seen = site.get();
-    if seen.ty == ty.id {
+    if seen.ty == record.type_id {
         let index = (seen.index & !FIELD) as usize;
         return Some(if seen.index & FIELD == 0 {
             Callee::Method(index)
@@ -75,7 +76,7 @@ pub fn callee(site: &Cell<Site>, ty: &RecordType, name: Symbol) -> Option<Callee
             Callee::Field(index)
         });
     }
-    fill_callee(site, ty, name)
+    fill_callee(site, &record.ty, name)
 }
 
 #[cold]

@@ -43,7 +43,7 @@ mod numbers;
 mod stack;
 
 use numbers::{number, quick_compare};
-use stack::{grow, move_out, release, store, NoUnwind};
+use stack::{grow, release, store, NoUnwind};
 
 /// Back edges and calls a fiber runs before it yields to other tasks and timers (about a
 /// millisecond of work): often enough that a busy loop cannot starve a ticker, rarely enough
@@ -338,10 +338,10 @@ impl Vm {
                 }
                 Op::LoadLocalAttr(slot, n) => {
                     if let Value::Record(record) = local!(slot) {
-                        if let Some(i) = inline_cache::field(site!(), &record.ty, move || {
-                            code!().names[n as usize]
-                        }) {
-                            let v = record.fields.borrow()[i].clone();
+                        if let Some(i) =
+                            inline_cache::field(site!(), record, move || code!().names[n as usize])
+                        {
+                            let v = record.fields()[i].clone();
                             push!(v);
                             continue;
                         }
@@ -553,10 +553,10 @@ impl Vm {
 
                 Op::GetAttr(n) => {
                     if let Value::Record(record) = peek!(1) {
-                        if let Some(i) = inline_cache::field(site!(), &record.ty, move || {
-                            code!().names[n as usize]
-                        }) {
-                            let v = record.fields.borrow()[i].clone();
+                        if let Some(i) =
+                            inline_cache::field(site!(), record, move || code!().names[n as usize])
+                        {
+                            let v = record.fields()[i].clone();
                             if let Value::Record(record) = std::mem::replace(peek!(1), v) {
                                 drop(record);
                             }
@@ -567,12 +567,12 @@ impl Vm {
                 Op::SetAttr(n) => {
                     // value, record on top.
                     if let Value::Record(record) = peek!(1) {
-                        if let Some(i) = inline_cache::field(site!(), &record.ty, move || {
-                            code!().names[n as usize]
-                        }) {
+                        if let Some(i) =
+                            inline_cache::field(site!(), record, move || code!().names[n as usize])
+                        {
                             if let Value::Record(record) = pop!() {
                                 let value = pop!();
-                                store(&mut record.fields.borrow_mut()[i], value);
+                                store(&mut record.fields_mut()[i], value);
                             }
                             continue;
                         }
@@ -656,9 +656,11 @@ impl Vm {
                         if ty.fields.len() == argc {
                             // Every field given positionally: build the record from the stack.
                             let ty = ty.clone();
-                            let fields = unsafe { move_out(callee.add(1), argc) };
+                            // SAFETY: the arguments are moved into the record and the stack
+                            // forgets them.
+                            let record = unsafe { Record::value_from_raw(ty, callee.add(1), argc) };
                             sp = unsafe { callee.add(1) };
-                            store(peek!(1), Record::value(ty, fields));
+                            store(peek!(1), record);
                             continue;
                         }
                     }
@@ -684,8 +686,9 @@ impl Vm {
                         Value::Type(ty) if ty.fields.len() == argc => {
                             let ty = ty.clone();
                             sp = unsafe { sp.sub(argc) };
-                            let fields = unsafe { move_out(sp, argc) };
-                            push!(Record::value(ty, fields));
+                            // SAFETY: as in `Call`.
+                            let record = unsafe { Record::value_from_raw(ty, sp, argc) };
+                            push!(record);
                             continue;
                         }
                         _ => {}
@@ -697,7 +700,7 @@ impl Vm {
                     let receiver = unsafe { sp.sub(argc + 1) };
                     match (unsafe { &*receiver }, name) {
                         (Value::Record(record), _) => {
-                            match inline_cache::callee(site!(), &record.ty, name) {
+                            match inline_cache::callee(site!(), record, name) {
                                 Some(inline_cache::Callee::Method(i)) => {
                                     if let Some((_, Value::Function(method))) =
                                         record.ty.methods.get(i)
@@ -717,7 +720,7 @@ impl Vm {
                                 Some(inline_cache::Callee::Field(i)) => {
                                     // A function kept in a field: called like `Call`, the
                                     // record's slot becomes the callee's.
-                                    let field = match record.fields.borrow().get(i) {
+                                    let field = match record.fields().get(i) {
                                         Some(Value::Function(f))
                                             if f.code.arity as usize == argc
                                                 && fiber.frames.len() < MAX_FRAMES =>

@@ -215,30 +215,7 @@ impl RecordType {
     }
 }
 
-/// An instance of a record type.
-#[repr(C)]
-pub struct Record {
-    /// Its place in the cycle collector's registry (`cycles`).
-    pub tracking: Tracking,
-    /// Its type.
-    pub ty: Rc<RecordType>,
-    /// Field values, in the type's field order.
-    pub fields: RefCell<Vec<Value>>,
-}
-
-impl Record {
-    /// A record of type `ty` with `fields` in the type's field order (checked by the caller).
-    #[inline]
-    pub fn value(ty: Rc<RecordType>, fields: Vec<Value>) -> Value {
-        let record = Rc::new(Record {
-            tracking: Tracking::new(),
-            ty,
-            fields: RefCell::new(fields),
-        });
-        crate::cycles::track(&record);
-        Value::Record(record)
-    }
-}
+pub use crate::record::{Record, RecordRef};
 
 /// A captured variable's storage (`Value::Cell`), shared by the function that declares the
 /// variable and the functions that capture it.
@@ -482,13 +459,6 @@ pub trait NativeType: AsAny {
 impl fmt::Debug for NativeObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.inner.display())
-    }
-}
-
-impl Drop for Record {
-    /// Frees nested fields without recursion (see `teardown`).
-    fn drop(&mut self) {
-        crate::teardown::release_items(self.fields.get_mut());
     }
 }
 

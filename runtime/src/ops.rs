@@ -74,7 +74,7 @@ fn equal_shallow(a: &Value, b: &Value) -> Option<bool> {
         (Bytes(x), Bytes(y)) => x == y,
         (List(x), List(y)) if Rc::ptr_eq(x, y) => true,
         (Dict(x), Dict(y)) if Rc::ptr_eq(x, y) => true,
-        (Record(x), Record(y)) if Rc::ptr_eq(x, y) => true,
+        (Record(x), Record(y)) if crate::record::RecordRef::ptr_eq(x, y) => true,
         (Record(x), Record(y)) if !Rc::ptr_eq(&x.ty, &y.ty) => false,
         (Variant(x), Variant(y)) if x.name != y.name || x.type_name != y.type_name => false,
         (List(_), List(_))
@@ -113,7 +113,7 @@ fn equal_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<bool,
             }
             true
         }
-        (Record(x), Record(y)) => seq_equal(&x.fields.borrow(), &y.fields.borrow(), depth, walk)?,
+        (Record(x), Record(y)) => seq_equal(&x.fields(), &y.fields(), depth, walk)?,
         (Variant(x), Variant(y)) => seq_equal(&x.payload, &y.payload, depth, walk)?,
         // `equal_shallow` answered every other pair.
         _ => false,

@@ -5,7 +5,7 @@
 //! Freeing a container's elements recurses as usual up to `MAX_DROP_DEPTH` containers deep
 //! (the common case costs a counter); below that, the elements that are containers about to be
 //! freed are moved onto a per-thread queue instead, which the outermost drop empties in a loop.
-//! Records and variants do the same in their own `Drop` (`object.rs`).
+//! Records and variants do the same as they are freed (`record.rs`, `object.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
@@ -151,10 +151,26 @@ fn frees_container(value: &Value) -> bool {
         Value::List(x) => Rc::strong_count(x) == 1,
         Value::Tuple(x) => Rc::strong_count(x) == 1,
         Value::Dict(x) => Rc::strong_count(x) == 1,
-        Value::Record(x) => Rc::strong_count(x) == 1,
+        Value::Record(x) => crate::record::RecordRef::strong_count(x) == 1,
         Value::Variant(x) => Rc::strong_count(x) == 1,
         _ => false,
     }
+}
+
+/// Frees `items` in place, leaving nil (a record's fields, as the record is freed).
+pub(crate) fn release_slice(items: &mut [Value]) {
+    release(
+        items,
+        |items| items.iter_mut().for_each(|v| drop(std::mem::take(v))),
+        |items, queue| {
+            queue.extend(
+                items
+                    .iter_mut()
+                    .filter(|v| frees_container(v))
+                    .map(std::mem::take),
+            )
+        },
+    );
 }
 
 /// Frees `items` (a container's elements, as the container is freed).
@@ -172,7 +188,7 @@ pub(crate) fn release_items(items: &mut Vec<Value>) {
 /// Frees the contents of `storage` with `clear`, or, too deep for that, first moves the
 /// containers among them that would be freed onto the queue with `take_nested`.
 #[inline]
-fn release<T>(
+fn release<T: ?Sized>(
     storage: &mut T,
     clear: impl FnOnce(&mut T),
     take_nested: impl FnOnce(&mut T, &mut Vec<Value>),

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use crate::dict::Dict;
 use crate::object::{
     BoundMethod, CaptureCell, Closure, EnumType, Iter, Module, NativeFunction, NativeObject, Range,
-    Record, RecordType, Variant,
+    RecordRef, RecordType, Variant,
 };
 use crate::teardown::{DictCell, ListCell, TupleItems};
 
@@ -48,7 +48,7 @@ pub enum Value {
     /// A mutable dict keeping insertion order.
     Dict(Rc<DictCell>),
     /// An instance of a `type` definition.
-    Record(Rc<Record>),
+    Record(RecordRef),
     /// An enum variant or result (`Ok(x)`, `Err(e)`, `Circle(2.0)`, `Empty`).
     Variant(Rc<Variant>),
     /// A script function with its captured cells.
@@ -223,7 +223,7 @@ impl Value {
             (List(x), List(y)) => Rc::ptr_eq(x, y),
             (Tuple(x), Tuple(y)) => Rc::ptr_eq(x, y),
             (Dict(x), Dict(y)) => Rc::ptr_eq(x, y),
-            (Record(x), Record(y)) => Rc::ptr_eq(x, y),
+            (Record(x), Record(y)) => RecordRef::ptr_eq(x, y),
             (Variant(x), Variant(y)) => Rc::ptr_eq(x, y),
             (Function(x), Function(y)) => Rc::ptr_eq(x, y),
             (Native(x), Native(y)) => Rc::ptr_eq(x, y),

@@ -146,7 +146,7 @@ impl Encoder<'_> {
                 )?;
             }
             Value::Record(record) => {
-                let fields = record.fields.borrow();
+                let fields = record.fields();
                 let masked = Value::str("***");
                 let entries = record.ty.fields.iter().zip(fields.iter()).map(|(info, v)| {
                     let v = if info.decorator("secret").is_some() {

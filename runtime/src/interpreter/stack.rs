@@ -32,21 +32,3 @@ pub(super) fn grow(stack: &mut Vec<Value>) {
 pub(super) fn store(slot: &mut Value, value: Value) {
     release(std::mem::replace(slot, value));
 }
-
-/// Moves `n` values starting at `from` into a new vector (a record's fields from its
-/// constructor's arguments).
-///
-/// # Safety
-/// `from..from + n` must be initialised values the caller gives up: it must not read or drop
-/// them again.
-#[allow(unsafe_code)]
-pub(super) unsafe fn move_out(from: *const Value, n: usize) -> Vec<Value> {
-    let mut values = Vec::with_capacity(n);
-    // SAFETY: the caller hands over `n` initialised values; the new vector has room for them
-    // and owns them once its length covers them.
-    unsafe {
-        std::ptr::copy_nonoverlapping(from, values.as_mut_ptr(), n);
-        values.set_len(n);
-    }
-    values
-}

@@ -13,9 +13,10 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use cn_runtime::object::{Record, RecordType};
+use cn_runtime::record::{RecordRef, WeakRecord};
 use cn_runtime::{Value, Vm};
 
 use super::convert;
@@ -189,15 +190,15 @@ impl Loader {
 thread_local! {
     /// Records loaded so far, with the options they were loaded with, for `config.watch`.
     /// Weak, so remembering a configuration never keeps it alive.
-    static LOADED: RefCell<Vec<(Weak<Record>, LoadOptions)>> = const { RefCell::new(Vec::new()) };
+    static LOADED: RefCell<Vec<(WeakRecord, LoadOptions)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn remember(record: &Value, options: &LoadOptions) {
     if let Value::Record(r) = record {
         LOADED.with(|loaded| {
             let mut loaded = loaded.borrow_mut();
-            loaded.retain(|(weak, _)| weak.strong_count() > 0);
-            loaded.push((Rc::downgrade(r), options.clone()));
+            loaded.retain(|(weak, _)| weak.is_alive());
+            loaded.push((RecordRef::downgrade(r), options.clone()));
         });
     }
 }
@@ -212,7 +213,10 @@ pub fn loaded_with(cfg: &Value) -> Option<(Rc<RecordType>, LoadOptions)> {
         loaded
             .borrow()
             .iter()
-            .find(|(weak, _)| weak.upgrade().is_some_and(|r| Rc::ptr_eq(&r, record)))
+            .find(|(weak, _)| {
+                weak.upgrade()
+                    .is_some_and(|r| RecordRef::ptr_eq(&r, record))
+            })
             .map(|(_, options)| (record.ty.clone(), options.clone()))
     })
 }

@@ -190,7 +190,7 @@ impl Watcher {
 fn same_config(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Record(x), Value::Record(y)) => {
-            let (x, y) = (x.fields.borrow(), y.fields.borrow());
+            let (x, y) = (x.fields(), y.fields());
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same_config(a, b))
         }
         (Value::List(x), Value::List(y)) => {

@@ -118,17 +118,32 @@ impl Vm {
         // Evaluates the value after the room check, straight into its slot: evaluated first, it
         // would live in a stack temporary across the possible `grow` and be reloaded as one
         // 16-byte move, which stalls on store forwarding (17 % of List's samples, once).
-        macro_rules! push {
-            ($value:expr) => {{
-                if sp == limit {
+        // Makes room for `$n` more values. An instruction that reads a value out of the stack
+        // or a record and pushes it makes room first, then reads and writes with nothing in
+        // between: read before a check whose cold branch calls out, the value is spilled to
+        // memory and reloaded across it.
+        macro_rules! room {
+            ($n:expr) => {{
+                if unsafe { limit.offset_from(sp) } < $n {
                     sync!();
                     grow(&mut fiber.stack);
                     resync!();
                 }
+            }};
+        }
+        // Pushes `$value`; room must have been made.
+        macro_rules! push_unchecked {
+            ($value:expr) => {{
                 unsafe {
                     sp.write($value);
                     sp = sp.add(1);
                 }
+            }};
+        }
+        macro_rules! push {
+            ($value:expr) => {{
+                room!(1);
+                push_unchecked!($value);
             }};
         }
         macro_rules! pop {
@@ -320,29 +335,29 @@ impl Vm {
                     continue;
                 }
                 Op::LoadLocal(n) => {
+                    room!(1);
                     let v = local!(n);
                     if !matches!(v, Value::Undefined) {
-                        let v = v.clone();
-                        push!(v);
+                        push_unchecked!(v.clone());
                         continue;
                     }
                 }
                 Op::LoadLocal2(a, b) => {
+                    room!(2);
                     let (x, y) = (local!(a), local!(b));
                     if !matches!(x, Value::Undefined) && !matches!(y, Value::Undefined) {
-                        let (x, y) = (x.clone(), y.clone());
-                        push!(x);
-                        push!(y);
+                        push_unchecked!(x.clone());
+                        push_unchecked!(y.clone());
                         continue;
                     }
                 }
                 Op::LoadLocalAttr(slot, n) => {
+                    room!(1);
                     if let Value::Record(record) = local!(slot) {
                         if let Some(i) =
                             inline_cache::field(site!(), record, move || code!().names[n as usize])
                         {
-                            let v = record.fields()[i].clone();
-                            push!(v);
+                            push_unchecked!(record.fields()[i].clone());
                             continue;
                         }
                     }
@@ -376,8 +391,8 @@ impl Vm {
                     }
                 }
                 Op::Dup => {
-                    let v = peek!(1).clone();
-                    push!(v);
+                    room!(1);
+                    push_unchecked!(peek!(1).clone());
                     continue;
                 }
                 Op::Swap => {

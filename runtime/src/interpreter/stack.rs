@@ -20,11 +20,12 @@ impl Drop for NoUnwind {
     }
 }
 
-/// Makes room for at least one more value (the loop re-reads its pointers afterwards).
+/// Makes room for at least a few more values (the loop re-reads its pointers afterwards):
+/// as many as one instruction pushes.
 #[cold]
 #[inline(never)]
 pub(super) fn grow(stack: &mut Vec<Value>) {
-    stack.reserve(1);
+    stack.reserve(4);
 }
 
 /// Writes `value` into `slot`, dropping the old value cheaply when it was inline.

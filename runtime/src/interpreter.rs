@@ -315,9 +315,12 @@ impl Vm {
         }
 
         loop {
-            let op = unsafe { *ops.add(ip) };
+            // Matched by reference, so each arm loads its own operands from the instruction:
+            // matched by value, the compiler extracted every shape's operands from the copied
+            // word before the jump, for every instruction.
+            let op: &Op = unsafe { &*ops.add(ip) };
             ip += 1;
-            match op {
+            match *op {
                 Op::SmallInt(n) => {
                     push!(Value::int_whole(n as i64));
                     continue;
@@ -682,7 +685,7 @@ impl Vm {
                 }
                 Op::CallGlobal(_, argc) | Op::CallLocal(_, argc) => {
                     let argc = argc as usize;
-                    let callee = match op {
+                    let callee = match *op {
                         Op::CallGlobal(g, _) => &self.globals[g as usize],
                         Op::CallLocal(slot, _) => &*local!(slot),
                         _ => &Value::Nil,
@@ -918,7 +921,7 @@ impl Vm {
             // The general form of the instruction.
             save_ip!();
             sync!();
-            let flow = self.cold_op(fiber, code!(), index!(locals), op);
+            let flow = self.cold_op(fiber, code!(), index!(locals), *op);
             match flow {
                 Ok(Flow::Next) => {
                     if self.suspended.is_some() {

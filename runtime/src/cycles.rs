@@ -6,10 +6,10 @@
 //! The method is CPython's (`Modules/gcmodule.c`), run over the mutable containers, which every
 //! cycle passes through (an immutable value can only refer to values older than itself): lists,
 //! dicts, records, captured-variable cells, and functions that capture something. Each of them
-//! starts with a [`Tracking`] field holding its position in this thread's registry, a vector of
-//! plain pointers: being made pushes it, being freed swaps the registry's last entry into its
-//! place (one write into a container made recently, so likely still in cache). The registry
-//! keeps nothing alive and a freed container leaves nothing behind. A collection:
+//! holds a [`Tracking`] field with its slot in this thread's registry, a vector of plain
+//! pointers: being made fills the slot freed last (or a new one), being freed empties its own
+//! slot and touches nothing else, and a collection first compacts the slots. The registry keeps
+//! nothing alive and a freed container leaves nothing behind. A collection:
 //!
 //! 1. takes a strong handle to every registered container;
 //! 2. counts, for each, the references other registered containers hold to it (found through
@@ -123,11 +123,20 @@ struct Entry {
     kind: Kind,
 }
 
+/// The registry's storage.
+struct Slots {
+    /// Every tracked container of this thread, at the index its `Tracking` holds; a freed
+    /// container's slot is null until reused.
+    entries: Vec<Entry>,
+    /// The null slots, the most recently freed last (reused first: still in cache).
+    free: Vec<u32>,
+}
+
 struct Registry {
-    /// Every living tracked container of this thread. Touched only by the leaf functions
-    /// below, none of which calls out, so no two borrows of it overlap.
-    entries: UnsafeCell<Vec<Entry>>,
-    /// The registry's size at which the next collection runs.
+    /// Touched only by the leaf functions below, none of which calls out, so no two borrows
+    /// of it overlap.
+    slots: UnsafeCell<Slots>,
+    /// The number of living containers at which the next collection runs.
     threshold: Cell<usize>,
     /// A collection is running (nothing starts another).
     collecting: Cell<bool>,
@@ -136,7 +145,10 @@ struct Registry {
 thread_local! {
     static REGISTRY: Registry = const {
         Registry {
-            entries: UnsafeCell::new(Vec::new()),
+            slots: UnsafeCell::new(Slots {
+                entries: Vec::new(),
+                free: Vec::new(),
+            }),
             threshold: Cell::new(MIN_THRESHOLD),
             collecting: Cell::new(false),
         }
@@ -156,41 +168,48 @@ pub(crate) fn track_record(record: &RecordRef) {
     register(&record.tracking, Kind::Record);
 }
 
-/// Registers the container whose `Tracking` is `tracking`.
+/// Registers the container whose `Tracking` is `tracking`, in the slot freed last if any.
 #[inline]
 #[allow(unsafe_code)]
 fn register(tracking: &Tracking, kind: Kind) {
     let _ = REGISTRY.try_with(|registry| {
-        // SAFETY: see `Registry::entries`.
-        let entries = unsafe { &mut *registry.entries.get() };
-        if let Ok(i) = u32::try_from(entries.len()) {
+        // SAFETY: see `Registry::slots`.
+        let slots = unsafe { &mut *registry.slots.get() };
+        let entry = Entry {
+            object: tracking,
+            kind,
+        };
+        if let Some(i) = slots.free.pop() {
+            tracking.0.set(i);
+            slots.entries[i as usize] = entry;
+        } else if let Ok(i) = u32::try_from(slots.entries.len()) {
             if i != UNTRACKED {
                 tracking.0.set(i);
-                entries.push(Entry {
-                    object: tracking,
-                    kind,
-                });
+                slots.entries.push(entry);
             }
         }
     });
 }
 
-/// Removes entry `i` (its container is being freed), moving the last entry into its place.
+/// Empties slot `i` (its container is being freed). Nothing else is touched: moving another
+/// entry into the gap meant a write into that container, a cache miss when a structure is
+/// freed in the order it was made.
 #[inline]
 #[allow(unsafe_code)]
 fn unregister(i: usize) {
     let _ = REGISTRY.try_with(|registry| {
-        // SAFETY: see `Registry::entries`.
-        let entries = unsafe { &mut *registry.entries.get() };
-        if i >= entries.len() {
-            return;
-        }
-        entries.swap_remove(i);
-        if let Some(moved) = entries.get(i) {
-            // SAFETY: a registered container is alive (it unregisters as it is freed).
-            unsafe { &*moved.object }.0.set(i as u32);
+        // SAFETY: see `Registry::slots`.
+        let slots = unsafe { &mut *registry.slots.get() };
+        if let Some(entry) = slots.entries.get_mut(i) {
+            entry.object = std::ptr::null();
+            slots.free.push(i as u32);
         }
     });
+}
+
+/// The number of living tracked containers.
+fn living(slots: &Slots) -> usize {
+    slots.entries.len() - slots.free.len()
 }
 
 /// Whether a collection is due (cheap: the dispatch loop asks at every budget check).
@@ -199,11 +218,32 @@ fn unregister(i: usize) {
 pub fn due() -> bool {
     REGISTRY
         .try_with(|registry| {
-            // SAFETY: see `Registry::entries`.
-            let len = unsafe { &*registry.entries.get() }.len();
-            len >= registry.threshold.get() && !registry.collecting.get()
+            // SAFETY: see `Registry::slots`.
+            let slots = unsafe { &*registry.slots.get() };
+            living(slots) >= registry.threshold.get() && !registry.collecting.get()
         })
         .unwrap_or(false)
+}
+
+/// Moves the living entries down over the null slots, telling each container its new index,
+/// so a collection walks only the living.
+#[allow(unsafe_code)]
+fn compact(slots: &mut Slots) {
+    let mut kept = 0;
+    for i in 0..slots.entries.len() {
+        let entry = slots.entries[i];
+        if entry.object.is_null() {
+            continue;
+        }
+        if kept != i {
+            slots.entries[kept] = entry;
+            // SAFETY: a registered container is alive (it empties its slot as it is freed).
+            unsafe { &*entry.object }.0.set(kept as u32);
+        }
+        kept += 1;
+    }
+    slots.entries.truncate(kept);
+    slots.free.clear();
 }
 
 /// A registered container, borrowed for the length of a collection's steps 2 and 3, during
@@ -397,9 +437,11 @@ pub fn collect() -> usize {
         if registry.collecting.replace(true) {
             return None;
         }
-        // SAFETY: see `Registry::entries`. Until the handles are taken nothing is made or
+        // SAFETY: see `Registry::slots`. Until the handles are taken nothing is made or
         // freed, so every entry stays alive and at its index.
-        let entries = unsafe { &*registry.entries.get() };
+        let slots = unsafe { &mut *registry.slots.get() };
+        compact(slots);
+        let entries = &slots.entries;
         let unreachable = unsafe { unreachable(entries) };
         Some(
             unreachable
@@ -420,8 +462,8 @@ pub fn collect() -> usize {
     let count = garbage.len();
     drop(garbage);
     let _ = REGISTRY.try_with(|registry| {
-        // SAFETY: see `Registry::entries`.
-        let survivors = unsafe { &*registry.entries.get() }.len();
+        // SAFETY: see `Registry::slots`.
+        let survivors = living(unsafe { &*registry.slots.get() });
         registry
             .threshold
             .set((survivors + survivors / 4).max(MIN_THRESHOLD));
@@ -472,8 +514,8 @@ mod tests {
         let i = tracked_index(value).expect("tracked");
         REGISTRY.with(|registry| {
             #[allow(unsafe_code)]
-            let entries = unsafe { &*registry.entries.get() };
-            entries[i]
+            let slots = unsafe { &*registry.slots.get() };
+            slots.entries[i]
         })
     }
 
@@ -522,16 +564,16 @@ mod tests {
     }
 
     #[test]
-    fn freeing_moves_the_last_entry_into_the_gap() {
+    fn a_freed_slot_is_reused_and_a_collection_compacts() {
         let a = Value::list(vec![]);
         let b = Value::list(vec![]);
-        let c = Value::list(vec![]);
         let ib = tracked_index(&b).expect("tracked");
-        let ic = tracked_index(&c).expect("tracked");
-        assert!(ic > ib);
         drop(b);
+        let c = Value::list(vec![]);
         assert_eq!(tracked_index(&c), Some(ib));
         drop(a);
+        assert_eq!(collect(), 0);
+        assert_eq!(tracked_index(&c), Some(0));
         drop(c);
     }
 }

@@ -13,6 +13,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use cn_runtime::dict::{new_dict, Key};
 use cn_runtime::format::write_duration;
 use cn_runtime::native::{Function, ModuleBuilder, Params};
+use cn_runtime::record::RecordRef;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 /// Containers nested deeper than this are refused in both directions (and cannot overflow the
@@ -145,19 +146,7 @@ impl Encoder<'_> {
                     depth,
                 )?;
             }
-            Value::Record(record) => {
-                let fields = record.fields();
-                let masked = Value::str("***");
-                let entries = record.ty.fields.iter().zip(fields.iter()).map(|(info, v)| {
-                    let v = if info.decorator("secret").is_some() {
-                        &masked
-                    } else {
-                        v
-                    };
-                    (Ok(info.name.name().to_string()), v)
-                });
-                self.object(entries, fields.len(), depth)?;
-            }
+            Value::Record(record) => self.record(record, depth)?,
             // A secret encodes as its mask (`Secret::json_value`), an http.Error as its message.
             Value::Object(object) => match object.inner.json_value() {
                 Some(value) => self.value(&value, depth + 1)?,
@@ -176,6 +165,23 @@ impl Encoder<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A record as an object, secret fields masked. Out of line, so its temporaries do not
+    /// enlarge the frame of `value`, which recurses once per nesting level.
+    #[inline(never)]
+    fn record(&mut self, record: &RecordRef, depth: usize) -> Result<(), Fault> {
+        let fields = record.fields();
+        let masked = Value::str("***");
+        let entries = record.ty.fields.iter().zip(fields.iter()).map(|(info, v)| {
+            let v = if info.decorator("secret").is_some() {
+                &masked
+            } else {
+                v
+            };
+            (Ok(info.name.name().to_string()), v)
+        });
+        self.object(entries, fields.len(), depth)
     }
 
     fn newline(&mut self, depth: usize) {

@@ -47,7 +47,8 @@ const UNTRACKED: u32 = u32::MAX;
 pub struct Tracking(Cell<u32>);
 
 impl Tracking {
-    /// Not registered yet: [`track`] registers the container once it sits in its `Rc`.
+    /// Not registered yet: [`tracked`] or `track_record` registers the container once it sits
+    /// in its block.
     pub const fn new() -> Tracking {
         Tracking(Cell::new(UNTRACKED))
     }
@@ -155,11 +156,12 @@ thread_local! {
     };
 }
 
-/// Registers a container just made (its `Tracking` must be fresh).
+/// `container` (its `Tracking` fresh) in an `Rc`, registered.
 #[inline]
-#[allow(unsafe_code)]
-pub(crate) fn track<T: Container>(container: &Rc<T>) {
+pub(crate) fn tracked<T: Container>(container: T) -> Rc<T> {
+    let container = Rc::new(container);
     register(container.tracking(), T::KIND);
+    container
 }
 
 /// Registers a record just made.
@@ -421,16 +423,9 @@ fn tracked_index(value: &Value) -> Option<usize> {
     }
 }
 
-/// Collects if [`due`]. Call it only where no container's contents are borrowed for longer
-/// than the call (the dispatch loop's budget check).
-pub fn collect_if_due() {
-    if due() {
-        collect();
-    }
-}
-
 /// Runs a collection now; returns how many containers it found unreachable and emptied
-/// (`runtime.collect_cycles()`). The same conditions as [`collect_if_due`] apply.
+/// (`runtime.collect_cycles()`, and the dispatch loop when [`due`]). Call it only where no
+/// container's contents are borrowed for longer than the call.
 #[allow(unsafe_code)]
 pub fn collect() -> usize {
     let Ok(Some(garbage)) = REGISTRY.try_with(|registry| {

@@ -115,9 +115,6 @@ impl Vm {
                 unsafe { $slot.offset_from(fiber.stack.as_ptr()) as usize }
             };
         }
-        // Evaluates the value after the room check, straight into its slot: evaluated first, it
-        // would live in a stack temporary across the possible `grow` and be reloaded as one
-        // 16-byte move, which stalls on store forwarding (17 % of List's samples, once).
         // Makes room for `$n` more values. An instruction that reads a value out of the stack
         // or a record and pushes it makes room first, then reads and writes with nothing in
         // between: read before a check whose cold branch calls out, the value is spilled to
@@ -140,6 +137,9 @@ impl Vm {
                 }
             }};
         }
+        // Evaluates the value after the room check, straight into its slot: evaluated first, it
+        // would live in a stack temporary across the possible `grow` and be reloaded as one
+        // 16-byte move, which stalls on store forwarding (17 % of List's samples, once).
         macro_rules! push {
             ($value:expr) => {{
                 room!(1);
@@ -220,7 +220,8 @@ impl Vm {
             }};
         }
         // At a budget check, where nothing borrows a container: reclaim unreachable reference
-        // cycles when the containers have doubled since the last time (see `cycles`).
+        // cycles when the living containers grew by a quarter since the last time (see
+        // `cycles`).
         macro_rules! collect_cycles {
             () => {
                 if crate::cycles::due() {

@@ -65,16 +65,17 @@ impl Closure {
         defaults: Box<[Value]>,
     ) -> Rc<Closure> {
         let may_cycle = !captures.is_empty() || defaults.iter().any(|d| !d.is_inline());
-        let closure = Rc::new(Closure {
+        let closure = Closure {
             tracking: Tracking::new(),
             code,
             captures,
             defaults,
-        });
+        };
         if may_cycle {
-            crate::cycles::track(&closure);
+            crate::cycles::tracked(closure)
+        } else {
+            Rc::new(closure)
         }
-        closure
     }
 
     /// The function's name as written (`<lambda>` for lambdas).
@@ -229,12 +230,10 @@ pub struct CaptureCell {
 impl CaptureCell {
     /// A cell holding `value`, registered with the cycle collector.
     pub fn new_rc(value: Value) -> Rc<CaptureCell> {
-        let cell = Rc::new(CaptureCell {
+        crate::cycles::tracked(CaptureCell {
             tracking: Tracking::new(),
             value: RefCell::new(value),
-        });
-        crate::cycles::track(&cell);
-        cell
+        })
     }
 }
 

@@ -26,12 +26,10 @@ pub struct ListCell {
 impl ListCell {
     /// A list holding `items`, registered with the cycle collector.
     pub fn new_rc(items: Vec<Value>) -> Rc<ListCell> {
-        let list = Rc::new(ListCell {
+        crate::cycles::tracked(ListCell {
             tracking: Tracking::new(),
             items: RefCell::new(items),
-        });
-        crate::cycles::track(&list);
-        list
+        })
     }
 }
 
@@ -89,12 +87,10 @@ pub struct DictCell {
 impl DictCell {
     /// A dict holding `dict`, registered with the cycle collector.
     pub fn new_rc(dict: Dict) -> Rc<DictCell> {
-        let cell = Rc::new(DictCell {
+        crate::cycles::tracked(DictCell {
             tracking: Tracking::new(),
             dict: RefCell::new(dict),
-        });
-        crate::cycles::track(&cell);
-        cell
+        })
     }
 }
 
@@ -162,27 +158,23 @@ pub(crate) fn release_slice(items: &mut [Value]) {
     release(
         items,
         |items| items.iter_mut().for_each(|v| drop(std::mem::take(v))),
-        |items, queue| {
-            queue.extend(
-                items
-                    .iter_mut()
-                    .filter(|v| frees_container(v))
-                    .map(std::mem::take),
-            )
-        },
+        queue_nested,
     );
 }
 
 /// Frees `items` (a container's elements, as the container is freed).
 pub(crate) fn release_items(items: &mut Vec<Value>) {
-    release(items, Vec::clear, |items, queue| {
-        queue.extend(
-            items
-                .iter_mut()
-                .filter(|v| frees_container(v))
-                .map(std::mem::take),
-        )
-    });
+    release(items, Vec::clear, |items, queue| queue_nested(items, queue));
+}
+
+/// Moves the containers among `items` that would be freed onto `queue`.
+fn queue_nested(items: &mut [Value], queue: &mut Vec<Value>) {
+    queue.extend(
+        items
+            .iter_mut()
+            .filter(|v| frees_container(v))
+            .map(std::mem::take),
+    )
 }
 
 /// Frees the contents of `storage` with `clear`, or, too deep for that, first moves the

@@ -164,6 +164,33 @@ pub(crate) fn tracked<T: Container>(container: T) -> Rc<T> {
     container
 }
 
+/// Whether the collector can follow `value` to a container: a list or dict that holds none of
+/// these has no edge it could see, and is registered only once it may gain one.
+#[inline]
+pub(crate) fn traceable(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::List(_) | Value::Dict(_) | Value::Record(_) | Value::Cell(_) | Value::Function(_)
+    )
+}
+
+/// Registers `container` unless it already is. Lists and dicts are made unregistered when they
+/// hold only atomic values (numbers, strings: what `json.decode` and most data are made of), as
+/// CPython leaves such dicts untracked, and are registered the first time they are borrowed to
+/// change: an unregistered one therefore holds nothing that could close a cycle.
+#[inline(always)]
+pub(crate) fn ensure_tracked<T: Container>(container: &T) {
+    if container.tracking().0.get() == UNTRACKED {
+        register_late(container.tracking(), T::KIND);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn register_late(tracking: &Tracking, kind: Kind) {
+    register(tracking, kind);
+}
+
 /// Registers a record just made.
 #[inline]
 pub(crate) fn track_record(record: &RecordRef) {
@@ -383,12 +410,12 @@ impl Handle {
     fn empty(&self, into: &mut Vec<Value>) {
         match self {
             Handle::List(list) => {
-                if let Ok(mut items) = list.try_borrow_mut() {
+                if let Ok(mut items) = list.contents().try_borrow_mut() {
                     into.append(&mut items);
                 }
             }
             Handle::Dict(dict) => {
-                if let Ok(mut dict) = dict.try_borrow_mut() {
+                if let Ok(mut dict) = dict.contents().try_borrow_mut() {
                     for (key, value) in std::mem::take(&mut *dict) {
                         into.push(key.into_value());
                         into.push(value);
@@ -514,12 +541,40 @@ mod tests {
         })
     }
 
+    /// A list registered with the collector: one that holds a list.
+    fn tracked_list() -> Value {
+        Value::list(vec![Value::list(vec![])])
+    }
+
+    #[test]
+    fn only_a_container_that_may_hold_a_container_is_registered() {
+        let atomic = Value::list(vec![Value::Int(1), Value::str("a")]);
+        assert_eq!(tracked_index(&atomic), None);
+        assert!(tracked_index(&tracked_list()).is_some());
+        let mut entries = crate::dict::new_dict();
+        let key = crate::dict::Key::new(Value::str("k")).expect("a str is a key");
+        entries.insert(key, Value::Int(1));
+        let dict = Value::dict(entries);
+        assert_eq!(tracked_index(&dict), None);
+        // Borrowed to change, each may come to hold a container: both are registered.
+        let (Value::List(list), Value::Dict(cell)) = (&atomic, &dict) else {
+            unreachable!()
+        };
+        drop(list.borrow_mut());
+        drop(cell.borrow_mut());
+        assert!(tracked_index(&atomic).is_some());
+        assert!(tracked_index(&dict).is_some());
+    }
+
     #[test]
     #[allow(unsafe_code)]
     fn counts_are_read_where_rc_keeps_them() {
+        let mut entries = crate::dict::new_dict();
+        let key = crate::dict::Key::new(Value::Int(1)).expect("an int is a key");
+        entries.insert(key, tracked_list());
         let values = [
-            Value::list(vec![Value::Int(1)]),
-            Value::dict(crate::dict::new_dict()),
+            tracked_list(),
+            Value::dict(entries),
             Value::Cell(CaptureCell::new_rc(Value::Nil)),
         ];
         for value in values {
@@ -560,11 +615,11 @@ mod tests {
 
     #[test]
     fn a_freed_slot_is_reused_and_a_collection_compacts() {
-        let a = Value::list(vec![]);
-        let b = Value::list(vec![]);
+        let a = tracked_list();
+        let b = tracked_list();
         let ib = tracked_index(&b).expect("tracked");
         drop(b);
-        let c = Value::list(vec![]);
+        let c = tracked_list();
         assert_eq!(tracked_index(&c), Some(ib));
         drop(a);
         assert_eq!(collect(), 0);

@@ -7,7 +7,7 @@
 //! freed are moved onto a per-thread queue instead, which the outermost drop empties in a loop.
 //! Records and variants do the same as they are freed (`record.rs`, `object.rs`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::{BorrowError, BorrowMutError, Cell, Ref, RefCell, RefMut};
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
@@ -24,19 +24,49 @@ pub struct ListCell {
 }
 
 impl ListCell {
-    /// A list holding `items`, registered with the cycle collector.
+    /// A list holding `items`, registered with the cycle collector if it holds a container
+    /// (see [`crate::cycles::ensure_tracked`]).
     pub fn new_rc(items: Vec<Value>) -> Rc<ListCell> {
-        crate::cycles::tracked(ListCell {
+        let holds_containers = items.iter().any(crate::cycles::traceable);
+        let cell = Rc::new(ListCell {
             tracking: Tracking::new(),
             items: RefCell::new(items),
-        })
+        });
+        if holds_containers {
+            crate::cycles::ensure_tracked(&*cell);
+        }
+        cell
     }
-}
 
-impl Deref for ListCell {
-    type Target = RefCell<Vec<Value>>;
+    /// The contents, to read.
+    #[inline(always)]
+    pub fn borrow(&self) -> Ref<'_, Vec<Value>> {
+        self.items.borrow()
+    }
 
-    fn deref(&self) -> &RefCell<Vec<Value>> {
+    /// The contents, to read, or `Err` while they are being changed.
+    #[inline(always)]
+    pub fn try_borrow(&self) -> Result<Ref<'_, Vec<Value>>, BorrowError> {
+        self.items.try_borrow()
+    }
+
+    /// The contents, to change: the list is registered with the cycle collector first, since
+    /// it may now come to hold a container.
+    #[inline(always)]
+    pub fn borrow_mut(&self) -> RefMut<'_, Vec<Value>> {
+        crate::cycles::ensure_tracked(self);
+        self.items.borrow_mut()
+    }
+
+    /// As `borrow_mut`, or `Err` while the contents are borrowed.
+    #[inline(always)]
+    pub fn try_borrow_mut(&self) -> Result<RefMut<'_, Vec<Value>>, BorrowMutError> {
+        crate::cycles::ensure_tracked(self);
+        self.items.try_borrow_mut()
+    }
+
+    /// The contents for the cycle collector, which neither registers nor needs to.
+    pub(crate) fn contents(&self) -> &RefCell<Vec<Value>> {
         &self.items
     }
 }
@@ -85,19 +115,49 @@ pub struct DictCell {
 }
 
 impl DictCell {
-    /// A dict holding `dict`, registered with the cycle collector.
+    /// A dict holding `dict`, registered with the cycle collector if it holds a container
+    /// (see [`crate::cycles::ensure_tracked`]).
     pub fn new_rc(dict: Dict) -> Rc<DictCell> {
-        crate::cycles::tracked(DictCell {
+        let holds_containers = dict.values().any(crate::cycles::traceable);
+        let cell = Rc::new(DictCell {
             tracking: Tracking::new(),
             dict: RefCell::new(dict),
-        })
+        });
+        if holds_containers {
+            crate::cycles::ensure_tracked(&*cell);
+        }
+        cell
     }
-}
 
-impl Deref for DictCell {
-    type Target = RefCell<Dict>;
+    /// The contents, to read.
+    #[inline(always)]
+    pub fn borrow(&self) -> Ref<'_, Dict> {
+        self.dict.borrow()
+    }
 
-    fn deref(&self) -> &RefCell<Dict> {
+    /// The contents, to read, or `Err` while they are being changed.
+    #[inline(always)]
+    pub fn try_borrow(&self) -> Result<Ref<'_, Dict>, BorrowError> {
+        self.dict.try_borrow()
+    }
+
+    /// The contents, to change: the dict is registered with the cycle collector first, since
+    /// it may now come to hold a container.
+    #[inline(always)]
+    pub fn borrow_mut(&self) -> RefMut<'_, Dict> {
+        crate::cycles::ensure_tracked(self);
+        self.dict.borrow_mut()
+    }
+
+    /// As `borrow_mut`, or `Err` while the contents are borrowed.
+    #[inline(always)]
+    pub fn try_borrow_mut(&self) -> Result<RefMut<'_, Dict>, BorrowMutError> {
+        crate::cycles::ensure_tracked(self);
+        self.dict.try_borrow_mut()
+    }
+
+    /// The contents for the cycle collector, which neither registers nor needs to.
+    pub(crate) fn contents(&self) -> &RefCell<Dict> {
         &self.dict
     }
 }

@@ -8,6 +8,7 @@
 //! an iterable of any length in slices, so they cannot freeze the process.
 
 mod basic;
+pub mod console;
 mod convert;
 mod numeric;
 pub(crate) mod params;
@@ -23,8 +24,14 @@ use crate::value::Value;
 /// Every builtin, declared once: the compiler resolves builtin names to indexes into this table.
 static DECLARED: &[Function] = &[
     Function::new("print", basic::print)
-        .doc("print(*values, sep=\" \", end=\"\\n\")\nWrites the values separated by `sep`, then `end`.")
+        .doc("print(*values, sep=\" \", end=\"\\n\", file=io.stdout)\nWrites the values separated by `sep`, then `end`, to stdout (or `file=io.stderr`).")
+        .params(Params::at_least(0).keywords(&["sep", "end", "file"])),
+    Function::new("eprint", console::eprint)
+        .doc("eprint(*values, sep=\" \", end=\"\\n\")\nWrites like `print`, to stderr.")
         .params(Params::at_least(0).keywords(&["sep", "end"])),
+    Function::new("input", console::input)
+        .doc("input(prompt=\"\")\nWrites `prompt`, then reads one line from stdin: the line without its newline, or nil at the end of input.")
+        .params(Params::between(0, 1)),
     Function::new("len", basic::len)
         .doc("len(x)\nThe number of items of a list, tuple, dict or range, or of characters of a string.")
         .params(Params::exactly(1)),

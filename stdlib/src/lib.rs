@@ -5,16 +5,21 @@
 //! VM.
 
 pub mod app;
+pub mod blocking;
 pub mod config;
 pub mod context;
 pub mod describe;
+pub mod fs;
 pub mod http;
 pub mod ids;
+pub mod io;
 pub mod json;
 pub mod k8s;
 pub mod log;
 pub mod math;
 pub mod metrics;
+pub mod os;
+pub mod path;
 pub mod percent;
 pub mod resilience;
 pub mod runtime;
@@ -40,6 +45,10 @@ pub fn register(vm: &mut Vm) {
     log::install();
     log::report_drops_at_exit(vm);
     vm.register_module("math", math::module);
+    vm.register_module("fs", fs::module);
+    vm.register_module("path", path::module);
+    vm.register_module("io", io::module);
+    vm.register_module("os", os::module);
     vm.register_module("metrics", metrics::module);
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);

@@ -127,6 +127,11 @@ fn now(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     Ok(NativeObject::value(Time(SystemTime::now())))
 }
 
+/// A `time.Time` value for `at` (`fs.stat(p).mtime`).
+pub(crate) fn time_value(at: SystemTime) -> Value {
+    NativeObject::value(Time(at))
+}
+
 /// time.since(t): the duration from time `t` until now.
 fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let time = match args.value(0)? {

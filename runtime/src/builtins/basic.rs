@@ -11,12 +11,20 @@ use crate::vm::Vm;
 
 /// print(*values, sep=" ", end="\n"): writes the values separated by `sep`, then `end`.
 pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    let line = print_line(&args)?;
+    let file = super::console::file_option(&args)?;
+    super::console::write_to(vm, file, line)
+}
+
+/// The line `print` and `eprint` write: the values' text joined by `sep`, then `end`.
+pub(super) fn print_line(args: &Args<'_>) -> Result<String, Fault> {
     let text_option = |name: &str, default: &'static str| -> Result<&str, Fault> {
         match args.named(name) {
             None | Some(Value::Nil) => Ok(default),
             Some(Value::Str(s)) => Ok(s.as_str()),
             Some(other) => Err(Fault::new(format!(
-                "print() argument '{name}' must be str, not {}",
+                "{}() argument '{name}' must be str, not {}",
+                args.function,
                 other.type_name()
             ))),
         }
@@ -31,7 +39,7 @@ pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         format::display_into(&mut line, value);
     }
     line.push_str(end);
-    vm.print(line)
+    Ok(line)
 }
 
 /// len(x): the number of items of a list, tuple, dict or range, or of characters of a string.

@@ -10,7 +10,8 @@ Conventions:
 - ```cn``` without an output block: `cn check` must succeed (unless nocheck).
 - ```cn file=NAME```: written beside the next program, not run on its own.
 - Tables whose header has `example` and `result` columns: `print(repr(EXAMPLE))` must print
-  RESULT; a result `fault: msg` means the program must fault with that message.
+  RESULT; a result `fault: msg` means the program must fault with that message. An example
+  that starts with a library module's name (`path.join(...)`) imports that module first.
 """
 import os
 import re
@@ -23,6 +24,8 @@ CN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "target", "d
 SPEC = HERE
 failures = 0
 checked = 0
+# Library modules a table example may start with.
+TABLE_MODULES = {"path", "fs", "os", "math", "json", "time", "io"}
 
 
 def run(program, args=(), cmd="run", files=()):
@@ -118,16 +121,21 @@ def check_file(path):
                 expr = unquote(cells[ex])
                 want = unquote(cells[res])
                 if expr:
+                    module = re.match(r"(\w+)\.", expr)
+                    if module and module.group(1) in TABLE_MODULES:
+                        expr_import = f"import {module.group(1)}\n"
+                    else:
+                        expr_import = ""
                     checked += 1
                     where = f"{os.path.basename(path)}:{i + 1}"
                     if want.startswith("fault: "):
-                        program = f"print({expr})\n"
+                        program = f"{expr_import}print({expr})\n"
                         out = run(program)
                         msg = want[len("fault: "):]
                         if f"\nfault: {msg}\n" not in "\n" + out:
                             report(where, program, want, out)
                     else:
-                        program = f"print(repr({expr}))\n"
+                        program = f"{expr_import}print(repr({expr}))\n"
                         out = run(program)
                         if out != want + "\n":
                             report(where, program, want, out)

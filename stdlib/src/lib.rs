@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod os;
 pub mod path;
 pub mod percent;
+pub mod re;
 pub mod resilience;
 pub mod runtime;
 pub mod signal;
@@ -49,6 +50,7 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("path", path::module);
     vm.register_module("io", io::module);
     vm.register_module("os", os::module);
+    vm.register_module("re", re::module);
     vm.register_module("metrics", metrics::module);
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);

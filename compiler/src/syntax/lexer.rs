@@ -228,6 +228,13 @@ pub(crate) fn string(lex: &mut Lexer<Token>, quote: &str) -> String {
     unescape(body, base, &mut lex.extras.diags)
 }
 
+/// Lexes a raw string literal (`r"..."`) whose opening `r` + `quote` was just matched: its body
+/// as written, backslashes included.
+pub(crate) fn raw_string(lex: &mut Lexer<Token>, quote: &str) -> String {
+    let scanned = scan(lex, quote);
+    lex.source()[scanned.body].to_string()
+}
+
 /// Lexes an f-string whose opening `f` + `quote` was just matched, parsing the embedded
 /// expressions.
 pub(crate) fn fstring(lex: &mut Lexer<Token>, quote: &str) -> Vec<FStrPart> {
@@ -406,6 +413,21 @@ mod tests {
         let lexed = lex(r#""\q""#, 0, 0);
         assert_eq!(lexed.diags[0].message, "unknown escape sequence `\\q`");
         assert_eq!(lexed.diags[0].span, Span::new(1, 3));
+    }
+
+    #[test]
+    fn raw_strings_keep_backslashes() {
+        assert_eq!(
+            kinds(r#"r"\d+\.\n" r'a\'b' r"""x\y""""#),
+            vec![
+                Token::Str(r"\d+\.\n".into()),
+                Token::Str(r"a\'b".into()),
+                Token::Str(r"x\y".into())
+            ]
+        );
+        // `r` alone is still a name.
+        assert_eq!(kinds("r"), vec![Token::Ident("r".into())]);
+        assert!(lex(r#"r"\d+"#, 0, 0).diags[0].message == "unterminated string");
     }
 
     #[test]

@@ -48,6 +48,12 @@ pub enum Token {
     #[token("'", |lex| lexer::string(lex, "'"))]
     #[token("\"\"\"", |lex| lexer::string(lex, "\"\"\""))]
     #[token("'''", |lex| lexer::string(lex, "'''"))]
+    // Raw strings (`r"\d+"`): backslashes are kept as written, for regular expressions and
+    // Windows paths; a backslash still keeps the quote after it from ending the string.
+    #[token("r\"", |lex| lexer::raw_string(lex, "\""))]
+    #[token("r'", |lex| lexer::raw_string(lex, "'"))]
+    #[token("r\"\"\"", |lex| lexer::raw_string(lex, "\"\"\""))]
+    #[token("r'''", |lex| lexer::raw_string(lex, "'''"))]
     Str(String),
     /// An f-string, split into literal text and parsed expressions.
     #[token("f\"", |lex| lexer::fstring(lex, "\""))]

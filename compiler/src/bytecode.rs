@@ -176,6 +176,13 @@ pub enum Op {
     ListAppend(u32),
     /// v := pop; k := pop; insert into the dict n slots below the top (comprehensions)
     DictInsert(u32),
+    /// xs := pop; append every item of the iterable xs to the list on top (`f(*xs)`)
+    ListExtend,
+    /// d := pop; add d's entries to the dict on top as keyword arguments: keys must be strs and
+    /// not there already (`f(**d)`, `f(k=v)` beside it)
+    MergeKeywords,
+    /// d := pop; xs := pop; f := pop; push f(*xs, **d): a call with spread arguments
+    CallSpread,
     /// pop n values, push their concatenation as strings (f-strings)
     BuildString(u32),
     /// v := pop; push v formatted with spec K\[n\] (None: str(v)); for f-strings
@@ -324,8 +331,12 @@ pub struct FunctionProto {
     pub name: Rc<str>,
     /// Parameter names in order.
     pub params: Vec<Rc<str>>,
-    /// How many parameters have defaults (always the last ones).
+    /// How many parameters have defaults (always the last plain ones).
     pub defaults: u32,
+    /// Whether a `*args` parameter follows the plain ones (its slot is `params.len()`).
+    pub rest: bool,
+    /// Whether a `**kwargs` parameter comes last (its slot follows `*args`'s, if any).
+    pub rest_keywords: bool,
     /// Local slots, parameters included.
     pub locals: u32,
     /// The instructions.

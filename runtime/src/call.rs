@@ -15,6 +15,8 @@ use crate::vm::Vm;
 
 /// Rearranges `argc` positional and `keywords.len()` keyword arguments at `stack[base..]` into
 /// the function's parameter slots, filling defaults; faults name the function and parameter.
+/// Positional arguments past the plain parameters go to `*args` as a tuple, keywords no
+/// parameter takes to `**kwargs` as a dict (in the order given), when the function has them.
 pub(crate) fn bind_arguments(
     fiber: &mut Fiber,
     closure: &Closure,
@@ -23,18 +25,29 @@ pub(crate) fn bind_arguments(
     keywords: &[Symbol],
 ) -> Result<(), Fault> {
     let params = &closure.code.params;
+    let proto = &closure.code.proto;
     let name = closure.name();
     let n = params.len();
-    if argc > n {
+    if argc > n && !proto.rest {
         return Err(Fault::new(format!(
             "{name}() takes {n} argument{} but {argc} were given",
             plural(n)
         )));
     }
     let keyword_values = fiber.stack.split_off(base + argc);
+    let extra = if argc > n {
+        fiber.stack.split_off(base + n)
+    } else {
+        Vec::new()
+    };
     fiber.stack.resize(base + n, Value::Undefined);
+    let mut leftover = proto.rest_keywords.then(crate::dict::new_dict);
     for (keyword, value) in keywords.iter().zip(keyword_values) {
         let Some(i) = params.iter().position(|p| p == keyword) else {
+            if let Some(leftover) = &mut leftover {
+                leftover.insert(crate::dict::Key::str(keyword.name()), value);
+                continue;
+            }
             let mut message = format!("{name}() got an unexpected keyword argument '{keyword}'");
             let names: Vec<Rc<str>> = params.iter().map(|p| Rc::from(p.name())).collect();
             if let Some(close) =
@@ -52,7 +65,7 @@ pub(crate) fn bind_arguments(
         fiber.stack[base + i] = value;
     }
     let first_default = n - closure.defaults.len();
-    for i in argc..n {
+    for i in argc.min(n)..n {
         if matches!(fiber.stack[base + i], Value::Undefined) {
             if i < first_default {
                 return Err(Fault::new(format!(
@@ -62,6 +75,12 @@ pub(crate) fn bind_arguments(
             }
             fiber.stack[base + i] = closure.defaults[i - first_default].clone();
         }
+    }
+    if proto.rest {
+        fiber.stack.push(Value::tuple(extra));
+    }
+    if let Some(leftover) = leftover {
+        fiber.stack.push(Value::dict(leftover));
     }
     Ok(())
 }
@@ -171,8 +190,9 @@ impl Vm {
                 "stack overflow: more than {MAX_FRAMES} nested calls"
             )));
         }
-        let params = closure.code.params.len();
-        if keywords.is_empty() && argc == params {
+        // `arity` is the parameter count, or `u32::MAX` for a function with `*args` or
+        // `**kwargs`, which always binds.
+        if keywords.is_empty() && argc == closure.code.arity as usize {
             // Fast path: exactly the parameters, positionally.
         } else {
             crate::call::bind_arguments(fiber, &closure, base, argc, keywords)?;

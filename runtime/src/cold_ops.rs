@@ -293,6 +293,9 @@ impl Vm {
                     list.borrow_mut().push(v);
                 }
             }
+            Op::ListExtend => self.extend_arguments(fiber)?,
+            Op::MergeKeywords => self.merge_keywords(fiber)?,
+            Op::CallSpread => return Ok(flow(self.call_spread(fiber)?)),
             Op::DictInsert(depth) => {
                 let v = pop(stack);
                 let key = Key::new(pop(stack))?;

@@ -31,6 +31,7 @@ pub mod output;
 pub mod record;
 mod run;
 pub mod source;
+mod spread;
 pub mod symbol;
 pub mod tasks;
 pub mod teardown;

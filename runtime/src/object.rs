@@ -20,8 +20,9 @@ use crate::vm::Vm;
 
 /// A compiled function ready to run: instructions plus runtime constants.
 pub struct Code {
-    /// The number of parameters (`params.len()`), and of local slots (`proto.locals`): read on
-    /// every call, so kept here rather than behind two more pointers.
+    /// The number of parameters (`params.len()`; `u32::MAX` when the function has `*args` or
+    /// `**kwargs`, so no exact-count fast path takes it), and of local slots (`proto.locals`):
+    /// read on every call, so kept here rather than behind two more pointers.
     pub arity: u32,
     /// See `arity`.
     pub locals: u32,

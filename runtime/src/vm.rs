@@ -264,7 +264,12 @@ fn load_runtime_code(proto: Rc<FunctionProto>, file: &Rc<SourceFile>) -> Rc<Code
     }
     let ops = verified_ops(&proto.code);
     Rc::new(Code {
-        arity: proto.params.len() as u32,
+        // No call of a function with `*args`/`**kwargs` matches the fast paths' exact count.
+        arity: if proto.rest || proto.rest_keywords {
+            u32::MAX
+        } else {
+            proto.params.len() as u32
+        },
         locals: proto.locals,
         sites: crate::inline_cache::sites(ops.len()),
         ops,

@@ -314,8 +314,11 @@ impl<'r> FnBuilder<'r> {
         inner.proto.params = def
             .params
             .iter()
+            .filter(|p| p.kind == ParamKind::Plain)
             .map(|p| p.name.name.as_str().into())
             .collect();
+        inner.proto.rest = def.params.iter().any(|p| p.kind == ParamKind::Rest);
+        inner.proto.rest_keywords = def.params.iter().any(|p| p.kind == ParamKind::RestKeywords);
         inner.proto.defaults = def.params.iter().filter(|p| p.default.is_some()).count() as u32;
         inner.proto.span = def.span;
         inner.prologue();

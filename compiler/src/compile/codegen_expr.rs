@@ -249,6 +249,10 @@ impl FnBuilder<'_> {
     }
 
     fn call(&mut self, callee: &Expr, args: &[Arg], span: Span) {
+        if args.iter().any(|a| a.spread.is_some()) {
+            self.spread_call(callee, args, span);
+            return;
+        }
         let keywords: Vec<&Ident> = args.iter().filter_map(|a| a.name.as_ref()).collect();
         if keywords.is_empty() {
             if let ExprKind::Attr { object, name } = &callee.kind {
@@ -291,6 +295,45 @@ impl FnBuilder<'_> {
             let k = self.constant(Constant::Names(names));
             self.emit(Op::CallKw(args.len() as u16, k), span);
         }
+    }
+
+    /// A call with `*xs` or `**d` among its arguments: the positional arguments are gathered
+    /// in a list and the keyword arguments in a dict, then `CallSpread` calls with both. The
+    /// positional ones are evaluated first, then the keyword ones, each group in order.
+    fn spread_call(&mut self, callee: &Expr, args: &[Arg], span: Span) {
+        self.expr(callee);
+        self.emit(Op::BuildList(0), span);
+        for arg in args {
+            match (&arg.name, arg.spread) {
+                (None, None) => {
+                    self.expr(&arg.value);
+                    self.emit(Op::ListAppend(0), arg.span);
+                }
+                (None, Some(Spread::Positional)) => {
+                    self.expr(&arg.value);
+                    self.emit(Op::ListExtend, arg.span);
+                }
+                _ => {}
+            }
+        }
+        self.emit(Op::BuildDict(0), span);
+        for arg in args {
+            match (&arg.name, arg.spread) {
+                (Some(name), _) => {
+                    let k = self.constant(Constant::Str(name.name.as_str().into()));
+                    self.emit(Op::Const(k), name.span);
+                    self.expr(&arg.value);
+                    self.emit(Op::BuildDict(1), arg.span);
+                    self.emit(Op::MergeKeywords, arg.span);
+                }
+                (None, Some(Spread::Keywords)) => {
+                    self.expr(&arg.value);
+                    self.emit(Op::MergeKeywords, arg.span);
+                }
+                _ => {}
+            }
+        }
+        self.emit(Op::CallSpread, span);
     }
 
     /// Emits nested loops for comprehension clauses; `body` produces one element. `depth` counts

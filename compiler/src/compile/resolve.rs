@@ -336,7 +336,38 @@ impl Resolver<'_> {
 
     fn function(&mut self, def: &FnDef) {
         let mut seen_default = false;
+        let mut seen: Option<&Param> = None;
         for param in &def.params {
+            // Plain parameters first, then at most one `*args`, then at most one `**kwargs`.
+            let misplaced = match (seen.map(|p| p.kind), param.kind) {
+                (Some(ParamKind::Rest), ParamKind::Plain | ParamKind::Rest)
+                | (Some(ParamKind::RestKeywords), _) => seen,
+                _ => None,
+            };
+            if let Some(before) = misplaced {
+                let star = if before.kind == ParamKind::Rest {
+                    "*"
+                } else {
+                    "**"
+                };
+                self.error(
+                    Diagnostic::new(
+                        "E0113",
+                        format!(
+                            "parameter '{}' after '{star}{}'",
+                            param.name.name, before.name.name
+                        ),
+                        param.span,
+                    )
+                    .with_label(
+                        "parameters go in this order: plain ones, then *args, then **kwargs",
+                    ),
+                );
+            }
+            if param.kind != ParamKind::Plain {
+                seen = Some(param);
+                continue;
+            }
             if let Some(default) = &param.default {
                 self.expr(default);
                 seen_default = true;
@@ -690,6 +721,7 @@ impl Resolver<'_> {
                         );
                     }
                 }
+                None if arg.spread == Some(Spread::Keywords) => seen_keyword = true,
                 None if seen_keyword => self.error(
                     Diagnostic::new(
                         "E0107",

@@ -216,12 +216,34 @@ pub enum FnBody {
 pub struct Param {
     /// The parameter name.
     pub name: Ident,
+    /// Plain, `*args` or `**kwargs`.
+    pub kind: ParamKind,
     /// Its type annotation, kept as metadata.
     pub ty: Option<TypeExpr>,
     /// Default value, evaluated once when the function is defined.
     pub default: Option<Expr>,
     /// The whole parameter.
     pub span: Span,
+}
+
+/// How a call argument spreads into several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spread {
+    /// `*xs`.
+    Positional,
+    /// `**d`.
+    Keywords,
+}
+
+/// What a parameter collects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// One argument, by position or by name.
+    Plain,
+    /// `*args`: the positional arguments left over, as a tuple.
+    Rest,
+    /// `**kwargs`: the keyword arguments no parameter takes, as a dict.
+    RestKeywords,
 }
 
 /// `type Name:` with fields and methods.
@@ -422,6 +444,8 @@ pub enum FStrPart {
 pub struct Arg {
     /// The keyword, for `name=value`.
     pub name: Option<Ident>,
+    /// `*xs` (its items are positional arguments) or `**d` (its entries keyword arguments).
+    pub spread: Option<Spread>,
     /// The value.
     pub value: Expr,
     /// The whole argument.

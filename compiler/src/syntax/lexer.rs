@@ -347,7 +347,9 @@ pub(crate) fn unescape(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> 
                         span,
                     )
                     .with_label("unknown escape")
-                    .with_help("write `\\\\` for a literal backslash"),
+                    .with_help(
+                        "write `\\\\` for a literal backslash, or use a raw string: r\"C:\\path\"",
+                    ),
                 );
             }
         }

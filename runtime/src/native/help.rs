@@ -110,10 +110,20 @@ fn describe(vm: &Vm, value: &Value) -> String {
         Value::Function(closure) => {
             let proto = &closure.code.proto;
             let line = closure.code.file.line_col(proto.span).0;
+            // `*args` and `**kwargs` have the slots after the plain parameters.
+            let mut params: Vec<String> = proto.params.iter().map(|p| p.to_string()).collect();
+            let mut slot = proto.params.len();
+            for (present, stars) in [(proto.rest, "*"), (proto.rest_keywords, "**")] {
+                if present {
+                    let name = proto.local_names.get(slot).map_or("?", |n| &**n);
+                    params.push(format!("{stars}{name}"));
+                    slot += 1;
+                }
+            }
             format!(
                 "{}({})\n    defined at {}:{line}\n",
                 proto.name,
-                proto.params.join(", "),
+                params.join(", "),
                 closure.code.file.path
             )
         }

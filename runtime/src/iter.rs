@@ -36,6 +36,15 @@ pub fn iterate(value: &Value) -> Result<Iter, Fault> {
             // Iterating an iterator continues it: take its state, leaving it exhausted.
             std::mem::replace(&mut *it.borrow_mut(), Iter::Values(Vec::new().into_iter()))
         }
+        Value::Object(object) => match object.inner.iterate() {
+            Some(iter) => iter,
+            None => {
+                return Err(Fault::new(format!(
+                    "{} is not iterable",
+                    object.type_name()
+                )))
+            }
+        },
         other => return Err(Fault::new(format!("{} is not iterable", other.type_name()))),
     })
 }

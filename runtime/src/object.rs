@@ -444,6 +444,11 @@ pub trait NativeType: AsAny {
         Ok(())
     }
 
+    /// What `for x in object:` steps through (a channel's values); `None`: not iterable.
+    fn iterate(&self) -> Option<Iter> {
+        None
+    }
+
     /// How the object prints.
     fn display(&self) -> String {
         format!("<{}>", self.type_name())

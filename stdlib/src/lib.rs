@@ -5,9 +5,11 @@
 //! VM.
 
 pub mod app;
+pub mod base64;
 pub mod blocking;
 pub mod config;
 pub mod context;
+pub mod crypto;
 pub mod describe;
 pub mod fs;
 pub mod http;
@@ -21,6 +23,7 @@ pub mod metrics;
 pub mod os;
 pub mod path;
 pub mod percent;
+pub mod random;
 pub mod re;
 pub mod resilience;
 pub mod runtime;
@@ -29,6 +32,7 @@ pub mod stream;
 pub mod sync;
 pub mod time;
 pub mod trace;
+pub mod uuid;
 
 use cn_runtime::Vm;
 
@@ -51,6 +55,10 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("io", io::module);
     vm.register_module("os", os::module);
     vm.register_module("re", re::module);
+    vm.register_module("random", random::module);
+    vm.register_module("crypto", crypto::module);
+    vm.register_module("uuid", uuid::module);
+    vm.register_module("base64", base64::module);
     vm.register_module("metrics", metrics::module);
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);

@@ -4,7 +4,8 @@
 //! buffer is full, `recv()` waits while it is empty and returns `Ok(v)`, or `Err(Closed)` once
 //! the channel is closed and drained. Sending on a closed channel faults (a bug, as in Go).
 //! Both ends take the fast path without waiting whenever they can, so a busy channel costs no
-//! scheduler round trip per message.
+//! scheduler round trip per message. `for v in ch:` receives until the channel is closed and
+//! drained, as Go's `for v := range ch`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -12,8 +13,10 @@ use std::rc::Rc;
 
 use tokio::sync::Notify;
 
-use cn_runtime::native::{Function, Member, Members, ModuleBuilder, Params, Table};
-use cn_runtime::object::{NativeObject, NativeType, Variant};
+use cn_runtime::native::{
+    Function, Member, Members, ModuleBuilder, NativeStream, Params, StreamStep, Table,
+};
+use cn_runtime::object::{Iter, NativeObject, NativeType, Variant};
 use cn_runtime::{Args, Fault, Value, Vm};
 
 /// The module's functions.
@@ -150,6 +153,29 @@ impl Channel {
     }
 }
 
+/// A `for` loop over a channel: each step takes a value, or waits for one, and the loop ends
+/// once the channel is closed and drained.
+struct Receiving(Rc<State>);
+
+impl NativeStream for Receiving {
+    fn next(&mut self) -> Result<StreamStep, Fault> {
+        let value = self.0.buffer.borrow_mut().pop_front();
+        if let Some(value) = value {
+            self.0.writable.notify_one();
+            return Ok(StreamStep::Item(value));
+        }
+        if self.0.closed.get() {
+            return Ok(StreamStep::Done);
+        }
+        let state = self.0.clone();
+        // Woken by a send or by `close`; the loop then asks again.
+        Ok(StreamStep::Wait(Box::pin(async move {
+            state.readable.notified().await;
+            Ok(())
+        })))
+    }
+}
+
 type M = Member<Channel>;
 
 /// What `sync.Channel(..)` returns.
@@ -180,6 +206,11 @@ static CHANNEL: Table<Channel> = Table::new(
 impl NativeType for Channel {
     fn type_name(&self) -> &str {
         "sync.Channel"
+    }
+
+    /// `for job in jobs:` receives until the channel is closed and drained.
+    fn iterate(&self) -> Option<Iter> {
+        Some(Iter::Native(Box::new(Receiving(self.0.clone()))))
     }
 
     fn members(&self) -> &'static dyn Members {

@@ -8,12 +8,14 @@
 mod actions;
 pub mod ast;
 mod fstring;
+mod habits;
 mod incomplete;
 mod layout;
 mod lexer;
 mod parser;
 mod token;
 
+pub(crate) use habits::name_help;
 pub use token::Token;
 
 use crate::Diagnostic;

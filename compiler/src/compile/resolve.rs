@@ -528,7 +528,9 @@ impl Resolver<'_> {
             ident.span,
         )
         .with_label("not found in this scope");
-        if let Some(close) = closest_name(&ident.name, candidates) {
+        if let Some(help) = crate::syntax::name_help(&ident.name) {
+            diagnostic = diagnostic.with_help(help);
+        } else if let Some(close) = closest_name(&ident.name, candidates) {
             diagnostic = diagnostic.with_help(format!("did you mean '{close}'?"));
         }
         diagnostic

@@ -222,7 +222,11 @@ fn field_part(
         return None;
     }
     let (expr, errors) = parser::parse_fragment(text, base + open + 1, fdepth + 1);
-    diags.extend(errors);
+    let python_form = super::habits::fstring_help(text);
+    diags.extend(errors.into_iter().map(|e| match &python_form {
+        Some(help) if e.help.is_none() => e.with_help(help.clone()),
+        _ => e,
+    }));
     let spec = field.spec_start.map(|s| body[s..field.close].to_owned());
     Some(FStrPart::Expr {
         expr: expr?,

@@ -364,6 +364,9 @@ fn unrecognized(
         span,
     )
     .with_label(format!("unexpected {found}"));
+    if let Some(help) = super::habits::parse_help(line, token) {
+        return diag.with_help(help);
+    }
     let expects = |name: &str| expected.iter().any(|e| e == name);
     match token {
         Token::Newline if expects("\":\"") => {

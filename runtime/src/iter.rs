@@ -50,6 +50,11 @@ pub fn iterate(value: &Value) -> Result<Iter, Fault> {
 }
 
 impl Iter {
+    /// Whether its waits are for other tasks only (a channel), for deadlock reports.
+    pub(crate) fn waits_on_tasks(&self) -> bool {
+        matches!(self, Iter::Native(stream) if stream.waits_on_tasks())
+    }
+
     /// The next step as a `for` loop takes it: a stream may ask the loop to wait.
     pub fn step(&mut self) -> Result<StreamStep, Fault> {
         match self {
@@ -165,6 +170,10 @@ impl Vm {
     /// stack once the stream has its next step.
     pub(crate) fn wait_for_stream(&mut self, fiber: &mut Fiber, wait: StreamWait) {
         let iterator = fiber.stack.pop().unwrap_or_default();
+        self.waits_on_tasks = match &iterator {
+            Value::Iterator(it) => it.try_borrow().is_ok_and(|it| it.waits_on_tasks()),
+            _ => false,
+        };
         self.suspended = Some(Box::pin(async move {
             wait.await?;
             Ok(iterator)

@@ -83,6 +83,8 @@ pub struct Vm {
     pub script_args: Vec<String>,
     /// The future a native handed to [`Vm::suspend`], until the driver takes it.
     pub(crate) suspended: Option<NativeFuture>,
+    /// Whether `suspended` only another task can complete (`Vm::suspend_on_tasks`).
+    pub(crate) waits_on_tasks: bool,
     /// The task whose fiber is running.
     pub(crate) current: Option<Rc<Task>>,
     /// Every task that has started and not ended, by id.
@@ -117,6 +119,7 @@ impl Vm {
             nested_calls: 0,
             script_args,
             suspended: None,
+            waits_on_tasks: false,
             current: None,
             running: HashMap::default(),
             next_task: 0,

@@ -112,7 +112,7 @@ impl Channel {
             Ok(()) => return Ok(Value::Nil),
             Err(value) => value,
         };
-        Ok(vm.suspend(async move {
+        Ok(vm.suspend_on_tasks(async move {
             let mut value = value;
             loop {
                 state.writable.notified().await;
@@ -132,7 +132,7 @@ impl Channel {
         if let Some(result) = state.try_recv() {
             return Ok(result);
         }
-        Ok(vm.suspend(async move {
+        Ok(vm.suspend_on_tasks(async move {
             loop {
                 state.readable.notified().await;
                 if let Some(result) = state.try_recv() {
@@ -158,6 +158,10 @@ impl Channel {
 struct Receiving(Rc<State>);
 
 impl NativeStream for Receiving {
+    fn waits_on_tasks(&self) -> bool {
+        true
+    }
+
     fn next(&mut self) -> Result<StreamStep, Fault> {
         let value = self.0.buffer.borrow_mut().pop_front();
         if let Some(value) = value {

@@ -31,4 +31,9 @@ pub trait NativeStream {
     /// The next step. A stream that returns `Wait` must return `Item` or `Done` once the wait
     /// has finished (or `Wait` again, if what arrived was not an item, e.g. a bookmark).
     fn next(&mut self) -> Result<StreamStep, Fault>;
+
+    /// Whether its waits are for other tasks only (a channel), for deadlock reports.
+    fn waits_on_tasks(&self) -> bool {
+        false
+    }
 }

@@ -50,6 +50,18 @@ impl Vm {
         future: impl Future<Output = Result<Value, Fault>> + 'static,
     ) -> Value {
         self.suspended = Some(Box::pin(future));
+        self.waits_on_tasks = false;
+        Value::Nil
+    }
+
+    /// [`Vm::suspend`] for a future that only another task can complete (a channel, a join):
+    /// while it waits the task counts as blocked for deadlock reports (`tasks::deadlock`).
+    pub fn suspend_on_tasks(
+        &mut self,
+        future: impl Future<Output = Result<Value, Fault>> + 'static,
+    ) -> Value {
+        self.suspended = Some(Box::pin(future));
+        self.waits_on_tasks = true;
         Value::Nil
     }
 
@@ -79,6 +91,7 @@ impl Vm {
     pub(crate) fn start_task(&mut self, task: Rc<Task>, fiber: Fiber, argc: usize) {
         let vm = self.handle();
         self.running.insert(task.id, task.clone());
+        super::deadlock::touch();
         tokio::task::spawn_local(async move {
             // Boxed so the driver's state holds a pointer, not the fiber itself twice.
             let result = drive(&vm, &task, Box::new(fiber), Resume::Begin(argc)).await;
@@ -276,6 +289,12 @@ pub(crate) async fn drive(
         resume = match step {
             Step::Done(result) => return result,
             Step::Await(future) => {
+                let on_tasks = std::mem::take(&mut vm.borrow_mut().waits_on_tasks);
+                let _blocked = if on_tasks {
+                    super::deadlock::Blocked::new(vm, task, &fiber)
+                } else {
+                    None
+                };
                 let resume = tokio::select! {
                     biased;
                     fault = task.interrupted() => Resume::Fault(Box::new(fault)),
@@ -308,6 +327,9 @@ fn finish_task(vm: &VmRef, task: &Rc<Task>, result: Result<Value, Fault>) {
         },
         Ok(_) => None,
     };
+    if matches!(&result, Err(fault) if fault.kind == FaultKind::Error) {
+        super::deadlock::faulted(task);
+    }
     task.finish(result);
     let scope = task.parent_scope.borrow_mut().take();
     if let Some(scope) = scope {
@@ -318,6 +340,7 @@ fn finish_task(vm: &VmRef, task: &Rc<Task>, result: Result<Value, Fault>) {
         vm.running.remove(&task.id);
         vm.lifecycle.clone()
     };
+    super::deadlock::task_ended(vm);
     if let Some(code) = exit {
         task.claim();
         lifecycle.request_exit(code);

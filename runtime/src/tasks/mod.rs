@@ -6,6 +6,7 @@
 //! and `runtime` the entry points the CLI calls.
 
 pub mod context;
+pub(crate) mod deadlock;
 pub mod driver;
 pub mod lifecycle;
 pub mod memory;

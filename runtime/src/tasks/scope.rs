@@ -123,7 +123,7 @@ fn leave_scope(vm: &mut Vm, scope: &Rc<Scope>, args: Args<'_>) -> Result<Value, 
         owner: vm.current_task().map(Rc::downgrade).unwrap_or_default(),
         finished: false,
     };
-    Ok(vm.suspend(async move {
+    Ok(vm.suspend_on_tasks(async move {
         let mut guard = guard;
         scope.wait_members().await;
         guard.finished = true;

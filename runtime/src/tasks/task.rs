@@ -112,6 +112,14 @@ impl Task {
         }
     }
 
+    /// The fault the task ended with, if nobody has taken it.
+    pub(crate) fn unclaimed_fault(&self) -> Option<Fault> {
+        if self.claimed.get() {
+            return None;
+        }
+        self.fault()
+    }
+
     /// Marks the task's fault as handled by someone else (its `concurrent:` block).
     pub(crate) fn claim(&self) {
         self.claimed.set(true);
@@ -218,8 +226,11 @@ static TASK: Table<TaskHandle> = Table::new(
     &[
         M::attribute("id", |t, _| Ok(Value::Int(t.0.id as i64)))
             .doc("id\nThe task's number, unique in this process."),
-        M::method("join", |t, vm, _| Ok(vm.suspend(join(t.0.clone()))))
-            .doc("join()\nWaits for the task and returns its result; its fault, if it faulted."),
+        M::method(
+            "join",
+            |t, vm, _| Ok(vm.suspend_on_tasks(join(t.0.clone()))),
+        )
+        .doc("join()\nWaits for the task and returns its result; its fault, if it faulted."),
         M::method("cancel", |t, _, _| {
             t.0.cancel();
             Ok(Value::Nil)

@@ -307,8 +307,16 @@ impl Vm {
             Op::BuildString(n) => {
                 let start = stack.len() - n as usize;
                 let mut s = String::with_capacity(32);
-                for part in &stack[start..] {
-                    format::display_into(&mut s, part);
+                if stack[start..].iter().any(|p| matches!(p, Value::Record(_))) {
+                    // A record may print through its own `str` method, a script call.
+                    let parts: Vec<Value> = stack[start..].to_vec();
+                    for part in &parts {
+                        self.display_into(&mut s, part)?;
+                    }
+                } else {
+                    for part in &stack[start..] {
+                        format::display_into(&mut s, part);
+                    }
                 }
                 stack.truncate(start);
                 stack.push(Value::str(s));
@@ -317,7 +325,7 @@ impl Vm {
                 let v = pop(stack);
                 let formatted = match &code.consts[k as usize] {
                     Value::Str(spec) => Value::str(format::format_spec(&v, spec)?),
-                    _ => Value::str(format::display(&v)),
+                    _ => Value::str(self.display(&v)?),
                 };
                 stack.push(formatted);
             }

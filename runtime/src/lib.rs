@@ -28,6 +28,7 @@ pub mod native;
 pub mod object;
 pub mod ops;
 pub mod output;
+mod printing;
 pub mod record;
 mod run;
 pub mod source;

@@ -122,7 +122,7 @@ macro_rules! well_known {
 
 well_known! {
     OK = "Ok", ERR = "Err", VALUE = "value", ERROR = "error", SELF = "self",
-    ENTER = "enter", EXIT = "exit", INIT = "init",
+    ENTER = "enter", EXIT = "exit", INIT = "init", STR = "str",
     // durations
     NS = "ns", US = "us", MS = "ms", MILLISECOND = "millisecond", MILLISECONDS = "milliseconds",
     SECOND = "second", SECONDS = "seconds", MINUTE = "minute", MINUTES = "minutes",

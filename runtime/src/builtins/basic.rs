@@ -11,13 +11,13 @@ use crate::vm::Vm;
 
 /// print(*values, sep=" ", end="\n"): writes the values separated by `sep`, then `end`.
 pub(super) fn print(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    let line = print_line(&args)?;
+    let line = print_line(vm, &args)?;
     let file = super::console::file_option(&args)?;
     super::console::write_to(vm, file, line)
 }
 
 /// The line `print` and `eprint` write: the values' text joined by `sep`, then `end`.
-pub(super) fn print_line(args: &Args<'_>) -> Result<String, Fault> {
+pub(super) fn print_line(vm: &mut Vm, args: &Args<'_>) -> Result<String, Fault> {
     let text_option = |name: &str, default: &'static str| -> Result<&str, Fault> {
         match args.named(name) {
             None | Some(Value::Nil) => Ok(default),
@@ -36,7 +36,7 @@ pub(super) fn print_line(args: &Args<'_>) -> Result<String, Fault> {
         if i > 0 {
             line.push_str(sep);
         }
-        format::display_into(&mut line, value);
+        vm.display_into(&mut line, value)?;
     }
     line.push_str(end);
     Ok(line)
@@ -81,11 +81,11 @@ pub(super) fn range(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 }
 
 /// str(x=""): `x` as text, the way `print` shows it.
-pub(super) fn str(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+pub(super) fn str(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Ok(match args.get(0) {
         None => Value::str(""),
         Some(v @ Value::Str(_)) => v.clone(),
-        Some(v) => Value::str(format::display(v)),
+        Some(v) => Value::str(vm.display(v)?),
     })
 }
 

@@ -108,7 +108,7 @@ fn file_error(args: &Args<'_>, got: &Value) -> Fault {
 
 /// eprint(*values, sep=" ", end="\n"): print to stderr.
 pub(super) fn eprint(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    let line = super::basic::print_line(&args)?;
+    let line = super::basic::print_line(vm, &args)?;
     write_to(vm, Std::Err, line)
 }
 

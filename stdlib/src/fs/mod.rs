@@ -295,7 +295,17 @@ fn rename(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Ok(on_pool(
         vm,
         "fs.rename",
-        move || std::fs::rename(&from, &to).at(&from),
+        move || {
+            std::fs::rename(&from, &to).map_err(|error| {
+                // Name the side that failed: a missing source, or a destination that cannot be.
+                let at = if std::path::Path::new(&from).exists() {
+                    &to
+                } else {
+                    &from
+                };
+                FsError::new(at.as_str(), error)
+            })
+        },
         |()| Value::Nil,
     ))
 }

@@ -32,6 +32,7 @@ pub mod stream;
 pub mod sync;
 pub mod time;
 pub mod trace;
+pub mod url;
 pub mod uuid;
 
 use cn_runtime::Vm;
@@ -59,6 +60,7 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("crypto", crypto::module);
     vm.register_module("uuid", uuid::module);
     vm.register_module("base64", base64::module);
+    vm.register_module("url", url::module);
     vm.register_module("metrics", metrics::module);
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);

@@ -178,7 +178,7 @@ import time
 fn child():
     return os.run(["sh", "-c", "echo $$ > child.pid; exec sleep 60"])
 
-print(time.timeout(300.ms, child))
+print(time.timeout(2.seconds, child))
 print("main goes on")
 "#;
     let (dir, path) = script("cancel", source);

@@ -134,6 +134,33 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Keyword argument `name` as a bool: false when absent or nil, a fault for another type.
+    pub fn flag(&self, name: &str) -> Result<bool, Fault> {
+        match self.named(name) {
+            None | Some(Value::Nil) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(self.wrong_keyword(name, "a bool", other)),
+        }
+    }
+
+    /// Keyword argument `name` as a str: `None` when absent or nil, a fault for another type.
+    pub fn str_option(&self, name: &str) -> Result<Option<&'a Rc<String>>, Fault> {
+        match self.named(name) {
+            None | Some(Value::Nil) => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+            Some(other) => Err(self.wrong_keyword(name, "a str", other)),
+        }
+    }
+
+    /// The fault for keyword argument `name` having the wrong type.
+    pub fn wrong_keyword(&self, name: &str, expected: &str, got: &Value) -> Fault {
+        Fault::new(format!(
+            "{}: {name} must be {expected}, got {}",
+            self.function,
+            got.type_name()
+        ))
+    }
+
     /// The fault for argument `i` having the wrong type.
     pub fn wrong_type(&self, i: usize, expected: &str, got: &Value) -> Fault {
         Fault::new(format!(

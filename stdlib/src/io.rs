@@ -66,8 +66,7 @@ static STDIN: Table<Stdin> = Table::new(
         })
         .doc("read()\n`Ok(text)`: everything left on stdin, up to its end; `Err(message)` if it is not UTF-8 text."),
         M::method("read_line", |_, vm, args| {
-            let input = cn_runtime::builtins::console::input;
-            input(vm, cn_runtime::Args { ..args })
+            cn_runtime::builtins::console::input(vm, args)
         })
         .doc("read_line()\nThe next line without its newline, or nil at the end of input (`input()` without a prompt).")
         .params(Params::NONE),

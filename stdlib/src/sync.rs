@@ -75,15 +75,20 @@ impl State {
     /// Takes a value if one is there: `Some(Ok(v))`, `Some(Err(Closed))` when closed and
     /// drained, `None` when the receiver must wait.
     fn try_recv(&self) -> Option<Value> {
-        let value = self.buffer.borrow_mut().pop_front();
-        match value {
-            Some(value) => {
-                self.writable.notify_one();
-                Some(Value::ok(value))
-            }
+        match self.take() {
+            Some(value) => Some(Value::ok(value)),
             None if self.closed.get() => Some(Value::err(closed_error())),
             None => None,
         }
+    }
+
+    /// The oldest buffered value, making room for a waiting sender.
+    fn take(&self) -> Option<Value> {
+        let value = self.buffer.borrow_mut().pop_front();
+        if value.is_some() {
+            self.writable.notify_one();
+        }
+        value
     }
 
     /// Puts a value if there is room; gives it back when the sender must wait.
@@ -163,9 +168,7 @@ impl NativeStream for Receiving {
     }
 
     fn next(&mut self) -> Result<StreamStep, Fault> {
-        let value = self.0.buffer.borrow_mut().pop_front();
-        if let Some(value) = value {
-            self.0.writable.notify_one();
+        if let Some(value) = self.0.take() {
             return Ok(StreamStep::Item(value));
         }
         if self.0.closed.get() {

@@ -87,28 +87,9 @@ fn path_arg(args: &Args<'_>, i: usize) -> Result<String, Fault> {
 
 /// A str keyword argument, or `default`.
 fn text_option(args: &Args<'_>, name: &str, default: &str) -> Result<String, Fault> {
-    match args.named(name) {
-        None | Some(Value::Nil) => Ok(default.to_string()),
-        Some(Value::Str(s)) => Ok(s.to_string()),
-        Some(other) => Err(Fault::new(format!(
-            "{}: {name} must be a str, got {}",
-            args.function,
-            other.type_name()
-        ))),
-    }
-}
-
-/// A bool keyword argument, false when absent.
-fn flag(args: &Args<'_>, name: &str) -> Result<bool, Fault> {
-    match args.named(name) {
-        None | Some(Value::Nil) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(Fault::new(format!(
-            "{}: {name} must be a bool, got {}",
-            args.function,
-            other.type_name()
-        ))),
-    }
+    Ok(args
+        .str_option(name)?
+        .map_or_else(|| default.to_string(), |s| s.to_string()))
 }
 
 /// Runs `work` on `path` in the pool; `ok` makes the `Ok` payload.
@@ -270,7 +251,7 @@ fn glob(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 fn mkdir(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let path = path_arg(&args, 0)?;
-    let parents = flag(&args, "parents")?;
+    let parents = args.flag("parents")?;
     Ok(on_pool(
         vm,
         "fs.mkdir",
@@ -281,7 +262,7 @@ fn mkdir(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 fn remove(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let path = path_arg(&args, 0)?;
-    let recursive = flag(&args, "recursive")?;
+    let recursive = args.flag("recursive")?;
     Ok(on_pool(
         vm,
         "fs.remove",

@@ -76,13 +76,9 @@ impl Spec {
                     }
                 }
             }
-            Some(other) => return Err(args.wrong_type(0, "dict of str (env=)", other)),
+            Some(other) => return Err(args.wrong_keyword("env", "a dict of strs", other)),
         }
-        let cwd = match args.named("cwd") {
-            None | Some(Value::Nil) => None,
-            Some(Value::Str(s)) => Some(s.to_string()),
-            Some(other) => return Err(args.wrong_type(0, "str (cwd=)", other)),
-        };
+        let cwd = args.str_option("cwd")?.map(|s| s.to_string());
         Ok(Spec {
             program: program.clone(),
             args: rest.to_vec(),
@@ -141,7 +137,7 @@ pub(super) fn run(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         None | Some(Value::Nil) => None,
         Some(Value::Str(s)) => Some(s.as_bytes().to_vec()),
         Some(Value::Bytes(b)) => Some(b.to_vec()),
-        Some(other) => return Err(args.wrong_type(0, "str or bytes (input=)", other)),
+        Some(other) => return Err(args.wrong_keyword("input", "a str or bytes", other)),
     };
     let timeout = match args.named("timeout") {
         None | Some(Value::Nil) => None,
@@ -152,7 +148,7 @@ pub(super) fn run(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             std::time::Duration::ZERO,
         )?),
     };
-    let binary = matches!(args.named("binary"), Some(Value::Bool(true)));
+    let binary = args.flag("binary")?;
     Ok(vm.suspend(async move {
         let mut command = spec.command();
         if input.is_some() {

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::{Args, Fault, Value, Vm};
 
-pub use pattern::Pattern;
+pub use pattern::{Operation, Pattern};
 
 /// The module's functions: each compiles (or takes from the cache) its pattern, then does what
 /// the `Pattern` method of the same name does.
@@ -26,25 +26,25 @@ static FUNCTIONS: &[Function] = &[
     Function::new("compile", compile)
         .doc("compile(pattern, ignore_case=false, multiline=false, dot_all=false)\nA `re.Pattern`; a malformed pattern faults, showing where.")
         .params(Params::exactly(1).keywords(&["ignore_case", "multiline", "dot_all"])),
-    Function::new("search", |vm, args| with_pattern(vm, args, "search"))
+    Function::new("search", |vm, args| with_pattern(vm, args, Operation::Search))
         .doc("search(pattern, text)\nThe first `re.Match` anywhere in `text`, or nil.")
         .params(Params::exactly(2)),
-    Function::new("match", |vm, args| with_pattern(vm, args, "match"))
+    Function::new("match", |vm, args| with_pattern(vm, args, Operation::Match))
         .doc("match(pattern, text)\nA `re.Match` that starts at the beginning of `text`, or nil.")
         .params(Params::exactly(2)),
-    Function::new("full_match", |vm, args| with_pattern(vm, args, "full_match"))
+    Function::new("full_match", |vm, args| with_pattern(vm, args, Operation::FullMatch))
         .doc("full_match(pattern, text)\nA `re.Match` that covers all of `text`, or nil.")
         .params(Params::exactly(2)),
-    Function::new("find_all", |vm, args| with_pattern(vm, args, "find_all"))
+    Function::new("find_all", |vm, args| with_pattern(vm, args, Operation::FindAll))
         .doc("find_all(pattern, text)\nEvery non-overlapping match: the matched strs, or with one group that group's, with several a tuple of them per match (as Python's findall).")
         .params(Params::exactly(2)),
-    Function::new("find_iter", |vm, args| with_pattern(vm, args, "find_iter"))
+    Function::new("find_iter", |vm, args| with_pattern(vm, args, Operation::FindIter))
         .doc("find_iter(pattern, text)\nEvery non-overlapping match as a `re.Match`.")
         .params(Params::exactly(2)),
-    Function::new("replace", |vm, args| with_pattern(vm, args, "replace"))
+    Function::new("replace", |vm, args| with_pattern(vm, args, Operation::Replace))
         .doc("replace(pattern, text, replacement, count=0)\n`text` with matches replaced (all, or the first `count`): `replacement` is a str where `$1`, `${name}` insert groups (`$$` is a `$`), or a function of the `re.Match` returning a str.")
         .params(Params::exactly(3).keywords(&["count"])),
-    Function::new("split", |vm, args| with_pattern(vm, args, "split"))
+    Function::new("split", |vm, args| with_pattern(vm, args, Operation::Split))
         .doc("split(pattern, text, max_split=0)\n`text` split around the matches (at most `max_split` times when given).")
         .params(Params::exactly(2).keywords(&["max_split"])),
     Function::new("escape", escape)
@@ -88,23 +88,11 @@ pub fn build(function: &str, pattern: &str, flags: Flags) -> Result<Pattern, Fau
         .map_err(|error| Fault::new(format!("{function}: invalid pattern: {error}")))
 }
 
-fn flag(args: &Args<'_>, name: &str) -> Result<bool, Fault> {
-    match args.named(name) {
-        None | Some(Value::Nil) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(Fault::new(format!(
-            "{}: {name} must be a bool, got {}",
-            args.function,
-            other.type_name()
-        ))),
-    }
-}
-
 fn compile(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let flags = Flags {
-        ignore_case: flag(&args, "ignore_case")?,
-        multiline: flag(&args, "multiline")?,
-        dot_all: flag(&args, "dot_all")?,
+        ignore_case: args.flag("ignore_case")?,
+        multiline: args.flag("multiline")?,
+        dot_all: args.flag("dot_all")?,
     };
     let pattern = build("re.compile", args.str(0)?, flags)?;
     Ok(cn_runtime::object::NativeObject::value(pattern))
@@ -126,17 +114,17 @@ fn cached(function: &str, text: &str) -> Result<Rc<Pattern>, Fault> {
     Ok(pattern)
 }
 
-/// `re.NAME(pattern, text, ...)`: the pattern method `NAME` on the rest of the arguments.
-fn with_pattern(vm: &mut Vm, args: Args<'_>, method: &str) -> Result<Value, Fault> {
+/// `re.NAME(pattern, text, ...)`: the pattern's `operation` on the rest of the arguments.
+fn with_pattern(vm: &mut Vm, args: Args<'_>, operation: Operation) -> Result<Value, Fault> {
     let pattern = match args.value(0)? {
         Value::Str(text) => cached(args.function, text)?,
         Value::Object(object) => match object.downcast::<Pattern>() {
-            Some(pattern) => return pattern.call(vm, method, args, 1),
+            Some(pattern) => return pattern.call(vm, operation, args, 1),
             None => return Err(args.wrong_type(0, "str or re.Pattern", args.value(0)?)),
         },
         other => return Err(args.wrong_type(0, "str or re.Pattern", other)),
     };
-    pattern.call(vm, method, args, 1)
+    pattern.call(vm, operation, args, 1)
 }
 
 fn escape(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {

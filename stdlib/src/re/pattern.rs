@@ -2,6 +2,8 @@
 //! arguments from position `first` on, so `re.search(p, text)` and `pattern.search(text)` share
 //! one body and number the arguments as the script wrote them.
 
+use std::cell::OnceCell;
+
 use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::NativeType;
 use cn_runtime::{Args, Fault, Value, Vm};
@@ -13,51 +15,75 @@ use super::Flags;
 pub struct Pattern {
     regex: Regex,
     flags: Flags,
+    /// The pattern anchored at the start (`match`) and at both ends (`full_match`), compiled
+    /// the first time they are needed.
+    at_start: OnceCell<Regex>,
+    whole: OnceCell<Regex>,
+}
+
+/// What a pattern is asked to do: the module function or method of the same name.
+#[derive(Clone, Copy, Debug)]
+pub enum Operation {
+    Search,
+    Match,
+    FullMatch,
+    FindAll,
+    FindIter,
+    Replace,
+    Split,
 }
 
 impl Pattern {
     pub fn new(regex: Regex, flags: Flags) -> Pattern {
-        Pattern { regex, flags }
+        Pattern {
+            regex,
+            flags,
+            at_start: OnceCell::new(),
+            whole: OnceCell::new(),
+        }
     }
 
-    /// Runs method `name` with its arguments from `first` on.
+    /// The pattern wrapped as `\A(?:..)` (`end` false) or `\A(?:..)\z`: `\A` and `\z` anchor at
+    /// the text's ends even in multi-line mode, and the group adds no capture.
+    fn anchored(&self, function: &str, end: bool) -> Result<&Regex, Fault> {
+        let cell = if end { &self.whole } else { &self.at_start };
+        if let Some(regex) = cell.get() {
+            return Ok(regex);
+        }
+        let text = format!(
+            "\\A(?:{}){}",
+            self.regex.as_str(),
+            if end { "\\z" } else { "" }
+        );
+        let built = super::build(function, &text, self.flags)?.regex;
+        Ok(cell.get_or_init(|| built))
+    }
+
+    /// Runs `operation` with its arguments from `first` on.
     pub fn call(
         &self,
         vm: &mut Vm,
-        name: &str,
+        operation: Operation,
         args: Args<'_>,
         first: usize,
     ) -> Result<Value, Fault> {
         let text = Text::new(args.str(first)?.clone());
-        match name {
-            "search" => Ok(self.found(&text, self.regex.captures(&text.0))),
-            "match" => Ok(self.found(
-                &text,
-                self.regex
-                    .captures(&text.0)
-                    .filter(|c| c.get(0).is_some_and(|m| m.start() == 0)),
-            )),
-            "full_match" => {
-                // Anchored at both ends: a leftmost-first match that happens to stop early
-                // would miss a longer one that covers the text, so search with `^(?:..)$`.
-                let anchored = super::build(
-                    args.function,
-                    &format!("^(?:{})$", self.regex.as_str()),
-                    self.flags,
-                )?;
-                let captures = anchored.regex.captures(&text.0);
-                Ok(anchored.found(&text, captures))
+        match operation {
+            Operation::Search => Ok(self.found(&text, self.regex.captures(&text.0))),
+            Operation::Match | Operation::FullMatch => {
+                let end = matches!(operation, Operation::FullMatch);
+                let captures = self.anchored(args.function, end)?.captures(&text.0);
+                Ok(self.found(&text, captures))
             }
-            "find_all" => Ok(self.find_all(&text)),
-            "find_iter" => Ok(Value::list(
+            Operation::FindAll => Ok(self.find_all(&text)),
+            Operation::FindIter => Ok(Value::list(
                 self.regex
                     .captures_iter(&text.0)
                     .map(|c| Found::value(&text, &self.regex, &c))
                     .collect(),
             )),
-            "replace" => self.replace(vm, &text, &args, first),
-            "split" => self.split(&text, &args, first),
-            _ => Err(Fault::new(format!("re: no operation {name}"))),
+            Operation::Replace => self.replace(vm, &text, &args, first),
+            Operation::Split => self.split(&text, &args),
         }
     }
 
@@ -148,7 +174,7 @@ impl Pattern {
         Ok(Value::str(replaced))
     }
 
-    fn split(&self, text: &Text, args: &Args<'_>, _first: usize) -> Result<Value, Fault> {
+    fn split(&self, text: &Text, args: &Args<'_>) -> Result<Value, Fault> {
         let limit = match args.named("max_split") {
             None | Some(Value::Nil) | Some(Value::Int(0)) => None,
             Some(Value::Int(n)) if *n > 0 => Some(usize::try_from(*n).unwrap_or(usize::MAX)),
@@ -172,10 +198,12 @@ type M = Member<Pattern>;
 
 /// The methods, each the module function of the same name without its pattern argument.
 macro_rules! method {
-    ($name:literal, $params:expr, $doc:literal) => {
-        M::method($name, |p, vm, args| p.call(vm, $name, args, 0))
-            .doc($doc)
-            .params($params)
+    ($name:literal, $operation:ident, $params:expr, $doc:literal) => {
+        M::method($name, |p, vm, args| {
+            p.call(vm, Operation::$operation, args, 0)
+        })
+        .doc($doc)
+        .params($params)
     };
 }
 
@@ -183,13 +211,13 @@ static PATTERN: Table<Pattern> = Table::new(
     "re.Pattern",
     "A compiled regular expression (`re.compile`); its methods are the module's functions without the pattern.",
     &[
-        method!("search", Params::exactly(1), "search(text)\nThe first `re.Match` anywhere in `text`, or nil."),
-        method!("match", Params::exactly(1), "match(text)\nA `re.Match` starting at the beginning of `text`, or nil."),
-        method!("full_match", Params::exactly(1), "full_match(text)\nA `re.Match` covering all of `text`, or nil."),
-        method!("find_all", Params::exactly(1), "find_all(text)\nEvery non-overlapping match: strs, or group texts (see `re.find_all`)."),
-        method!("find_iter", Params::exactly(1), "find_iter(text)\nEvery non-overlapping match as a `re.Match`."),
-        method!("replace", Params::exactly(2).keywords(&["count"]), "replace(text, replacement, count=0)\n`text` with the matches replaced (see `re.replace`)."),
-        method!("split", Params::exactly(1).keywords(&["max_split"]), "split(text, max_split=0)\n`text` split around the matches."),
+        method!("search", Search, Params::exactly(1), "search(text)\nThe first `re.Match` anywhere in `text`, or nil."),
+        method!("match", Match, Params::exactly(1), "match(text)\nA `re.Match` starting at the beginning of `text`, or nil."),
+        method!("full_match", FullMatch, Params::exactly(1), "full_match(text)\nA `re.Match` covering all of `text`, or nil."),
+        method!("find_all", FindAll, Params::exactly(1), "find_all(text)\nEvery non-overlapping match: strs, or group texts (see `re.find_all`)."),
+        method!("find_iter", FindIter, Params::exactly(1), "find_iter(text)\nEvery non-overlapping match as a `re.Match`."),
+        method!("replace", Replace, Params::exactly(2).keywords(&["count"]), "replace(text, replacement, count=0)\n`text` with the matches replaced (see `re.replace`)."),
+        method!("split", Split, Params::exactly(1).keywords(&["max_split"]), "split(text, max_split=0)\n`text` split around the matches."),
         M::attribute("pattern", |p, _| Ok(Value::str(p.regex.as_str())))
             .doc("pattern\nThe pattern's text."),
         M::attribute("groups", |p, _| Ok(Value::Int(p.regex.captures_len() as i64 - 1)))

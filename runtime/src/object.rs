@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use cn_compiler::bytecode::{FunctionProto, Op, TypeAnnotation};
 use cn_compiler::compile::ModuleScope;
+use cn_compiler::syntax::ast::BinOp;
 
 use crate::args::Args;
 use crate::cycles::Tracking;
@@ -457,6 +458,25 @@ pub trait NativeType: AsAny {
     /// The value `json.encode` (and structured log fields) write for the object; `None` when it
     /// cannot be encoded.
     fn json_value(&self) -> Option<Value> {
+        None
+    }
+
+    /// `self == other` for two native objects; `None` (the default) compares identity.
+    fn equals(&self, other: &NativeObject) -> Option<bool> {
+        let _ = other;
+        None
+    }
+
+    /// Ordering for `<` and `sorted` against another native object; `None`: unordered (a fault).
+    fn compare(&self, other: &NativeObject) -> Option<std::cmp::Ordering> {
+        let _ = other;
+        None
+    }
+
+    /// An arithmetic operator with the object on the left (`reversed == false`) or on the right;
+    /// `None`: not supported (a fault naming both types).
+    fn binary(&self, op: BinOp, other: &Value, reversed: bool) -> Option<Result<Value, Fault>> {
+        let _ = (op, other, reversed);
         None
     }
 }

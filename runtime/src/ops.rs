@@ -86,6 +86,7 @@ fn equal_shallow(a: &Value, b: &Value) -> Option<bool> {
         (Type(x), Type(y)) => Rc::ptr_eq(x, y),
         (Enum(x), Enum(y)) => Rc::ptr_eq(x, y),
         (Module(x), Module(y)) => Rc::ptr_eq(x, y),
+        (Object(x), Object(y)) => x.inner.equals(y).unwrap_or_else(|| a.same(b)),
         _ => a.same(b),
     })
 }
@@ -187,6 +188,7 @@ fn compare_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<Ord
             walk,
         ),
         (Tuple(x), Tuple(y)) => seq_compare(x, y, walk.enter(depth, "comparison")?, walk),
+        (Object(x), Object(y)) => x.inner.compare(y).ok_or_else(unordered),
         _ => Err(unordered()),
     }
 }
@@ -280,6 +282,14 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
     use Value::*;
     match (a, b) {
         (Int(x), Int(y)) => int_binary(op, *x, *y),
+        (Object(x), _) => x
+            .inner
+            .binary(op, b, false)
+            .unwrap_or_else(|| Err(unsupported(op, a, b))),
+        (_, Object(y)) => y
+            .inner
+            .binary(op, a, true)
+            .unwrap_or_else(|| Err(unsupported(op, a, b))),
         _ if op.is_bitwise() => Err(unsupported(op, a, b)),
         (Float(_), Float(_)) | (Int(_), Float(_)) | (Float(_), Int(_)) => {
             let (x, y) = (as_f64(a), as_f64(b));

@@ -1,14 +1,20 @@
-//! `time`: sleeping, deadlines, wall-clock and monotonic time.
+//! `time`: sleeping, deadlines, wall-clock and monotonic time, calendar times in zones.
 //!
 //! Durations are the language's own values (`60.seconds`, `100.ms`); every function that takes
-//! one also takes a number of seconds. `time.now()` is a `time.Time` that prints as RFC 3339 in
-//! UTC. `time.timeout(d, f)` runs `f` as a task and cancels it when the deadline passes.
+//! one also takes a number of seconds. `time.timeout(d, f)` runs `f` as a task and cancels it
+//! when the deadline passes. Wall-clock times (`time.Time`, in `instant`) come from `now`, and
+//! from text, fields and Unix time (`calendar`).
+
+mod calendar;
+mod instant;
+
+pub(crate) use instant::{from_system as time_value, time_of};
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use cn_runtime::native::{Function, Member, Members, ModuleBuilder, Params, Table};
-use cn_runtime::object::{NativeObject, NativeType, Variant};
+use cn_runtime::native::{Function, ModuleBuilder, Params};
+use cn_runtime::object::Variant;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 /// The module's functions.
@@ -19,9 +25,18 @@ static FUNCTIONS: &[Function] = &[
     Function::new("timeout", timeout)
         .doc("timeout(d, f)\n`Ok(f())`, or `Err(Timeout)` once `d` has passed — `f` is then cancelled and its `defer`s have run. A fault in `f` is raised here.")
         .params(Params::exactly(2)),
-    Function::new("now", now)
-        .doc("now()\nThe current wall-clock time.")
-        .params(Params::NONE),
+    Function::new("now", calendar::now)
+        .doc("now(zone=\"UTC\")\nThe current wall-clock time, a `time.Time` in UTC or in `zone` (`\"Europe/Berlin\"`, `\"local\"`).")
+        .params(Params::NONE.keywords(&["zone"])),
+    Function::new("parse", calendar::parse)
+        .doc("parse(text, pattern=nil, zone=\"UTC\")\n`Ok(time)` or `Err(message)`. Without a pattern: RFC 3339 (`2026-12-06T10:00:00Z`), RFC 9557 (`...+01:00[Europe/Berlin]`), or a date or date-time without offset read in `zone`. With one: strptime (`\"%d/%m/%Y %H:%M\"`).")
+        .params(Params::between(1, 2).keywords(&["pattern", "zone"])),
+    Function::new("date", calendar::date)
+        .doc("date(year, month, day, hour=0, minute=0, second=0, nanosecond=0, zone=\"UTC\")\nThe time at those calendar fields in `zone`; an impossible date faults.")
+        .params(Params::between(3, 7).keywords(&["hour", "minute", "second", "nanosecond", "zone"])),
+    Function::new("from_unix", calendar::from_unix)
+        .doc("from_unix(seconds, zone=\"UTC\")\nThe time `seconds` (int or float) after 1970-01-01 UTC.")
+        .params(Params::exactly(1).keywords(&["zone"])),
     Function::new("since", since)
         .doc("since(t)\nThe duration from time `t` until now.")
         .params(Params::exactly(1)),
@@ -122,30 +137,14 @@ pub(crate) fn timeout(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     }))
 }
 
-/// time.now(): the current wall-clock time.
-fn now(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
-    Ok(NativeObject::value(Time(SystemTime::now())))
-}
-
-/// A `time.Time` value for `at` (`fs.stat(p).mtime`).
-pub(crate) fn time_value(at: SystemTime) -> Value {
-    NativeObject::value(Time(at))
-}
-
 /// time.since(t): the duration from time `t` until now.
 fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
-    let time = match args.value(0)? {
-        Value::Object(object) => object.downcast::<Time>().map(|t| t.0),
-        _ => None,
-    };
-    let Some(time) = time else {
+    let Some(time) = time_of(args.value(0)?) else {
         return Err(args.wrong_type(0, "time.Time", args.value(0)?));
     };
-    let elapsed = SystemTime::now()
-        .duration_since(time)
-        .unwrap_or(Duration::ZERO);
-    Ok(Value::Duration(
-        elapsed.as_nanos().min(i64::MAX as u128) as i64
+    let elapsed = jiff::Timestamp::now().duration_since(time.timestamp());
+    Ok(instant::duration_value(
+        elapsed.max(jiff::SignedDuration::ZERO),
     ))
 }
 
@@ -155,51 +154,4 @@ fn monotonic(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = START.get_or_init(Instant::now);
     Ok(Value::Float(start.elapsed().as_secs_f64()))
-}
-
-/// A wall-clock instant (`time.Time`).
-struct Time(SystemTime);
-
-impl Time {
-    fn unix_duration(&self) -> Duration {
-        self.0.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO)
-    }
-
-    fn rfc3339(&self) -> String {
-        humantime::format_rfc3339_millis(self.0).to_string()
-    }
-}
-
-type M = Member<Time>;
-
-/// What `time.now()` returns.
-static TIME: Table<Time> = Table::new(
-    "time.Time",
-    "A wall-clock instant, as `time.now()` returns it; prints as RFC 3339 in UTC.",
-    &[
-        M::method("rfc3339", |t, _, _| Ok(Value::str(t.rfc3339())))
-            .doc("rfc3339()\nThe instant as RFC 3339 text in UTC, to the millisecond."),
-        M::method("unix", |t, _, _| {
-            Ok(Value::Float(t.unix_duration().as_secs_f64()))
-        })
-        .doc("unix()\nSeconds since 1970-01-01 UTC, as a float."),
-        M::method("unix_ms", |t, _, _| {
-            Ok(Value::Int(t.unix_duration().as_millis() as i64))
-        })
-        .doc("unix_ms()\nMilliseconds since 1970-01-01 UTC, as an int."),
-    ],
-);
-
-impl NativeType for Time {
-    fn type_name(&self) -> &str {
-        "time.Time"
-    }
-
-    fn members(&self) -> &'static dyn Members {
-        &TIME
-    }
-
-    fn display(&self) -> String {
-        self.rfc3339()
-    }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod describe;
+pub mod formats;
 pub mod fs;
 pub mod http;
 pub mod ids;
@@ -61,6 +62,9 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("uuid", uuid::module);
     vm.register_module("base64", base64::module);
     vm.register_module("url", url::module);
+    vm.register_module("csv", formats::csv::module);
+    vm.register_module("yaml", formats::yaml::module);
+    vm.register_module("toml", formats::toml::module);
     vm.register_module("metrics", metrics::module);
     vm.register_module("signal", signal::module);
     vm.register_module("sync", sync::module);

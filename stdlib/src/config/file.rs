@@ -8,8 +8,8 @@
 //! nested tables. Parse errors name the file, line and column too.
 
 mod from_json;
-mod from_toml;
-mod from_yaml;
+pub(crate) mod from_toml;
+pub(crate) mod from_yaml;
 
 use std::path::Path;
 

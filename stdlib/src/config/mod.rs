@@ -14,7 +14,7 @@
 mod convert;
 pub mod dotenv;
 mod env;
-mod file;
+pub(crate) mod file;
 pub mod loader;
 mod problems;
 mod schema;

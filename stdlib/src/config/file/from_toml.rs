@@ -12,7 +12,7 @@ use crate::config::source::{Origin, Raw};
 const MAX_DEPTH: usize = 128;
 
 /// Parses `text` into one tree of values with their origins.
-pub(super) fn read(text: &str, lines: &LineIndex<'_>) -> Result<(Raw, Origin), String> {
+pub(crate) fn read(text: &str, lines: &LineIndex<'_>) -> Result<(Raw, Origin), String> {
     let document = DeTable::parse(text).map_err(|e| {
         let at = lines.origin(e.span().map_or(0, |span| span.start));
         format!("{at}: {}", e.message())

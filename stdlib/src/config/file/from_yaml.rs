@@ -11,15 +11,8 @@ use crate::config::source::{Origin, Raw};
 const MAX_DEPTH: usize = 128;
 
 /// Parses `text` into one tree of values with their origins.
-pub(super) fn read(text: &str, lines: &LineIndex<'_>) -> Result<(Raw, Origin), String> {
-    let documents = MarkedYaml::load_from_str(text).map_err(|e| {
-        let mark = e.marker();
-        format!(
-            "{}: {}",
-            lines.origin_at(mark.line(), mark.col() + 1),
-            e.info()
-        )
-    })?;
+pub(crate) fn read(text: &str, lines: &LineIndex<'_>) -> Result<(Raw, Origin), String> {
+    let documents = load(text, lines)?;
     match documents.as_slice() {
         [] => Ok((Raw::Null, lines.origin_at(1, 1))),
         [document] => convert(document, lines, 0),
@@ -28,6 +21,54 @@ pub(super) fn read(text: &str, lines: &LineIndex<'_>) -> Result<(Raw, Origin), S
             origin(second, lines)
         )),
     }
+}
+
+/// Parses every document of a `---`-separated stream (`yaml.decode_all`).
+pub(crate) fn read_all(text: &str, lines: &LineIndex<'_>) -> Result<Vec<Raw>, String> {
+    load(text, lines)?
+        .iter()
+        .map(|document| convert(document, lines, 0).map(|(raw, _)| raw))
+        .collect()
+}
+
+fn load<'t>(text: &'t str, lines: &LineIndex<'_>) -> Result<Vec<MarkedYaml<'t>>, String> {
+    check_depth(text, lines)?;
+    MarkedYaml::load_from_str(text).map_err(|e| {
+        let mark = e.marker();
+        format!(
+            "{}: {}",
+            lines.origin_at(mark.line(), mark.col() + 1),
+            e.info()
+        )
+    })
+}
+
+/// Refuses nesting deeper than [`MAX_DEPTH`] from the parser's events, before the loader builds
+/// (and later drops, recursively) a tree that deep: `[[[[...` a hundred thousand levels deep
+/// would otherwise overflow the stack.
+fn check_depth(text: &str, lines: &LineIndex<'_>) -> Result<(), String> {
+    use saphyr_parser::{Event, Parser};
+    let mut depth = 0usize;
+    for next in Parser::new_from_str(text) {
+        // A syntax error is left to the loader, which reports it the same way.
+        let Ok((event, span)) = next else {
+            return Ok(());
+        };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!(
+                        "{}: nested more than {MAX_DEPTH} levels deep",
+                        lines.origin_at(span.start.line(), span.start.col() + 1)
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Where `node` starts.

@@ -172,8 +172,12 @@ pub enum Op {
     BuildTuple(u32),
     /// pop 2n values (k1 v1 k2 v2 ...), push a dict
     BuildDict(u32),
+    /// pop n values, push a set of them
+    BuildSet(u32),
     /// v := pop; append v to the list n slots below the top (comprehensions)
     ListAppend(u32),
+    /// v := pop; add v to the set n slots below the top (comprehensions)
+    SetAdd(u32),
     /// v := pop; k := pop; insert into the dict n slots below the top (comprehensions)
     DictInsert(u32),
     /// xs := pop; append every item of the iterable xs to the list on top (`f(*xs)`)

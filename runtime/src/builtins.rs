@@ -44,6 +44,9 @@ static DECLARED: &[Function] = &[
     Function::new("repr", basic::repr)
         .doc("repr(x)\n`x` as it would be written in source (strings quoted).")
         .params(Params::exactly(1)),
+    Function::new("isinstance", basic::isinstance)
+        .doc("isinstance(x, t)\nWhether `x` is of type `t`: `int`, `float`, `str`, `bool`, `bytes`, `list`, `tuple`, `dict`, `set`, a record type or an enum; `t` may be a tuple of types.")
+        .params(Params::exactly(2)),
     Function::new("type", basic::type_of)
         .doc("type(x)\nThe name of `x`'s type as a string (\"int\", \"list\", a record type's name).")
         .params(Params::exactly(1)),
@@ -83,6 +86,9 @@ static DECLARED: &[Function] = &[
     Function::new("dict", convert::dict)
         .doc("dict(pairs=nil, **items)\nA new dict from a dict or (key, value) pairs, plus keyword items.")
         .params(Params::between(0, 1).any_keywords()),
+    Function::new("set", crate::methods::construct_set)
+        .doc("set(iterable=[])\nA new set of the iterable's distinct items (`{1, 2}` is a set literal; `{}` is an empty dict).")
+        .params(Params::between(0, 1)),
     Function::new("ord", convert::ord)
         .doc("ord(c)\nThe Unicode code point of the one-character string `c`.")
         .params(Params::exactly(1)),

@@ -286,6 +286,17 @@ impl Vm {
                 }
                 stack.push(Value::dict(dict));
             }
+            Op::BuildSet(n) => {
+                let items = stack.split_off(stack.len() - n as usize);
+                stack.push(Value::set(crate::set::items_of(items)?));
+            }
+            Op::SetAdd(depth) => {
+                let member = crate::set::member(pop(stack))?;
+                let at = stack.len() - 1 - depth as usize;
+                if let Value::Set(set) = &stack[at] {
+                    set.borrow_mut().insert(member);
+                }
+            }
             Op::ListAppend(depth) => {
                 let v = pop(stack);
                 let at = stack.len() - 1 - depth as usize;

@@ -186,6 +186,24 @@ impl<'a> Repr<'a> {
                 }
                 w.close("}");
             }),
+            Value::Set(set) => {
+                let set = set.borrow();
+                if set.is_empty() {
+                    self.out.push_str("set()");
+                } else {
+                    self.out.push('{');
+                    for (i, member) in set.iter().enumerate() {
+                        if self.full() {
+                            break;
+                        }
+                        if i > 0 {
+                            self.out.push_str(", ");
+                        }
+                        self.value(member.value(), d);
+                    }
+                    self.close("}");
+                }
+            }
             Value::Record(record) => {
                 let placeholder = format!("{}(...)", record.ty.name);
                 self.container(

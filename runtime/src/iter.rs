@@ -21,6 +21,14 @@ pub fn iterate(value: &Value) -> Result<Iter, Fault> {
             Iter::Dict(d.clone(), 0, len)
         }
         Value::Range(r) => Iter::Range(**r, 0),
+        // A snapshot: the loop may change the set it walks.
+        Value::Set(s) => Iter::Values(
+            s.borrow()
+                .iter()
+                .map(|k| k.value().clone())
+                .collect::<Vec<_>>()
+                .into_iter(),
+        ),
         // The Ok of a Result is iterated as its value (`for pod in client.pods.list()`, as the
         // seed writes it); an Err cannot be, and the fault shows it rather than looping zero times.
         Value::Variant(variant) if variant.is_ok() => {

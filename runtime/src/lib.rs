@@ -31,6 +31,7 @@ pub mod output;
 mod printing;
 pub mod record;
 mod run;
+pub mod set;
 pub mod source;
 mod spread;
 pub mod symbol;

@@ -7,6 +7,7 @@ mod dict;
 mod duration;
 mod list;
 mod result;
+mod set;
 #[path = "methods/str_format.rs"]
 mod str_format;
 #[path = "methods/str.rs"]
@@ -14,6 +15,7 @@ mod string;
 mod tuple;
 
 pub(crate) use dict::pairs_of;
+pub(crate) use set::construct as construct_set;
 
 use crate::args::Args;
 use crate::fault::Fault;
@@ -27,6 +29,7 @@ pub fn has_method(receiver: &Value, name: Symbol) -> bool {
     match receiver {
         Value::List(_) => list::TABLE.find(name).is_some(),
         Value::Dict(_) => dict::TABLE.find(name).is_some(),
+        Value::Set(_) => set::TABLE.find(name).is_some(),
         Value::Str(_) => string::TABLE.find(name).is_some(),
         Value::Bytes(_) => bytes::TABLE.find(name).is_some(),
         Value::Tuple(_) => tuple::TABLE.find(name).is_some(),
@@ -69,6 +72,7 @@ pub fn call_method(
     match receiver {
         Value::List(l) => call(&list::TABLE, l, receiver, name, vm, args),
         Value::Dict(d) => call(&dict::TABLE, d, receiver, name, vm, args),
+        Value::Set(s) => call(&set::TABLE, s, receiver, name, vm, args),
         Value::Str(s) => call(&string::TABLE, s, receiver, name, vm, args),
         Value::Bytes(b) => call(&bytes::TABLE, b, receiver, name, vm, args),
         Value::Tuple(t) => call(&tuple::TABLE, t, receiver, name, vm, args),
@@ -98,6 +102,7 @@ pub fn table_docs(receiver: &Value) -> Option<TypeDoc> {
     Some(match receiver {
         Value::List(_) => list::TABLE.docs(),
         Value::Dict(_) => dict::TABLE.docs(),
+        Value::Set(_) => set::TABLE.docs(),
         Value::Str(_) => string::TABLE.docs(),
         Value::Bytes(_) => bytes::TABLE.docs(),
         Value::Tuple(_) => tuple::TABLE.docs(),

@@ -74,6 +74,7 @@ fn equal_shallow(a: &Value, b: &Value) -> Option<bool> {
         (Bytes(x), Bytes(y)) => x == y,
         (List(x), List(y)) if Rc::ptr_eq(x, y) => true,
         (Dict(x), Dict(y)) if Rc::ptr_eq(x, y) => true,
+        (Set(x), Set(y)) => Rc::ptr_eq(x, y) || crate::set::equal(&x.borrow(), &y.borrow()),
         (Record(x), Record(y)) if crate::record::RecordRef::ptr_eq(x, y) => true,
         (Record(x), Record(y)) if !Rc::ptr_eq(&x.ty, &y.ty) => false,
         (Variant(x), Variant(y)) if x.name != y.name || x.type_name != y.type_name => false,
@@ -189,6 +190,9 @@ fn compare_at(a: &Value, b: &Value, depth: usize, walk: &mut Walk) -> Result<Ord
         ),
         (Tuple(x), Tuple(y)) => seq_compare(x, y, walk.enter(depth, "comparison")?, walk),
         (Object(x), Object(y)) => x.inner.compare(y).ok_or_else(unordered),
+        (Set(_), Set(_)) => Err(Fault::new(
+            "sets are not ordered: use a.is_subset(b) or a.is_superset(b)",
+        )),
         _ => Err(unordered()),
     }
 }
@@ -209,6 +213,7 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
         Value::List(items) => position(&items.borrow(), needle).map(|at| at.is_some()),
         Value::Tuple(items) => position(items, needle).map(|at| at.is_some()),
         Value::Dict(d) => Ok(Key::new(needle.clone()).is_ok_and(|k| d.borrow().contains_key(&k))),
+        Value::Set(s) => Ok(Key::new(needle.clone()).is_ok_and(|k| s.borrow().contains(&k))),
         Value::Str(s) => match needle {
             Value::Str(n) => Ok(s.contains(n.as_str())),
             other => Err(Fault::new(format!(
@@ -240,7 +245,7 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
             _ => false,
         }),
         other => Err(Fault::new(format!(
-            "'in' needs a list, tuple, dict, str, bytes or range, got {}",
+            "'in' needs a list, tuple, dict, set, str, bytes or range, got {}",
             other.type_name()
         ))),
     }
@@ -290,6 +295,21 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             .inner
             .binary(op, a, true)
             .unwrap_or_else(|| Err(unsupported(op, a, b))),
+        (Set(x), Set(y)) => {
+            use crate::set::SetOp;
+            let set_op = match op {
+                BinOp::BitOr => SetOp::Union,
+                BinOp::BitAnd => SetOp::Intersection,
+                BinOp::Sub => SetOp::Difference,
+                BinOp::BitXor => SetOp::SymmetricDifference,
+                _ => return Err(unsupported(op, a, b)),
+            };
+            Ok(Value::set(crate::set::combine(
+                set_op,
+                &x.borrow(),
+                &y.borrow(),
+            )))
+        }
         _ if op.is_bitwise() => Err(unsupported(op, a, b)),
         (Float(_), Float(_)) | (Int(_), Float(_)) | (Float(_), Int(_)) => {
             let (x, y) = (as_f64(a), as_f64(b));

@@ -47,6 +47,8 @@ pub enum Value {
     Tuple(Rc<TupleItems>),
     /// A mutable dict keeping insertion order.
     Dict(Rc<DictCell>),
+    /// A mutable set of hashable values.
+    Set(Rc<crate::set::SetCell>),
     /// An instance of a `type` definition.
     Record(RecordRef),
     /// An enum variant or result (`Ok(x)`, `Err(e)`, `Circle(2.0)`, `Empty`).
@@ -223,6 +225,7 @@ impl Value {
             (List(x), List(y)) => Rc::ptr_eq(x, y),
             (Tuple(x), Tuple(y)) => Rc::ptr_eq(x, y),
             (Dict(x), Dict(y)) => Rc::ptr_eq(x, y),
+            (Set(x), Set(y)) => Rc::ptr_eq(x, y),
             (Record(x), Record(y)) => RecordRef::ptr_eq(x, y),
             (Variant(x), Variant(y)) => Rc::ptr_eq(x, y),
             (Function(x), Function(y)) => Rc::ptr_eq(x, y),
@@ -287,6 +290,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
             Value::Record(r) => &r.ty.name,
             Value::Variant(v) => &v.type_name,
             Value::Function(_) | Value::Native(_) | Value::Bound(_) => "function",
@@ -312,6 +316,7 @@ impl Value {
             Value::List(l) => !l.borrow().is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::Dict(d) => !d.borrow().is_empty(),
+            Value::Set(s) => !s.borrow().is_empty(),
             Value::Range(r) => !r.is_empty(),
             _ => true,
         }
@@ -386,6 +391,7 @@ mod tests {
             Value::list(vec![Value::Int(1)]),
             Value::tuple(vec![Value::Nil]),
             Value::dict(crate::dict::new_dict()),
+            Value::set(crate::set::new_items()),
             Value::ok(Value::Int(2)),
             Value::Cell(CaptureCell::new_rc(Value::Nil)),
         ];

@@ -138,6 +138,11 @@ impl Encoder<'_> {
             }
             Value::List(items) => self.array(&items.borrow(), depth)?,
             Value::Tuple(items) => self.array(items, depth)?,
+            // A set is written as an array of its members (in its iteration order).
+            Value::Set(set) => {
+                let members: Vec<Value> = set.borrow().iter().map(|k| k.value().clone()).collect();
+                self.array(&members, depth)?
+            }
             Value::Dict(dict) => {
                 let dict = dict.borrow();
                 self.object(

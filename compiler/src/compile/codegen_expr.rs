@@ -87,6 +87,10 @@ impl FnBuilder<'_> {
                 items.iter().for_each(|i| self.expr(i));
                 self.emit(Op::BuildTuple(items.len() as u32), span);
             }
+            ExprKind::Set(items) => {
+                items.iter().for_each(|i| self.expr(i));
+                self.emit(Op::BuildSet(items.len() as u32), span);
+            }
             ExprKind::Dict(pairs) => {
                 for (k, v) in pairs {
                     self.expr(k);
@@ -191,6 +195,13 @@ impl FnBuilder<'_> {
                 self.comprehension(clauses, 0, &mut |b, depth| {
                     b.expr(element);
                     b.emit(Op::ListAppend(depth), span);
+                });
+            }
+            ExprKind::SetComp { element, clauses } => {
+                self.emit(Op::BuildSet(0), span);
+                self.comprehension(clauses, 0, &mut |b, depth| {
+                    b.expr(element);
+                    b.emit(Op::SetAdd(depth), span);
                 });
             }
             ExprKind::DictComp {

@@ -611,7 +611,7 @@ impl Resolver<'_> {
                 }
             }
             ExprKind::Name(ident) => self.use_name(ident),
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
+            ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Set(items) => {
                 items.iter().for_each(|i| self.expr(i))
             }
             ExprKind::Dict(pairs) => {
@@ -688,7 +688,7 @@ impl Resolver<'_> {
                     _ => self.expr(inner),
                 }
             }
-            ExprKind::ListComp { element, clauses } => {
+            ExprKind::ListComp { element, clauses } | ExprKind::SetComp { element, clauses } => {
                 self.comprehension(clauses, |r| r.expr(element));
             }
             ExprKind::DictComp {

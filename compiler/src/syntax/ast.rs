@@ -356,6 +356,8 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     /// `{k: v, ...}`.
     Dict(Vec<(Expr, Expr)>),
+    /// `{a, b}` (at least one element: `{}` is a dict).
+    Set(Vec<Expr>),
     /// `-x`, `+x`, `not x`.
     Unary { op: UnaryOp, operand: Box<Expr> },
     /// Arithmetic: `a + b` etc.
@@ -401,6 +403,11 @@ pub enum ExprKind {
     Spawn(Box<Expr>),
     /// `[expr for target in iter if cond]`.
     ListComp {
+        element: Box<Expr>,
+        clauses: Vec<CompClause>,
+    },
+    /// `{expr for target in iter if cond}`.
+    SetComp {
         element: Box<Expr>,
         clauses: Vec<CompClause>,
     },

@@ -281,6 +281,11 @@ impl Printer {
                 self.exprs(items, indent);
                 self.out.push(')');
             }
+            ExprKind::Set(items) => {
+                self.out.push_str("(set");
+                self.exprs(items, indent);
+                self.out.push(')');
+            }
             ExprKind::Tuple(items) => {
                 self.out.push_str("(tuple");
                 self.exprs(items, indent);
@@ -403,6 +408,12 @@ impl Printer {
             }
             ExprKind::ListComp { element, clauses } => {
                 self.out.push_str("(listcomp ");
+                self.expr(element, indent);
+                self.clauses(clauses, indent);
+                self.out.push(')');
+            }
+            ExprKind::SetComp { element, clauses } => {
+                self.out.push_str("(setcomp ");
                 self.expr(element, indent);
                 self.clauses(clauses, indent);
                 self.out.push(')');

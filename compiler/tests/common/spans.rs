@@ -215,7 +215,7 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Name(n) => self.ident(n),
-            ExprKind::List(items) | ExprKind::Tuple(items) => {
+            ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Set(items) => {
                 items.iter().for_each(|i| self.expr(i))
             }
             ExprKind::Dict(entries) => {
@@ -275,7 +275,7 @@ impl Checker<'_> {
             }
             ExprKind::Lambda(f) => self.fn_def(f),
             ExprKind::Try(x) | ExprKind::Spawn(x) => self.expr(x),
-            ExprKind::ListComp { element, clauses } => {
+            ExprKind::ListComp { element, clauses } | ExprKind::SetComp { element, clauses } => {
                 self.expr(element);
                 self.clauses(clauses);
             }

@@ -56,6 +56,7 @@ pub(super) fn len(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         Value::List(items) => items.borrow().len(),
         Value::Tuple(items) => items.len(),
         Value::Dict(d) => d.borrow().len(),
+        Value::Set(s) => s.borrow().len(),
         Value::Range(r) => r.len(),
         other => {
             return Err(Fault::new(format!(
@@ -97,6 +98,56 @@ pub(super) fn repr(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 /// type(x): the name of `x`'s type as a string ("int", "list", a record type's name).
 pub(super) fn type_of(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Ok(Value::str(args.value(0)?.type_name()))
+}
+
+/// isinstance(x, t): whether `x` is of type `t` (a builtin type such as `int` or `list`, a
+/// record type, an enum) or of any type in a tuple `t`.
+pub(super) fn isinstance(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    let value = args.value(0)?;
+    let matched = match args.value(1)? {
+        Value::Tuple(types) => {
+            let mut any = false;
+            for ty in types.iter() {
+                any |= is_of(value, ty, &args)?;
+            }
+            any
+        }
+        ty => is_of(value, ty, &args)?,
+    };
+    Ok(Value::Bool(matched))
+}
+
+/// Whether `value` is of the single type `ty`.
+fn is_of(value: &Value, ty: &Value, args: &Args<'_>) -> Result<bool, Fault> {
+    Ok(match ty {
+        Value::Type(record_type) => {
+            matches!(value, Value::Record(r) if Rc::ptr_eq(&r.ty, record_type))
+        }
+        Value::Enum(enum_type) => {
+            matches!(value, Value::Variant(v) if *v.type_name == *enum_type.name)
+        }
+        Value::Native(f) => match &*f.name {
+            "int" => matches!(value, Value::Int(_)),
+            "float" => matches!(value, Value::Float(_)),
+            "str" => matches!(value, Value::Str(_)),
+            "bool" => matches!(value, Value::Bool(_)),
+            "bytes" => matches!(value, Value::Bytes(_)),
+            "list" => matches!(value, Value::List(_)),
+            "tuple" => matches!(value, Value::Tuple(_)),
+            "dict" => matches!(value, Value::Dict(_)),
+            "set" => matches!(value, Value::Set(_)),
+            _ => return Err(not_a_type(args, ty)),
+        },
+        _ => return Err(not_a_type(args, ty)),
+    })
+}
+
+fn not_a_type(args: &Args<'_>, ty: &Value) -> Fault {
+    Fault::new(format!(
+        "{}: the second argument must be a type (int, float, str, bool, bytes, list, tuple, dict, set, a record type or an enum) or a tuple of them, not {}",
+        args.function,
+        format::repr(ty)
+    ))
 }
 
 /// format(value, spec=""): `value` formatted by a format spec such as ".2f", ">8" or ",".

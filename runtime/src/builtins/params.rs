@@ -25,6 +25,7 @@ pub(crate) fn is_iterable(value: &Value) -> bool {
             | Value::Str(_)
             | Value::Bytes(_)
             | Value::Dict(_)
+            | Value::Set(_)
             | Value::Range(_)
             | Value::Iterator(_)
     ) || matches!(value, Value::Variant(v) if v.is_ok() || v.is_err())

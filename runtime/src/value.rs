@@ -403,6 +403,7 @@ mod tests {
                 Value::List(x) => Rc::strong_count(x),
                 Value::Tuple(x) => Rc::strong_count(x),
                 Value::Dict(x) => Rc::strong_count(x),
+                Value::Set(x) => Rc::strong_count(x),
                 Value::Variant(x) => Rc::strong_count(x),
                 Value::Cell(x) => Rc::strong_count(x),
                 _ => unreachable!("a heap value"),

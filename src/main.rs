@@ -213,6 +213,7 @@ fn run_command(cli: Cli) -> u8 {
                     cn_compiler::compile::CompileEnv {
                         builtins: vm.builtin_names(),
                         echo_last_expression: false,
+                        library: None,
                     },
                 ) {
                     Ok(proto) => {

@@ -7,6 +7,7 @@
 //! parser bounds nesting depth so they cannot overflow the stack.
 
 mod bindings;
+mod checks;
 mod codegen;
 mod codegen_expr;
 mod codegen_stmt;
@@ -19,6 +20,7 @@ use std::rc::Rc;
 use crate::bytecode::FunctionProto;
 use crate::syntax::ast;
 use crate::Diagnostic;
+pub use checks::Library;
 
 /// The globals of one module: name to process-wide global slot.
 ///
@@ -68,6 +70,8 @@ pub struct CompileEnv<'a> {
     pub builtins: &'a [&'a str],
     /// REPL mode: the value of a final expression statement is returned instead of dropped.
     pub echo_last_expression: bool,
+    /// The standard library's modules and error variants, for the checks in `checks.rs`.
+    pub library: Option<&'a Library>,
 }
 
 /// Compiles a parsed module into the function that runs its body.

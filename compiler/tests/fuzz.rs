@@ -184,6 +184,7 @@ fn exercise(source: &str) -> Option<String> {
         let env = CompileEnv {
             builtins: BUILTINS,
             echo_last_expression: false,
+            library: None,
         };
         let compiled = compile_module(
             &module,

@@ -21,15 +21,7 @@ impl Vm {
         if let Some(ModuleState::Loaded(m)) = self.modules.get(name) {
             return Ok(Value::Module(m.clone()));
         }
-        if let Some((&name, &init)) = self.native_modules.get_key_value(name) {
-            let mut builder = ModuleBuilder::new(name);
-            init(&mut builder, self);
-            let module = Rc::new(Module {
-                name: name.into(),
-                members: ModuleMembers::Native(builder.finish()),
-            });
-            self.modules
-                .insert(name.to_string(), ModuleState::Loaded(module.clone()));
+        if let Some(module) = self.load_native(name) {
             return Ok(Value::Module(module));
         }
         let dir = Path::new(&importer.path)
@@ -68,6 +60,49 @@ impl Vm {
             Err(fault) => {
                 self.modules.remove(&key);
                 Err(fault)
+            }
+        }
+    }
+
+    /// Builds library module `name` (once), if there is one.
+    fn load_native(&mut self, name: &str) -> Option<Rc<Module>> {
+        if let Some(ModuleState::Loaded(m)) = self.modules.get(name) {
+            return Some(m.clone());
+        }
+        let (&name, &init) = self.native_modules.get_key_value(name)?;
+        let mut builder = ModuleBuilder::new(name);
+        init(&mut builder, self);
+        let module = Rc::new(Module {
+            name: name.into(),
+            members: ModuleMembers::Native(builder.finish()),
+        });
+        self.modules
+            .insert(name.to_string(), ModuleState::Loaded(module.clone()));
+        Some(module)
+    }
+
+    /// Before compiling `text`, tells the compiler the members of the library modules it
+    /// imports (building them, as running the imports would), so that `http.Sever` is a compile
+    /// error. Imports are found by line (`import http`, `import time as t`); one this misses is
+    /// simply not checked.
+    pub(crate) fn prepare_library(&mut self, text: &str) {
+        for line in text.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("import ") else {
+                continue;
+            };
+            let name = rest.split_whitespace().next().unwrap_or("");
+            if self.library.modules.contains_key(name) || !self.native_modules.contains_key(name) {
+                continue;
+            }
+            if let Some(module) = self.load_native(name) {
+                if let ModuleMembers::Native(native) = &module.members {
+                    let members = native
+                        .members
+                        .iter()
+                        .map(|m| m.name.name().to_string())
+                        .collect();
+                    self.library.modules.insert(name.to_string(), members);
+                }
             }
         }
     }

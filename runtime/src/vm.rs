@@ -73,6 +73,9 @@ pub struct Vm {
     pub(crate) global_names: Vec<Rc<str>>,
     pub(crate) builtins: Vec<Value>,
     builtin_names: Vec<&'static str>,
+    /// What the compiler knows of the library: module names, the members of those imported so
+    /// far, and the variants library functions return.
+    pub(crate) library: cn_compiler::compile::Library,
     slots: GlobalSlots,
     pub(crate) modules: HashMap<String, ModuleState>,
     pub(crate) native_modules: HashMap<&'static str, ModuleInit>,
@@ -110,6 +113,7 @@ impl Vm {
             global_names: Vec::new(),
             builtins,
             builtin_names,
+            library: Default::default(),
             slots: GlobalSlots::default(),
             modules: HashMap::new(),
             native_modules: HashMap::new(),
@@ -153,6 +157,15 @@ impl Vm {
     /// Makes `import name` load a native module filled by `init` on first import.
     pub fn register_module(&mut self, name: &'static str, init: ModuleInit) {
         self.native_modules.insert(name, init);
+        self.library.module_names.push(name.to_string());
+    }
+
+    /// Declares variant names library functions return, so that patterns naming them compile
+    /// and misspellings do not (see `cn_compiler::compile::Library`).
+    pub fn register_variants(&mut self, names: &[&str]) {
+        self.library
+            .variants
+            .extend(names.iter().map(|n| n.to_string()));
     }
 
     /// Names of the builtins, for REPL completion.
@@ -232,6 +245,7 @@ impl Vm {
         CompileEnv {
             builtins: &self.builtin_names,
             echo_last_expression: echo,
+            library: Some(&self.library),
         }
     }
 
@@ -349,6 +363,7 @@ impl Vm {
         scope: &mut ModuleScope,
         echo: bool,
     ) -> Result<Rc<Closure>, RunError> {
+        self.prepare_library(&file.text);
         let mut slots = self.slots.clone();
         let env = self.compile_env(echo);
         let proto = compile_source(&file.text, scope, &mut slots, env).map_err(|diagnostics| {
@@ -372,6 +387,7 @@ impl Vm {
     /// and returns its code.
     pub fn compile_file(&mut self, path: &Path) -> Result<FunctionProto, RunError> {
         let file = read_source(path)?;
+        self.prepare_library(&file.text);
         let mut scope = ModuleScope::default();
         let mut slots = GlobalSlots::default();
         let env = self.compile_env(false);
@@ -492,6 +508,7 @@ fn cleanup_trampoline() -> Rc<Closure> {
     let env = CompileEnv {
         builtins: &[],
         echo_last_expression: false,
+        library: None,
     };
     let proto = compile_source(&file.text, &mut scope, &mut slots, env)
         .ok()

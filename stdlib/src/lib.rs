@@ -35,11 +35,13 @@ pub mod time;
 pub mod trace;
 pub mod url;
 pub mod uuid;
+pub mod variants;
 
 use cn_runtime::Vm;
 
 /// Installs every standard-library module into `vm`.
 pub fn register(vm: &mut Vm) {
+    vm.register_variants(variants::LIBRARY_VARIANTS);
     vm.register_module("time", time::module);
     vm.register_module("app", app::module);
     vm.register_module("tracing", trace::module);

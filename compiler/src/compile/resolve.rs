@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use super::bindings::{collect_bindings, target_names};
+use super::checks::{self, ProgramFacts};
 use super::{CompileEnv, GlobalSlots, ModuleScope};
 use crate::bytecode::Capture;
 use crate::diagnostic::closest_name;
@@ -68,6 +69,8 @@ struct FnScope {
     capture_names: HashMap<String, u32>,
     loop_depth: u32,
     slot_names: Vec<Rc<str>>,
+    /// Names given a value so far, in textual order (parameters first), for E0114.
+    assigned: HashSet<String>,
 }
 
 impl FnScope {
@@ -82,6 +85,7 @@ impl FnScope {
             capture_names: HashMap::new(),
             loop_depth: 0,
             slot_names: Vec::new(),
+            assigned: HashSet::new(),
         }
     }
 
@@ -108,6 +112,7 @@ struct Resolver<'a> {
     scopes: Vec<FnScope>,
     out: Resolution,
     errors: Vec<Diagnostic>,
+    facts: ProgramFacts,
 }
 
 pub(super) fn resolve_module(
@@ -124,12 +129,14 @@ pub(super) fn resolve_module(
     for ident in &bindings {
         staged.declare(&ident.name, &mut staged_slots);
     }
+    let facts = ProgramFacts::gather(module, env.library, &bindings);
     let mut resolver = Resolver {
         env,
         module: &staged,
         scopes: vec![FnScope::new(true)],
         out: Resolution::default(),
         errors: Vec::new(),
+        facts,
     };
     resolver.block(&module.body);
     let module_scope = resolver.scopes.pop().map(finish_scope).unwrap_or_default();
@@ -415,6 +422,7 @@ impl Resolver<'_> {
             }
             let slot = scope.new_slot(&param.name.name);
             scope.locals.insert(param.name.name.clone(), slot);
+            scope.assigned.insert(param.name.name.clone());
             self.out
                 .names
                 .insert(param.name.span.start, NameRef::Local(slot));
@@ -503,6 +511,9 @@ impl Resolver<'_> {
     fn use_name(&mut self, ident: &Ident) {
         match self.lookup(&ident.name) {
             Some(r) => {
+                if let NameRef::Local(_) = r {
+                    self.check_read_before_assignment(ident);
+                }
                 self.out.names.insert(ident.span.start, r);
             }
             None => {
@@ -536,8 +547,50 @@ impl Resolver<'_> {
         diagnostic
     }
 
+    /// E0114: a function's local read before the function assigns it, where a module global has
+    /// the name (the author meant the global). Reported once per name and function.
+    fn check_read_before_assignment(&mut self, ident: &Ident) {
+        let scope = self.current();
+        if scope.is_module
+            || scope.assigned.contains(&ident.name)
+            || scope
+                .comprehensions
+                .iter()
+                .any(|c| c.contains_key(&ident.name))
+        {
+            return;
+        }
+        scope.assigned.insert(ident.name.clone());
+        if self.module.get(&ident.name).is_some() {
+            self.error(checks::global_assigned_in_function(ident));
+        }
+    }
+
+    /// E0115: `module.name` where `module` is a library import without that member.
+    fn check_module_member(&mut self, object: &Expr, member: &Ident) {
+        let (ExprKind::Name(ident), Some(library)) = (&object.kind, self.env.library) else {
+            return;
+        };
+        let Some(module) = self.facts.library_imports.get(&ident.name) else {
+            return;
+        };
+        if !matches!(
+            self.out.names.get(&ident.span.start),
+            Some(NameRef::Global(_))
+        ) {
+            return;
+        }
+        if let Some(error) = checks::module_member(library, module, member) {
+            self.error(error);
+        }
+    }
+
     /// Records a binding occurrence (the name was declared by `collect_bindings`).
     fn bind(&mut self, ident: &Ident) {
+        let scope = self.current();
+        if !scope.is_module {
+            scope.assigned.insert(ident.name.clone());
+        }
         if let Some(r) = self.lookup(&ident.name) {
             self.out.names.insert(ident.span.start, r);
         }
@@ -576,7 +629,10 @@ impl Resolver<'_> {
                 }
                 self.bind(ident);
             }
-            PatternKind::Variant { args, .. } => {
+            PatternKind::Variant { path, args, .. } => {
+                if let Some(error) = checks::variant_pattern(&self.facts, self.env.library, path) {
+                    self.error(error);
+                }
                 for arg in args {
                     self.pattern(arg, in_alternative);
                 }
@@ -640,7 +696,10 @@ impl Resolver<'_> {
                 self.expr(then);
                 self.expr(otherwise);
             }
-            ExprKind::Attr { object, .. } => self.expr(object),
+            ExprKind::Attr { object, name } => {
+                self.expr(object);
+                self.check_module_member(object, name);
+            }
             ExprKind::Index { object, index } => {
                 self.expr(object);
                 self.expr(index);

@@ -770,7 +770,7 @@ impl Vm {
                         (Value::Dict(dict), symbol::GET) if argc == 1 || argc == 2 => {
                             let key = unsafe { &*receiver.add(1) }.clone();
                             if let Ok(key) = crate::dict::Key::new(key) {
-                                let found = dict.borrow().get(&key).cloned();
+                                let found = dict.lookup(&key);
                                 let v = match found {
                                     Some(v) => v,
                                     None if argc == 2 => pop!(),

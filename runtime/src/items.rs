@@ -62,9 +62,7 @@ pub fn get(object: &Value, index: &Value) -> Result<Value, Fault> {
         }
         Value::Dict(d) => {
             let key = Key::new(index.clone())?;
-            d.borrow()
-                .get(&key)
-                .cloned()
+            d.lookup(&key)
                 .ok_or_else(|| Fault::new(format!("key not found: {}", repr(index))))
         }
         Value::Range(r) => {
@@ -94,7 +92,7 @@ pub fn set(object: &Value, index: &Value, value: Value) -> Result<(), Fault> {
         }
         Value::Dict(d) => {
             let key = Key::new(index.clone())?;
-            d.borrow_mut().insert(key, value);
+            d.store(key, value);
             Ok(())
         }
         other => Err(Fault::new(format!(

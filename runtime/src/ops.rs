@@ -212,7 +212,7 @@ pub fn contains(haystack: &Value, needle: &Value) -> Result<bool, Fault> {
     match haystack {
         Value::List(items) => position(&items.borrow(), needle).map(|at| at.is_some()),
         Value::Tuple(items) => position(items, needle).map(|at| at.is_some()),
-        Value::Dict(d) => Ok(Key::new(needle.clone()).is_ok_and(|k| d.borrow().contains_key(&k))),
+        Value::Dict(d) => Ok(Key::new(needle.clone()).is_ok_and(|k| d.contains(&k))),
         Value::Set(s) => Ok(Key::new(needle.clone()).is_ok_and(|k| s.borrow().contains(&k))),
         Value::Str(s) => match needle {
             Value::Str(n) => Ok(s.contains(n.as_str())),

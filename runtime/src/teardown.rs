@@ -112,6 +112,9 @@ pub struct DictCell {
     /// Its place in the cycle collector's registry (`cycles`).
     pub(crate) tracking: Tracking,
     dict: RefCell<Dict>,
+    /// Where the last key looked up by `get`, `d[k]` or `in` was found: `d[k] = d.get(k, 0) + 1`
+    /// and `d[k] += 1` then store without hashing the key again (see [`DictCell::store`]).
+    hint: Cell<usize>,
 }
 
 impl DictCell {
@@ -122,6 +125,7 @@ impl DictCell {
         let cell = Rc::new(DictCell {
             tracking: Tracking::new(),
             dict: RefCell::new(dict),
+            hint: Cell::new(usize::MAX),
         });
         if holds_containers {
             crate::cycles::ensure_tracked(&*cell);
@@ -133,6 +137,44 @@ impl DictCell {
     #[inline(always)]
     pub fn borrow(&self) -> Ref<'_, Dict> {
         self.dict.borrow()
+    }
+
+    /// The value for `key`, remembering where it was for a store that follows.
+    #[inline]
+    pub fn lookup(&self, key: &crate::dict::Key) -> Option<Value> {
+        let dict = self.dict.borrow();
+        let (index, _, value) = dict.get_full(key)?;
+        self.hint.set(index);
+        Some(value.clone())
+    }
+
+    /// Whether `key` is there, remembering where.
+    #[inline]
+    pub fn contains(&self, key: &crate::dict::Key) -> bool {
+        match self.dict.borrow().get_index_of(key) {
+            Some(index) => {
+                self.hint.set(index);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `d[key] = value`. When the last lookup found this very key, its entry is replaced at
+    /// once: the hint is only a place to look, checked by comparing the key stored there (which
+    /// is equal exactly when it is the entry, keys being unique), so a removal or reordering
+    /// since costs one comparison, never a wrong store.
+    #[inline]
+    pub fn store(&self, key: crate::dict::Key, value: Value) {
+        let mut dict = self.borrow_mut();
+        if let Some((stored, slot)) = dict.get_index_mut(self.hint.get()) {
+            if *stored == key {
+                *slot = value;
+                return;
+            }
+        }
+        let (index, _) = dict.insert_full(key, value);
+        self.hint.set(index);
     }
 
     /// The contents, to read, or `Err` while they are being changed.

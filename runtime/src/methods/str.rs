@@ -148,6 +148,33 @@ fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// [`is_space`] for an ASCII byte: space, `\t` `\n` `\v` `\f` `\r`, and `\x1c`-`\x1f`.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r' | 0x1c..=0x1f)
+}
+
+/// `split()` of ASCII text, byte by byte (most lines of logs and data files): the same pieces
+/// as the general path, without decoding characters.
+fn split_ascii_whitespace(s: &str) -> Vec<&str> {
+    let bytes = s.as_bytes();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_ascii_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !is_ascii_space(bytes[i]) {
+            i += 1;
+        }
+        if start < i {
+            // ASCII text: every byte index is a character boundary.
+            parts.push(&s[start..i]);
+        }
+    }
+    parts
+}
+
 /// Number of characters in `s`.
 fn char_len(s: &str) -> usize {
     if s.is_ascii() {
@@ -211,6 +238,9 @@ fn split(s: &str, args: Args<'_>, from_right: bool) -> Result<Value, Fault> {
 
 /// Splits on whitespace runs, at most `limit` times, from the left or the right.
 fn split_whitespace(s: &str, limit: Option<usize>, from_right: bool) -> Vec<&str> {
+    if limit.is_none() && s.is_ascii() {
+        return split_ascii_whitespace(s);
+    }
     let mut parts = Vec::new();
     if !from_right {
         let mut rest = s.trim_start_matches(is_space);

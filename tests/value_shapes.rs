@@ -56,6 +56,11 @@ const OPERATIONS: &[&str] = &[
     "f\"{x}\"",
     "len(str(x)) > 0",
     "json.encode(x)",
+    "yaml.encode(x)",
+    "toml.encode({\"k\": x})",
+    "csv.encode([[x, y]])",
+    "{x, y}",
+    "set([x]) == set([y])",
     "log.info(\"shape\", v=x)",
     "[x, y].index(y)",
     "[x].count(y)",
@@ -64,7 +69,7 @@ const OPERATIONS: &[&str] = &[
 
 fn program(setup: &str) -> String {
     let mut source = String::from(
-        "import json\nimport log\nimport time\n\nfn attempt(f):\n    spawn f()\n    time.sleep(0)\n\n",
+        "import csv\nimport json\nimport log\nimport time\nimport toml\nimport yaml\n\nfn attempt(f):\n    spawn f()\n    time.sleep(0)\n\n",
     );
     source.push_str(setup);
     for operation in OPERATIONS {

@@ -108,7 +108,7 @@ fn read_text(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         vm,
         "fs.read_text",
         move || {
-            let data = std::fs::read(&path).at(&path)?;
+            let data = read_whole(&path).at(&path)?;
             String::from_utf8(data).map_err(|error| {
                 let at = error.utf8_error().valid_up_to();
                 FsError::new(
@@ -129,8 +129,42 @@ fn read_bytes(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     Ok(on_pool(
         vm,
         "fs.read_bytes",
-        move || std::fs::read(&path).at(&path),
+        move || read_whole(&path).at(&path),
         |data| Value::Bytes(std::rc::Rc::new(data.into())),
+    ))
+}
+
+/// The most `read_text`/`read_bytes` (and `os.run`'s captured output) hold: past it, a file
+/// (`/dev/zero`, a pipe that never ends, a huge log) is an error that points to streaming,
+/// not an allocation that aborts the process.
+pub(crate) const READ_LIMIT: u64 = 1 << 30;
+
+/// A whole file, refusing more than [`READ_LIMIT`] bytes.
+fn read_whole(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    // A regular file says its size: refuse a large one before reading, and read into one
+    // allocation. Devices and pipes are read up to the limit.
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    if size.is_some_and(|size| size > READ_LIMIT) {
+        return Err(too_large("the file"));
+    }
+    let mut data = Vec::with_capacity(size.unwrap_or(0) as usize);
+    file.take(READ_LIMIT + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > READ_LIMIT {
+        return Err(too_large("the file"));
+    }
+    Ok(data)
+}
+
+/// The error for reading more than [`READ_LIMIT`].
+pub(crate) fn too_large(what: &str) -> std::io::Error {
+    std::io::Error::other(format!(
+        "{what} is larger than the 1 GiB read limit; stream it instead (fs.lines, os.spawn(...).lines())"
     ))
 }
 

@@ -166,7 +166,23 @@ pub(super) fn run(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
                 let _ = stdin.write_all(&data).await;
             }
         };
-        let finished = async move { tokio::join!(feed, child.wait_with_output()).1 };
+        let finished = async move {
+            let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+            let (_, stdout, stderr) = tokio::join!(feed, capture(stdout), capture(stderr));
+            let (stdout, stderr) = match (stdout, stderr) {
+                (Ok(stdout), Ok(stderr)) => (stdout, stderr),
+                (Err(error), _) | (_, Err(error)) => {
+                    let _ = child.start_kill();
+                    return Err(error);
+                }
+            };
+            let status = child.wait().await?;
+            Ok(std::process::Output {
+                status,
+                stdout,
+                stderr,
+            })
+        };
         let output = match timeout {
             Some(limit) => match tokio::time::timeout(limit, finished).await {
                 Ok(output) => output,
@@ -186,6 +202,22 @@ pub(super) fn run(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
             binary,
         })))
     }))
+}
+
+/// All of a child's output pipe, up to the read limit (past it the child is killed and the run
+/// is an error: an endless writer must not exhaust memory).
+async fn capture(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut data = Vec::new();
+    if let Some(pipe) = pipe {
+        pipe.take(crate::fs::READ_LIMIT + 1)
+            .read_to_end(&mut data)
+            .await?;
+    }
+    if data.len() as u64 > crate::fs::READ_LIMIT {
+        return Err(crate::fs::too_large("the output"));
+    }
+    Ok(data)
 }
 
 /// What `os.run` returns.

@@ -54,7 +54,13 @@ static STDIN: Table<Stdin> = Table::new(
                 "io.stdin.read",
                 || {
                     let mut text = String::new();
-                    std::io::stdin().read_to_string(&mut text).map(|_| text)
+                    std::io::stdin()
+                        .take(crate::fs::READ_LIMIT + 1)
+                        .read_to_string(&mut text)?;
+                    if text.len() as u64 > crate::fs::READ_LIMIT {
+                        return Err(crate::fs::too_large("stdin"));
+                    }
+                    Ok(text)
                 },
                 |read| match read {
                     Ok(text) => Ok(Value::ok(Value::str(text))),
@@ -64,7 +70,7 @@ static STDIN: Table<Stdin> = Table::new(
                 },
             ))
         })
-        .doc("read()\n`Ok(text)`: everything left on stdin, up to its end; `Err(message)` if it is not UTF-8 text."),
+        .doc("read()\n`Ok(text)`: everything left on stdin, up to its end; `Err(message)` if it is not UTF-8 text or is over 1 GiB (stream it with `lines()`)."),
         M::method("read_line", |_, vm, args| {
             cn_runtime::builtins::console::input(vm, args)
         })

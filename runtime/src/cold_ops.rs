@@ -19,6 +19,8 @@ use crate::value::Value;
 use crate::vm::Vm;
 use crate::{format, items, iter, ops};
 
+mod patterns;
+
 /// What the dispatch loop does after a cold instruction.
 pub(crate) enum Flow {
     /// Go on with the next instruction.
@@ -477,45 +479,8 @@ impl Vm {
                     }
                 }
             }
-            Op::MatchVariant(n, arity) => {
-                let v = pop(stack);
-                let name = code.names[n as usize];
-                let matched = match &v {
-                    Value::Variant(variant) => {
-                        variant.name == name
-                            && (arity == u16::MAX || variant.payload.len() == arity as usize)
-                    }
-                    Value::Record(record) => {
-                        *record.ty.name == *name.name()
-                            && (arity == u16::MAX || record.fields().len() == arity as usize)
-                    }
-                    _ => false,
-                };
-                stack.push(Value::Bool(matched));
-            }
-            Op::MatchEnum(n) => {
-                let v = pop(stack);
-                let name = code.names[n as usize].name();
-                let matched = matches!(&v, Value::Variant(variant) if *variant.type_name == *name);
-                stack.push(Value::Bool(matched));
-            }
-            Op::VariantField(i) => {
-                let v = pop(stack);
-                let field = match &v {
-                    Value::Variant(variant) => variant.payload.get(i as usize).cloned(),
-                    Value::Record(record) => record.fields().get(i as usize).cloned(),
-                    _ => None,
-                };
-                stack.push(field.unwrap_or_default());
-            }
-            Op::MatchSeq(kind, n) => {
-                let v = pop(stack);
-                let matched = match (&v, kind) {
-                    (Value::List(items), 0) => items.borrow().len() == n as usize,
-                    (Value::Tuple(items), 1) => items.len() == n as usize,
-                    _ => false,
-                };
-                stack.push(Value::Bool(matched));
+            Op::MatchVariant(..) | Op::MatchEnum(_) | Op::VariantField(_) | Op::MatchSeq(..) => {
+                patterns::step(op, code, stack)
             }
             Op::MatchFailed => {
                 let v = pop(stack);

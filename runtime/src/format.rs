@@ -142,6 +142,27 @@ impl<'a> Repr<'a> {
         self.open.pop();
     }
 
+    /// `{1, 2}`, or `set()`. Out of `value`, whose frame every level of nesting pays for.
+    #[inline(never)]
+    fn set(&mut self, set: &crate::set::SetCell, d: usize) {
+        let set = set.borrow();
+        if set.is_empty() {
+            self.out.push_str("set()");
+            return;
+        }
+        self.out.push('{');
+        for (i, member) in set.iter().enumerate() {
+            if self.full() {
+                break;
+            }
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            self.value(member.value(), d);
+        }
+        self.close("}");
+    }
+
     fn value(&mut self, value: &Value, depth: usize) {
         if self.full() {
             return;
@@ -186,24 +207,7 @@ impl<'a> Repr<'a> {
                 }
                 w.close("}");
             }),
-            Value::Set(set) => {
-                let set = set.borrow();
-                if set.is_empty() {
-                    self.out.push_str("set()");
-                } else {
-                    self.out.push('{');
-                    for (i, member) in set.iter().enumerate() {
-                        if self.full() {
-                            break;
-                        }
-                        if i > 0 {
-                            self.out.push_str(", ");
-                        }
-                        self.value(member.value(), d);
-                    }
-                    self.close("}");
-                }
-            }
+            Value::Set(set) => self.set(set, d),
             Value::Record(record) => {
                 let placeholder = format!("{}(...)", record.ty.name);
                 self.container(

@@ -138,11 +138,7 @@ impl Encoder<'_> {
             }
             Value::List(items) => self.array(&items.borrow(), depth)?,
             Value::Tuple(items) => self.array(items, depth)?,
-            // A set is written as an array of its members (in its iteration order).
-            Value::Set(set) => {
-                let members: Vec<Value> = set.borrow().iter().map(|k| k.value().clone()).collect();
-                self.array(&members, depth)?
-            }
+            Value::Set(set) => self.set(set, depth)?,
             Value::Dict(dict) => {
                 let dict = dict.borrow();
                 self.object(
@@ -196,6 +192,14 @@ impl Encoder<'_> {
                 self.out.push(' ');
             }
         }
+    }
+
+    /// A set as an array of its members, in its iteration order. Out of `value`, whose frame
+    /// every level of nesting pays for.
+    #[inline(never)]
+    fn set(&mut self, set: &cn_runtime::set::SetCell, depth: usize) -> Result<(), Fault> {
+        let members: Vec<Value> = set.borrow().iter().map(|k| k.value().clone()).collect();
+        self.array(&members, depth)
     }
 
     fn array(&mut self, items: &[Value], depth: usize) -> Result<(), Fault> {

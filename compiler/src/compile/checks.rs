@@ -185,9 +185,10 @@ pub(super) fn variant_pattern(
         name.span,
     )
     .with_label("this pattern could never match");
-    diagnostic = match closest_name(&name.name, known) {
-        Some(close) => diagnostic.with_help(format!("did you mean '{close}'?")),
-        None => diagnostic.with_help(
+    diagnostic = match (crate::syntax::name_help(&name.name), closest_name(&name.name, known)) {
+        (Some(habit), _) => diagnostic.with_help(habit),
+        (None, Some(close)) => diagnostic.with_help(format!("did you mean '{close}'?")),
+        (None, None) => diagnostic.with_help(
             "a capitalized name in a pattern is a variant or record type; to bind a value, use a lower-case name",
         ),
     };

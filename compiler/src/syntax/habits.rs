@@ -40,7 +40,6 @@ pub(crate) fn name_help(name: &str) -> Option<&'static str> {
         "True" | "False" => Some("cn writes booleans as `true` and `false`"),
         "None" | "null" => Some("cn writes the absent value as `nil`"),
         "self" => Some("`self` is the first parameter of a method inside a `type`; write it there"),
-        "isinstance" => Some("match on the value (`case Circle(r):`) or compare `type(x)`"),
         _ => None,
     }
 }

@@ -74,7 +74,8 @@ fn equal_shallow(a: &Value, b: &Value) -> Option<bool> {
         (Bytes(x), Bytes(y)) => x == y,
         (List(x), List(y)) if Rc::ptr_eq(x, y) => true,
         (Dict(x), Dict(y)) if Rc::ptr_eq(x, y) => true,
-        (Set(x), Set(y)) => Rc::ptr_eq(x, y) || crate::set::equal(&x.borrow(), &y.borrow()),
+        // IndexSet's `==` is set equality: the same members, in any order.
+        (Set(x), Set(y)) => Rc::ptr_eq(x, y) || *x.borrow() == *y.borrow(),
         (Record(x), Record(y)) if crate::record::RecordRef::ptr_eq(x, y) => true,
         (Record(x), Record(y)) if !Rc::ptr_eq(&x.ty, &y.ty) => false,
         (Variant(x), Variant(y)) if x.name != y.name || x.type_name != y.type_name => false,

@@ -71,27 +71,9 @@ pub enum SetOp {
 /// `a op b`, a new set in `a`'s order followed by `b`'s.
 pub fn combine(op: SetOp, a: &SetItems, b: &SetItems) -> SetItems {
     match op {
-        SetOp::Union => a.union(b).cloned().collect_items(),
-        SetOp::Intersection => a.intersection(b).cloned().collect_items(),
-        SetOp::Difference => a.difference(b).cloned().collect_items(),
-        SetOp::SymmetricDifference => a.symmetric_difference(b).cloned().collect_items(),
+        SetOp::Union => a.union(b).cloned().collect(),
+        SetOp::Intersection => a.intersection(b).cloned().collect(),
+        SetOp::Difference => a.difference(b).cloned().collect(),
+        SetOp::SymmetricDifference => a.symmetric_difference(b).cloned().collect(),
     }
-}
-
-/// Collecting keys into [`SetItems`] with the set hasher.
-trait CollectItems {
-    fn collect_items(self) -> SetItems;
-}
-
-impl<I: Iterator<Item = Key>> CollectItems for I {
-    fn collect_items(self) -> SetItems {
-        let mut items = new_items();
-        items.extend(self);
-        items
-    }
-}
-
-/// `a == b`: the same members, in any order.
-pub fn equal(a: &SetItems, b: &SetItems) -> bool {
-    a.len() == b.len() && a.iter().all(|k| b.contains(k))
 }

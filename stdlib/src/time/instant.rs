@@ -59,7 +59,7 @@ pub(crate) fn from_system(at: SystemTime) -> Value {
 }
 
 /// A duration value from jiff's signed duration, saturating at the int range.
-pub(crate) fn duration_value(d: SignedDuration) -> Value {
+pub(crate) fn signed_duration_value(d: SignedDuration) -> Value {
     Value::Duration(d.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64)
 }
 
@@ -196,7 +196,7 @@ impl NativeType for Time {
                 } else {
                     (&self.0, other)
                 };
-                Some(Ok(duration_value(later.duration_since(earlier))))
+                Some(Ok(signed_duration_value(later.duration_since(earlier))))
             }
             _ => None,
         }

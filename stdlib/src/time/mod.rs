@@ -143,7 +143,7 @@ fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         return Err(args.wrong_type(0, "time.Time", args.value(0)?));
     };
     let elapsed = jiff::Timestamp::now().duration_since(time.timestamp());
-    Ok(instant::duration_value(
+    Ok(instant::signed_duration_value(
         elapsed.max(jiff::SignedDuration::ZERO),
     ))
 }

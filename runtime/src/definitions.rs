@@ -65,6 +65,7 @@ impl Vm {
             name: proto.name.clone(),
             fields,
             methods,
+            keyed: false,
         })))
     }
 

@@ -72,10 +72,45 @@ pub fn get(object: &Value, index: &Value) -> Result<Value, Fault> {
                 .map(Value::Int)
                 .ok_or_else(|| out_of_range("range", i, r.len()))
         }
+        Value::Record(record) if record.ty.keyed => keyed_field(record, index),
         other => Err(Fault::new(format!(
             "{} is not subscriptable",
             other.type_name()
         ))),
+    }
+}
+
+/// `row["name"]` on a record whose type allows it ([`crate::object::RecordType::keyed`]): the
+/// first field of that name.
+fn keyed_field(record: &crate::object::RecordRef, index: &Value) -> Result<Value, Fault> {
+    let Value::Str(name) = index else {
+        return Err(Fault::new(format!(
+            "{} keys are field names (str), not {}",
+            record.ty.name,
+            index.type_name()
+        )));
+    };
+    let position = record
+        .ty
+        .fields
+        .iter()
+        .position(|f| f.name.name() == name.as_str());
+    match position.and_then(|p| record.fields().get(p).cloned()) {
+        Some(value) => Ok(value),
+        None => {
+            let names: Vec<String> = record
+                .ty
+                .fields
+                .iter()
+                .map(|f| format!("{:?}", f.name.name()))
+                .collect();
+            Err(Fault::new(format!(
+                "{} has no field {:?}; it has {}",
+                record.ty.name,
+                name.as_str(),
+                names.join(", ")
+            )))
+        }
     }
 }
 

@@ -199,6 +199,10 @@ pub struct RecordType {
     pub fields: Vec<FieldInfo>,
     /// Methods by name.
     pub methods: Vec<(Symbol, Value)>,
+    /// Whether `record["field"]` reads a field by name, as well as `record.field`. Off for the
+    /// script's own types; the library's row types (`sql` rows) turn it on, since a column's
+    /// name need not be an identifier (`count(*)`).
+    pub keyed: bool,
 }
 
 impl RecordType {
@@ -443,6 +447,16 @@ pub trait NativeType: AsAny {
     fn exit(&self, this: &Rc<NativeObject>, vm: &mut Vm, error: Option<&str>) -> Result<(), Fault> {
         let _ = (this, vm, error);
         Ok(())
+    }
+
+    /// End of a block statement that must wait (a transaction's commit): the function the
+    /// runtime calls instead of [`NativeType::exit`], in a cleanup frame, with the fault message
+    /// or `nil`; it may suspend like any native. `returning` is the value the function is
+    /// returning through the block (`return Err(..)` rolls a transaction back). `None` (the
+    /// default): the type's `exit` runs.
+    fn exit_waiting(&self, this: &Rc<NativeObject>, returning: Option<&Value>) -> Option<Value> {
+        let _ = (this, returning);
+        None
     }
 
     /// What `for x in object:` steps through (a channel's values); `None`: not iterable.

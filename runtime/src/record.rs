@@ -379,6 +379,7 @@ mod tests {
             name: "Point".into(),
             fields: Vec::new(),
             methods: Vec::new(),
+            keyed: false,
         })
     }
 

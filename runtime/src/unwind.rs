@@ -110,8 +110,18 @@ impl Vm {
                     None => return Ok(false),
                 },
                 Value::Object(native) => {
-                    native.inner.exit(native, self, error)?;
-                    return Ok(false);
+                    let returning = pending_value(fiber);
+                    match native.inner.exit_waiting(native, returning) {
+                        Some(leave) => {
+                            let error = error.map_or(Value::Nil, Value::str);
+                            let trampoline = Value::Function(self.cleanup_trampoline.clone());
+                            (trampoline, vec![leave, error])
+                        }
+                        None => {
+                            native.inner.exit(native, self, error)?;
+                            return Ok(false);
+                        }
+                    }
                 }
                 _ => return Ok(false),
             },
@@ -219,6 +229,14 @@ impl Vm {
                 other.type_name()
             ))),
         }
+    }
+}
+
+/// The value the top frame is returning, if it is in the middle of a return.
+fn pending_value(fiber: &Fiber) -> Option<&Value> {
+    match fiber.pending_returns.last() {
+        Some((depth, value)) if *depth == fiber.frames.len() => Some(value),
+        _ => None,
     }
 }
 

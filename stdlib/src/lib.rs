@@ -29,6 +29,7 @@ pub mod re;
 pub mod resilience;
 pub mod runtime;
 pub mod signal;
+pub mod sql;
 pub mod stream;
 pub mod sync;
 pub mod time;
@@ -72,4 +73,5 @@ pub fn register(vm: &mut Vm) {
     vm.register_module("sync", sync::module);
     vm.register_module("resilience", resilience::module);
     vm.register_module("runtime", runtime::module);
+    vm.register_module("sql", sql::module);
 }

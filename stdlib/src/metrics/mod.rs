@@ -17,6 +17,7 @@ mod process;
 mod registry;
 pub mod resilience;
 mod script;
+pub(crate) mod sql;
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::Vm;

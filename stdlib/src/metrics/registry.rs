@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::family::{Definition, Family, Kind};
-use super::{app, controller, http, names, process, resilience};
+use super::{app, controller, http, names, process, resilience, sql};
 
 struct Registry {
     /// Families by exposed name; a `BTreeMap` so expositions list them sorted, like the Go client.
@@ -32,6 +32,7 @@ fn automatic_names() -> impl Iterator<Item = &'static (&'static str, Kind)> {
         .chain(resilience::NAMES.iter())
         .chain(controller::NAMES.iter())
         .chain(app::NAMES.iter())
+        .chain(sql::NAMES.iter())
 }
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {

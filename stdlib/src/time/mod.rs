@@ -6,7 +6,7 @@
 //! from text, fields and Unix time (`calendar`).
 
 mod calendar;
-mod instant;
+pub(crate) mod instant;
 
 pub(crate) use instant::{from_system as time_value, time_of};
 

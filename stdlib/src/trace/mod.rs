@@ -16,6 +16,7 @@
 mod b3;
 mod config;
 mod current;
+mod db;
 mod events;
 mod export;
 mod http;
@@ -29,6 +30,7 @@ pub(crate) mod tracer;
 mod w3c;
 
 pub use current::{SPAN, SPAN_ID, TRACE_ID};
+pub use db::{start_db_span, DbSpan, Statement};
 pub use events::RecordingSpan;
 pub use http::{
     inject, start_client_span, start_server_span, ClientSpan, ServerRequest, ServerSpan,

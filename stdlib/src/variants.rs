@@ -40,6 +40,14 @@ pub static LIBRARY_VARIANTS: &[&str] = &[
     "TooManyRedirects",
     "ProtocolError",
     "TlsError",
+    // sql (and NotFound, Timeout, Closed, ConnectError above).
+    "UniqueViolation",
+    "ForeignKeyViolation",
+    "NotNullViolation",
+    "CheckViolation",
+    "DatabaseError",
+    "PoolTimeout",
+    "ValueError",
 ];
 
 #[cfg(test)]
@@ -64,7 +72,8 @@ mod tests {
             .any(|marker| line.contains(marker));
             let picks = line.trim_start().starts_with('(') && line.contains(") => \"")
                 || line.contains("ErrorKind::") && line.contains("=> \"")
-                || line.contains("Change::") && line.contains("=> (\"");
+                || line.contains("Change::") && line.contains("=> (\"")
+                || line.contains("SqlError::") && line.contains("=> (\"");
             let window: &[&str] = if builds {
                 &lines[i..(i + 4).min(lines.len())]
             } else if picks {
@@ -128,6 +137,7 @@ mod tests {
             "Added",
             "Conflict",
             "Timeout",
+            "UniqueViolation",
         ] {
             assert!(
                 found.iter().any(|(_, n)| n == expected),

@@ -116,7 +116,7 @@ impl SqlError {
     pub fn fault(&self, what: &str) -> Fault {
         let detail = match self {
             SqlError::Database { code, message } if !code.is_empty() => {
-                format!("{message} (SQLSTATE {code})")
+                format!("{message} (code {code})")
             }
             other => other.message().to_string(),
         };

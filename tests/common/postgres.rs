@@ -100,7 +100,15 @@ impl Postgres {
         let output = as_server_user(&bin.join("initdb"))
             .arg("-D")
             .arg(dir.join("data"))
-            .args(["-U", "cn", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
+            .args([
+                "-U",
+                "cn",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
             .arg(format!("--pwfile={}", pwfile.display()))
             .output()
             .expect("initdb runs");
@@ -180,7 +188,16 @@ impl Postgres {
     pub fn try_psql(&self, sql: &str) -> Result<String, String> {
         let psql = self.bin.join("psql");
         let output = Command::new(if psql.exists() { psql } else { "psql".into() })
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+            ])
             .arg("-p")
             .arg(self.port.to_string())
             .args(["-U", "cn", "-d", "postgres", "-c", sql])

@@ -252,8 +252,35 @@ fn answer(status: u16, state: &str, results: &[(String, Outcome)]) -> ProbeAnswe
         }
         body.push_str(&entry.to_string());
     }
-    body.push_str("]}");
+    body.push(']');
+    pools(&mut body);
+    body.push('}');
     ProbeAnswer { status, body }
+}
+
+/// The database pools' numbers (`"pools":[...]`), so a saturated pool shows in the probe's
+/// answer; `saturated` is every connection in use with tasks waiting for one.
+fn pools(body: &mut String) {
+    let pools = crate::sql::pool::all_stats();
+    if pools.is_empty() {
+        return;
+    }
+    body.push_str(",\"pools\":[");
+    for (i, (name, stats)) in pools.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let entry = serde_json::json!({
+            "name": name,
+            "max": stats.max,
+            "in_use": stats.in_use,
+            "idle": stats.idle,
+            "waiting": stats.waiting,
+            "saturated": stats.in_use >= stats.max && stats.waiting > 0,
+        });
+        body.push_str(&entry.to_string());
+    }
+    body.push(']');
 }
 
 /// `server.health`.

@@ -51,6 +51,9 @@ impl Database {
     }
 }
 
+/// How long after a request's deadline its statements are stopped by their own bound.
+const REQUEST_DEADLINE_GRACE: Duration = Duration::from_millis(250);
+
 /// One statement to run, as a method call gave it.
 pub struct Call {
     pub sql: String,
@@ -68,7 +71,11 @@ impl Call {
         let params = (1..args.len())
             .filter_map(|i| args.get(i).cloned())
             .collect();
-        let mut deadline = Deadline::remaining(vm).map(|left| Instant::now() + left);
+        // The request's deadline, a little later: at the deadline itself the server answers 503
+        // and cancels the handler, whose dropped statement is then cancelled on the server; the
+        // statement's own bound is for code the server does not cancel.
+        let mut deadline =
+            Deadline::remaining(vm).map(|left| Instant::now() + left + REQUEST_DEADLINE_GRACE);
         if args
             .named("timeout")
             .is_some_and(|v| !matches!(v, Value::Nil))

@@ -222,6 +222,33 @@ fn the_seed_app_serves_rows_and_readiness_follows_the_database() {
     );
 }
 
+#[test]
+fn the_example_app_serves_its_sqlite_rows() {
+    let dir = std::env::temp_dir().join(format!("cn-users-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/users.cn");
+    let mut command = std::process::Command::new(common::CN);
+    command
+        .arg("run")
+        .arg(&example)
+        .current_dir(&dir)
+        .env("PORT", "0")
+        .env_remove("DATABASE_URL");
+    let script = Script::start_command(&mut command);
+    let port = script.server_port();
+    let users = get(port, "/users");
+    assert_eq!(
+        users.body,
+        r#"[{"id":1,"name":"ann","email":"ann@example.com"},{"id":2,"name":"bob","email":null}]"#
+    );
+    assert_eq!(get(port, "/readyz").status, 200);
+    assert!(dir.join("users.db").exists());
+    script.signal("TERM");
+    let (_, log, status) = script.finish();
+    assert_eq!(status, 0, "{log:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Polls `path` until it answers `status`.
 fn wait_status(port: u16, path: &str, status: u16) {
     let deadline = std::time::Instant::now() + PATIENCE;

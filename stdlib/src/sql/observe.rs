@@ -198,3 +198,39 @@ mod tests {
         assert_eq!(operation("VACUUM"), "OTHER");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    /// Statements cut and spliced at random char boundaries (a fixed seed) never panic the
+    /// literal stripper or the operation reader.
+    #[test]
+    fn mutated_statements_never_panic() {
+        let seeds = [
+            "SELECT * FROM t WHERE a = 'x''y' AND b = 1.5e3 AND c = $1 -- note\n",
+            "/* é */ insert into \"T\" values (?1, :name, @v, 'ü', 0x1F)",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..5000 {
+            let mut chars: Vec<char> = seeds[round % 2].chars().collect();
+            for _ in 0..3 {
+                let at = (next() as usize) % (chars.len() + 1);
+                let piece = ['\'', '"', '$', '?', '-', '/', '*', '9', 'é'][(next() % 9) as usize];
+                chars.insert(at, piece);
+            }
+            let text: String = chars.into_iter().collect();
+            let stripped = without_literals(&text);
+            assert!(stripped.chars().count() <= text.chars().count() + 1);
+            let _ = operation(&text);
+        }
+        let long = "'x".repeat(10_000);
+        assert!(without_literals(&long).len() < 2100);
+    }
+}

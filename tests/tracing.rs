@@ -455,3 +455,65 @@ fn an_application_name_is_the_default_service_name() {
         "{from_attributes:?}"
     );
 }
+
+#[test]
+fn database_statements_are_client_spans_without_their_literals() {
+    let collector = Collector::start(Answer::Ok);
+    let source = r#"import sql
+import tracing
+
+db = sql.connect("sqlite::memory:")
+tracing.span("handler"):
+    db.execute("CREATE TABLE users (name TEXT UNIQUE, pin INTEGER)")
+    db.execute("INSERT INTO users VALUES ('ann', 1234)")
+    print(db.query("SELECT name FROM users WHERE pin = 1234 AND name = ?", "ann")[0].name)
+    print(db.execute("INSERT INTO users VALUES (?, ?)", "ann", 1).is_err())
+"#;
+    let run = run(
+        "users",
+        source,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url)],
+    );
+    assert_eq!(run.stdout, "ann\ntrue\n", "stderr:\n{}", run.stderr);
+    let spans = collector.spans();
+    let handler = named(&spans, "handler");
+    let select = named(&spans, "SELECT :memory:");
+    assert_eq!(select.parent_span_id, handler.span_id);
+    assert_eq!(select.kind, SpanKind::Client as i32);
+    assert_eq!(
+        attribute(&select.attributes, "db.system"),
+        text("sqlite").as_ref()
+    );
+    assert_eq!(
+        attribute(&select.attributes, "db.operation.name"),
+        text("SELECT").as_ref()
+    );
+    assert_eq!(
+        attribute(&select.attributes, "db.query.text"),
+        text("SELECT name FROM users WHERE pin = ? AND name = ?").as_ref(),
+        "literals are replaced, placeholders kept"
+    );
+    assert_eq!(
+        attribute(&select.attributes, "db.response.returned_rows"),
+        Some(&Any::IntValue(1))
+    );
+    let inserts: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "INSERT :memory:")
+        .collect();
+    assert_eq!(inserts.len(), 2);
+    assert_eq!(
+        attribute(&inserts[0].attributes, "db.query.text"),
+        text("INSERT INTO users VALUES (?, ?)").as_ref(),
+        "'ann' and 1234 never reach the trace"
+    );
+    let failed = inserts[1];
+    assert_eq!(
+        failed.status.as_ref().map(|s| s.code),
+        Some(StatusCode::Error as i32)
+    );
+    assert_eq!(
+        attribute(&failed.attributes, "error.type"),
+        text("UniqueViolation").as_ref()
+    );
+}

@@ -350,6 +350,51 @@ fn deadlines_cancel_on_the_server_and_an_exhausted_pool_explains_itself() {
 }
 
 #[test]
+fn tls_as_sslmode_asks() {
+    let (pg, ca) = Postgres::start_with_tls();
+    let ca_file = pg.dir.join("ca.pem");
+    std::fs::write(&ca_file, ca).expect("the CA file");
+    let base = pg.url();
+    let source = r#"import sql
+import os
+
+fn encrypted(url):
+    db = sql.connect(url, lazy=true)
+    match db.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"):
+        case Ok(row):
+            return row.ssl
+        case Err(ConnectError(message)):
+            return "refused: " + message
+        case Err(e):
+            return e
+
+base = os.getenv("DATABASE_URL")
+print(encrypted(base + "?sslmode=disable"))
+print(encrypted(base + "?sslmode=require"))
+print(encrypted(base + "?sslmode=verify-full&sslrootcert=" + os.getenv("CA_FILE")))
+print(encrypted(base + "?sslmode=verify-full"))
+"#;
+    let ca_path = ca_file.display().to_string();
+    let (out, err, status) = Script::start_with_env(
+        "sql_tls",
+        source,
+        &[
+            ("DATABASE_URL", base.as_str()),
+            ("CA_FILE", ca_path.as_str()),
+        ],
+    )
+    .finish();
+    assert_eq!(status, 0, "{err:?}");
+    assert_eq!(out[..3], ["false", "true", "true"], "{out:?} {err:?}");
+    // Without the CA, verify-full must refuse the self-signed certificate.
+    assert!(
+        out[3].starts_with("refused: ") && out[3].to_lowercase().contains("certificate"),
+        "{out:?}"
+    );
+    assert!(!out[3].contains(PASSWORD));
+}
+
+#[test]
 fn the_password_is_never_shown() {
     let pg = Postgres::start();
     let wrong = pg.url().replace(PASSWORD, "not-the-Pw-7");

@@ -17,10 +17,12 @@ pub const PASSWORD: &str = "s3cret-Pw-42";
 
 /// A running (or stopped) test cluster.
 pub struct Postgres {
-    dir: PathBuf,
+    pub dir: PathBuf,
     bin: PathBuf,
     pub port: u16,
     child: Option<Child>,
+    /// More `-c name=value` settings for the server.
+    settings: Vec<String>,
 }
 
 /// The directory holding `initdb` and `postgres` (PATH first, then Debian's versioned one).
@@ -78,6 +80,48 @@ fn free_port() -> u16 {
 impl Postgres {
     /// A fresh cluster, started.
     pub fn start() -> Postgres {
+        let mut server = Postgres::init();
+        server.resume();
+        server
+    }
+
+    /// A fresh cluster that also accepts TLS, with a self-signed certificate for 127.0.0.1
+    /// (returned as PEM, for clients to trust).
+    pub fn start_with_tls() -> (Postgres, String) {
+        let mut server = Postgres::init();
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+            .expect("a certificate");
+        let cert = server.dir.join("server.crt");
+        let key = server.dir.join("server.key");
+        std::fs::write(&cert, certified.cert.pem()).expect("the certificate");
+        std::fs::write(&key, certified.key_pair.serialize_pem()).expect("the key");
+        // PostgreSQL refuses a key others can read.
+        let status = Command::new("chmod")
+            .arg("600")
+            .arg(&key)
+            .status()
+            .expect("chmod runs");
+        assert!(status.success());
+        if is_root() {
+            let status = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(&cert)
+                .arg(&key)
+                .status()
+                .expect("chown runs");
+            assert!(status.success());
+        }
+        server.settings = vec![
+            "ssl=on".into(),
+            format!("ssl_cert_file={}", cert.display()),
+            format!("ssl_key_file={}", key.display()),
+        ];
+        server.resume();
+        (server, certified.cert.pem())
+    }
+
+    /// A fresh cluster, not started.
+    fn init() -> Postgres {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let bin = bin_dir().expect("PostgreSQL is installed (apt-get install -y postgresql)");
         let dir = std::env::temp_dir().join(format!(
@@ -117,14 +161,13 @@ impl Postgres {
             "initdb failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let mut server = Postgres {
+        Postgres {
             dir,
             bin,
             port: free_port(),
             child: None,
-        };
-        server.resume();
-        server
+            settings: Vec::new(),
+        }
     }
 
     /// Starts the server again (after `stop`), on the same port.
@@ -147,6 +190,7 @@ impl Postgres {
                 "-c",
                 "max_connections=50",
             ])
+            .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -200,6 +200,7 @@ fn the_seed_app_serves_rows_and_readiness_follows_the_database() {
     ] {
         assert!(metrics.contains(needle), "{needle} not in {metrics}");
     }
+    promtool_accepts(&metrics);
 
     // The database goes away: readiness fails (after the 1 s result cache), liveness does not.
     pg.stop();
@@ -247,6 +248,38 @@ fn the_example_app_serves_its_sqlite_rows() {
     let (_, log, status) = script.finish();
     assert_eq!(status, 0, "{log:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `promtool check metrics` (Debian's prometheus package, which .ci/run installs) must accept
+/// the exposition, the database families included, without a lint complaint.
+fn promtool_accepts(text: &str) {
+    use std::io::Write;
+    let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        assert!(std::env::var("CI").is_err(), "promtool is missing");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("promtool reads");
+    let output = child.wait_with_output().expect("promtool runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && said.is_empty(),
+        "promtool: {said}"
+    );
 }
 
 /// Polls `path` until it answers `status`.

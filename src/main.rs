@@ -4,6 +4,7 @@
 //! errors and usage errors. The interpreter runs on a thread with a large stack so that the
 //! recursive compiler passes and native callbacks have room on any input.
 
+mod fmt;
 mod memory;
 mod repl;
 mod report;
@@ -46,6 +47,17 @@ enum Command {
         /// The scripts to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Rewrite .cn files in the one canonical layout (every comment kept, meaning unchanged).
+    Fmt {
+        /// Change nothing; list the files that are not formatted and exit 1 if there are any.
+        #[arg(long, conflicts_with = "diff")]
+        check: bool,
+        /// Change nothing; print what would change as a unified diff.
+        #[arg(long)]
+        diff: bool,
+        /// Files or folders (default: the current folder).
+        paths: Vec<PathBuf>,
     },
     /// Start the interactive prompt (also what a bare `cn` does).
     Repl,
@@ -142,6 +154,14 @@ fn run_command(cli: Cli) -> u8 {
                     error.exit_status() as u8
                 }
             }
+        }
+        Some(Command::Fmt { check, diff, paths }) => {
+            let mode = match (check, diff) {
+                (true, _) => fmt::Mode::Check,
+                (_, true) => fmt::Mode::Diff,
+                _ => fmt::Mode::Write,
+            };
+            fmt::run(&paths, mode)
         }
         Some(Command::Check { files }) => {
             let mut status = 0;

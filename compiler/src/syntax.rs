@@ -7,6 +7,7 @@
 
 mod actions;
 pub mod ast;
+pub mod format;
 mod fstring;
 mod habits;
 mod incomplete;

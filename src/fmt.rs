@@ -1,0 +1,113 @@
+//! `cn fmt [--check | --diff] [PATH...]`: rewrites `.cn` files in the canonical layout
+//! (`cn_compiler::syntax::format`). Paths are files or folders (searched for `.cn` files,
+//! skipping hidden folders and `target`); the default is the current folder. `--check` changes
+//! nothing and lists the files that are not formatted; `--diff` shows what would change. A file
+//! that does not parse is reported with its error and left alone. The exit status is 1 when
+//! something is not formatted (`--check`, `--diff`) or could not be formatted, else 0.
+
+use std::path::{Path, PathBuf};
+
+use cn_compiler::syntax::format::{format, FormatError};
+
+/// What to do with each file.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mode {
+    Write,
+    Check,
+    Diff,
+}
+
+pub fn run(paths: &[PathBuf], mode: Mode) -> u8 {
+    let mut files = Vec::new();
+    let roots: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    for root in &roots {
+        if root.is_dir() {
+            collect(root, &mut files);
+        } else {
+            files.push(root.clone());
+        }
+    }
+    files.sort();
+    let mut status = 0;
+    for file in &files {
+        let shown = file.display().to_string();
+        let source = match std::fs::read_to_string(file) {
+            Ok(source) => source,
+            Err(e) => {
+                eprintln!("cn fmt: cannot read {shown}: {e}");
+                status = 1;
+                continue;
+            }
+        };
+        let formatted = match format(&source) {
+            Ok(formatted) => formatted,
+            Err(FormatError::Syntax(diagnostic)) => {
+                crate::report::print_diagnostics(&shown, &source, &[diagnostic]);
+                eprintln!("cn fmt: {shown} does not parse; it is left as it is");
+                status = 1;
+                continue;
+            }
+            Err(FormatError::Changed(why)) => {
+                eprintln!("cn fmt: {shown}: {why} (please report this)");
+                status = 1;
+                continue;
+            }
+        };
+        if formatted == source {
+            continue;
+        }
+        match mode {
+            Mode::Write => {
+                if let Err(e) = std::fs::write(file, &formatted) {
+                    eprintln!("cn fmt: cannot write {shown}: {e}");
+                    status = 1;
+                } else {
+                    println!("{shown}");
+                }
+            }
+            Mode::Check => {
+                println!("{shown}");
+                status = 1;
+            }
+            Mode::Diff => {
+                print!("{}", diff(&shown, &source, &formatted));
+                status = 1;
+            }
+        }
+    }
+    if mode == Mode::Check && status == 1 {
+        eprintln!("cn fmt --check: the files above are not formatted (run cn fmt)");
+    }
+    status
+}
+
+/// Every `.cn` file under `dir`, skipping hidden folders and build output.
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                collect(&path, out);
+            }
+        } else if name.ends_with(".cn") {
+            out.push(path);
+        }
+    }
+}
+
+/// A unified diff of the two texts (similar's, three lines of context).
+fn diff(path: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}

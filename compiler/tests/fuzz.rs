@@ -1,5 +1,6 @@
-//! Robustness: `parse`, `needs_more_input`, `tokens` and the compiler (resolver, codegen,
-//! disassembler) never panic or overflow the stack, on mutated programs and adversarial inputs.
+//! Robustness: `parse`, `needs_more_input`, `tokens`, the compiler (resolver, codegen,
+//! disassembler) and `cn fmt` never panic or overflow the stack, on mutated programs and
+//! adversarial inputs; `cn fmt` never changes a program's tokens and is idempotent.
 //!
 //! Inputs are the test programs mutated by a deterministic PRNG (characters, words and lines
 //! deleted, duplicated, swapped, re-indented; odd characters inserted), plus hand-built
@@ -196,6 +197,21 @@ fn exercise(source: &str) -> Option<String> {
             let _ = cn_compiler::bytecode::disassemble(proto);
         }
         let mut problems = common::spans::check(source, &module);
+        // `cn fmt` on everything that parses: it never changes the tokens, and a second run
+        // changes nothing.
+        if diags.is_empty() {
+            match cn_compiler::syntax::format::format(source) {
+                Ok(once) => match cn_compiler::syntax::format::format(&once) {
+                    Ok(twice) if twice == once => {}
+                    Ok(_) => problems.push("cn fmt is not idempotent here".to_string()),
+                    Err(e) => problems.push(format!("cn fmt's output does not format: {e:?}")),
+                },
+                Err(cn_compiler::syntax::format::FormatError::Changed(why)) => {
+                    problems.push(format!("cn fmt: {why}"));
+                }
+                Err(_) => {}
+            }
+        }
         for d in &diags {
             let (s, e) = (d.span.start as usize, d.span.end as usize);
             if s > e

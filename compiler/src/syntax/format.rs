@@ -160,6 +160,10 @@ fn render(source: &str, lines: &[Line<'_>]) -> String {
     let mut contexts: Vec<(Context, usize)> = Vec::new();
     let mut blank_run = 0;
     let mut previous_ended_block = false;
+    // The previous line ended with a lambda header's `:`: the line its `fn` is on.
+    let mut lambda_header: Option<usize> = None;
+    // Output level of each line so far.
+    let mut line_levels: Vec<usize> = Vec::with_capacity(lines.len());
     let mut previous_width = 0;
     let mut previous_level = 0;
     for (number, line) in lines.iter().enumerate() {
@@ -196,26 +200,36 @@ fn render(source: &str, lines: &[Line<'_>]) -> String {
                 _,
             )) = contexts.last().copied()
             {
-                if line.width >= width {
+                // A line that starts with a closing bracket ends the block too.
+                let closes = matches!(
+                    line.tokens.first(),
+                    Some((_, Token::RParen | Token::RBracket | Token::RBrace, _))
+                );
+                if line.width >= width && !closes {
                     break;
                 }
                 contexts.pop();
                 levels.truncate(open);
                 left_block_at = Some(opener);
             }
-            let entering =
-                previous_ended_block && !contexts.is_empty() && line.width > previous_width;
-            if entering {
+            // A block opened inside brackets (a lambda argument's body); one opened by a
+            // statement of a block, brackets or not around it, is an ordinary level.
+            // A lambda argument's body: one level deeper than the line its `fn` is on (the
+            // layout pass measures the body against that line).
+            let opener = lambda_header
+                .filter(|_| bracket_depth(&contexts, 0) > 0 && line.width > previous_width)
+                .and_then(|header| line_levels.get(header).copied());
+            if let Some(opener) = opener {
                 contexts.push((
                     Context::Block {
                         width: line.width,
                         levels: levels.len(),
-                        opener: previous_level,
+                        opener,
                     },
                     number,
                 ));
-                levels.push((line.width, previous_level + 1));
-                previous_level + 1
+                levels.push((line.width, opener + 1));
+                opener + 1
             } else {
                 let closing = line
                     .tokens
@@ -247,8 +261,10 @@ fn render(source: &str, lines: &[Line<'_>]) -> String {
         for _ in 0..level {
             out.push_str("    ");
         }
+        line_levels.resize(number, 0);
+        line_levels.push(level);
         if !line.tokens.is_empty() {
-            write_tokens(source, &line.tokens, number, &mut contexts, &mut out);
+            lambda_header = write_tokens(source, &line.tokens, number, &mut contexts, &mut out);
             previous_ended_block = matches!(line.tokens.last(), Some((_, Token::Colon, _)));
             previous_width = line.width;
             previous_level = level;
@@ -291,13 +307,15 @@ fn write_tokens(
     number: usize,
     contexts: &mut Vec<(Context, usize)>,
     out: &mut String,
-) {
+) -> Option<usize> {
     let mut previous: Option<&Token> = None;
     // The last token was a unary operator or a decorator's `@`: the next one attaches to it.
     let mut attach = false;
     // The last token closed a lambda's parameters; then its `:`, which a space follows.
-    let mut lambda_closed = false;
-    let mut lambda_colon = false;
+    // A lambda's parameters closed (opened on this line, at this bracket depth) and its
+    // header's `:` has not come yet; then that `:`.
+    let mut lambda_closed: Option<(usize, usize)> = None;
+    let mut lambda_colon: Option<usize> = None;
     let mut name_after_dot = false;
     // Inside a parameter list, the current parameter has an annotation.
     let mut annotated = false;
@@ -318,7 +336,7 @@ fn write_tokens(
         let space = match prev {
             None => false,
             Some(_) if attach => false,
-            Some(_) if lambda_colon => true,
+            Some(_) if lambda_colon.is_some() => true,
             // An annotated parameter's default is spaced (`punct: str = "!"`), as PEP 8 has it.
             Some(_)
                 if annotated && (*token == Token::Assign || previous == Some(&Token::Assign)) =>
@@ -340,8 +358,16 @@ fn write_tokens(
             Token::Comma | Token::LParen | Token::RParen => annotated = false,
             _ => {}
         }
-        lambda_colon = lambda_closed && *token == Token::Colon;
-        lambda_closed = false;
+        // The header's `:` may come after a return type (`fn(job) -> nil:`).
+        lambda_colon = None;
+        if let Some((line, depth)) = lambda_closed {
+            if *token == Token::Colon && contexts.len() == depth {
+                lambda_colon = Some(line);
+                lambda_closed = None;
+            } else if *token == Token::Comma && contexts.len() == depth {
+                lambda_closed = None;
+            }
+        }
         match token {
             Token::LParen if previous == Some(&Token::Fn) => {
                 contexts.push((Context::LambdaParams, number));
@@ -353,12 +379,21 @@ fn write_tokens(
                 while let Some((Context::Block { .. }, _)) = contexts.last() {
                     contexts.pop();
                 }
-                lambda_closed = contexts.pop().map(|(c, _)| c) == Some(Context::LambdaParams);
+                match contexts.pop() {
+                    Some((Context::LambdaParams, line)) => {
+                        lambda_closed = Some((line, contexts.len()))
+                    }
+                    _ if lambda_closed.is_some_and(|(_, depth)| contexts.len() < depth) => {
+                        lambda_closed = None;
+                    }
+                    _ => {}
+                }
             }
             _ => {}
         }
         previous = Some(token);
     }
+    lambda_colon
 }
 
 /// Whether one space separates `prev` and `cur` (`inner`: the innermost bracket or block).

@@ -1,6 +1,7 @@
 //! `cn fmt [--check | --diff] [PATH...]`: rewrites `.cn` files in the canonical layout
 //! (`cn_compiler::syntax::format`). Paths are files or folders (searched for `.cn` files,
-//! skipping hidden folders and `target`); the default is the current folder. `--check` changes
+//! skipping hidden folders and `target`); the default is the current folder; `-` formats
+//! standard input to standard output (for editors). `--check` changes
 //! nothing and lists the files that are not formatted; `--diff` shows what would change. A file
 //! that does not parse is reported with its error and left alone. The exit status is 1 when
 //! something is not formatted (`--check`, `--diff`) or could not be formatted, else 0.
@@ -18,6 +19,9 @@ pub enum Mode {
 }
 
 pub fn run(paths: &[PathBuf], mode: Mode) -> u8 {
+    if paths.len() == 1 && paths[0].as_os_str() == "-" {
+        return stdin_to_stdout(mode);
+    }
     let mut files = Vec::new();
     let roots: Vec<PathBuf> = if paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -83,6 +87,38 @@ pub fn run(paths: &[PathBuf], mode: Mode) -> u8 {
         eprintln!("cn fmt --check: the files above are not formatted (run cn fmt)");
     }
     status
+}
+
+/// `cn fmt -`: standard input formatted to standard output (`--check`: only the status;
+/// `--diff`: the diff). Text that does not parse is reported and nothing is written.
+fn stdin_to_stdout(mode: Mode) -> u8 {
+    use std::io::Read;
+    let mut source = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut source) {
+        eprintln!("cn fmt: cannot read standard input: {e}");
+        return 1;
+    }
+    match format(&source) {
+        Ok(formatted) => match mode {
+            Mode::Write => {
+                print!("{formatted}");
+                0
+            }
+            Mode::Check => u8::from(formatted != source),
+            Mode::Diff => {
+                print!("{}", diff("<stdin>", &source, &formatted));
+                u8::from(formatted != source)
+            }
+        },
+        Err(FormatError::Syntax(diagnostic)) => {
+            crate::report::print_diagnostics("<stdin>", &source, &[diagnostic]);
+            1
+        }
+        Err(FormatError::Changed(why)) => {
+            eprintln!("cn fmt: <stdin>: {why} (please report this)");
+            1
+        }
+    }
 }
 
 /// Every `.cn` file under `dir`, skipping hidden folders and build output.

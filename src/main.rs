@@ -56,7 +56,8 @@ enum Command {
         /// Change nothing; print what would change as a unified diff.
         #[arg(long)]
         diff: bool,
-        /// Files or folders (default: the current folder).
+        /// Files or folders (default: the current folder); `-` formats standard input to
+        /// standard output.
         paths: Vec<PathBuf>,
     },
     /// Start the interactive prompt (also what a bare `cn` does).

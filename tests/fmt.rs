@@ -88,6 +88,26 @@ fn check_diff_write_and_refuse() {
 }
 
 #[test]
+fn standard_input_to_standard_output() {
+    use std::io::Write;
+    let mut child = Command::new(CN)
+        .args(["fmt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("cn runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(MESSY.as_bytes())
+        .expect("written");
+    let output = child.wait_with_output().expect("cn ends");
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), TIDY);
+}
+
+#[test]
 fn the_examples_are_formatted() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (status, out, err) = cn_fmt(root, &["--check", "examples"]);

@@ -57,7 +57,7 @@ fn v7() -> Result<[u8; 16], Fault> {
     Ok(stamp(bytes, 7))
 }
 
-fn format_uuid(b: &[u8; 16]) -> String {
+pub(crate) fn format_uuid(b: &[u8; 16]) -> String {
     let hex = crate::crypto::hex(b);
     format!(
         "{}-{}-{}-{}-{}",

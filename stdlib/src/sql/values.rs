@@ -54,17 +54,9 @@ pub fn uuid_bytes(text: &str) -> Result<[u8; 16], String> {
     Ok(bytes)
 }
 
-/// A uuid's canonical text.
+/// A uuid's canonical text (the `uuid` module's form).
 pub fn uuid_text(bytes: &[u8; 16]) -> String {
-    let hex = crate::crypto::hex(bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crate::uuid::format_uuid(bytes)
 }
 
 /// A value as JSON text, by `json.encode`'s rules (a str becomes a JSON string).

@@ -253,6 +253,10 @@ pub enum Op {
     MatchSeq(u16, u32),
     /// subject := pop; fault `"no case matched <subject>"`
     MatchFailed,
+    /// `assert` whose condition was false: message := pop (nil when none); with sides (s = 1)
+    /// right := pop; left := pop; fault "assertion failed" naming the condition's text K\[k\]
+    /// (and showing both sides): AssertFailed(k, s)
+    AssertFailed(u32, u16),
 
     // ---- cleanups ----
     /// f := pop (a parameterless closure); run f() when this function returns or faults, last

@@ -6,6 +6,7 @@
 //! [`FunctionProto`] per function, consulting that table. Both passes recurse on the tree; the
 //! parser bounds nesting depth so they cannot overflow the stack.
 
+mod assert;
 mod bindings;
 mod checks;
 mod codegen;

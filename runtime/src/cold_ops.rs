@@ -486,6 +486,14 @@ impl Vm {
                 let v = pop(stack);
                 return Err(Fault::new(format!("no case matched {}", format::repr(&v))));
             }
+            Op::AssertFailed(k, sides) => {
+                let message = pop(stack);
+                let sides = (sides == 1).then(|| {
+                    let right = pop(stack);
+                    (pop(stack), right)
+                });
+                return Err(assertion_failed(&code.consts[k as usize], message, sides));
+            }
             Op::Defer => {
                 let f = pop(stack);
                 let depth = fiber.frames.len();
@@ -603,5 +611,44 @@ impl Vm {
             Cmp::Gt => ops::compare(&a, &b)?.is_gt(),
             Cmp::Ge => ops::compare(&a, &b)?.is_ge(),
         })
+    }
+}
+
+/// The longest side an assertion report shows in full: a failed comparison of two large lists
+/// should not print megabytes.
+const SIDE_LIMIT: usize = 400;
+
+/// The fault of a failed `assert`: the condition's text, or the message if the script gave one
+/// (then the condition follows it), and for a comparison what each side was.
+fn assertion_failed(text: &Value, message: Value, sides: Option<(Value, Value)>) -> Fault {
+    let text = match text {
+        Value::Str(s) => s.to_string(),
+        _ => String::new(),
+    };
+    let mut fault = match message {
+        Value::Nil => Fault::new(format!("assertion failed: {text}")),
+        Value::Str(m) => Fault::new(format!("assertion failed: {m} ({text})")),
+        other => Fault::new(format!(
+            "assertion failed: {} ({text})",
+            format::repr(&other)
+        )),
+    };
+    if let Some((left, right)) = sides {
+        fault.notes.push(format!("left:  {}", side(&left)));
+        fault.notes.push(format!("right: {}", side(&right)));
+    }
+    fault
+}
+
+/// A side's `repr`, cut at [`SIDE_LIMIT`] characters.
+fn side(value: &Value) -> String {
+    let text = format::repr(value);
+    match text.char_indices().nth(SIDE_LIMIT) {
+        Some((at, _)) => format!(
+            "{}... ({} more characters)",
+            &text[..at],
+            text[at..].chars().count()
+        ),
+        None => text,
     }
 }

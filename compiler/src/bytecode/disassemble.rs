@@ -67,6 +67,7 @@ fn describe(proto: &FunctionProto, op: &Op) -> String {
             let op_name = op_name.split('(').next().unwrap_or("");
             format!("{op_name} {}", constant(k))
         }
+        Op::AssertFailed(k, sides) => format!("AssertFailed {} {sides}", constant(k)),
         Op::AddLocalConst(slot, k) => format!("AddLocalConst {slot} {}", constant(k)),
         Op::MatchEnum(n) => format!("MatchEnum {}", name(n)),
         Op::MatchVariant(n, arity) if arity == u16::MAX => format!("MatchVariant {}", name(n)),

@@ -72,7 +72,8 @@ pub(super) fn collect_bindings(body: &[Stmt], out: &mut Vec<Ident>) {
             | StmtKind::Continue
             | StmtKind::Pass
             | StmtKind::Return(_)
-            | StmtKind::Defer(_) => {}
+            | StmtKind::Defer(_)
+            | StmtKind::Assert { .. } => {}
         }
     }
 }

@@ -23,7 +23,7 @@ pub(super) fn binary_op(op: BinOp) -> Op {
     }
 }
 
-fn compare_op(op: CmpOp) -> Op {
+pub(super) fn compare_op(op: CmpOp) -> Op {
     match op {
         CmpOp::Eq => Op::Eq,
         CmpOp::Ne => Op::Ne,

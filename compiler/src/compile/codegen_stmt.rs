@@ -71,6 +71,11 @@ impl FnBuilder<'_> {
                 }
                 self.emit(Op::Return, span);
             }
+            StmtKind::Assert {
+                cond,
+                message,
+                text,
+            } => self.assert_stmt(cond, message.as_ref(), text, span),
             StmtKind::Defer(expr) => {
                 self.defer_thunk(expr, span.start, span);
                 self.emit(Op::Defer, span);
@@ -148,7 +153,7 @@ impl FnBuilder<'_> {
     }
 
     /// Emits a test of `cond` that jumps when it is true; returns the jumps to patch.
-    fn true_jumps(&mut self, cond: &Expr) -> Vec<usize> {
+    pub(super) fn true_jumps(&mut self, cond: &Expr) -> Vec<usize> {
         match &cond.kind {
             ExprKind::Or(left, right) => {
                 let mut jumps = self.true_jumps(left);
@@ -196,7 +201,7 @@ impl FnBuilder<'_> {
         self.emit(op, span)
     }
 
-    fn patch_all(&mut self, jumps: Vec<usize>) {
+    pub(super) fn patch_all(&mut self, jumps: Vec<usize>) {
         for jump in jumps {
             self.patch(jump);
         }

@@ -255,6 +255,12 @@ impl Resolver<'_> {
                     self.expr(v);
                 }
             }
+            StmtKind::Assert { cond, message, .. } => {
+                self.expr(cond);
+                if let Some(m) = message {
+                    self.expr(m);
+                }
+            }
             StmtKind::Defer(expr) => {
                 // A defer body is a parameterless closure run at exit, so it captures like a lambda.
                 self.function_scope(stmt.span.start, &[], |r| r.expr(expr), &[]);

@@ -175,3 +175,23 @@ pub fn name_pattern(mut path: Vec<Ident>, span: Span) -> Pattern {
     };
     Pattern { kind, span }
 }
+
+/// `assert cond[, message]`, keeping the condition's source text (`l..r`, offsets from `base`).
+pub fn assert_stmt(
+    source: &str,
+    base: usize,
+    l: usize,
+    r: usize,
+    cond: Expr,
+    message: Option<Expr>,
+) -> StmtKind {
+    let text = source
+        .get(l.saturating_sub(base)..r.saturating_sub(base))
+        .unwrap_or_default();
+    StmtKind::Assert {
+        cond,
+        message,
+        // A condition over several lines is shown on one.
+        text: text.lines().map(str::trim).collect::<Vec<_>>().join(" "),
+    }
+}

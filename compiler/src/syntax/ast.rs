@@ -114,6 +114,13 @@ pub enum StmtKind {
     Return(Option<Expr>),
     /// `defer expr`: evaluated when the enclosing function returns (or faults), last first.
     Defer(Expr),
+    /// `assert cond` / `assert cond, message`: faults when `cond` is falsy; `text` is the
+    /// condition as written, for the report.
+    Assert {
+        cond: Expr,
+        message: Option<Expr>,
+        text: String,
+    },
     /// `expr:` + body: the enter/exit protocol (`tracing.span("x"):`).
     With { context: Expr, body: Block },
     /// `concurrent:` + body: a structured-concurrency scope.

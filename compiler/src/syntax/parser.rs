@@ -55,7 +55,12 @@ pub fn parse_module(
         return (Module::default(), diags);
     }
     let mut recovered: Vec<ErrorRecovery<usize, Token, Diagnostic>> = Vec::new();
-    let result = grammar::ModuleParser::new().parse(&mut recovered, tokens.into_iter().map(Ok));
+    let result = grammar::ModuleParser::new().parse(
+        &mut recovered,
+        source,
+        base,
+        tokens.into_iter().map(Ok),
+    );
     // The text of a line up to an offset, for hints that depend on what the line says.
     let line_before = |offset: usize| -> &str {
         let rel = offset.saturating_sub(base).min(source.len());
@@ -190,6 +195,7 @@ const OPERATORS: &[&str] = &[
 const STATEMENT_START: &[&str] = &[
     "\"...\"",
     "\"@\"",
+    "\"assert\"",
     "\"break\"",
     "\"concurrent\"",
     "\"continue\"",

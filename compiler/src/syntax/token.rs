@@ -120,6 +120,9 @@ pub enum Token {
     /// `defer`.
     #[token("defer")]
     Defer,
+    /// `assert`.
+    #[token("assert")]
+    Assert,
     /// `spawn`.
     #[token("spawn")]
     Spawn,
@@ -308,6 +311,7 @@ const FIXED: &[(&str, Token)] = &[
     ("match", Token::Match),
     ("case", Token::Case),
     ("defer", Token::Defer),
+    ("assert", Token::Assert),
     ("spawn", Token::Spawn),
     ("concurrent", Token::Concurrent),
     ("and", Token::And),

@@ -100,6 +100,15 @@ impl Printer {
                 }
                 self.out.push(')');
             }
+            StmtKind::Assert { cond, message, .. } => {
+                self.out.push_str("(assert ");
+                self.expr(cond, indent);
+                if let Some(m) = message {
+                    self.out.push(' ');
+                    self.expr(m, indent);
+                }
+                self.out.push(')');
+            }
             StmtKind::Defer(e) => {
                 self.out.push_str("(defer ");
                 self.expr(e, indent);

@@ -55,6 +55,12 @@ impl Checker<'_> {
         self.span("statement", stmt.span);
         match &stmt.kind {
             StmtKind::Expr(e) | StmtKind::Defer(e) => self.expr(e),
+            StmtKind::Assert { cond, message, .. } => {
+                self.expr(cond);
+                if let Some(m) = message {
+                    self.expr(m);
+                }
+            }
             StmtKind::Assign { target, value } | StmtKind::AugAssign { target, value, .. } => {
                 self.expr(target);
                 self.expr(value);

@@ -6,7 +6,7 @@
 //! that does not parse is reported with its error and left alone. The exit status is 1 when
 //! something is not formatted (`--check`, `--diff`) or could not be formatted, else 0.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use cn_compiler::syntax::format::{format, FormatError};
 
@@ -22,20 +22,7 @@ pub fn run(paths: &[PathBuf], mode: Mode) -> u8 {
     if paths.len() == 1 && paths[0].as_os_str() == "-" {
         return stdin_to_stdout(mode);
     }
-    let mut files = Vec::new();
-    let roots: Vec<PathBuf> = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths.to_vec()
-    };
-    for root in &roots {
-        if root.is_dir() {
-            collect(root, &mut files);
-        } else {
-            files.push(root.clone());
-        }
-    }
-    files.sort();
+    let files = crate::files::find(paths, ".cn");
     let mut status = 0;
     for file in &files {
         let shown = file.display().to_string();
@@ -117,24 +104,6 @@ fn stdin_to_stdout(mode: Mode) -> u8 {
         Err(FormatError::Changed(why)) => {
             eprintln!("cn fmt: <stdin>: {why} (please report this)");
             1
-        }
-    }
-}
-
-/// Every `.cn` file under `dir`, skipping hidden folders and build output.
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if path.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                collect(&path, out);
-            }
-        } else if name.ends_with(".cn") {
-            out.push(path);
         }
     }
 }

@@ -4,10 +4,12 @@
 //! errors and usage errors. The interpreter runs on a thread with a large stack so that the
 //! recursive compiler passes and native callbacks have room on any input.
 
+mod files;
 mod fmt;
 mod memory;
 mod repl;
 mod report;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +61,29 @@ enum Command {
         /// Files or folders (default: the current folder); `-` formats standard input to
         /// standard output.
         paths: Vec<PathBuf>,
+    },
+    /// Run the tests: every `fn test_*()` in the `*_test.cn` files under the paths.
+    Test {
+        /// Files or folders (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Run only the tests whose name matches this regular expression.
+        #[arg(long, value_name = "REGEX")]
+        filter: Option<String>,
+        /// List every test, passed ones too, with what it printed.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Also write the results as JUnit XML (for CI systems).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// How long one test may run before it is cancelled (e.g. 500ms, 30s, 2m).
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_limit)]
+        timeout: std::time::Duration,
+        /// Files run at once, each in a process of its own (default: the number of CPUs).
+        #[arg(short = 'j', long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run one file and report through standard output (what `cn test` starts per file).
+        #[arg(long, value_name = "NONCE", hide = true)]
+        worker: Option<String>,
     },
     /// Start the interactive prompt (also what a bare `cn` does).
     Repl,
@@ -164,6 +189,31 @@ fn run_command(cli: Cli) -> u8 {
             };
             fmt::run(&paths, mode)
         }
+        Some(Command::Test {
+            paths,
+            filter,
+            verbose,
+            junit,
+            timeout,
+            jobs,
+            worker,
+        }) => match worker {
+            Some(nonce) => {
+                let filter = filter.as_deref().and_then(|f| regex::Regex::new(f).ok());
+                match paths.as_slice() {
+                    [file] => test::worker::run(file, &nonce, filter.as_ref(), timeout),
+                    _ => 2,
+                }
+            }
+            None => test::run(test::Options {
+                paths,
+                filter,
+                verbose,
+                junit,
+                limit: timeout,
+                jobs,
+            }),
+        },
         Some(Command::Check { files }) => {
             let mut status = 0;
             for file in files {
@@ -289,6 +339,27 @@ fn load_env_files(files: &[PathBuf]) -> bool {
         }
     }
     ok
+}
+
+/// `--timeout`: a number and a unit (`ms`, `s`, `m`, `h`).
+fn parse_limit(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err("expected a number and a unit: 500ms, 30s, 2m, 1h".into()),
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 && (n * scale).is_finite() && n * scale < 1e9 => {
+            Ok(std::time::Duration::from_secs_f64(n * scale))
+        }
+        _ => Err("expected a positive number and a unit: 500ms, 30s, 2m, 1h".into()),
+    }
 }
 
 /// A VM with the standard library registered.

@@ -42,7 +42,7 @@ pub enum RunError {
 /// A compiled main program, between loading and running.
 pub(crate) struct MainProgram {
     pub(crate) body: Rc<Closure>,
-    scope: ModuleScope,
+    pub(crate) scope: ModuleScope,
     name: String,
     key: String,
 }

@@ -13,6 +13,7 @@ pub mod memory;
 pub mod runtime;
 pub mod scope;
 pub mod task;
+pub mod testing;
 
 pub use context::{ContextValues, DerivedEntries};
 pub(crate) use driver::Resume;

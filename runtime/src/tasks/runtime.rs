@@ -50,6 +50,11 @@ impl Runtime {
         self.vm.borrow_mut()
     }
 
+    /// The shared VM, for code that runs tasks on it.
+    pub(crate) fn vm_ref(&self) -> VmRef {
+        self.vm.clone()
+    }
+
     /// Runs a script file: its module body, then `main()` if it defines one, then the shutdown
     /// path. SIGTERM and SIGINT are handled as the lifecycle describes.
     pub fn run_file(&self, path: &Path) -> Result<(), RunError> {
@@ -145,7 +150,11 @@ impl Runtime {
 }
 
 /// Calls `callee()` on `task` (the main task runs the module body, then `main`, on one task).
-async fn run_in_task(vm: &VmRef, task: &Rc<Task>, callee: Value) -> Result<Value, Fault> {
+pub(crate) async fn run_in_task(
+    vm: &VmRef,
+    task: &Rc<Task>,
+    callee: Value,
+) -> Result<Value, Fault> {
     let mut fiber = Fiber::new();
     fiber.yieldable = true;
     fiber.stack.push(callee);

@@ -132,6 +132,8 @@ async fn run_one(vm: &VmRef, function: Value, limit: Duration) -> Verdict {
         },
         None => Verdict::TimedOut(limit),
     };
+    // A clock the test paused runs again for the next one.
+    crate::tasks::clock::resume_if_paused();
     // Tasks the test spawned and left running end with it.
     let left: Vec<Rc<Task>> = vm
         .borrow()
@@ -153,12 +155,35 @@ async fn run_limited(vm: &VmRef, function: Value, limit: Duration) -> Option<Res
     let task = Task::new(vm.borrow_mut().next_task_id(), Default::default());
     let run = run_in_task(vm, &task, function);
     tokio::pin!(run);
+    let (_stop_watchdog, expired) = watchdog(limit);
     tokio::select! {
         result = &mut run => Some(result),
-        _ = tokio::time::sleep(limit) => {
+        // An `Err` (no watchdog thread could start) disables this branch: no limit then.
+        Ok(()) = expired => {
             task.cancel();
             let _ = run.await;
             None
         }
     }
+}
+
+/// A limit on real time: the tokio clock may be paused by the test (`time.pause()`) and jump
+/// ahead, so the limit is kept by a thread. The receiver fires once `limit` has passed; dropping
+/// the sender ends the thread at once.
+fn watchdog(
+    limit: Duration,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    tokio::sync::oneshot::Receiver<()>,
+) {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let (fire, expired) = tokio::sync::oneshot::channel();
+    let _ = std::thread::Builder::new()
+        .name("cn-test-limit".into())
+        .spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(limit) {
+                let _ = fire.send(());
+            }
+        });
+    (stop, expired)
 }

@@ -14,6 +14,7 @@
 //! talks to the network, `response` is what scripts get back. The reference is
 //! `spec/http_client.md`.
 
+pub(super) mod in_process;
 mod options;
 mod response;
 mod transport;
@@ -121,16 +122,27 @@ fn new_client(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     )))))
 }
 
-/// A client's settings and connection pools.
+/// A client's settings and where its requests go.
 struct ClientState {
     config: ClientConfig,
-    transport: Transport,
+    target: Target,
+}
+
+/// Where a client's requests go.
+enum Target {
+    /// Over the network, through connection pools.
+    Network(Transport),
+    /// To a server's request handling in this process (`http.test_client`).
+    Server(Rc<super::state::ServerState>),
 }
 
 impl ClientState {
     fn new(config: ClientConfig) -> ClientState {
         let transport = Transport::new(config.extra_roots.clone());
-        ClientState { config, transport }
+        ClientState {
+            config,
+            target: Target::Network(transport),
+        }
     }
 }
 
@@ -208,7 +220,14 @@ fn request(
                     Some(attempt_request.timeout.map_or(left, |t| t.min(left)));
                 deadline::to_header(&mut attempt_request.headers, left);
             }
-            let outcome = transport::exchange(&state.transport, redirects, attempt_request).await;
+            let outcome = match &state.target {
+                Target::Network(transport) => {
+                    transport::exchange(transport, redirects, attempt_request).await
+                }
+                Target::Server(server) => {
+                    in_process::exchange(&handle, server, attempt_request).await
+                }
+            };
             if let Some(pass) = pass {
                 let failed = match &outcome {
                     Ok(received) => {

@@ -5,7 +5,9 @@
 //! the deadline has passed fails at once with `Err(Timeout(..))`; a retry that would wait past it
 //! is not made.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's instant: deadlines follow `time.pause()` in tests.
+use tokio::time::Instant;
 
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Body, Incoming};
+use hyper::body::Body;
 use hyper::header::{
     HeaderName, HeaderValue, ACCEPT, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST,
 };
@@ -63,12 +63,24 @@ impl Answered {
     }
 }
 
+/// What a request body may be: hyper's `Incoming` from a connection, or the bytes of an
+/// in-process request (`http.test_client`).
+pub trait RequestBody:
+    Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+{
+}
+
+impl<B> RequestBody for B where
+    B: Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+{
+}
+
 /// Answers one request and records it.
-pub async fn handle(
+pub async fn handle<B: RequestBody>(
     vm: &VmRef,
     state: &Rc<ServerState>,
     remote: SocketAddr,
-    request: hyper::Request<Incoming>,
+    request: hyper::Request<B>,
 ) -> HttpResponse {
     let started = Instant::now();
     let in_flight = state.record_metrics.then(|| state.metrics.in_flight());
@@ -120,11 +132,11 @@ pub async fn handle(
     answered.response
 }
 
-async fn answer(
+async fn answer<B: RequestBody>(
     vm: &VmRef,
     state: &Rc<ServerState>,
     remote: SocketAddr,
-    request: hyper::Request<Incoming>,
+    request: hyper::Request<B>,
     path: &str,
     request_id: &Rc<str>,
 ) -> Answered {
@@ -140,7 +152,7 @@ async fn answer(
         return Answered::unrouted(response);
     }
     if method == Method::GET || method == Method::HEAD {
-        if let Some(answered) = builtin(vm, state, &request, path).await {
+        if let Some(answered) = builtin(vm, state, request.headers(), path).await {
             return answered;
         }
     }
@@ -419,7 +431,7 @@ fn respond_to_fault(
 async fn builtin(
     vm: &VmRef,
     state: &Rc<ServerState>,
-    request: &hyper::Request<Incoming>,
+    headers: &hyper::HeaderMap,
     path: &str,
 ) -> Option<Answered> {
     let probe = match path {
@@ -440,7 +452,7 @@ async fn builtin(
     if path != &**metrics_path {
         return None;
     }
-    let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
     let (content_type, body) = crate::metrics::render(accept);
     Some(Answered {
         response: plain(200, content_type, body),
@@ -452,9 +464,9 @@ async fn builtin(
 /// The body, read in full up to the server's limit (413 beyond it, 400 when it breaks off) and
 /// within its deadline (408, and the connection closes: the rest of the body may still come),
 /// with its share of the body budget (503 when that is spent).
-async fn read_body(
+async fn read_body<B: RequestBody>(
     state: &ServerState,
-    request: hyper::Request<Incoming>,
+    request: hyper::Request<B>,
     request_id: &str,
 ) -> Result<(hyper::http::request::Parts, Bytes, Option<BodyReservation>), HttpResponse> {
     let limit = state.limits.body_limit;

@@ -54,6 +54,9 @@ static FUNCTIONS: &[Function] = &[
         "metrics",
         "tracing",
     ])),
+    Function::new("test_client", client::in_process::new_test_client)
+        .doc("test_client(server, headers=, timeout=, traced=)\nAn http.Client whose requests go to `server`'s routes in this process, without a socket: middleware, /healthz, /readyz and /metrics included. Redirects are returned, not followed; nothing is retried.")
+        .params(client::in_process::TEST_CLIENT_PARAMS),
     Function::new("Error", error::new_error)
         .doc("Error(status, message=nil)\nAn error a handler answers with: a 4xx or 5xx status; the message defaults to the reason phrase.")
         .params(Params::between(1, 2).keywords(&["status", "message"])),

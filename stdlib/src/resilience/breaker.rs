@@ -11,7 +11,9 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's instant: it follows `time.pause()` in tests.
+use tokio::time::Instant;
 
 use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeFunction, NativeObject, NativeType, Variant};

@@ -6,7 +6,9 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's instant: it follows `time.pause()` in tests.
+use tokio::time::Instant;
 
 /// How far back the budget looks.
 const TTL: Duration = Duration::from_secs(10);

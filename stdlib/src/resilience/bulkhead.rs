@@ -4,7 +4,9 @@
 //! many tasks instead of all of them.
 
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's instant: it follows `time.pause()` in tests.
+use tokio::time::Instant;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 

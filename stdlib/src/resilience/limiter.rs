@@ -5,7 +5,9 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's instant: it follows `time.pause()` in tests.
+use tokio::time::Instant;
 
 use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeObject, NativeType, Variant};
@@ -54,7 +56,10 @@ pub fn new(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 
 impl State {
     fn take(&self) -> Result<(), Duration> {
-        self.limit.borrow_mut().take("", Instant::now()).map(|_| ())
+        self.limit
+            .borrow_mut()
+            .take("", Instant::now().into_std())
+            .map(|_| ())
     }
 
     /// Takes a slot, or gives the `Err(RateLimited(retry_after))` to answer with (counted).

@@ -14,7 +14,9 @@
 //! multiply.
 
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's instant: it follows `time.pause()` in tests.
+use tokio::time::Instant;
 
 use cn_runtime::native::{Member, Members, Params, Table};
 use cn_runtime::object::{NativeFunction, NativeObject, NativeType};

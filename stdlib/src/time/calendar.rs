@@ -24,7 +24,7 @@ fn zone_option(args: &Args<'_>) -> Result<TimeZone, Fault> {
 /// time.now(zone=): the current time, in UTC or in `zone`.
 pub(super) fn now(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let zone = zone_option(&args)?;
-    Ok(Time::value(Timestamp::now().to_zoned(zone)))
+    Ok(Time::value(super::wall_now().to_zoned(zone)))
 }
 
 /// time.parse(text, pattern=nil, zone=): `Ok(time)` or `Err(message)`.

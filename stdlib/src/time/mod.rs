@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use cn_runtime::native::{Function, ModuleBuilder, Params};
 use cn_runtime::object::Variant;
+use cn_runtime::tasks::clock;
 use cn_runtime::{Args, Fault, Value, Vm};
 
 /// The module's functions.
@@ -42,6 +43,15 @@ static FUNCTIONS: &[Function] = &[
         .params(Params::exactly(1)),
     Function::new("monotonic", monotonic)
         .doc("monotonic()\nSeconds (a float) on a clock that never goes back; only differences mean anything.")
+        .params(Params::NONE),
+    Function::new("pause", pause)
+        .doc("pause()\nFor tests: freezes the clock. Sleeps, timeouts, deadlines, breaker recovery, retry backoff, `now()` and `monotonic()` stand still until `advance(d)`, except that when every task waits on a timer the clock jumps to the earliest one. `cn test` resumes it after each test.")
+        .params(Params::NONE),
+    Function::new("advance", advance)
+        .doc("advance(d)\nFor tests: moves the paused clock forward by `d`, running what comes due on the way.")
+        .params(Params::exactly(1)),
+    Function::new("resume", resume)
+        .doc("resume()\nLets the paused clock run again.")
         .params(Params::NONE),
 ];
 
@@ -142,7 +152,7 @@ fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
     let Some(time) = time_of(args.value(0)?) else {
         return Err(args.wrong_type(0, "time.Time", args.value(0)?));
     };
-    let elapsed = jiff::Timestamp::now().duration_since(time.timestamp());
+    let elapsed = wall_now().duration_since(time.timestamp());
     Ok(instant::signed_duration_value(
         elapsed.max(jiff::SignedDuration::ZERO),
     ))
@@ -153,5 +163,38 @@ fn since(_vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
 fn monotonic(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = START.get_or_init(Instant::now);
-    Ok(Value::Float(start.elapsed().as_secs_f64()))
+    // tokio's clock, which `time.pause()` stops.
+    let now = tokio::time::Instant::now().into_std();
+    Ok(Value::Float(
+        now.saturating_duration_since(*start).as_secs_f64(),
+    ))
+}
+
+/// time.pause(): freezes the clock (tests).
+fn pause(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
+    clock::pause().map(|_| Value::Nil)
+}
+
+/// time.advance(d): moves the paused clock forward.
+fn advance(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
+    let by = duration_arg(&args, 0)?;
+    if !clock::is_paused() {
+        return Err(Fault::new(
+            "time.advance(): the clock is not paused (call time.pause() first)",
+        ));
+    }
+    Ok(vm.suspend(async move {
+        clock::advance(by).await;
+        Ok(Value::Nil)
+    }))
+}
+
+/// time.resume(): lets the paused clock run again.
+fn resume(_vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
+    clock::resume().map(|_| Value::Nil)
+}
+
+/// The wall-clock time now, as `time.pause()` has it.
+pub(crate) fn wall_now() -> jiff::Timestamp {
+    jiff::Timestamp::try_from(clock::wall_now()).unwrap_or_else(|_| jiff::Timestamp::now())
 }

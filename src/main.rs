@@ -6,6 +6,7 @@
 
 mod files;
 mod fmt;
+mod lsp;
 mod memory;
 mod repl;
 mod report;
@@ -87,6 +88,8 @@ enum Command {
     },
     /// Start the interactive prompt (also what a bare `cn` does).
     Repl,
+    /// Serve the Language Server Protocol on stdin/stdout (for editors).
+    Lsp,
     /// Package a script into an OCI image (build/image) and Kubernetes manifests (build/k8s),
     /// without a Docker daemon.
     Build {
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
 fn run_command(cli: Cli) -> u8 {
     match cli.command {
         None | Some(Command::Repl) => repl::run(),
+        Some(Command::Lsp) => lsp::run(),
         Some(Command::Run { file, args, .. }) => {
             let runtime = match Runtime::new(new_vm(args)) {
                 Ok(runtime) => runtime,

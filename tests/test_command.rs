@@ -43,9 +43,13 @@ fn normalized(out: &str) -> String {
         // `1.01s` -> `N.NNs`
         while let Some(dot) = rest.find('.') {
             let (before, after) = rest.split_at(dot);
-            let digits_before = before.len() - before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            let digits_before =
+                before.len() - before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
             let after_digits = &after[1..];
-            let digits_after = after_digits.len() - after_digits.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let digits_after = after_digits.len()
+                - after_digits
+                    .trim_start_matches(|c: char| c.is_ascii_digit())
+                    .len();
             if digits_before > 0 && digits_after == 2 && after_digits[2..].starts_with('s') {
                 kept.push_str(&before[..before.len() - digits_before]);
                 kept.push_str("N.NN");
@@ -93,7 +97,10 @@ fn each_failure_is_reported_as_expected() {
         std::fs::write(&expected_path, &actual).expect("written");
     }
     let expected = std::fs::read_to_string(&expected_path).expect("failing.expected");
-    assert_eq!(actual, expected, "CN_UPDATE_GOLDEN=1 rewrites the expectation");
+    assert_eq!(
+        actual, expected,
+        "CN_UPDATE_GOLDEN=1 rewrites the expectation"
+    );
 }
 
 #[test]
@@ -115,12 +122,18 @@ fn filter_and_verbose_choose_and_list_tests() {
     assert!(out.contains("\"path\":\"/users/7\""), "{out}");
 
     let (status, out, _) = cn_test(&["--filter", "nothing_matches", "tests/cn_test"]);
-    assert_eq!(status, 1, "a run in which no test ran is not a success:\n{out}");
+    assert_eq!(
+        status, 1,
+        "a run in which no test ran is not a success:\n{out}"
+    );
     assert!(out.contains("no tests ran"), "{out}");
 
     let (status, _, err) = cn_test(&["--filter", "(", "tests/cn_test"]);
     assert_eq!(status, 2);
-    assert!(err.contains("--filter is not a valid regular expression"), "{err}");
+    assert!(
+        err.contains("--filter is not a valid regular expression"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ mod parser;
 mod token;
 
 pub(crate) use habits::name_help;
-pub use token::Token;
+pub use token::{keywords, Token};
 
 use crate::Diagnostic;
 

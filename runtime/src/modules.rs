@@ -65,7 +65,7 @@ impl Vm {
     }
 
     /// Builds library module `name` (once), if there is one.
-    fn load_native(&mut self, name: &str) -> Option<Rc<Module>> {
+    pub(crate) fn load_native(&mut self, name: &str) -> Option<Rc<Module>> {
         if let Some(ModuleState::Loaded(m)) = self.modules.get(name) {
             return Some(m.clone());
         }

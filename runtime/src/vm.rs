@@ -383,6 +383,18 @@ impl Vm {
         self.compile_file(path).map(|_| ())
     }
 
+    /// Every compile error of `text` (what an editor shows as the user types), found as
+    /// `cn check` finds them.
+    pub fn check_source(&mut self, text: &str) -> Vec<cn_compiler::Diagnostic> {
+        self.prepare_library(text);
+        let mut scope = ModuleScope::default();
+        let mut slots = GlobalSlots::default();
+        let env = self.compile_env(false);
+        compile_source(text, &mut scope, &mut slots, env)
+            .err()
+            .unwrap_or_default()
+    }
+
     /// Compiles the script at `path` without running it (what `cn check` and `cn build` do)
     /// and returns its code.
     pub fn compile_file(&mut self, path: &Path) -> Result<FunctionProto, RunError> {

@@ -289,6 +289,14 @@ pub enum Token {
     At,
 }
 
+/// Every keyword, in the order of the table below (for completion in the REPL and editors).
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    FIXED
+        .iter()
+        .map(|(spelling, _)| *spelling)
+        .filter(|s| s.starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+
 /// Keywords and punctuation by spelling, for turning the parser's terminal names back into
 /// tokens (and so into `Display` phrases).
 const FIXED: &[(&str, Token)] = &[

@@ -50,6 +50,32 @@ impl Vm {
     }
 }
 
+/// What editors ask of the library (`cn lsp`): the same texts `help()` prints.
+impl Vm {
+    /// The members of the library module `name`, each with its `help()` text, in declaration
+    /// order (the module is set up if it was not yet); `None` if there is no such module.
+    pub fn library_members(&mut self, name: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+        let module = self.load_native(name)?;
+        let ModuleMembers::Native(native) = &module.members else {
+            return None;
+        };
+        let members = native
+            .members
+            .iter()
+            .map(|m| (m.name.to_string(), describe(self, &m.value)))
+            .collect();
+        Some((native.doc, members))
+    }
+
+    /// `help(name)`'s text for a builtin function.
+    pub fn builtin_help(&self, name: &str) -> Option<String> {
+        let (_, value) = crate::builtins::all()
+            .into_iter()
+            .find(|(n, _)| *n == name)?;
+        Some(describe(self, &value))
+    }
+}
+
 fn overview(vm: &Vm) -> String {
     let mut out = String::from(
         "cn: help(x) describes a function, method, type, module or value.\n\nbuiltins:\n",

@@ -15,40 +15,38 @@ use rustyline::{Context, Editor, Helper};
 
 use cn_runtime::{RunError, Runtime, Value, Vm};
 
-const KEYWORDS: &[&str] = &[
-    "fn",
-    "return",
-    "if",
-    "elif",
-    "else",
-    "while",
-    "for",
-    "in",
-    "break",
-    "continue",
-    "pass",
-    "import",
-    "as",
-    "type",
-    "enum",
-    "match",
-    "case",
-    "defer",
-    "spawn",
-    "concurrent",
-    "and",
-    "or",
-    "not",
-    "is",
-    "true",
-    "false",
-    "nil",
-];
-
-/// Completion of names and of members; knows the VM's current names.
+/// Completion of names, of members, and of keyword arguments; knows the VM's current names.
 struct CnHelper {
     names: Vec<String>,
     members: Vec<(String, Vec<String>)>,
+    /// For each callee (`print`, `http.Server`, a script function): its keyword arguments.
+    keywords: Vec<(String, Vec<String>)>,
+}
+
+/// The callee whose argument list `before` ends in, when the cursor is where an argument
+/// starts (right after `(` or `,`): `http.Server` in `http.Server(":8080", ac`.
+fn callee_of_argument(before: &str) -> Option<&str> {
+    let trimmed = before.trim_end();
+    if !(trimmed.ends_with('(') || trimmed.ends_with(',')) {
+        return None;
+    }
+    let mut depth = 0i32;
+    for (i, c) in trimmed.char_indices().rev() {
+        match c {
+            ')' | ']' | '}' => depth += 1,
+            '[' | '{' if depth == 0 => return None,
+            '(' | '[' | '{' if depth > 0 => depth -= 1,
+            '(' => {
+                let head = &trimmed[..i];
+                let start = head
+                    .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                    .map_or(0, |j| j + 1);
+                return Some(&head[start..]).filter(|callee| !callee.is_empty());
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 impl Completer for CnHelper {
@@ -92,6 +90,17 @@ impl Completer for CnHelper {
             .collect();
         found.sort_by(|a, b| a.display.cmp(&b.display));
         found.dedup_by(|a, b| a.display == b.display);
+        // In an argument list, the callee's keyword arguments come first (`timeout=`).
+        let callee = callee_of_argument(&before[..start]);
+        if let Some((_, keywords)) = callee.and_then(|c| self.keywords.iter().find(|(k, _)| k == c))
+        {
+            let named: Vec<Pair> = keywords
+                .iter()
+                .filter(|k| k.starts_with(word))
+                .map(|k| pair(&format!("{k}=")))
+                .collect();
+            found.splice(0..0, named);
+        }
         Ok((start, found))
     }
 }
@@ -113,7 +122,9 @@ impl Helper for CnHelper {}
 /// What completion offers now: keywords, builtins, modules and globals, and the members of
 /// each global: a module's, or those its type declares (`server.ro` completes `route`).
 fn completions(vm: &Vm) -> CnHelper {
-    let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
+    let mut names: Vec<String> = cn_compiler::syntax::keywords()
+        .map(str::to_string)
+        .collect();
     names.extend(vm.builtin_names().iter().map(|b| b.to_string()));
     names.extend(vm.native_module_names().iter().map(|m| m.to_string()));
     let globals = vm.repl_globals();
@@ -125,7 +136,30 @@ fn completions(vm: &Vm) -> CnHelper {
             (!names.is_empty()).then(|| (g.to_string(), names))
         })
         .collect();
-    CnHelper { names, members }
+    let mut keywords = Vec::new();
+    let mut add = |callee: String, value: &Value| {
+        let names = vm.keyword_names(value);
+        if !names.is_empty() {
+            keywords.push((callee, names));
+        }
+    };
+    for (name, value) in cn_runtime::builtins::all() {
+        add(name.to_string(), &value);
+    }
+    for global in &globals {
+        let Some(value) = vm.repl_global(global) else {
+            continue;
+        };
+        add(global.to_string(), &value);
+        for (member, value) in vm.module_member_values(&value) {
+            add(format!("{global}.{member}"), &value);
+        }
+    }
+    CnHelper {
+        names,
+        members,
+        keywords,
+    }
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
@@ -163,7 +197,11 @@ pub fn run() -> u8 {
         }
     };
     let helper = completions(&runtime.vm());
-    let mut editor: Editor<CnHelper, DefaultHistory> = match Editor::new() {
+    // Tab completes what all candidates share, and a second Tab lists them (as bash does).
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut editor: Editor<CnHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(editor) => editor,
         Err(e) => {
             eprintln!("cn: cannot start the REPL: {e}");

@@ -61,7 +61,10 @@ fn check_diff_write_and_refuse() {
 
     let (status, out, err) = cn_fmt(&dir, &[]);
     assert_eq!(status, 1, "broken.cn cannot be formatted: {err}");
-    assert_eq!(out, "./sub/app.cn\n");
+    assert_eq!(
+        out, "sub/app.cn\n",
+        "paths under the current folder print without ./"
+    );
     assert!(
         err.contains("broken.cn does not parse; it is left as it is"),
         "{err}"

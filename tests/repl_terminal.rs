@@ -197,3 +197,45 @@ fn tab_completes_the_members_of_library_objects_and_builtin_values() {
     terminal.keys(&["C-u", "http.Ser", "Tab"]);
     terminal.wait_for(">>> http.Server");
 }
+
+#[test]
+fn tab_twice_lists_the_candidates_and_keyword_arguments_complete() {
+    let terminal = Terminal::start("list");
+    terminal.keys(&["import http", "Enter"]);
+    terminal.wait_for(">>> import http\n>>>");
+    // Several candidates: the first Tab completes what they share, the second lists them all.
+    terminal.keys(&["http.", "Tab", "Tab"]);
+    let screen = terminal.wait_for("Server");
+    for member in ["get", "post", "Client", "test_client", "Error"] {
+        assert!(
+            screen.split_whitespace().any(|w| w == member),
+            "{member} listed:\n{screen}"
+        );
+    }
+    // Keyword arguments of a library function, then of a builtin.
+    terminal.keys(&["C-u", "http.Server(request_t", "Tab"]);
+    terminal.wait_for(">>> http.Server(request_timeout=");
+    terminal.keys(&["C-u", "print(1, sep", "Tab"]);
+    terminal.wait_for(">>> print(1, sep=");
+    // And of a function the session defined.
+    terminal.keys(&[
+        "C-u",
+        "fn greet(name, greeting):",
+        "Enter",
+        "    return greeting + name",
+        "Enter",
+        "Enter",
+    ]);
+    terminal.wait_for("...\n>>>");
+    terminal.keys(&["greet(\"ada\", greeti", "Tab"]);
+    terminal.wait_for(">>> greet(\"ada\", greeting=");
+}
+
+#[test]
+fn help_describes_what_it_is_given() {
+    let terminal = Terminal::start("help");
+    terminal.keys(&["import http", "Enter", "help(http.get)", "Enter"]);
+    terminal.wait_for("Sends a GET request and waits");
+    terminal.keys(&["help(len)", "Enter"]);
+    terminal.wait_for("len(");
+}

@@ -67,6 +67,43 @@ impl Vm {
         Some((native.doc, members))
     }
 
+    /// The keyword arguments a call of `value` takes, for completion: a native's declared
+    /// names, a script function's parameters, a record type's fields.
+    pub fn keyword_names(&self, value: &Value) -> Vec<String> {
+        match value {
+            Value::Native(f) => match f.params.keywords {
+                super::params::Keywords::Named(names) => {
+                    names.iter().map(|n| n.to_string()).collect()
+                }
+                super::params::Keywords::Any => Vec::new(),
+            },
+            Value::Function(closure) => closure
+                .code
+                .proto
+                .params
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            Value::Type(ty) => ty.fields.iter().map(|f| f.name.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A library module's members with their values (nothing for other values).
+    pub fn module_member_values(&self, value: &Value) -> Vec<(String, Value)> {
+        match value {
+            Value::Module(module) => match &module.members {
+                ModuleMembers::Native(native) => native
+                    .members
+                    .iter()
+                    .map(|m| (m.name.to_string(), m.value.clone()))
+                    .collect(),
+                ModuleMembers::Script(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// `help(name)`'s text for a builtin function.
     pub fn builtin_help(&self, name: &str) -> Option<String> {
         let (_, value) = crate::builtins::all()

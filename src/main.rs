@@ -4,6 +4,7 @@
 //! errors and usage errors. The interpreter runs on a thread with a large stack so that the
 //! recursive compiler passes and native callbacks have room on any input.
 
+mod attach;
 mod files;
 mod fmt;
 mod lsp;
@@ -39,6 +40,10 @@ enum Command {
         /// starts; the process environment wins over it, and later files over earlier ones.
         #[arg(long = "env-file", value_name = "PATH")]
         env_file: Vec<PathBuf>,
+        /// Let `cn repl --attach PID` open a prompt inside the running script (an owner-only
+        /// Unix socket under $XDG_RUNTIME_DIR/cn or /tmp/cn-UID).
+        #[arg(long)]
+        repl: bool,
         /// The script to run.
         file: PathBuf,
         /// Arguments for the script, available as `args()`.
@@ -87,7 +92,12 @@ enum Command {
         worker: Option<String>,
     },
     /// Start the interactive prompt (also what a bare `cn` does).
-    Repl,
+    Repl {
+        /// Open the prompt inside a running `cn run --repl` service instead: its process id or
+        /// socket path.
+        #[arg(long, value_name = "PID|SOCKET")]
+        attach: Option<String>,
+    },
     /// Serve the Language Server Protocol on stdin/stdout (for editors).
     Lsp,
     /// Package a script into an OCI image (build/image) and Kubernetes manifests (build/k8s),
@@ -167,16 +177,24 @@ fn main() -> ExitCode {
 
 fn run_command(cli: Cli) -> u8 {
     match cli.command {
-        None | Some(Command::Repl) => repl::run(),
+        None | Some(Command::Repl { attach: None }) => repl::run(),
+        Some(Command::Repl {
+            attach: Some(target),
+        }) => attach::run(&target),
         Some(Command::Lsp) => lsp::run(),
-        Some(Command::Run { file, args, .. }) => {
-            let runtime = match Runtime::new(new_vm(args)) {
+        Some(Command::Run {
+            file, args, repl, ..
+        }) => {
+            let mut runtime = match Runtime::new(new_vm(args)) {
                 Ok(runtime) => runtime,
                 Err(e) => {
                     eprintln!("cn: {e}");
                     return 1;
                 }
             };
+            if repl {
+                runtime.accept_attach(cn_runtime::tasks::attach::socket_path(std::process::id()));
+            }
             match runtime.run_file(&file) {
                 Ok(()) => 0,
                 Err(error) => {

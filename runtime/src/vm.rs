@@ -452,6 +452,17 @@ impl Vm {
             .insert(program.key.clone(), ModuleState::Loaded(module));
     }
 
+    /// Lets REPL entries (`cn run --repl`'s attached sessions) see the main script's globals.
+    pub(crate) fn share_main_scope(&mut self, program: &MainProgram) {
+        self.repl = Some((
+            program.scope.clone(),
+            Rc::new(SourceFile {
+                path: "<attach>".into(),
+                text: String::new(),
+            }),
+        ));
+    }
+
     /// Compiles one REPL entry against the REPL's accumulated scope.
     pub(crate) fn compile_repl(&mut self, source: &str) -> Result<Rc<Closure>, RunError> {
         let (mut scope, _) = self.repl.take().unwrap_or_else(|| {

@@ -5,6 +5,7 @@
 //! `concurrent:`, `lifecycle` the orderly end of a run, `memory` giving memory back after bursts,
 //! and `runtime` the entry points the CLI calls.
 
+pub mod attach;
 pub mod clock;
 pub mod context;
 pub(crate) mod deadlock;

@@ -26,6 +26,8 @@ pub struct Runtime {
     vm: VmRef,
     tokio: tokio::runtime::Runtime,
     local: LocalSet,
+    /// `cn run --repl`: where attached sessions connect.
+    attach: Option<std::path::PathBuf>,
 }
 
 impl Runtime {
@@ -42,7 +44,13 @@ impl Runtime {
             vm,
             tokio,
             local: LocalSet::new(),
+            attach: None,
         })
+    }
+
+    /// Makes `run_file` listen for `cn repl --attach` at `socket` (owner-only).
+    pub fn accept_attach(&mut self, socket: std::path::PathBuf) {
+        self.attach = Some(socket);
     }
 
     /// The VM, for the CLI and the REPL's completion (not while a script runs).
@@ -60,8 +68,26 @@ impl Runtime {
     pub fn run_file(&self, path: &Path) -> Result<(), RunError> {
         let program = self.vm.borrow_mut().load_main(path)?;
         let vm = self.vm.clone();
+        let attach = self.attach.clone();
         let result = self.local.block_on(&self.tokio, async move {
             let lifecycle = vm.borrow().lifecycle.clone();
+            let attached = match &attach {
+                Some(socket) => match crate::tasks::attach::listen(socket) {
+                    Ok(listener) => {
+                        vm.borrow_mut().share_main_scope(&program);
+                        eprintln!("cn: attach with `cn repl --attach {}`", std::process::id());
+                        Some(tokio::task::spawn_local(crate::tasks::attach::serve(
+                            vm.clone(),
+                            listener,
+                        )))
+                    }
+                    Err(e) => {
+                        eprintln!("cn: --repl: cannot listen on {}: {e}", socket.display());
+                        None
+                    }
+                },
+                None => None,
+            };
             // Installed before any script code runs, so a signal is never met by the default
             // action (instant death) once the script could have announced it is ready.
             let handlers = (
@@ -88,6 +114,10 @@ impl Runtime {
             signals.abort();
             if let Some(memory) = memory {
                 memory.abort();
+            }
+            if let (Some(attached), Some(socket)) = (attached, &attach) {
+                attached.abort();
+                let _ = std::fs::remove_file(socket);
             }
             result
         });

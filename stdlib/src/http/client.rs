@@ -130,8 +130,8 @@ struct ClientState {
 
 /// Where a client's requests go.
 enum Target {
-    /// Over the network, through connection pools.
-    Network(Transport),
+    /// Over the network, through connection pools (boxed: the other variant is one pointer).
+    Network(Box<Transport>),
     /// To a server's request handling in this process (`http.test_client`).
     Server(Rc<super::state::ServerState>),
 }
@@ -141,7 +141,7 @@ impl ClientState {
         let transport = Transport::new(config.extra_roots.clone());
         ClientState {
             config,
-            target: Target::Network(transport),
+            target: Target::Network(Box::new(transport)),
         }
     }
 }

@@ -323,7 +323,7 @@ impl Run {
             Some(cutoff) => {
                 tokio::select! {
                     result = callback.result() => result,
-                    _ = tokio::time::sleep_until(cutoff.into()) => {
+                    _ = tokio::time::sleep_until(cutoff) => {
                         callback.task().cancel();
                         callback.task().wait().await;
                         Ok(Value::err(crate::time::timeout_error()))

@@ -13,15 +13,21 @@ use common::{get, Script, CN};
 
 const SERVICE: &str = r#"
 import http
+import sync
 
 state = {"hits": 0}
+gate = sync.Channel(1)
 server = http.Server(addr="127.0.0.1:0")
 
 fn hello(req):
     state["hits"] += 1
     return state
 
+fn held(req):
+    return {"released with": gate.recv().unwrap()}
+
 server.route("GET", "/", hello)
+server.route("GET", "/held", held)
 server.run()
 "#;
 
@@ -101,6 +107,36 @@ fn an_attached_prompt_inspects_and_changes_a_serving_script() {
     // The change made at the prompt is what the next request sees.
     let body = get(port, "/").body;
     assert!(body.contains("\"hits\":42"), "{body}");
+
+    // A request in progress shows up among the tasks, with its request id, and is released
+    // from the prompt.
+    let held = std::thread::spawn(move || {
+        common::raw(
+            port,
+            b"GET /held HTTP/1.1\r\nHost: x\r\nx-request-id: req-attach\r\nConnection: close\r\n\r\n",
+        )
+    });
+    let probe = "import runtime\n[t[\"context\"].get(\"request_id\") for t in runtime.tasks()]\n";
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let out = attach(&runtime_dir, pid, probe);
+        if out.contains("\"req-attach\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held request never showed: {out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    attach(&runtime_dir, pid, "gate.send(7)\n");
+    let response = held.join().expect("the request thread");
+    assert_eq!(response.status, 200);
+    assert!(
+        response.body.contains("\"released with\":7"),
+        "{}",
+        response.body
+    );
 
     service.signal("TERM");
     let (_, _, status) = service.finish();

@@ -104,6 +104,25 @@ impl Vm {
         }
     }
 
+    /// The tasks running now, oldest first, each with its context's entries (`runtime.tasks()`,
+    /// for looking into a service from `cn repl --attach`).
+    pub fn running_tasks(&self) -> Vec<(u64, Vec<(String, Value)>)> {
+        let mut tasks: Vec<(u64, Vec<(String, Value)>)> = self
+            .running
+            .values()
+            .map(|task| {
+                let context = task.context.borrow();
+                let entries = context
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
+                (task.id, entries)
+            })
+            .collect();
+        tasks.sort_by_key(|(id, _)| *id);
+        tasks
+    }
+
     /// `help(name)`'s text for a builtin function.
     pub fn builtin_help(&self, name: &str) -> Option<String> {
         let (_, value) = crate::builtins::all()

@@ -47,10 +47,32 @@ static FUNCTIONS: &[Function] = &[
     Function::new("pod", pod)
         .doc("pod()\n`{\"name\": .., \"namespace\": .., \"node\": ..}` in Kubernetes (POD_NAME / HOSTNAME, POD_NAMESPACE / the service account's namespace, NODE_NAME; a field nil when unknown), else nil.")
         .params(Params::exactly(0)),
+    Function::new("tasks", tasks)
+        .doc("tasks()\nThe tasks running now, oldest first, as `{\"id\": n, \"context\": {...}}` (a request handler's context holds its request_id): what a service is doing, seen from `cn repl --attach`.")
+        .params(Params::exactly(0)),
     Function::new("version", |_, _| Ok(Value::str(env!("CARGO_PKG_VERSION"))))
         .doc("version()\nThe version of cn running this script.")
         .params(Params::exactly(0)),
 ];
+
+/// runtime.tasks(): the running tasks and their contexts.
+fn tasks(vm: &mut Vm, _args: Args<'_>) -> Result<Value, Fault> {
+    let tasks = vm
+        .running_tasks()
+        .into_iter()
+        .map(|(id, entries)| {
+            let mut context = new_dict();
+            for (key, value) in entries {
+                context.insert(Key::str(&key), value);
+            }
+            let mut task = new_dict();
+            task.insert(Key::str("id"), Value::Int(id as i64));
+            task.insert(Key::str("context"), Value::dict(context));
+            Value::dict(task)
+        })
+        .collect();
+    Ok(Value::list(tasks))
+}
 
 /// Fills the module on first import.
 pub fn module(m: &mut ModuleBuilder, _vm: &mut Vm) {

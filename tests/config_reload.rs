@@ -199,3 +199,36 @@ fn a_secret_mount_swap_reloads_secrets() {
     let (_, _, status) = script.finish();
     assert_eq!(status, 0);
 }
+
+#[test]
+fn a_change_between_load_and_watch_is_not_missed() {
+    let dir = std::env::temp_dir().join(format!("cn-cfg-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let file = dir.join("app.yaml");
+    std::fs::write(&file, "greeting: before\n").expect("written");
+    let source = format!(
+        r#"
+import config
+import fs
+import signal
+
+type Config:
+    greeting: str
+
+cfg = config.load[Config](file={file:?})
+print("loaded", cfg.greeting)
+# The file changes after the load and before the watch starts.
+fs.write_text({file:?}, "greeting: after\n")
+config.watch(cfg, fn(new_cfg): print("reloaded", new_cfg.greeting), interval=50.milliseconds)
+signal.wait()
+"#,
+        file = file.display().to_string()
+    );
+    let script = Script::start("race", &source);
+    script.expect_line("loaded before");
+    script.expect_line("reloaded after");
+    script.signal("TERM");
+    let (_, _, status) = script.finish();
+    assert_eq!(status, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -82,7 +82,11 @@ pub fn watch(vm: &mut Vm, args: Args<'_>) -> Result<Value, Fault> {
         callback: callback.clone(),
         current: cfg.clone(),
         interval,
-        fingerprint: watched.fingerprint(),
+        // No fingerprint yet: the first look loads the files and compares the result with
+        // `cfg`, so a change made between `config.load` and `config.watch` is not missed (a
+        // fingerprint taken here would already include it). An unchanged configuration calls
+        // nothing.
+        fingerprint: Vec::new(),
         watched,
         state: state.clone(),
     };
